@@ -1,0 +1,360 @@
+// RFC 3768 §6.4 as a pure function: `step(state, event, now) -> { state, actions }`.
+// No timers, sockets or clock reads: time comes in as `now`, timers go out as armTimer actions and
+// come back as events. Everything keepalived decides about protocol behaviour lives here
+// (reference keepalived.md §3.3–§3.8); the shell (instance.ts) only executes the actions.
+import type { Ipv4, Millis, Priority } from '../types.js';
+import { ipv4ToUint32 } from '../types.js';
+
+export type Role = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOPPED';
+export type TimerName = 'adver' | 'masterDown' | 'garpDelay' | 'lowerPrioGarp';
+/** The state names keepalived passes to notify scripts. */
+export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+
+export const OWNER_PRIORITY = 255 as Priority;
+export const STOP_PRIORITY = 0 as Priority;
+
+/** What the core needs to know about one vrrp_instance; derived from InstanceConfig + the host. */
+export interface InstanceParams {
+  readonly name: string;
+  readonly basePriority: Priority;
+  readonly advertIntMs: Millis;
+  readonly preempt: boolean;
+  readonly wantState: 'MASTER' | 'BACKUP' | undefined;
+  /** Our primary address on the interface: the source of our adverts and the tie-break key. */
+  readonly ownAddress: Ipv4;
+  readonly downTimerAdverts: number;
+  readonly garpMasterDelayMs: Millis;
+  readonly garpMasterRepeat: number;
+  readonly garpLowerPrioDelayMs: Millis;
+  readonly garpLowerPrioRepeat: number;
+}
+
+export interface MasterDownTimer {
+  readonly armedAt: Millis;
+  /** 'full' = Master_Down_Interval; 'skew' = Skew_Time only, after a priority-0 advert. */
+  readonly kind: 'full' | 'skew';
+  readonly due: Millis;
+}
+
+export interface FsmState {
+  readonly params: InstanceParams;
+  readonly role: Role;
+  /** Base priority; only an owner conflict (both 255) lowers it, as keepalived does. */
+  readonly basePriority: Priority;
+  /** Base plus tracking weights, computed by the shell's tracking; what we advertise. */
+  readonly effectivePriority: Priority;
+  /** The master we last accepted (BACKUP), for status and skip_check_adv_addr. */
+  readonly master: { readonly address: Ipv4; readonly priority: Priority } | undefined;
+  readonly masterDown: MasterDownTimer | undefined;
+  /** When the next periodic advert is due (MASTER); re-anchored so periods do not drift. */
+  readonly advertDue: Millis | undefined;
+}
+
+export type FsmEvent =
+  | { readonly type: 'startup' }
+  | { readonly type: 'shutdown' }
+  /** A received advert that passed every check of packet.ts. */
+  | { readonly type: 'advert'; readonly priority: Priority; readonly from: Ipv4 }
+  | { readonly type: 'timer'; readonly timer: TimerName }
+  | { readonly type: 'priorityChanged'; readonly priority: Priority }
+  | { readonly type: 'fault' }
+  | { readonly type: 'faultCleared' };
+
+export type LogLevel = 'info' | 'warn' | 'debug';
+
+export type Action =
+  | { readonly type: 'sendAdvert'; readonly priority: Priority }
+  | { readonly type: 'addVips' }
+  | { readonly type: 'delVips' }
+  /** A burst of `count` gratuitous ARPs per VIP. */
+  | { readonly type: 'garp'; readonly count: number }
+  | { readonly type: 'armTimer'; readonly timer: TimerName; readonly ms: Millis }
+  | { readonly type: 'cancelTimer'; readonly timer: TimerName }
+  | { readonly type: 'notify'; readonly state: NotifyState }
+  /** `debug` lines are keepalived's `-D` (log detail) lines. */
+  | { readonly type: 'log'; readonly level: LogLevel; readonly message: string };
+
+export interface StepResult {
+  readonly state: FsmState;
+  readonly actions: readonly Action[];
+}
+
+export function initialState(params: InstanceParams): FsmState {
+  return {
+    params,
+    role: 'INIT',
+    basePriority: params.basePriority,
+    effectivePriority: params.basePriority,
+    master: undefined,
+    masterDown: undefined,
+    advertDue: undefined,
+  };
+}
+
+/** Skew_Time = ((256 - Priority) / 256) seconds (RFC 3768 §6.1); keepalived uses the effective priority. */
+export function skewTimeMs(priority: Priority): Millis {
+  return ((256 - priority) * 1000) / 256;
+}
+
+/** Master_Down_Interval = (3 * Advertisement_Interval) + Skew_time (RFC 3768 §6.1; 3 = down_timer_adverts). */
+export function masterDownIntervalMs(params: InstanceParams, priority: Priority): Millis {
+  return params.downTimerAdverts * params.advertIntMs + skewTimeMs(priority);
+}
+
+export function step(state: FsmState, event: FsmEvent, now: Millis): StepResult {
+  const out: Action[] = [];
+  const next = dispatch(state, event, now, out);
+  return { state: next, actions: out };
+}
+
+function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[]): FsmState {
+  switch (e.type) {
+    case 'startup':
+      return s.role === 'INIT' ? startup(s, now, out) : s;
+    case 'shutdown':
+      return shutdown(s, out);
+    case 'advert':
+      if (s.role === 'BACKUP') return backupReceivesAdvert(s, e.priority, e.from, now, out);
+      if (s.role === 'MASTER') return masterReceivesAdvert(s, e.priority, e.from, now, out);
+      return s; // keepalived ignores adverts in INIT and FAULT
+    case 'timer':
+      return timerFired(s, e.timer, now, out);
+    case 'priorityChanged':
+      return priorityChanged(s, e.priority, now, out);
+    case 'fault':
+      return enterFault(s, out);
+    case 'faultCleared':
+      return s.role === 'FAULT' ? leaveFault(s, now, out) : s;
+  }
+}
+
+const log = (s: FsmState, level: LogLevel, text: string): Action => ({
+  type: 'log',
+  level,
+  message: `(${s.params.name}) ${text}`,
+});
+
+/**
+ * RFC 3768 §6.4.1 Initialize: "If the Priority = 255 ... transition to the {Master} state; else ...
+ * set the Master_Down_Timer to Master_Down_Interval and transition to the {Backup} state."
+ * keepalived (§3.8): only an owner that does not ask for `state BACKUP` starts as MASTER; any
+ * other `state MASTER` waits a full Master_Down_Interval in BACKUP like everyone else.
+ */
+function startup(s: FsmState, now: Millis, out: Action[]): FsmState {
+  if (s.effectivePriority === OWNER_PRIORITY && s.params.wantState !== 'BACKUP') {
+    return becomeMaster(s, now, out);
+  }
+  out.push(log(s, 'info', 'Entering BACKUP STATE (init)'), { type: 'notify', state: 'BACKUP' });
+  return armMasterDown({ ...s, role: 'BACKUP' }, 'full', now, out);
+}
+
+/**
+ * RFC 3768 §6.4.2 (Backup) "If the Master_Down_Timer fires": send an ADVERTISEMENT, broadcast a
+ * gratuitous ARP for each address, set the Adver_Timer, transition to {Master}. keepalived's order
+ * (§3.6): advert first so the old master drops the VIPs, then VIPs, GARP burst, notify, and a
+ * second burst garp_master_delay later.
+ */
+function becomeMaster(s: FsmState, now: Millis, out: Action[]): FsmState {
+  out.push(
+    { type: 'sendAdvert', priority: s.effectivePriority },
+    log(s, 'info', 'Entering MASTER STATE'),
+    { type: 'cancelTimer', timer: 'masterDown' },
+    { type: 'addVips' },
+  );
+  if (s.params.garpMasterRepeat > 0) out.push({ type: 'garp', count: s.params.garpMasterRepeat });
+  out.push({ type: 'notify', state: 'MASTER' });
+  const advertDue = now + s.params.advertIntMs;
+  out.push({ type: 'armTimer', timer: 'adver', ms: s.params.advertIntMs });
+  if (s.params.garpMasterDelayMs > 0 && s.params.garpMasterRepeat > 0) {
+    out.push({ type: 'armTimer', timer: 'garpDelay', ms: s.params.garpMasterDelayMs });
+  }
+  return { ...s, role: 'MASTER', master: undefined, masterDown: undefined, advertDue };
+}
+
+function armMasterDown(s: FsmState, kind: 'full' | 'skew', now: Millis, out: Action[]): FsmState {
+  const ms = kind === 'full' ? masterDownIntervalMs(s.params, s.effectivePriority) : skewTimeMs(s.effectivePriority);
+  out.push({ type: 'armTimer', timer: 'masterDown', ms });
+  return { ...s, masterDown: { armedAt: now, kind, due: now + ms } };
+}
+
+/** RFC 3768 §6.4.2, "If an ADVERTISEMENT is received" in {Backup}. */
+function backupReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: Millis, out: Action[]): FsmState {
+  // "If the Priority in the ADVERTISEMENT is Zero, then: Set the Master_Down_Timer to Skew_Time"
+  if (priority === STOP_PRIORITY) {
+    out.push(log(s, 'debug', 'Backup received priority 0 advertisement'));
+    return armMasterDown(s, 'skew', now, out);
+  }
+  // "If Preempt_Mode is False, or If the Priority in the ADVERTISEMENT is greater than or equal
+  // to the local Priority, then: Reset the Master_Down_Timer to Master_Down_Interval"
+  if (!s.params.preempt || priority >= s.effectivePriority) {
+    return armMasterDown({ ...s, master: { address: from, priority } }, 'full', now, out);
+  }
+  // "Else ... Discard the ADVERTISEMENT": the timer keeps running, so we preempt when it fires.
+  out.push(log(s, 'info', `received lower priority (${priority}) advert from ${from} - discarding`));
+  return s;
+}
+
+/** Compare the sender's primary address with ours, as numbers (RFC 3768 §6.4.3 tie-break). */
+function compareToOwnAddress(s: FsmState, from: Ipv4): number {
+  return Math.sign(ipv4ToUint32(from) - ipv4ToUint32(s.params.ownAddress));
+}
+
+/** RFC 3768 §6.4.3, "If an ADVERTISEMENT is received" in {Master}; keepalived §3.5. */
+function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: Millis, out: Action[]): FsmState {
+  // "If the Priority in the ADVERTISEMENT is Zero, then: Send an ADVERTISEMENT, Reset the Adver_Timer"
+  if (priority === STOP_PRIORITY) {
+    out.push(
+      log(s, 'debug', 'Master received priority 0 message'),
+      { type: 'sendAdvert', priority: s.effectivePriority },
+      { type: 'armTimer', timer: 'adver', ms: s.params.advertIntMs },
+    );
+    return { ...s, advertDue: now + s.params.advertIntMs };
+  }
+  const cmp = compareToOwnAddress(s, from);
+  let current = s;
+  if (priority === current.effectivePriority) {
+    if (cmp === 0) {
+      out.push(log(s, 'warn', 'WARNING - equal priority advert received from remote host with our IP address.'));
+      return s;
+    }
+    if (current.effectivePriority === OWNER_PRIORITY) {
+      // Two address owners is a configuration error; keepalived steps down to 254 so one wins.
+      out.push(
+        log(s, 'warn', 'CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority'),
+      );
+      const reduced = (OWNER_PRIORITY - 1) as Priority;
+      current = { ...current, basePriority: reduced, effectivePriority: reduced };
+    }
+  }
+  // "If the Priority in the ADVERTISEMENT is greater than the local Priority, or the Priority is
+  // equal and the primary IP Address of the sender is greater than the local primary IP Address":
+  // stop the Adver_Timer, set the Master_Down_Timer, transition to {Backup}.
+  if (priority > current.effectivePriority || (priority === current.effectivePriority && cmp > 0)) {
+    out.push(
+      log(
+        current,
+        'info',
+        priority > current.effectivePriority
+          ? `Master received advert from ${from} with higher priority ${priority}, ours ${current.effectivePriority}`
+          : `Master received advert from ${from} with same priority ${priority} but higher IP address than ours`,
+      ),
+    );
+    return leaveMasterForBackup({ ...current, master: { address: from, priority } }, now, out);
+  }
+  // "Otherwise, Discard the ADVERTISEMENT". keepalived goes further (§3.5, §4 item 1): a lower
+  // priority master means the pair was split, so re-advertise at once and refresh ARP caches.
+  out.push(
+    log(current, 'info', `Received advert from ${from} with lower priority ${priority}, ours ${current.effectivePriority}, forcing new election`),
+    { type: 'sendAdvert', priority: current.effectivePriority },
+  );
+  if (current.params.garpLowerPrioRepeat > 0) {
+    out.push({ type: 'garp', count: current.params.garpLowerPrioRepeat });
+    if (current.params.garpLowerPrioDelayMs > 0) {
+      out.push({ type: 'armTimer', timer: 'lowerPrioGarp', ms: current.params.garpLowerPrioDelayMs });
+    }
+  }
+  return current;
+}
+
+function cancelMasterTimers(out: Action[]): void {
+  out.push(
+    { type: 'cancelTimer', timer: 'adver' },
+    { type: 'cancelTimer', timer: 'garpDelay' },
+    { type: 'cancelTimer', timer: 'lowerPrioGarp' },
+  );
+}
+
+/** keepalived leaves MASTER for BACKUP silently: no priority-0 advert, no GARP (§3.5). */
+function leaveMasterForBackup(s: FsmState, now: Millis, out: Action[]): FsmState {
+  out.push(log(s, 'info', 'Entering BACKUP STATE'));
+  cancelMasterTimers(out);
+  out.push({ type: 'delVips' }, { type: 'notify', state: 'BACKUP' });
+  return armMasterDown({ ...s, role: 'BACKUP', advertDue: undefined }, 'full', now, out);
+}
+
+function timerFired(s: FsmState, timer: TimerName, now: Millis, out: Action[]): FsmState {
+  switch (timer) {
+    case 'masterDown':
+      if (s.role !== 'BACKUP') return s;
+      out.push(log(s, 'debug', 'Receive advertisement timeout'));
+      return becomeMaster(s, now, out);
+    case 'adver':
+      return s.role === 'MASTER' ? sendPeriodicAdvert(s, now, out) : s;
+    case 'garpDelay':
+      if (s.role === 'MASTER') out.push({ type: 'garp', count: s.params.garpMasterRepeat });
+      return s;
+    case 'lowerPrioGarp':
+      if (s.role === 'MASTER') out.push({ type: 'garp', count: s.params.garpLowerPrioRepeat });
+      return s;
+  }
+}
+
+/**
+ * RFC 3768 §6.4.3 "If the Adver_Timer fires": send an ADVERTISEMENT, reset the Adver_Timer.
+ * The next deadline is anchored to the previous one, not to `now`, so a late tick does not push
+ * every later advert back (node-deps.md §5: setInterval drifts ~1 ms per tick).
+ */
+function sendPeriodicAdvert(s: FsmState, now: Millis, out: Action[]): FsmState {
+  const interval = s.params.advertIntMs;
+  let due = (s.advertDue ?? now) + interval;
+  if (due <= now) due = now + interval; // we were stalled for a whole interval: don't burst
+  out.push({ type: 'sendAdvert', priority: s.effectivePriority }, { type: 'armTimer', timer: 'adver', ms: due - now });
+  return { ...s, advertDue: due };
+}
+
+/**
+ * RFC 3768 §6.4.3 "If a Shutdown event is received": cancel the Adver_Timer, send an
+ * ADVERTISEMENT with Priority = 0. keepalived also removes the VIPs and runs notify STOP (§3.7).
+ */
+function shutdown(s: FsmState, out: Action[]): FsmState {
+  if (s.role === 'STOPPED') return s;
+  if (s.role === 'MASTER') {
+    cancelMasterTimers(out);
+    out.push({ type: 'sendAdvert', priority: STOP_PRIORITY }, log(s, 'debug', 'sent 0 priority'), { type: 'delVips' });
+  } else {
+    out.push({ type: 'cancelTimer', timer: 'masterDown' });
+  }
+  out.push({ type: 'notify', state: 'STOP' });
+  return { ...s, role: 'STOPPED', masterDown: undefined, advertDue: undefined };
+}
+
+/**
+ * keepalived (§3.7, §3.9): a failed tracked object or a down interface puts the instance in FAULT;
+ * a MASTER first tells the backups with a priority-0 advert so they take over after Skew_Time.
+ */
+function enterFault(s: FsmState, out: Action[]): FsmState {
+  if (s.role === 'FAULT' || s.role === 'STOPPED') return s;
+  out.push(log(s, 'info', 'Entering FAULT STATE'));
+  if (s.role === 'MASTER') {
+    cancelMasterTimers(out);
+    out.push({ type: 'sendAdvert', priority: STOP_PRIORITY }, { type: 'delVips' });
+  } else {
+    out.push({ type: 'cancelTimer', timer: 'masterDown' });
+  }
+  out.push({ type: 'notify', state: 'FAULT' });
+  return { ...s, role: 'FAULT', master: undefined, masterDown: undefined, advertDue: undefined };
+}
+
+/** Recovery from FAULT goes through BACKUP (keepalived `vrrp_state_leave_fault`), except an owner. */
+function leaveFault(s: FsmState, now: Millis, out: Action[]): FsmState {
+  if (s.effectivePriority === OWNER_PRIORITY && s.params.wantState !== 'BACKUP') return becomeMaster(s, now, out);
+  out.push(log(s, 'info', 'Entering BACKUP STATE'), { type: 'notify', state: 'BACKUP' });
+  return armMasterDown({ ...s, role: 'BACKUP' }, 'full', now, out);
+}
+
+/**
+ * A tracking change moved the effective priority. In BACKUP keepalived re-bases the running
+ * Master_Down timer on the new Skew_Time (`vrrp_set_effective_priority`), so it keeps counting
+ * from the last accepted advert rather than restarting.
+ */
+function priorityChanged(s: FsmState, priority: Priority, now: Millis, out: Action[]): FsmState {
+  if (priority === s.effectivePriority || s.role === 'STOPPED') return s;
+  out.push(log(s, 'info', `Changing effective priority from ${s.effectivePriority} to ${priority}`));
+  const changed = { ...s, effectivePriority: priority };
+  if (s.role !== 'BACKUP' || !s.masterDown) return changed;
+  const { armedAt, kind } = s.masterDown;
+  const interval = kind === 'full' ? masterDownIntervalMs(s.params, priority) : skewTimeMs(priority);
+  const due = armedAt + interval;
+  out.push({ type: 'armTimer', timer: 'masterDown', ms: Math.max(0, due - now) });
+  return { ...changed, masterDown: { armedAt, kind, due } };
+}
