@@ -1,0 +1,410 @@
+// VRRPv2 advertisement codec (RFC 3768 §5) with keepalived 2.2's receive checks.
+//
+// Pure: bytes in, values out. No sockets, no clock, no logging. The shell owns I/O and decides what
+// to do with a Drop (count it, log its detail behind `(VI_1) `, rate-limit it).
+//
+// Wire layout (RFC 3768 §5.1), after a 20-byte IPv4 header we build ourselves (IP_HDRINCL):
+//
+//    0                   1                   2                   3
+//   |Version| Type  | Virtual Rtr ID|   Priority    | Count IP Addrs|
+//   |   Auth Type   |   Adver Int   |          Checksum             |
+//   |                         IP Address (1..n)                     |
+//   |                     Authentication Data (1)                   |
+//   |                     Authentication Data (2)                   |
+import { timingSafeEqual } from 'node:crypto';
+
+import type { AuthConfig } from '../config/config.js';
+import {
+  ipv4FromBytes,
+  ipv4ToBytes,
+  toVrid,
+  type Ipv4,
+  type Priority,
+  type Vrid,
+} from '../types.js';
+
+/** IANA protocol number of VRRP (RFC 3768 §5.2.4). */
+export const IPPROTO_VRRP = 112;
+/** The IPv4 multicast group every VRRP router listens on (RFC 3768 §5.2.2). */
+export const VRRP_MULTICAST_GROUP = '224.0.0.18' as Ipv4;
+/** "The TTL MUST be set to 255" (RFC 3768 §5.2.3); a receiver drops anything else. */
+export const VRRP_TTL = 255;
+/** TOS keepalived puts on adverts: 0xc0 = precedence "internetwork control" (keepalived.md §3.1). */
+export const VRRP_TOS = 0xc0;
+
+const VRRP_VERSION = 2;
+const VRRP_TYPE_ADVERTISEMENT = 1;
+const IPV4_HEADER_LENGTH = 20;
+/** Version/type, VRID, priority, count, auth type, adver int, checksum. */
+const VRRP_FIXED_LENGTH = 8;
+/** "Authentication Data ... 8 octets" (RFC 2338 §5.3.10, kept as reserved in RFC 3768). */
+const VRRP_AUTH_LENGTH = 8;
+
+/** Auth Type field values (RFC 2338 §5.3.6): keepalived accepts exactly these three. */
+export const AUTH_TYPE_NONE = 0;
+export const AUTH_TYPE_PASS = 1;
+export const AUTH_TYPE_AH = 2;
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+export interface AdvertToSend {
+  readonly vrid: Vrid;
+  /** The effective priority, or 0 when the master is leaving (RFC 3768 §6.4.3 Shutdown). */
+  readonly priority: Priority;
+  /** VRRPv2 advert_int in whole seconds, 1..255. */
+  readonly advertIntSec: number;
+  readonly auth: AuthConfig;
+  readonly addresses: readonly Ipv4[];
+}
+
+export interface Ipv4HeaderToSend {
+  readonly src: Ipv4;
+  readonly dst: Ipv4;
+  /** IP identification; see nextIpId. */
+  readonly id: number;
+  /** Length of what follows the header (the VRRP message). */
+  readonly payloadLength: number;
+  /** 255 unless keepalived's `unicast_ttl` says otherwise for a unicast peer. */
+  readonly ttl?: number;
+}
+
+/**
+ * The Internet checksum (RFC 1071): one's-complement of the one's-complement sum of 16-bit
+ * big-endian words, an odd last byte padded with zero. Over a message that already carries its
+ * checksum the result is 0, which is how the receive side verifies it.
+ */
+export function internetChecksum(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let sum = 0;
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += ((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0);
+  if (i < end) sum += (bytes[i] ?? 0) << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** The 8-byte auth field: the PASS password zero-padded (keepalived truncates at 8), zeros for NONE. */
+function authData(auth: AuthConfig): Buffer {
+  const field = Buffer.alloc(VRRP_AUTH_LENGTH);
+  if (auth.type === 'PASS') Buffer.from(auth.password, 'utf8').copy(field, 0, 0, VRRP_AUTH_LENGTH);
+  return field;
+}
+
+function authTypeNumber(auth: AuthConfig): number {
+  return auth.type === 'PASS' ? AUTH_TYPE_PASS : AUTH_TYPE_NONE;
+}
+
+/**
+ * The VRRPv2 message: 8-byte fixed part, the addresses, the 8-byte auth field. The checksum covers
+ * "the entire VRRP message starting with the version field" (RFC 3768 §5.3.8), which keepalived
+ * takes to include the auth field; no pseudo-header in v2.
+ *
+ * Throws RangeError for values a validated Config can't produce (a bug, not an input error).
+ */
+export function encodeAdvert(a: AdvertToSend): Buffer {
+  if (a.addresses.length > 255) throw new RangeError(`${a.addresses.length} addresses: an advert holds at most 255`);
+  if (!Number.isInteger(a.advertIntSec) || a.advertIntSec < 1 || a.advertIntSec > 255) {
+    throw new RangeError(`advert interval ${a.advertIntSec}: VRRPv2 carries whole seconds 1..255`);
+  }
+  const length = VRRP_FIXED_LENGTH + 4 * a.addresses.length + VRRP_AUTH_LENGTH;
+  const msg = Buffer.alloc(length);
+  msg[0] = (VRRP_VERSION << 4) | VRRP_TYPE_ADVERTISEMENT;
+  msg[1] = a.vrid;
+  msg[2] = a.priority;
+  msg[3] = a.addresses.length;
+  msg[4] = authTypeNumber(a.auth);
+  msg[5] = a.advertIntSec;
+  a.addresses.forEach((address, i) => ipv4ToBytes(address).copy(msg, VRRP_FIXED_LENGTH + 4 * i));
+  authData(a.auth).copy(msg, length - VRRP_AUTH_LENGTH);
+  msg.writeUInt16BE(internetChecksum(msg), 6);
+  return msg;
+}
+
+/**
+ * The IPv4 header keepalived builds for an advert (`vrrp_build_ip4`, keepalived.md §3.1): version 4,
+ * IHL 5, TOS 0xc0, no fragmentation flags (in particular no DF), TTL 255, protocol 112. We compute
+ * the header checksum ourselves rather than rely on the kernel filling it in for IP_HDRINCL.
+ */
+export function encodeIpv4Header(h: Ipv4HeaderToSend): Buffer {
+  const header = Buffer.alloc(IPV4_HEADER_LENGTH);
+  header[0] = 0x45;
+  header[1] = VRRP_TOS;
+  header.writeUInt16BE(IPV4_HEADER_LENGTH + h.payloadLength, 2);
+  header.writeUInt16BE(h.id & 0xffff, 4);
+  header.writeUInt16BE(0, 6);
+  header[8] = h.ttl ?? VRRP_TTL;
+  header[9] = IPPROTO_VRRP;
+  ipv4ToBytes(h.src).copy(header, 12);
+  ipv4ToBytes(h.dst).copy(header, 16);
+  header.writeUInt16BE(internetChecksum(header), 10);
+  return header;
+}
+
+/** IP header + VRRP message, ready for a raw IP_HDRINCL socket. */
+export function encodeDatagram(
+  a: AdvertToSend & { readonly src: Ipv4; readonly dst: Ipv4; readonly id: number; readonly ttl?: number },
+): Buffer {
+  const advert = encodeAdvert(a);
+  const header = encodeIpv4Header({ src: a.src, dst: a.dst, id: a.id, payloadLength: advert.length, ttl: a.ttl });
+  return Buffer.concat([header, advert]);
+}
+
+/**
+ * keepalived's per-instance IP id: incremented before every advert and never 0, because with
+ * IP_HDRINCL "kernel will fill in ID if left to 0, so we overflow to 1" (`vrrp_update_pkt`). The
+ * counter starts at 0, so an instance's first advert carries id 1 (seen in keepalived-startup).
+ */
+export function nextIpId(prev: number): number {
+  const next = (prev + 1) & 0xffff;
+  return next === 0 ? 1 : next;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding and validation
+
+/**
+ * Why a received datagram was not accepted, one name per check, in the order the checks run
+ * (OpenBSD carp keeps a counter per reason; so do we, see stats.ts). The order from `tooShort` to
+ * `unknownVrid` is keepalived's dispatcher (`vrrp_dispatcher_read`, `vrrp_get_header`); the rest
+ * is `vrrp_check_packet()` of keepalived 2.2.7, vrrp.c (keepalived.md §3.2).
+ */
+export const DROP_REASONS = [
+  /** Shorter than an IPv4 header plus the 8-byte VRRP fixed part. */
+  'tooShort',
+  /** Not IPv4, IHL < 5, or protocol not 112: cannot be ours (the raw socket normally filters these). */
+  'notIpv4Vrrp',
+  /** No instance for this VRID (and source): keepalived ignores it silently (log_unknown_vrids). */
+  'unknownVrid',
+  /** Received length != IP header + VRRP message for the advert's own address count. */
+  'badLength',
+  /** TTL != 255 on a multicast instance (RFC 3768 §7.1; not checked for unicast). */
+  'badTtl',
+  /** Version nibble != 2. */
+  'badVersion',
+  /** Auth type not 0, 1 or 2. */
+  'badAuthType',
+  /** Auth type differs from ours. */
+  'authTypeMismatch',
+  /** PASS password differs (compared in constant time). */
+  'badPassword',
+  /** Advert interval differs from ours (RFC 3768 §7.1: MUST verify in v2). */
+  'advertIntervalMismatch',
+  /** Type nibble != 1 (advertisement). */
+  'badType',
+  /** Address count differs from our VIP count (when addresses are checked). */
+  'addressCountMismatch',
+  /** IP header total length != received length. */
+  'badTotalLength',
+  /** VRRP checksum does not verify. */
+  'badChecksum',
+  /** Multicast instance got a non-224.0.0.18 destination, or unicast instance got multicast. */
+  'badDestination',
+  /** One of our VIPs is not in the advert (when addresses are checked). */
+  'addressMissing',
+] as const;
+
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** What the receiving instance expects; the shell builds it from InstanceConfig and its state. */
+export interface Expectation {
+  readonly advertIntSec: number;
+  readonly auth: AuthConfig;
+  readonly vips: readonly Ipv4[];
+  /**
+   * Verify the address count and list (RFC 3768 §7.1 "MAY"). false when keepalived's
+   * `vrrp_skip_check_adv_addr` applies: in BACKUP, advert from the master we last accepted.
+   */
+  readonly checkAddresses: boolean;
+  /** true: adverts come to 224.0.0.18 with TTL 255; false: unicast peers. */
+  readonly multicast: boolean;
+}
+
+/** A received advertisement that passed every check. Holds no reference to the received buffer. */
+export interface Advert {
+  readonly vrid: Vrid;
+  readonly priority: Priority;
+  readonly advertIntSec: number;
+  readonly authType: number;
+  readonly addresses: Ipv4[];
+  /** Source address from the IP header (the tie-break of RFC 3768 §6.4.3 compares it). */
+  readonly src: Ipv4;
+  readonly dst: Ipv4;
+  readonly ttl: number;
+}
+
+export interface Drop {
+  readonly reason: DropReason;
+  /** Set once the VRRP header could be read. */
+  readonly vrid?: Vrid;
+  /**
+   * keepalived's log text where it has one, without its `(VI_1) ` instance prefix, which the
+   * shell adds; e.g. `received an unexpected ip number count 2, expected 1!`.
+   */
+  readonly detail: string;
+}
+
+export type Decoded = { readonly ok: true; readonly advert: Advert } | { readonly ok: false; readonly drop: Drop };
+
+const drop = (reason: DropReason, detail: string, vrid?: Vrid): Decoded => ({
+  ok: false,
+  drop: vrid === undefined ? { reason, detail } : { reason, vrid, detail },
+});
+
+function isMulticast(bytes: Uint8Array, offset: number): boolean {
+  return ((bytes[offset] ?? 0) & 0xf0) === 0xe0;
+}
+
+/**
+ * Decode a whole received IPv4 datagram (the raw socket hands us the IP header too) and run
+ * keepalived's receive checks against the instance `lookup` finds for the advert's VRID and the
+ * sender `from` (unicast instances sharing a VRID are told apart by source, as keepalived does).
+ *
+ * Never throws: every byte string yields an Advert or a Drop with a reason.
+ */
+export function decodeDatagram(
+  bytes: Buffer,
+  from: Ipv4,
+  lookup: (vrid: Vrid, from: Ipv4) => Expectation | undefined,
+): Decoded {
+  const received = bytes.length;
+
+  // Dispatcher, `vrrp_get_header`: "Ensure we have received the full vrrp header".
+  if (received < IPV4_HEADER_LENGTH) return drop('tooShort', `IPv4 VRRP packet too short - ${received} bytes`);
+  const version = (bytes[0] ?? 0) >> 4;
+  const ihl = ((bytes[0] ?? 0) & 0x0f) * 4;
+  const protocol = bytes[9] ?? 0;
+  if (version !== 4 || ihl < IPV4_HEADER_LENGTH || protocol !== IPPROTO_VRRP) {
+    return drop('notIpv4Vrrp', `not an IPv4 VRRP datagram: IP version ${version}, IHL ${ihl / 4}, protocol ${protocol}`);
+  }
+  if (received < ihl + VRRP_FIXED_LENGTH) return drop('tooShort', `IPv4 VRRP packet too short - ${received} bytes`);
+
+  const vrrp = ihl; // offset of the VRRP message
+  const vrid = bytes[vrrp + 1] ?? 0;
+  const knownVrid = toVrid(vrid);
+  // VRID 0 is not a valid VRID; no instance can have it, so it is unknown like any unconfigured one.
+  const expected = knownVrid === undefined ? undefined : lookup(knownVrid, from);
+  if (knownVrid === undefined || expected === undefined) {
+    // The VRID rides along (when it is a valid one) so the shell can tell "another cluster uses
+    // VRID 52 on this LAN" apart from noise (keepalived.md §4, pain point 3).
+    return drop('unknownVrid', `Unknown VRID(${vrid}) received from ${from}. ignoring...`, knownVrid);
+  }
+
+  const versionType = bytes[vrrp] ?? 0;
+  const vrrpVersion = versionType >> 4;
+  const vrrpType = versionType & 0x0f;
+  const priority = bytes[vrrp + 2] ?? 0;
+  const count = bytes[vrrp + 3] ?? 0;
+  const authType = bytes[vrrp + 4] ?? 0;
+  const advertIntSec = bytes[vrrp + 5] ?? 0;
+  const ttl = bytes[8] ?? 0;
+  const totalLength = bytes.readUInt16BE(2);
+
+  // "MUST verify that the received packet contains the complete VRRP packet". keepalived sizes
+  // the message from the advert's own version and count: only v2 carries the 8-byte auth field,
+  // so a VRRPv3 advert is reported as a version error below, not as a length error.
+  const vrrpLength = VRRP_FIXED_LENGTH + 4 * count + (vrrpVersion === VRRP_VERSION ? VRRP_AUTH_LENGTH : 0);
+  const expectedLength = ihl + vrrpLength;
+  if (received !== expectedLength) {
+    const longOrShort = received > expectedLength ? 'long' : 'short';
+    return drop('badLength', `vrrp packet too ${longOrShort}, length ${received} and expect ${expectedLength}`, knownVrid);
+  }
+
+  // "MUST verify that the IP TTL is 255" — keepalived skips this for unicast (keepalived.md §3.2).
+  if (expected.multicast && ttl !== VRRP_TTL) {
+    return drop('badTtl', `invalid TTL/HL. Received ${ttl} and expect ${VRRP_TTL}`, knownVrid);
+  }
+
+  if (vrrpVersion !== VRRP_VERSION) {
+    return drop('badVersion', `wrong version. Received ${vrrpVersion} and expect ${VRRP_VERSION}`, knownVrid);
+  }
+
+  if (authType !== AUTH_TYPE_NONE && authType !== AUTH_TYPE_PASS && authType !== AUTH_TYPE_AH) {
+    return drop('badAuthType', `Invalid auth type: ${authType}`, knownVrid);
+  }
+  const ourAuthType = authTypeNumber(expected.auth);
+  if (authType !== ourAuthType) {
+    return drop('authTypeMismatch', `received a ${authType} auth, expecting ${ourAuthType}!`, knownVrid);
+  }
+  if (expected.auth.type === 'PASS') {
+    // keepalived compares all 8 bytes against the zero-padded password, in constant time.
+    const theirs = bytes.subarray(received - VRRP_AUTH_LENGTH, received);
+    if (!timingSafeEqual(theirs, authData(expected.auth))) {
+      return drop('badPassword', 'received an invalid passwd!', knownVrid);
+    }
+  }
+
+  // "MUST verify that the Adver Interval in the packet is the same as the locally configured"
+  // (RFC 3768 §7.1); keepalived: "to prevent concurent VRID running => multiple master in 1 VRID".
+  if (advertIntSec !== expected.advertIntSec) {
+    return drop(
+      'advertIntervalMismatch',
+      `advertisement interval mismatch mine=${expected.advertIntSec} sec rcv'd=${advertIntSec} sec`,
+      knownVrid,
+    );
+  }
+
+  if (vrrpType !== VRRP_TYPE_ADVERTISEMENT) {
+    return drop('badType', `Invalid packet type. ${vrrpType} and expect ${VRRP_TYPE_ADVERTISEMENT}`, knownVrid);
+  }
+
+  if (expected.checkAddresses && count !== expected.vips.length) {
+    return drop(
+      'addressCountMismatch',
+      `received an unexpected ip number count ${count}, expected ${expected.vips.length}!`,
+      knownVrid,
+    );
+  }
+
+  if (totalLength !== received) {
+    return drop(
+      'badTotalLength',
+      `ip_tot_len mismatch against received length. ${totalLength} and received ${received}`,
+      knownVrid,
+    );
+  }
+
+  if (internetChecksum(bytes, vrrp, received) !== 0) {
+    return drop('badChecksum', 'Invalid VRRPv2 checksum', knownVrid);
+  }
+
+  const dst = ipv4FromBytes(bytes, 16);
+  const dstIsMulticast = isMulticast(bytes, 16);
+  if (dstIsMulticast !== expected.multicast) {
+    const [want, got] = expected.multicast ? ['mult', 'un'] : ['un', 'mult'];
+    return drop('badDestination', `Expected ${want}icast packet but received ${got}icast packet`, knownVrid);
+  }
+  // keepalived accepts any multicast destination here; our socket only joins 224.0.0.18, so
+  // anything else is a misdirected packet and says so rather than passing silently.
+  if (expected.multicast && dst !== VRRP_MULTICAST_GROUP) {
+    return drop('badDestination', `received an advert for group ${dst}, expected ${VRRP_MULTICAST_GROUP}`, knownVrid);
+  }
+
+  const addresses: Ipv4[] = [];
+  for (let i = 0; i < count; i++) addresses.push(ipv4FromBytes(bytes, vrrp + VRRP_FIXED_LENGTH + 4 * i));
+
+  // "MAY verify that the IP address(es) associated with the VRID are valid" (RFC 3768 §7.1).
+  if (expected.checkAddresses) {
+    const missing = expected.vips.find((vip) => !addresses.includes(vip));
+    if (missing !== undefined) {
+      return drop(
+        'addressMissing',
+        `ip address associated with VRID ${vrid} not present in MASTER advert: ${missing}`,
+        knownVrid,
+      );
+    }
+  }
+
+  return {
+    ok: true,
+    advert: {
+      vrid: knownVrid,
+      priority: priority as Priority, // any byte is a valid Priority (0..255)
+      advertIntSec,
+      authType,
+      addresses,
+      src: ipv4FromBytes(bytes, 12),
+      dst,
+      ttl,
+    },
+  };
+}
