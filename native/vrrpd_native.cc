@@ -1,4 +1,216 @@
-// placeholder: replaced by the native addon work
+// vrrpd's only native code: the few syscalls Node and the npm packages we use cannot make.
+//   ifInfo(name)            ifindex + MAC by ioctl: works under `ip netns exec` and plain nsenter,
+//                           where /sys/class/net may belong to another namespace.
+//   PacketSocket(ifname)    AF_PACKET send-only socket for gratuitous ARP; raw-socket only
+//                           creates AF_INET/AF_INET6 sockets (reference/node-deps.md §3).
+//   sdNotify(state)         systemd readiness/watchdog without libsystemd (node-deps.md §4).
+//   openlog/syslog          libc syslog, so log lines land where keepalived's do.
+// Errors are thrown as Error objects carrying `errno` (a number) and strerror text; the TypeScript
+// wrapper in src/native.ts turns them into values.
 #include <napi.h>
-static Napi::Object Init(Napi::Env env, Napi::Object exports) { return exports; }
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <string>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+namespace {
+
+Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int errnum) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + std::strerror(errnum));
+  e.Set("errno", Napi::Number::New(env, errnum));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// Interface names are at most IFNAMSIZ-1 bytes; longer ones would be silently truncated by
+// strncpy into ifr_name and could name a different interface.
+bool ValidIfName(const std::string& name) { return !name.empty() && name.size() < IFNAMSIZ; }
+
+Napi::Value IfInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "ifInfo(name: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string name = info[0].As<Napi::String>();
+  if (!ValidIfName(name)) return ThrowErrno(env, "ifInfo " + name, ENODEV);
+
+  // Any socket will do for these ioctls; a datagram one needs no privilege.
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, "socket", errno);
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name.c_str(), name.size());
+  if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    return ThrowErrno(env, "SIOCGIFINDEX " + name, e);
+  }
+  int index = ifr.ifr_ifindex;
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    return ThrowErrno(env, "SIOCGIFHWADDR " + name, e);
+  }
+  close(fd);
+
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("index", Napi::Number::New(env, index));
+  out.Set("mac", Napi::Buffer<uint8_t>::Copy(
+                     env, reinterpret_cast<const uint8_t*>(ifr.ifr_hwaddr.sa_data), 6));
+  return out;
+}
+
+// Send-only: protocol 0 registers no packet handler, so the kernel never queues received frames
+// on this socket and nobody has to drain it.
+class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PacketSocket",
+                       {InstanceMethod("send", &PacketSocket::Send),
+                        InstanceMethod("close", &PacketSocket::Close)});
+  }
+
+  explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) {
+      Napi::TypeError::New(env, "new PacketSocket(ifname: string)").ThrowAsJavaScriptException();
+      return;
+    }
+    std::string name = info[0].As<Napi::String>();
+    ifindex_ = ValidIfName(name) ? static_cast<int>(if_nametoindex(name.c_str())) : 0;
+    if (ifindex_ == 0) {
+      ThrowErrno(env, "if_nametoindex " + name, ValidIfName(name) ? errno : ENODEV);
+      return;
+    }
+    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd_ < 0) {
+      ThrowErrno(env, "socket(AF_PACKET)", errno);
+      return;
+    }
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = ifindex_;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) {
+      int e = errno;
+      close(fd_);
+      fd_ = -1;
+      ThrowErrno(env, "bind(AF_PACKET) " + name, e);
+    }
+  }
+
+  ~PacketSocket() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  // frame: a whole Ethernet frame, header included. The EtherType is handed to the kernel as
+  // sll_protocol so the skb carries the right protocol (qdisc classification, taps).
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsBuffer()) {
+      Napi::TypeError::New(env, "send(frame: Buffer)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (fd_ < 0) return ThrowErrno(env, "send", EBADF);
+    auto frame = info[0].As<Napi::Buffer<uint8_t>>();
+    if (frame.Length() < 14) return ThrowErrno(env, "send: frame shorter than an Ethernet header", EINVAL);
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = ifindex_;
+    std::memcpy(&sll.sll_protocol, frame.Data() + 12, 2);  // already network byte order
+    ssize_t n = sendto(fd_, frame.Data(), frame.Length(), MSG_DONTWAIT,
+                       reinterpret_cast<sockaddr*>(&sll), sizeof sll);
+    if (n < 0) return ThrowErrno(env, "send", errno);
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    return info.Env().Undefined();
+  }
+
+  int fd_ = -1;
+  int ifindex_ = 0;
+};
+
+// sd_notify(3) protocol: one datagram to $NOTIFY_SOCKET; a leading '@' means the Linux abstract
+// namespace (first sun_path byte NUL, no terminator counted in the address length).
+Napi::Value SdNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "sdNotify(state: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string state = info[0].As<Napi::String>();
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || path[0] == '\0') return Napi::Boolean::New(env, false);
+  size_t len = std::strlen(path);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if ((path[0] != '/' && path[0] != '@') || len >= sizeof addr.sun_path)
+    return ThrowErrno(env, std::string("NOTIFY_SOCKET ") + path, EAFNOSUPPORT);
+  std::memcpy(addr.sun_path, path, len);
+  if (path[0] == '@') addr.sun_path[0] = '\0';
+  socklen_t addrlen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len + (path[0] == '/' ? 1 : 0));
+
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, "socket(AF_UNIX)", errno);
+  ssize_t n = sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), addrlen);
+  int e = errno;
+  close(fd);
+  if (n < 0) return ThrowErrno(env, std::string("sendto ") + path, e);
+  return Napi::Boolean::New(env, true);
+}
+
+// openlog(3) keeps the ident pointer, not a copy: the string must outlive every later syslog()
+// call. Each ident is duplicated and deliberately never freed (openlog runs once or twice per
+// process), so a second openlog cannot leave libc pointing at freed memory.
+Napi::Value OpenLog(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "openlog(ident: string, facility: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string ident = info[0].As<Napi::String>();
+  char* kept = strdup(ident.c_str());
+  if (kept == nullptr) return ThrowErrno(env, "openlog", ENOMEM);
+  // LOG_PID as keepalived does: lines read `Keepalived_vrrp[pid]: ...` (reference §3.12).
+  openlog(kept, LOG_PID, info[1].As<Napi::Number>().Int32Value());
+  return env.Undefined();
+}
+
+Napi::Value Syslog(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsString()) {
+    Napi::TypeError::New(env, "syslog(priority: number, message: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string message = info[1].As<Napi::String>();
+  // "%s": the message is data, never a format string.
+  syslog(info[0].As<Napi::Number>().Int32Value(), "%s", message.c_str());
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("ifInfo", Napi::Function::New(env, IfInfo, "ifInfo"));
+  exports.Set("PacketSocket", PacketSocket::Define(env));
+  exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
+  exports.Set("openlog", Napi::Function::New(env, OpenLog, "openlog"));
+  exports.Set("syslog", Napi::Function::New(env, Syslog, "syslog"));
+  return exports;
+}
+
+}  // namespace
+
 NODE_API_MODULE(vrrpd_native, Init)

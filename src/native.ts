@@ -1,0 +1,149 @@
+// Typed, error-as-value face of native/vrrpd_native.cc. The addon is loaded lazily on first use so
+// that modules importing this one (e.g. the pure GARP frame builder) stay usable in tests and
+// tools on machines where the addon was never built; every entry point then reports why.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { err, ok, type Result } from './types.js';
+
+interface NativePacketSocket {
+  send(frame: Buffer): number;
+  close(): void;
+}
+
+interface NativeAddon {
+  ifInfo(name: string): { index: number; mac: Buffer };
+  PacketSocket: new (ifname: string) => NativePacketSocket;
+  sdNotify(state: string): boolean;
+  openlog(ident: string, facility: number): void;
+  syslog(priority: number, message: string): void;
+}
+
+// This file runs as src/native.ts (vitest) and as dist/src/native.js (compiled), so the addon is
+// one or two directories up; the first candidate that exists wins.
+const addonCandidates = ['../native/build/Release/vrrpd_native.node', '../../native/build/Release/vrrpd_native.node'].map(
+  (rel) => fileURLToPath(new URL(rel, import.meta.url)),
+);
+
+let loaded: Result<NativeAddon, string> | undefined;
+
+function isNativeAddon(value: unknown): value is NativeAddon {
+  if (typeof value !== 'object' || value === null) return false;
+  const names = ['ifInfo', 'PacketSocket', 'sdNotify', 'openlog', 'syslog'];
+  return names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
+}
+
+function addon(): Result<NativeAddon, string> {
+  if (loaded) return loaded;
+  const path = addonCandidates.find((p) => existsSync(p));
+  if (path === undefined) {
+    loaded = err(`native addon not built (looked for ${addonCandidates.join(', ')}; run npm install)`);
+    return loaded;
+  }
+  try {
+    const exports: unknown = createRequire(import.meta.url)(path);
+    loaded = isNativeAddon(exports) ? ok(exports) : err(`${path} does not export the vrrpd native API`);
+  } catch (e) {
+    loaded = err(`cannot load ${path}: ${describe(e)}`);
+  }
+  return loaded;
+}
+
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+/** "send: Network is down (ENETDOWN)": the addon's strerror text plus the errno name to match on. */
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const errno: unknown = (e as Error & { errno?: unknown }).errno;
+  const name = typeof errno === 'number' ? errnoNames.get(errno) : undefined;
+  return name ? `${e.message} (${name})` : e.message;
+}
+
+function attempt<T>(f: (a: NativeAddon) => T): Result<T, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  try {
+    return ok(f(a.value));
+  } catch (e) {
+    return err(describe(e));
+  }
+}
+
+/** Whether the addon can be loaded; the error says why not. */
+export function nativeAvailable(): Result<void, string> {
+  const a = addon();
+  return a.ok ? ok(undefined) : a;
+}
+
+export interface InterfaceInfo {
+  readonly index: number;
+  /** Hardware address as the kernel reports it (6 bytes; zeros for loopback). */
+  readonly mac: Buffer;
+}
+
+/** ifindex and MAC by SIOCGIFINDEX/SIOCGIFHWADDR: namespace-correct even under nsenter. */
+export function ifInfo(name: string): Result<InterfaceInfo, string> {
+  return attempt((a) => a.ifInfo(name));
+}
+
+/** A send-only AF_PACKET socket bound to one interface; frames include the Ethernet header. */
+export interface PacketSocket {
+  /** Bytes the kernel accepted; errors like "send: Network is down (ENETDOWN)". */
+  send(frame: Buffer): Result<number, string>;
+  /** Idempotent. */
+  close(): void;
+}
+
+export function openPacketSocket(ifname: string): Result<PacketSocket, string> {
+  return attempt((a) => {
+    const socket = new a.PacketSocket(ifname);
+    return {
+      send: (frame: Buffer) => attempt(() => socket.send(frame)),
+      close: () => socket.close(),
+    };
+  });
+}
+
+/**
+ * sd_notify(3): `READY=1`, `WATCHDOG=1`, `STATUS=...`, `STOPPING=1`. ok(false) when not started by
+ * systemd (NOTIFY_SOCKET unset), which is normal, not an error.
+ */
+export function sdNotify(state: string): Result<boolean, string> {
+  return attempt((a) => a.sdNotify(state));
+}
+
+/** syslog(3) facilities keepalived can log to: `daemon` by default, `-S 0..7` selects local0..7. */
+export const syslogFacility = {
+  daemon: 3 << 3,
+  local0: 16 << 3,
+  local1: 17 << 3,
+  local2: 18 << 3,
+  local3: 19 << 3,
+  local4: 20 << 3,
+  local5: 21 << 3,
+  local6: 22 << 3,
+  local7: 23 << 3,
+} as const;
+
+/** syslog(3) severities; keepalived logs its state changes at `info`. */
+export const syslogSeverity = {
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  err: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+} as const;
+
+/** openlog(ident, LOG_PID, facility): lines then read `ident[pid]: message`. */
+export function openSyslog(ident: string, facility: number): Result<void, string> {
+  return attempt((a) => a.openlog(ident, facility));
+}
+
+/** priority = severity, optionally or-ed with a facility (else the openlog one applies). */
+export function syslog(priority: number, message: string): Result<void, string> {
+  return attempt((a) => a.syslog(priority, message));
+}
