@@ -1,0 +1,177 @@
+// One raw IPv4 protocol-112 socket per interface, set up the way keepalived sets up its VRRP
+// socket (reference/keepalived.md §3.1). It moves whole IPv4 datagrams; building and checking
+// the IPv4 header and the advert is src/vrrp/packet.ts's job.
+//
+// @neuralegion/raw-socket is used through our own interface because its index.d.ts is wrong, and
+// around its traps (reference/node-deps.md §1): Buffer options only via the 4-argument setOption,
+// one receive buffer reused for every message (we copy), send() without a callback crashes the
+// process, errors are bare strings, and there is no bind(). Hence IP_HDRINCL: the kernel would
+// otherwise pick the source address and may pick the VIP, while RFC 3768 §5.1.1.1 wants the
+// interface's primary address.
+import { createRequire } from 'node:module';
+import { err, ok, parseIpv4, type Ipv4, type Result } from '../types.js';
+
+interface RawSocket {
+  setOption(level: number, option: number, value: number): void;
+  setOption(level: number, option: number, value: Buffer, length: number): void;
+  send(buffer: Buffer, offset: number, length: number, address: string, callback: (error: Error | null, bytes: number) => void): RawSocket;
+  on(event: 'message', listener: (buffer: Buffer, source: string) => void): RawSocket;
+  on(event: 'error', listener: (error: Error) => void): RawSocket;
+  on(event: 'close', listener: () => void): RawSocket;
+  close(): RawSocket;
+}
+
+interface RawSocketModule {
+  createSocket(options: { protocol: number; addressFamily: number; bufferSize?: number }): RawSocket;
+}
+
+const ipprotoVrrp = 112;
+const addressFamilyIpv4 = 1; // raw-socket's own enum (AddressFamily.IPv4), not AF_INET
+/** The IANA-assigned VRRP multicast group (RFC 3768 §5.1.1.2). */
+export const vrrpMulticastGroup = '224.0.0.18' as Ipv4;
+
+// Linux <linux/in.h>, <asm-generic/socket.h>
+const SOL_SOCKET = 1;
+const SO_BINDTODEVICE = 25;
+const IPPROTO_IP = 0;
+const IP_HDRINCL = 3;
+const IP_MULTICAST_IF = 32;
+const IP_MULTICAST_LOOP = 34;
+const IP_ADD_MEMBERSHIP = 35;
+/** Without this a raw socket also receives groups joined by any other socket on the host. */
+const IP_MULTICAST_ALL = 49;
+const IFNAMSIZ = 16;
+/** Largest IPv4 datagram, so a received one is never truncated by the library's buffer. */
+const receiveBufferSize = 65535;
+
+export interface Datagram {
+  /** The whole IPv4 datagram, header included; a private copy. */
+  readonly bytes: Buffer;
+  /** IPv4 source address as recvfrom() reported it. */
+  readonly from: Ipv4;
+  /** IPv4 TTL (header byte 8), which VRRP receivers must check; -1 if the datagram is too short. */
+  readonly ttl: number;
+}
+
+export interface VrrpSocket {
+  /**
+   * datagram: a complete IPv4 datagram (IP_HDRINCL): the header's TOS, TTL, id and source are sent
+   * as given; the kernel fills in total length and header checksum. dst: 224.0.0.18 or a unicast peer.
+   */
+  send(datagram: Buffer, dst: Ipv4): Promise<Result<number, string>>;
+  /** Leaves the group and releases the socket; idempotent; pending sends resolve as errors. */
+  close(): void;
+}
+
+export interface VrrpSocketOptions {
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly onDatagram: (d: Datagram) => void;
+  /** Receive-side failure; the socket is closed by then (the library closes on error). */
+  readonly onError: (message: string) => void;
+}
+
+let rawModule: Result<RawSocketModule, string> | undefined;
+
+function loadRawSocket(): Result<RawSocketModule, string> {
+  if (rawModule) return rawModule;
+  try {
+    const m: unknown = createRequire(import.meta.url)('@neuralegion/raw-socket');
+    const usable = typeof m === 'object' && m !== null && typeof (m as Record<string, unknown>)['createSocket'] === 'function';
+    rawModule = usable ? ok(m as RawSocketModule) : err('@neuralegion/raw-socket has no createSocket()');
+  } catch (e) {
+    rawModule = err(`cannot load @neuralegion/raw-socket: ${message(e)}`);
+  }
+  return rawModule;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** struct ip_mreqn {imr_multiaddr, imr_address, imr_ifindex}: used by both IP_ADD_MEMBERSHIP and IP_MULTICAST_IF. */
+function ipMreqn(group: Ipv4 | undefined, ifindex: number): Buffer {
+  const b = Buffer.alloc(12);
+  if (group) Buffer.from(group.split('.').map(Number)).copy(b, 0);
+  b.writeInt32LE(ifindex, 8); // host byte order (x86/arm little-endian)
+  return b;
+}
+
+export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, string> {
+  const where = `VRRP socket on ${opts.ifname}`;
+  if (opts.ifname.length === 0 || Buffer.byteLength(opts.ifname) >= IFNAMSIZ) return err(`${where}: bad interface name`);
+  if (!Number.isInteger(opts.ifindex) || opts.ifindex <= 0) return err(`${where}: bad ifindex ${opts.ifindex}`);
+  const raw = loadRawSocket();
+  if (!raw.ok) return raw;
+
+  let socket: RawSocket;
+  try {
+    socket = raw.value.createSocket({ protocol: ipprotoVrrp, addressFamily: addressFamilyIpv4, bufferSize: receiveBufferSize });
+  } catch (e) {
+    return err(`${where}: ${message(e)}`);
+  }
+
+  let closed = false;
+  const pending = new Set<(r: Result<number, string>) => void>();
+  const settleAllPending = (why: string): void => {
+    for (const resolve of pending) resolve(err(why));
+    pending.clear();
+  };
+
+  // An 'error' without a listener would be thrown by EventEmitter and kill the daemon.
+  socket.on('error', (e) => {
+    if (closed) return;
+    closed = true;
+    settleAllPending(`${where}: ${e.message}`);
+    opts.onError(`${where}: ${e.message}`);
+  });
+  socket.on('message', (buffer, source) => {
+    if (closed) return;
+    const from = parseIpv4(source);
+    if (!from) return; // recvfrom on an AF_INET socket always yields a dotted quad
+    const bytes = Buffer.from(buffer); // the library reuses its buffer for the next message
+    opts.onDatagram({ bytes, from, ttl: bytes.length > 8 ? (bytes[8] ?? -1) : -1 });
+  });
+
+  const device = Buffer.from(`${opts.ifname}\0`);
+  const steps: readonly [string, () => void][] = [
+    // Receive only what arrives on this interface: raw sockets give no ingress ifindex.
+    ['SO_BINDTODEVICE', () => socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, device, device.length)],
+    ['IP_HDRINCL', () => socket.setOption(IPPROTO_IP, IP_HDRINCL, 1)],
+    ['IP_MULTICAST_IF', () => socket.setOption(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(undefined, opts.ifindex), 12)],
+    // Our own adverts must not come back to us as if from a peer.
+    ['IP_MULTICAST_LOOP', () => socket.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0)],
+    ['IP_MULTICAST_ALL', () => socket.setOption(IPPROTO_IP, IP_MULTICAST_ALL, 0)],
+    ['IP_ADD_MEMBERSHIP', () => socket.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(vrrpMulticastGroup, opts.ifindex), 12)],
+  ];
+  for (const [name, apply] of steps) {
+    try {
+      apply();
+    } catch (e) {
+      closed = true;
+      socket.close();
+      return err(`${where}: ${name}: ${message(e)}`);
+    }
+  }
+
+  return ok({
+    send(datagram, dst) {
+      if (closed) return Promise.resolve(err(`${where}: closed`));
+      return new Promise((resolve) => {
+        pending.add(resolve);
+        // The callback is mandatory: raw-socket calls it unconditionally once the fd is writable.
+        socket.send(datagram, 0, datagram.length, dst, (error, bytes) => {
+          if (!pending.delete(resolve)) return;
+          resolve(error ? err(`${where}: send to ${dst}: ${error.message}`) : ok(bytes));
+        });
+      });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      socket.close();
+      // raw-socket drops queued sends on close without calling them back.
+      settleAllPending(`${where}: closed`);
+    },
+  });
+}
