@@ -1,0 +1,234 @@
+// rtnetlink over netlink@0.3.0: list links and IPv4 addresses, add/remove VIPs the way keepalived
+// does, and watch link and address changes. Traps (reference/node-deps.md §2): errors are a bare
+// Error('Request rejected: EEXIST'), createRtNetlink's option type wrongly requires buffer sizes,
+// and the high-level 'message' event drops NEW/DEL, so the watcher reads the lower-level socket.
+import { FlagsNew, createRtNetlink, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
+import { err, ipv4FromBytes, ipv4ToBytes, ok, type Ipv4, type Result } from '../types.js';
+
+const AF_INET = 2;
+const RT_SCOPE_UNIVERSE = 0;
+
+export interface LinkInfo {
+  index: number;
+  name: string;
+  /** IFF_UP: administratively up. */
+  up: boolean;
+  /** IFF_LOWER_UP: carrier. */
+  lowerUp: boolean;
+  mac: Buffer | undefined;
+}
+
+export interface AddressInfo {
+  index: number;
+  address: Ipv4;
+  prefixLength: number;
+  label: string | undefined;
+  secondary: boolean;
+}
+
+/**
+ * `link`: an RTM_NEWLINK, sent by the kernel for any change to a link (flags, carrier, name,
+ * MAC...), so the same state may repeat; compare with what you knew. A link deleted and created
+ * again under the same name comes back with a new index.
+ * `overrun`: the kernel dropped notifications (ENOBUFS) or the socket failed; re-read links()
+ * and ipv4Addresses() to resynchronise.
+ */
+export type RtnlEvent =
+  | { readonly kind: 'link'; readonly link: LinkInfo }
+  | { readonly kind: 'linkDeleted'; readonly index: number; readonly name: string }
+  | { readonly kind: 'addressAdded'; readonly address: AddressInfo }
+  | { readonly kind: 'addressRemoved'; readonly address: AddressInfo }
+  | { readonly kind: 'overrun'; readonly message: string };
+
+export interface Rtnl {
+  links(): Promise<Result<LinkInfo[], string>>;
+  ipv4Addresses(index?: number): Promise<Result<AddressInfo[], string>>;
+  /** primary = first non-secondary address in kernel order */
+  primaryIpv4(index: number): Promise<Result<Ipv4 | undefined, string>>;
+  /** Idempotent (NLM_F_CREATE|NLM_F_REPLACE); re-adding does not change an existing label. */
+  addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Promise<Result<void, string>>;
+  /** Absent address (or link already gone) = ok. */
+  delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Promise<Result<void, string>>;
+  /** Link up/down/deleted, IPv4 address added/removed; returns a function that stops watching. */
+  watch(onEvent: (e: RtnlEvent) => void): () => void;
+  /** Closes the request socket and every watcher. */
+  close(): void;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** netlink@0.3.0 reports kernel errors only as "Request rejected: ECODE". */
+function rejectedCode(e: unknown): string | undefined {
+  return /^Request rejected: (E[A-Z0-9]+)$/.exec(message(e))?.[1];
+}
+
+function toLinkInfo(m: rt.LinkMessage): LinkInfo | undefined {
+  const index = m.data.index;
+  if (index === undefined) return undefined;
+  return {
+    index,
+    name: m.attrs.ifname ?? '',
+    up: m.data.flags?.up === true,
+    lowerUp: m.data.flags?.lowerUp === true,
+    mac: m.attrs.address,
+  };
+}
+
+function toAddressInfo(m: rt.AddressMessage): AddressInfo | undefined {
+  if (m.data.family !== AF_INET || m.data.index === undefined || m.data.prefixlen === undefined) return undefined;
+  // IFA_LOCAL is the interface's own address; IFA_ADDRESS differs only on point-to-point links.
+  const bytes = m.attrs.local ?? m.attrs.address;
+  if (bytes === undefined || bytes.length !== 4) return undefined;
+  // The u32 IFA_FLAGS attribute, when present, supersedes the 8-bit ifa_flags field.
+  const flags = m.attrs.flags ?? m.data.flags;
+  return {
+    index: m.data.index,
+    address: ipv4FromBytes(bytes),
+    prefixLength: m.data.prefixlen,
+    label: m.attrs.label,
+    secondary: flags?.secondary === true,
+  };
+}
+
+function notDefined<T>(x: T | undefined): x is T {
+  return x !== undefined;
+}
+
+// createRtNetlink's declared options demand recvBufferSize/sendBufferSize; the runtime treats
+// them as optional. This is the one cast the library's typing bug needs.
+type CreateOptions = NonNullable<Parameters<typeof createRtNetlink>[0]>;
+
+function eventFrom(m: NetlinkMessage): RtnlEvent | undefined {
+  const type = m.type as rt.MessageType;
+  if (type !== rt.MessageType.NEWLINK && type !== rt.MessageType.DELLINK && type !== rt.MessageType.NEWADDR && type !== rt.MessageType.DELADDR) {
+    return undefined;
+  }
+  const parsed = rt.parseMessage(type, m.data);
+  if (parsed.kind === 'link') {
+    const link = toLinkInfo(parsed);
+    if (!link) return undefined;
+    return type === rt.MessageType.DELLINK ? { kind: 'linkDeleted', index: link.index, name: link.name } : { kind: 'link', link };
+  }
+  if (parsed.kind === 'address') {
+    const address = toAddressInfo(parsed);
+    if (!address) return undefined;
+    return type === rt.MessageType.DELADDR ? { kind: 'addressRemoved', address } : { kind: 'addressAdded', address };
+  }
+  return undefined;
+}
+
+export function openRtnl(): Result<Rtnl, string> {
+  let requests: RtNetlinkSocket;
+  try {
+    requests = createRtNetlink();
+  } catch (e) {
+    return err(`rtnetlink socket: ${message(e)}`);
+  }
+  const watchers = new Set<() => void>();
+
+  async function links(): Promise<Result<LinkInfo[], string>> {
+    try {
+      return ok((await requests.getLinks()).map(toLinkInfo).filter(notDefined));
+    } catch (e) {
+      return err(`list links: ${message(e)}`);
+    }
+  }
+
+  async function ipv4Addresses(index?: number): Promise<Result<AddressInfo[], string>> {
+    try {
+      // Dump filtering by index needs strict checking on the socket; filter here instead.
+      const all = (await requests.getAddresses({ family: AF_INET })).map(toAddressInfo).filter(notDefined);
+      return ok(index === undefined ? all : all.filter((a) => a.index === index));
+    } catch (e) {
+      return err(`list IPv4 addresses: ${message(e)}`);
+    }
+  }
+
+  async function primaryIpv4(index: number): Promise<Result<Ipv4 | undefined, string>> {
+    const addrs = await ipv4Addresses(index);
+    if (!addrs.ok) return addrs;
+    return ok(addrs.value.find((a) => !a.secondary)?.address);
+  }
+
+  // keepalived (vrrp_ipaddress.c netlink_ipaddress()) sends IFA_LOCAL, IFA_BROADCAST only when
+  // `brd` is configured, and IFA_LABEL when `label` is; scope global by default. The result in
+  // `ip addr`: `inet 192.0.2.200/32 scope global eth0`. IFA_ADDRESS equal to IFA_LOCAL is what
+  // the kernel would fill in anyway.
+  async function addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Promise<Result<void, string>> {
+    const what = `add ${a.address}/${a.prefixLength} on ifindex ${a.index}`;
+    const bytes = ipv4ToBytes(a.address);
+    const attrs: rt.AddressAttrs = a.label === undefined ? { local: bytes, address: bytes } : { local: bytes, address: bytes, label: a.label };
+    try {
+      await requests.newAddress({ family: AF_INET, prefixlen: a.prefixLength, index: a.index, scope: RT_SCOPE_UNIVERSE }, attrs, {
+        flags: FlagsNew.CREATE | FlagsNew.REPLACE,
+      });
+      return ok(undefined);
+    } catch (e) {
+      return err(`${what}: ${rejectedCode(e) ?? message(e)}`);
+    }
+  }
+
+  async function delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Promise<Result<void, string>> {
+    const what = `delete ${a.address}/${a.prefixLength} on ifindex ${a.index}`;
+    try {
+      await requests.delAddress({ family: AF_INET, prefixlen: a.prefixLength, index: a.index }, { local: ipv4ToBytes(a.address) });
+      return ok(undefined);
+    } catch (e) {
+      const code = rejectedCode(e);
+      // EADDRNOTAVAIL: not there. ENODEV: the link is gone, and its addresses with it.
+      if (code === 'EADDRNOTAVAIL' || code === 'ENODEV') return ok(undefined);
+      return err(`${what}: ${code ?? message(e)}`);
+    }
+  }
+
+  function watch(onEvent: (e: RtnlEvent) => void): () => void {
+    let monitor: RtNetlinkSocket;
+    try {
+      // ref: keep the event loop alive while watching, like any server socket.
+      monitor = createRtNetlink({ ref: true } as CreateOptions);
+      monitor.addMembership(rt.MulticastGroups.LINK);
+      monitor.addMembership(rt.MulticastGroups.IPV4_IFADDR);
+    } catch (e) {
+      const reason = message(e);
+      queueMicrotask(() => onEvent({ kind: 'overrun', message: `rtnetlink monitor: ${reason}` }));
+      return () => undefined;
+    }
+    monitor.socket.on('message', (msgs) => {
+      for (const m of msgs) {
+        let event: RtnlEvent | undefined;
+        try {
+          event = eventFrom(m);
+        } catch (e) {
+          event = { kind: 'overrun', message: `unparsable rtnetlink message type ${m.type}: ${message(e)}` };
+        }
+        if (event) onEvent(event);
+      }
+    });
+    // Unhandled, an 'error' would be thrown by EventEmitter; ENOBUFS means events were lost.
+    monitor.socket.on('error', (e) => onEvent({ kind: 'overrun', message: `rtnetlink monitor: ${e.message}` }));
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      watchers.delete(stop);
+      monitor.socket.close();
+    };
+    watchers.add(stop);
+    return stop;
+  }
+
+  return ok({
+    links,
+    ipv4Addresses,
+    primaryIpv4,
+    addAddress,
+    delAddress,
+    watch,
+    close() {
+      for (const stop of [...watchers]) stop();
+      requests.socket.close();
+    },
+  });
+}

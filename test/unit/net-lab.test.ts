@@ -1,0 +1,257 @@
+// src/net/* for real: two network namespaces joined by a veth pair (192.0.2.1/24 <-> 192.0.2.2/24),
+// created here and deleted in afterAll. The code under test must run inside a namespace, so each
+// case spawns `ip netns exec NS node --input-type=module -e SCRIPT`, and SCRIPT imports the
+// compiled modules from dist/ (build them first: `npm run build`; `npm test` does).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+const modules = ['native', 'net/garp', 'net/vrrp-socket', 'net/rtnl'];
+const dist = (m: string): string => pathToFileURL(join(root, 'dist/src', `${m}.js`)).href;
+
+function skipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root for network namespaces';
+  if (spawnSync('ip', ['netns', 'list']).status !== 0) return '`ip netns` unavailable';
+  for (const m of modules) {
+    const js = join(root, 'dist/src', `${m}.js`);
+    if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(root, 'src', `${m}.ts`)).mtimeMs) {
+      return `dist/src/${m}.js missing or older than its source: run npm run build`;
+    }
+  }
+  if (!existsSync(join(root, 'native/build/Release/vrrpd_native.node'))) return 'native addon not built (npm install)';
+  return undefined;
+}
+
+const skip = skipReason();
+const nsA = `h1t-${process.pid}-a`;
+const nsB = `h1t-${process.pid}-b`;
+const hasTcpdump = spawnSync('tcpdump', ['--version']).status === 0;
+
+function ip(...args: string[]): string {
+  const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 5000 });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function deleteNamespaces(): void {
+  for (const ns of [nsA, nsB]) spawnSync('ip', ['netns', 'del', ns]);
+}
+
+/** Runs SCRIPT in NS to completion; its last stdout line is JSON. */
+function runIn<T>(ns: string, script: string): T {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'node', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+  if (r.status !== 0) throw new Error(`script in ${ns} failed (${r.status}): ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] ?? 'null') as T;
+}
+
+interface Background {
+  readonly child: ChildProcess;
+  readonly output: Promise<string>;
+}
+
+/** Starts a command in NS and resolves once `ready` (a regex) shows on its stdout or stderr. */
+async function startIn(ns: string, argv: string[], ready: RegExp): Promise<Background> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'timeout', '8', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const output = new Promise<string>((resolve) => child.on('close', () => resolve(out)));
+  await new Promise<void>((resolve, reject) => {
+    const check = (): void => {
+      if (ready.test(out) || ready.test(err)) resolve();
+    };
+    child.stdout?.on('data', (d: Buffer) => ((out += d.toString()), check()));
+    child.stderr?.on('data', (d: Buffer) => ((err += d.toString()), check()));
+    child.on('close', (code) => reject(new Error(`${argv[0]} in ${ns} exited (${code}) before ready: ${err}`)));
+  });
+  return { child, output };
+}
+
+function internetChecksumOk(header: Buffer): boolean {
+  let sum = 0;
+  for (let i = 0; i < header.length; i += 2) sum += header.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum === 0xffff;
+}
+
+describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  beforeAll(() => {
+    deleteNamespaces();
+    try {
+      ip('netns', 'add', nsA);
+      ip('netns', 'add', nsB);
+      ip('-n', nsA, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', nsB);
+      ip('-n', nsA, 'addr', 'add', '192.0.2.1/24', 'dev', 'va');
+      ip('-n', nsB, 'addr', 'add', '192.0.2.2/24', 'dev', 'vb');
+      for (const [ns, dev] of [[nsA, 'va'], [nsB, 'vb']] as const) {
+        ip('-n', ns, 'link', 'set', 'lo', 'up');
+        ip('-n', ns, 'link', 'set', dev, 'up');
+      }
+    } catch (e) {
+      deleteNamespaces();
+      throw e;
+    }
+  });
+  afterAll(() => {
+    deleteNamespaces();
+    expect(ip('netns', 'list')).not.toContain(`h1t-${process.pid}-`);
+  });
+
+  it('VRRP socket: a hand-built advert arrives with TTL 255, TOS 0xc0 and our source; no loopback to the sender', async () => {
+    const receiver = `
+      import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
+      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index,
+        onDatagram: (d) => { console.log(JSON.stringify({ from: d.from, ttl: d.ttl, hex: d.bytes.toString('hex') })); s.value.close(); },
+        onError: (m) => { console.log(JSON.stringify({ error: m })); } });
+      if (!s.ok) { console.log(JSON.stringify({ error: s.error })); process.exit(1); }
+      console.error('ready');
+      setTimeout(() => s.value.close(), 4000).unref(); // the open socket alone keeps us waiting`;
+    const rx = await startIn(nsB, ['node', '--input-type=module', '-e', receiver], /ready/);
+
+    const advert = '2133640101014983c00002c87365637265743132'; // vrid 51 prio 100, VIP 192.0.2.200, PASS secret12
+    const sender = `
+      import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
+      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      let own = 0;
+      const s = openVrrpSocket({ ifname: 'va', ifindex: ifInfo('va').value.index, onDatagram: () => own++, onError: () => {} }).value;
+      const h = Buffer.alloc(20);
+      h[0] = 0x45; h[1] = 0xc0; h.writeUInt16BE(40, 2); h.writeUInt16BE(0x1234, 4); h[8] = 255; h[9] = 112;
+      Buffer.from([192, 0, 2, 1]).copy(h, 12); Buffer.from([224, 0, 0, 18]).copy(h, 16);
+      const sent = await s.send(Buffer.concat([h, Buffer.from('${advert}', 'hex')]), '224.0.0.18');
+      const badDst = await s.send(h, 'not-an-ip');
+      await new Promise((r) => setTimeout(r, 300));
+      s.close();
+      const afterClose = await s.send(h, '224.0.0.18');
+      console.log(JSON.stringify({ sent, badDst, afterClose, own }));`;
+    const tx = runIn<Record<string, unknown>>(nsA, sender);
+    expect(tx).toEqual({
+      sent: { ok: true, value: 40 },
+      badDst: { ok: false, error: "VRRP socket on va: send to not-an-ip: Invalid IP address 'not-an-ip'" },
+      afterClose: { ok: false, error: 'VRRP socket on va: closed' },
+      own: 0,
+    });
+
+    const got = JSON.parse((await rx.output).trim().split('\n')[0] ?? '{}') as { from: string; ttl: number; hex: string };
+    expect(got.from).toBe('192.0.2.1');
+    expect(got.ttl).toBe(255);
+    const bytes = Buffer.from(got.hex, 'hex');
+    expect(bytes).toHaveLength(40);
+    const header = bytes.subarray(0, 20);
+    expect(header[1]).toBe(0xc0); // TOS as we wrote it
+    expect(header.readUInt16BE(4)).toBe(0x1234); // IP id as we wrote it
+    expect(header[9]).toBe(112);
+    expect([...header.subarray(12, 16)]).toEqual([192, 0, 2, 1]);
+    expect([...header.subarray(16, 20)]).toEqual([224, 0, 0, 18]);
+    expect(internetChecksumOk(header)).toBe(true); // filled in by the kernel
+    expect(bytes.subarray(20).toString('hex')).toBe(advert);
+  }, 20_000);
+
+  it('VRRP socket: a missing interface is an error value naming the failing step', () => {
+    const script = `
+      import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
+      console.log(JSON.stringify(openVrrpSocket({ ifname: 'h1-none', ifindex: 99, onDatagram: () => {}, onError: () => {} })));`;
+    expect(runIn(nsA, script)).toEqual({ ok: false, error: 'VRRP socket on h1-none: SO_BINDTODEVICE: No such device' });
+  });
+
+  it('GARP: one frame from va replaces a STALE neighbour entry on the other side', async () => {
+    ip('-n', nsB, 'neigh', 'replace', '192.0.2.200', 'lladdr', '02:00:00:00:00:99', 'dev', 'vb', 'nud', 'stale');
+    const capture = hasTcpdump ? await startIn(nsB, ['tcpdump', '-i', 'vb', '-nn', '-xx', '-c', '1', 'arp'], /listening on/) : undefined;
+
+    const script = `
+      import { buildGarpFrame, openGarpSender } from ${JSON.stringify(dist('net/garp'))};
+      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      const mac = ifInfo('va').value.mac;
+      const sender = openGarpSender('va').value;
+      const frame = buildGarpFrame(mac, '192.0.2.200');
+      const sent = sender.send([frame]);
+      sender.close();
+      const afterClose = sender.send([frame]);
+      console.log(JSON.stringify({ mac: [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':'), frame: frame.toString('hex'), sent, afterClose }));`;
+    const r = runIn<{ mac: string; frame: string; sent: unknown; afterClose: unknown }>(nsA, script);
+    expect(r.sent).toEqual({ ok: true, value: 1 });
+    expect(r.afterClose).toEqual({ ok: false, error: 'GARP on va: sent 0 of 1: send: Bad file descriptor (EBADF)' });
+    expect(ip('-n', nsA, 'link', 'show', 'va')).toContain(`link/ether ${r.mac}`);
+
+    // The kernel applies the update when the frame is received; allow it a moment.
+    let neigh = '';
+    for (let i = 0; i < 20 && !neigh.includes(r.mac); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      neigh = ip('-n', nsB, 'neigh', 'show', '192.0.2.200', 'dev', 'vb');
+    }
+    expect(neigh).toContain(`lladdr ${r.mac}`);
+
+    if (capture) {
+      const dump = await capture.output;
+      const wire = [...dump.matchAll(/^\s+0x[0-9a-f]{4}:\s+((?:[0-9a-f]{4} ?)+)/gm)].map((m) => (m[1] ?? '').replace(/\s+/g, '')).join('');
+      expect(wire).toBe(r.frame); // the 42 bytes we built, unpadded, as keepalived's on the bridge
+    }
+  }, 20_000);
+
+  it('rtnl: VIP add (idempotent, labelled, /32 without broadcast), delete (twice), primary address, watcher events', () => {
+    const script = `
+      import { openRtnl } from ${JSON.stringify(dist('net/rtnl'))};
+      import { execFileSync } from 'node:child_process';
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      const ipShow = () => execFileSync('ip', ['-4', 'addr', 'show', 'dev', 'va']).toString();
+      const r = openRtnl().value;
+      const events = [];
+      const stop = r.watch((e) => events.push(e));
+      const links = (await r.links()).value;
+      const va = links.find((l) => l.name === 'va');
+      const vip = { index: va.index, address: '192.0.2.200', prefixLength: 32, label: 'va:vip' };
+      const out = { va: { up: va.up, lowerUp: va.lowerUp, macLength: va.mac.length } };
+      out.add = await r.addAddress(vip);
+      out.addAgain = await r.addAddress(vip);
+      out.shown = ipShow();
+      out.addresses = (await r.ipv4Addresses(va.index)).value;
+      out.primary = await r.primaryIpv4(va.index);
+      out.del = await r.delAddress(vip);
+      out.delAgain = await r.delAddress(vip);
+      out.shownAfter = ipShow();
+      out.badIndex = await r.addAddress({ ...vip, index: 9999 });
+      // Link events on a throwaway veth pair (no dummy module everywhere) so va/vb stay intact.
+      execFileSync('ip', ['link', 'add', 'h1d', 'type', 'veth', 'peer', 'name', 'h1e']);
+      execFileSync('ip', ['link', 'set', 'h1d', 'up']);
+      execFileSync('ip', ['link', 'set', 'h1d', 'down']);
+      execFileSync('ip', ['link', 'del', 'h1d']);
+      await sleep(300);
+      stop();
+      r.close();
+      out.events = events.map((e) => e.kind === 'link' ? { kind: e.kind, name: e.link.name, up: e.link.up }
+        : e.kind === 'linkDeleted' ? { kind: e.kind, name: e.name }
+        : e.kind === 'overrun' ? e
+        : { kind: e.kind, address: e.address.address + '/' + e.address.prefixLength, label: e.address.label });
+      console.log(JSON.stringify(out));`;
+    const r = runIn<Record<string, unknown>>(nsA, script);
+    expect(r['va']).toEqual({ up: true, lowerUp: true, macLength: 6 });
+    expect(r['add']).toEqual({ ok: true });
+    expect(r['addAgain']).toEqual({ ok: true });
+    const vipLine = String(r['shown']).split('\n').find((l) => l.includes('192.0.2.200'));
+    expect(vipLine?.trim()).toBe('inet 192.0.2.200/32 scope global va:vip');
+    expect(r['addresses']).toEqual([
+      { index: expect.any(Number), address: '192.0.2.1', prefixLength: 24, label: 'va', secondary: false },
+      { index: expect.any(Number), address: '192.0.2.200', prefixLength: 32, label: 'va:vip', secondary: false },
+    ]);
+    expect(r['primary']).toEqual({ ok: true, value: '192.0.2.1' });
+    expect(r['del']).toEqual({ ok: true });
+    expect(r['delAgain']).toEqual({ ok: true });
+    expect(String(r['shownAfter'])).not.toContain('192.0.2.200');
+    expect(r['badIndex']).toEqual({ ok: false, error: 'add 192.0.2.200/32 on ifindex 9999: ENODEV' });
+
+    const events = r['events'] as { kind: string; [k: string]: unknown }[];
+    expect(events).not.toContainEqual(expect.objectContaining({ kind: 'overrun' }));
+    const vipAdded = events.findIndex((e) => e.kind === 'addressAdded' && e['address'] === '192.0.2.200/32' && e['label'] === 'va:vip');
+    const vipRemoved = events.findIndex((e) => e.kind === 'addressRemoved' && e['address'] === '192.0.2.200/32');
+    expect(vipAdded).toBeGreaterThanOrEqual(0);
+    expect(vipRemoved).toBeGreaterThan(vipAdded);
+    const dummy = events.filter((e) => e['name'] === 'h1d');
+    expect(dummy).toContainEqual({ kind: 'link', name: 'h1d', up: true });
+    const down = dummy.findIndex((e) => e.kind === 'link' && e['up'] === false && dummy.slice(0, dummy.indexOf(e)).some((p) => p['up'] === true));
+    expect(down).toBeGreaterThan(0);
+    expect(dummy[dummy.length - 1]).toEqual({ kind: 'linkDeleted', name: 'h1d' });
+  }, 20_000);
+});
