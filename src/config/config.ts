@@ -71,6 +71,7 @@ export interface ConfigDiagnostic {
   readonly message: string;
 }
 
+/** `file:line: message`; line 0 means the file as a whole (e.g. it cannot be read): `file: message`. */
 export function formatDiagnostic(d: ConfigDiagnostic): string {
-  return `${d.pos.file}:${d.pos.line}: ${d.message}`;
+  return d.pos.line === 0 ? `${d.pos.file}: ${d.message}` : `${d.pos.file}:${d.pos.line}: ${d.message}`;
 }

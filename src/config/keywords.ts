@@ -1,0 +1,230 @@
+// The keyword-table engine the schema is built from: a block is a table of rows
+// (keyword -> shape + handler); applyKeywords() checks each statement's shape against its row
+// (block or not, argument count) and hands it to the row's handler, which records what it read into
+// a draft. Unknown keywords and blocks are warnings; an unknown block is skipped whole. Also the
+// value parsers the rows share (integers, decimal seconds, booleans), with keepalived's ranges.
+import type { ConfigDiagnostic } from './config.js';
+import type { ConfigNode } from './parser.js';
+import type { Millis, SourcePos } from '../types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Diagnostics sink
+
+export interface Sink {
+  error(pos: SourcePos, message: string): void;
+  warn(pos: SourcePos, message: string): void;
+}
+
+export function collectingSink(into: ConfigDiagnostic[]): Sink {
+  return {
+    error: (pos, message) => into.push({ severity: 'error', pos, message }),
+    warn: (pos, message) => into.push({ severity: 'warning', pos, message }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The keyword-table engine
+
+/** A value read from the file, with the line it came from (for later cross-keyword messages). */
+export interface Setting<T> {
+  readonly value: T;
+  readonly pos: SourcePos;
+}
+export type Settings<S> = { [K in keyof S]?: Setting<S[K]> };
+export interface HasSettings<S> {
+  readonly settings: Settings<S>;
+}
+
+export interface KeywordSpec<D> {
+  /** 'required': `kw { ... }`; 'forbidden': a one-line statement; 'any': either. */
+  readonly block: 'required' | 'forbidden' | 'any';
+  readonly minArgs: number;
+  readonly maxArgs: number;
+  readonly handle: (node: ConfigNode, draft: D, sink: Sink) => void;
+}
+export type KeywordTable<D> = ReadonlyMap<string, KeywordSpec<D>>;
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Dispatch each node to its table row, checking the row's shape first. */
+export function applyKeywords<D>(table: KeywordTable<D>, nodes: readonly ConfigNode[], draft: D, sink: Sink): void {
+  for (const node of nodes) {
+    const spec = table.get(node.keyword);
+    if (spec === undefined) {
+      // A block is skipped whole: the parser matched its braces, so nothing inside it can leak
+      // into the enclosing block (keepalived applies such lines to the enclosing block, §2.5).
+      if (node.children !== undefined) sink.warn(node.pos, `unknown block '${node.keyword}' - skipped`);
+      else sink.warn(node.pos, `unknown keyword '${node.keyword}'`);
+      continue;
+    }
+    if (spec.block === 'required' && node.children === undefined) {
+      sink.error(node.pos, `'${node.keyword}' needs a { ... } block`);
+      continue;
+    }
+    if (spec.block === 'forbidden' && node.children !== undefined) {
+      sink.error(node.pos, `'${node.keyword}' does not take a { ... } block - ignoring it`);
+      continue;
+    }
+    if (node.args.length < spec.minArgs) {
+      sink.error(node.pos, `'${node.keyword}' needs ${plural(spec.minArgs, 'argument')}, got ${node.args.length}`);
+      continue;
+    }
+    if (node.args.length > spec.maxArgs) {
+      const extra = node.args.slice(spec.maxArgs).join(' ');
+      sink.warn(node.pos, `'${node.keyword}' takes ${plural(spec.maxArgs, 'argument')} - ignoring extra '${extra}'`);
+    }
+    spec.handle(node, draft, sink);
+  }
+}
+
+/** Record a scalar; a repeat is allowed and the last one wins, as in keepalived (§2.7). */
+export function assign<S, K extends keyof S>(settings: Settings<S>, field: K, setting: Setting<S[K]>, node: ConfigNode, sink: Sink): void {
+  const previous = settings[field];
+  if (previous !== undefined) {
+    sink.warn(node.pos, `'${node.keyword}' set again (before at line ${previous.pos.line}): the last value wins`);
+  }
+  settings[field] = setting;
+}
+
+export type ArgParser<T> = (text: string, node: ConfigNode, sink: Sink) => T | undefined;
+
+/** `keyword VALUE` stored into settings[field]. */
+export function scalar<S, K extends keyof S>(field: K, parse: ArgParser<S[K]>): KeywordSpec<HasSettings<S>> {
+  return {
+    block: 'forbidden',
+    minArgs: 1,
+    maxArgs: 1,
+    handle: (node, draft, sink) => {
+      const value = parse(node.args[0] as string, node, sink);
+      if (value !== undefined) assign(draft.settings, field, { value, pos: node.pos }, node, sink);
+    },
+  };
+}
+
+const booleanWords: ReadonlyMap<string, boolean> = new Map([
+  ['on', true], ['true', true], ['yes', true],
+  ['off', false], ['false', false], ['no', false],
+]);
+
+/** A flag's value: bare means true; else on|off|true|false|yes|no (keepalived check_true_false). */
+export function readFlag(node: ConfigNode, sink: Sink): boolean | undefined {
+  const text = node.args[0];
+  if (text === undefined) return true;
+  const on = booleanWords.get(text);
+  if (on === undefined) sink.error(node.pos, `'${node.keyword}': '${text}' is not a boolean (on|off|true|false|yes|no)`);
+  return on;
+}
+
+/** A flag keyword stored into settings[field] through `meaning` (nopreempt is preempt = !on). */
+export function flag<S, K extends keyof S>(field: K, meaning: (on: boolean) => S[K]): KeywordSpec<HasSettings<S>> {
+  return {
+    block: 'forbidden',
+    minArgs: 0,
+    maxArgs: 1,
+    handle: (node, draft, sink) => {
+      const on = readFlag(node, sink);
+      if (on !== undefined) assign(draft.settings, field, { value: meaning(on), pos: node.pos }, node, sink);
+    },
+  };
+}
+
+/** Known to keepalived, not implemented here yet: say so (never silently ignore). */
+export function notYet<D>(detail?: string, severity: 'warning' | 'error' = 'warning'): KeywordSpec<D> {
+  return {
+    block: 'any',
+    minArgs: 0,
+    maxArgs: Number.POSITIVE_INFINITY,
+    handle: (node, _draft, sink) => {
+      const message = `'${node.keyword}' is not supported yet${detail === undefined ? '' : ` - ${detail}`}`;
+      if (severity === 'error') sink.error(node.pos, message);
+      else sink.warn(node.pos, message);
+    },
+  };
+}
+
+/** keepalived's LVS / checker / BFD side: not vrrpd's job, ever. */
+export function outOfScope<D>(): KeywordSpec<D> {
+  return {
+    block: 'any',
+    minArgs: 0,
+    maxArgs: Number.POSITIVE_INFINITY,
+    handle: (node, _draft, sink) => {
+      sink.warn(node.pos, `'${node.keyword}' ignored: vrrpd implements only keepalived's VRRP side`);
+    },
+  };
+}
+
+export function rows<D>(entries: ReadonlyArray<readonly [string, KeywordSpec<D>]>, ...more: ReadonlyArray<readonly [string, KeywordSpec<D>]>[]): KeywordTable<D> {
+  return new Map([...entries, ...more.flat()]);
+}
+
+export function namesAs<D>(names: readonly string[], spec: KeywordSpec<D>): Array<readonly [string, KeywordSpec<D>]> {
+  return names.map((name) => [name, spec] as const);
+}
+
+/** The entries of a list block (`virtual_ipaddress { ... }`): one line each, no nested blocks. */
+export function listEntries(node: ConfigNode, sink: Sink): ConfigNode[] {
+  const entries: ConfigNode[] = [];
+  for (const child of node.children ?? []) {
+    if (child.children !== undefined) sink.error(child.pos, `unexpected block '${child.keyword}' inside '${node.keyword}' - skipped`);
+    else entries.push(child);
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value parsers
+
+export const UINT32_MAX = 4294967295;
+
+export function integer(min: number, max: number): ArgParser<number> {
+  return (text, node, sink) => {
+    const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+    sink.error(node.pos, `'${node.keyword}' value '${text}' is not valid: must be an integer ${min}..${max}`);
+    return undefined;
+  };
+}
+
+/** Decimal seconds (keepalived read_decimal_unsigned_strvec: µs resolution) -> milliseconds. */
+export function seconds(minMs: Millis, maxMs: Millis): ArgParser<Millis> {
+  return (text, node, sink) => {
+    const ms = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Math.round(Number(text) * 1e6) / 1e3 : Number.NaN;
+    if (Number.isFinite(ms) && ms >= minMs && ms <= maxMs) return ms;
+    sink.error(node.pos, `'${node.keyword}' value '${text}' is not valid: must be a number of seconds ${minMs / 1000}..${maxMs / 1000}`);
+    return undefined;
+  };
+}
+
+/** Whole seconds -> milliseconds (garp_* delays are read as unsigned integers by keepalived). */
+export function wholeSecondsMs(max: number): ArgParser<Millis> {
+  const read = integer(0, max);
+  return (text, node, sink) => {
+    const s = read(text, node, sink);
+    return s === undefined ? undefined : s * 1000;
+  };
+}
+
+export const word: ArgParser<string> = (text) => text;
+
+/** Counts where keepalived turns 0 into 1 with a config error (garp_master_repeat, smtp_connect_timeout). */
+export const zeroMeansOne: ArgParser<number> = (text, node, sink) => {
+  const n = integer(0, UINT32_MAX)(text, node, sink);
+  if (n === 0) {
+    sink.error(node.pos, `'${node.keyword}' must be greater than 0 (keepalived sets it to 1)`);
+    return 1;
+  }
+  return n;
+};
+
+/** VRRP version: this daemon speaks VRRPv2 only (RFC 3768). */
+export const versionTwo: ArgParser<2> = (text, node, sink) => {
+  if (text === '2') return 2;
+  if (text === '3') sink.error(node.pos, `'${node.keyword} 3': VRRPv3 is not supported (vrrpd speaks VRRPv2, RFC 3768)`);
+  else sink.error(node.pos, `'${node.keyword}' value '${text}' is not valid: must be 2 or 3`);
+  return undefined;
+};
+
+/** Linux IFNAMSIZ is 16 including the NUL. */
+export const IFNAME_MAX = 15;
+
