@@ -287,10 +287,17 @@ const virtualIpaddress: KeywordSpec<InstanceDraft> = {
     for (const entry of listEntries(node, sink)) {
       const vip = parseVipEntry(entry, sink);
       if (vip === undefined) continue;
+      // keepalived 2.2 keeps a repeated VIP (alloc_vrrp_vip has no duplicate check) and so
+      // advertises it twice; a peer rejects adverts whose address count differs from its own
+      // ("received an unexpected ip number count"). Dropping it would break a mixed pair, so it
+      // stays, and the user is told to clean it up everywhere.
       const twin = draft.vips.find((v) => v.address === vip.address);
       if (twin !== undefined) {
-        sink.warn(entry.pos, `virtual IP ${vip.address} already listed at line ${twin.pos.line} - ignoring this one`);
-        continue;
+        sink.warn(
+          entry.pos,
+          `virtual IP ${vip.address} is listed twice (first at line ${twin.pos.line}): kept, because keepalived ` +
+            'advertises it twice and peers compare the address count; remove it on every node',
+        );
       }
       draft.vips.push(vip);
     }

@@ -388,10 +388,12 @@ describe('schema: virtual_ipaddress', () => {
     ]);
   });
 
-  it('a duplicate VIP is dropped with a warning', () => {
+  it('a duplicate VIP is kept, as keepalived advertises it twice (address counts must match)', () => {
     const text = vips('192.0.2.1', '192.0.2.1/24');
-    expect(only(text).vips.map((v) => v.address)).toEqual(['192.0.2.1']);
-    expect(warnings(text)).toEqual(['s.conf:6: virtual IP 192.0.2.1 already listed at line 5 - ignoring this one']);
+    expect(only(text).vips.map((v) => [v.address, v.prefixLength])).toEqual([['192.0.2.1', 32], ['192.0.2.1', 24]]);
+    expect(warnings(text)).toEqual([
+      's.conf:6: virtual IP 192.0.2.1 is listed twice (first at line 5): kept, because keepalived advertises it twice and peers compare the address count; remove it on every node',
+    ]);
   });
 
   it('an instance with no VIP is allowed, with a warning', () => {
