@@ -128,8 +128,7 @@ const globalNotYet = [
   'log_unknown_vrids', 'vmac_prefix', 'vmac_addr_prefix', 'umask', 'random_seed', 'reload_check_config',
   'reload_time_file', 'reload_repeat', 'reload_file', 'include_check', 'config_save_dir',
   'tmp_config_directory', 'data_use_instance', 'json_version', 'dynamic_interfaces', 'process_names',
-  'process_name', 'vrrp_process_name', 'linkbeat_use_polling', 'net_namespace', 'use_pid_dir', 'instance',
-  'child_wait_time', 'namespace_with_ipsets',
+  'process_name', 'vrrp_process_name',
 ];
 
 /** global_defs keywords for keepalived's checker / LVS / BFD processes. */
@@ -141,7 +140,7 @@ const globalOutOfScope = [
   'checker_cpu_affinity', 'checker_rlimit_rttime', 'checker_rlimit_rtime', 'bfd_priority', 'bfd_no_swap',
   'bfd_rt_priority', 'bfd_cpu_affinity', 'bfd_rlimit_rttime', 'bfd_rlimit_rtime', 'enable_snmp_checker',
   'lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs',
-  'lvs_netlink_monitor_rcv_bufs_force', 'rs_init_notifies', 'no_checker_emails', 'net_namespace_ipvs',
+  'lvs_netlink_monitor_rcv_bufs_force', 'rs_init_notifies', 'no_checker_emails',
 ];
 
 const globalKeywords: KeywordTable<GlobalDraft> = rows<GlobalDraft>(
@@ -389,8 +388,8 @@ const vrrpInstance: KeywordSpec<FileDraft> = {
 const topNotYet = [
   'vrrp_sync_group', 'vrrp_script', 'track_file', 'vrrp_track_file', 'vrrp_track_process', 'garp_group',
   'static_ipaddress', 'static_routes', 'static_rules', 'track_group', 'linkbeat_interfaces',
-  'interface_up_down_delays', 'linkbeat_use_polling', 'net_namespace', 'namespace_with_ipsets', 'use_pid_dir',
-  'instance', 'child_wait_time',
+  'interface_up_down_delays', 'linkbeat_use_polling', 'namespace_with_ipsets', 'use_pid_dir', 'instance',
+  'child_wait_time',
 ];
 
 const topKeywords: KeywordTable<FileDraft> = rows<FileDraft>(
@@ -399,6 +398,8 @@ const topKeywords: KeywordTable<FileDraft> = rows<FileDraft>(
     ['vrrp_instance', vrrpInstance],
   ],
   namesAs(topNotYet, notYet<FileDraft>()),
+  // Ignoring it would put the VIPs into the wrong network namespace: refuse instead.
+  [['net_namespace', notYet<FileDraft>('vrrpd would run in its current network namespace instead', 'error')]],
   namesAs(['virtual_server', 'virtual_server_group', 'SSL', 'bfd_instance', 'net_namespace_ipvs'], outOfScope<FileDraft>()),
 );
 

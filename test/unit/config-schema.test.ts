@@ -524,6 +524,12 @@ describe('schema: unknown and not-yet-supported keywords', () => {
     ]);
   });
 
+  it('net_namespace is refused: ignoring it would put the VIPs in the wrong namespace', () => {
+    expect(errors(lines('net_namespace blue', 'vrrp_instance VI_1 {', ...base, '}'))).toEqual([
+      "s.conf:1: 'net_namespace' is not supported yet - vrrpd would run in its current network namespace instead",
+    ]);
+  });
+
   it("keepalived's LVS blocks are ignored with one warning each", () => {
     const text = lines('virtual_server 192.0.2.9 80 {', 'real_server 192.0.2.10 80 {', 'weight 1', '}', '}', 'vrrp_instance VI_1 {', ...base, '}');
     expect(warnings(text)).toEqual(["s.conf:1: 'virtual_server' ignored: vrrpd implements only keepalived's VRRP side"]);
