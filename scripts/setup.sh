@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Everything vrrpd needs on a fresh Debian/Ubuntu machine, from nothing: the system tools the lab
+# tests and the demo drive (iproute2, tcpdump, a real keepalived peer, nginx, ping), then the
+# node modules and the native addon (npm ci builds it with node-gyp). Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(iproute2 tcpdump keepalived nginx iputils-ping procps g++ make python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d 101: the packages' postinst must not start keepalived/nginx on the host itself;
+  # tests start their own copies inside network namespaces.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1; fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ((created_policy)); then rm -f "$policy"; fi
+fi
+
+# node-gyp builds the addon against the installed Node's own headers (no download).
+if [[ -z ${npm_config_nodedir:-} && -f /usr/include/node/node.h ]]; then export npm_config_nodedir=/usr; fi
+npm ci --no-audit --no-fund

@@ -1,0 +1,267 @@
+// Lifecycle of a running vrrpd: load the config, resolve interfaces, remove VIPs a crashed run
+// left behind, open one VRRP socket per interface, start the instances, and on SIGTERM/SIGINT
+// shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0.
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Config, InstanceConfig } from './config/config.js';
+import { formatDiagnostic } from './config/config.js';
+import { loadConfig } from './config/load.js';
+import { createLogger, type Logger } from './log.js';
+import { openGarpSender, type GarpSender } from './net/garp.js';
+import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
+import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socket.js';
+import { sdNotify } from './native.js';
+import { createStats, formatKeepalivedStats, recordDrop, type InstanceStats } from './stats.js';
+import { err, ok, type Ipv4, type Result } from './types.js';
+import { Instance, type InstanceHost, type InstancePorts, type VipLink } from './vrrp/instance.js';
+import { decodeDatagram } from './vrrp/packet.js';
+import { VERSION } from './version.js';
+
+/** keepalived's exit codes (lib/scheduler.h), which systemd units and runbooks already know. */
+export const EXIT = { ok: 0, fatal: 1, config: 2, permission: 4, noConfig: 6 } as const;
+
+export interface DaemonOptions {
+  readonly configPath: string;
+  readonly pidFile: string;
+  readonly detail: boolean;
+  readonly logConsole: boolean;
+  readonly syslog: boolean;
+  /** Problems before the logger can be trusted to reach anyone (detached: the waiting parent). */
+  readonly report: (line: string) => void;
+  /** Called once the daemon is up: sockets open, instances started, pidfile written. */
+  readonly onReady: () => void;
+}
+
+interface Running {
+  readonly instances: Instance[];
+  readonly sockets: VrrpSocket[];
+  readonly garp: Map<string, GarpSender>;
+  readonly rtnl: Rtnl;
+  readonly unmatched: InstanceStats;
+}
+
+/** Runs until stopped; resolves with the exit code. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const log = createLogger({ detail: opts.detail, console: opts.logConsole, syslog: opts.syslog });
+  const fail = (code: number, message: string): number => {
+    log.error(message);
+    opts.report(message);
+    return code;
+  };
+
+  const loaded = loadConfig(opts.configPath);
+  for (const d of loaded.diagnostics) {
+    if (d.severity === 'warning') log.warn(formatDiagnostic(d));
+  }
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (!loaded.config || errors.length > 0) {
+    for (const d of errors) fail(EXIT.config, formatDiagnostic(d));
+    const unreadable = errors.some((d) => d.pos.line === 0);
+    return unreadable ? EXIT.noConfig : EXIT.config;
+  }
+  log.info(`Starting vrrpd v${VERSION}`);
+
+  const rtnl = openRtnl();
+  if (!rtnl.ok) return fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`);
+  const started = await start(loaded.config, rtnl.value, log);
+  if (!started.ok) {
+    rtnl.value.close();
+    return fail(started.error.code, started.error.message);
+  }
+  const running = started.value;
+
+  try {
+    writeFileSync(opts.pidFile, `${process.pid}\n`);
+  } catch (e) {
+    await stopAll(running);
+    return fail(EXIT.fatal, `cannot write pidfile ${opts.pidFile}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  sdNotify('READY=1');
+  log.info('Startup complete');
+  opts.onReady();
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`Stopping (${signal})`);
+      sdNotify('STOPPING=1');
+      void stopAll(running).then(() => {
+        removePidFile(opts.pidFile);
+        log.info(`Stopped vrrpd v${VERSION}`);
+        resolve(EXIT.ok);
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    // Reload arrives with issue "Production operations"; until then a HUP must not kill us
+    // (Node's default for SIGHUP is to exit), so say so and keep running.
+    process.on('SIGHUP', () => log.warn('SIGHUP: configuration reload is not supported yet - ignoring'));
+    process.on('SIGUSR2', () => writeStats(running, log));
+  });
+}
+
+async function start(config: Config, rtnl: Rtnl, log: Logger): Promise<Result<Running, { code: number; message: string }>> {
+  const fatal = (message: string, code: number = EXIT.fatal) => err({ code, message });
+  const links = await rtnl.links();
+  if (!links.ok) return fatal(`cannot list interfaces: ${links.error}`);
+  const byName = new Map(links.value.map((l) => [l.name, l]));
+
+  const hosts = new Map<string, InstanceHost>();
+  for (const inst of config.instances) {
+    const host = await resolveHost(inst, byName, rtnl);
+    if (!host.ok) return fatal(host.error, EXIT.config);
+    hosts.set(inst.name, host.value);
+  }
+  await removeResidualVips(config.instances, hosts, rtnl, log);
+
+  const running: Running = { instances: [], sockets: [], garp: new Map(), rtnl, unmatched: createStats() };
+  const now = (): number => performance.now();
+  const ports: InstancePorts = {
+    sendDatagram: async () => err('no socket'), // replaced per interface below
+    addAddress: (a) => rtnl.addAddress(a),
+    delAddress: (a) => rtnl.delAddress(a),
+    sendFrames: (ifname, frames) => {
+      let sender = running.garp.get(ifname);
+      if (!sender) {
+        const opened = openGarpSender(ifname);
+        if (!opened.ok) return opened;
+        sender = opened.value;
+        running.garp.set(ifname, sender);
+      }
+      return sender.send(frames);
+    },
+    now,
+    log,
+  };
+
+  // One socket per interface, shared by the instances on it and demultiplexed by VRID.
+  const byInterface = new Map<string, InstanceConfig[]>();
+  for (const inst of config.instances) byInterface.set(inst.interface, [...(byInterface.get(inst.interface) ?? []), inst]);
+  for (const [ifname, configs] of byInterface) {
+    const link = byName.get(ifname);
+    if (!link) return fatal(`interface ${ifname} disappeared`);
+    const byVrid = new Map<number, Instance>();
+    const onDatagram = (d: Datagram): void => {
+      const decoded = decodeDatagram(d.bytes, d.from, (vrid, from) => byVrid.get(vrid)?.expectation(from));
+      if (decoded.ok) {
+        byVrid.get(decoded.advert.vrid)?.receive(decoded.advert);
+        return;
+      }
+      const owner = decoded.drop.vrid === undefined ? undefined : byVrid.get(decoded.drop.vrid);
+      if (owner) owner.dropped(decoded.drop);
+      else recordDrop(running.unmatched, decoded.drop.reason);
+    };
+    const opened = openVrrpSocket({
+      ifname,
+      ifindex: link.index,
+      onDatagram,
+      onError: (message) => log.error(`${message} - adverts on ${ifname} can no longer be received`),
+    });
+    if (!opened.ok) {
+      await stopAll(running);
+      const denied = /permitted|EPERM|EACCES/i.test(opened.error);
+      return fatal(`cannot open VRRP socket on ${ifname}: ${opened.error}`, denied ? EXIT.permission : EXIT.fatal);
+    }
+    running.sockets.push(opened.value);
+    for (const inst of configs) {
+      const host = hosts.get(inst.name);
+      if (!host) continue;
+      const instancePorts: InstancePorts = { ...ports, sendDatagram: (datagram, dst) => opened.value.send(datagram, dst) };
+      const instance = new Instance(inst, host, instancePorts, config.global.garpIntervalMs);
+      byVrid.set(inst.vrid, instance);
+      running.instances.push(instance);
+    }
+  }
+  for (const instance of running.instances) instance.start();
+  return ok(running);
+}
+
+async function resolveHost(inst: InstanceConfig, byName: Map<string, LinkInfo>, rtnl: Rtnl): Promise<Result<InstanceHost, string>> {
+  const link = byName.get(inst.interface);
+  if (!link) return err(`${inst.pos.file}:${inst.pos.line}: interface ${inst.interface} for vrrp_instance ${inst.name} doesn't exist`);
+  const primary = await primaryAddress(link.index, inst, rtnl);
+  if (!primary.ok) return err(`cannot read addresses of ${inst.interface}: ${primary.error}`);
+  if (!primary.value) {
+    return err(`${inst.pos.file}:${inst.pos.line}: interface ${inst.interface} of vrrp_instance ${inst.name} has no IPv4 address to send adverts from`);
+  }
+  const vips: VipLink[] = [];
+  for (const vip of inst.vips) {
+    const vipLink = byName.get(vip.dev ?? inst.interface);
+    if (!vipLink) return err(`${vip.pos.file}:${vip.pos.line}: interface ${vip.dev} for VIP ${vip.address} doesn't exist`);
+    if (!vipLink.mac) return err(`${vip.pos.file}:${vip.pos.line}: interface ${vipLink.name} has no MAC address for gratuitous ARP`);
+    vips.push({ vip, ifname: vipLink.name, ifindex: vipLink.index, mac: vipLink.mac });
+  }
+  return ok({ ifname: link.name, ifindex: link.index, ownAddress: primary.value, vips });
+}
+
+/**
+ * The interface's own primary address, our adverts' source. A VIP left behind by a crash can be
+ * listed first (a /32 is never "secondary"), and RFC 3768 §5.2.1 forbids sending from a VIP, so
+ * the instance's VIPs are skipped.
+ */
+async function primaryAddress(index: number, inst: InstanceConfig, rtnl: Rtnl): Promise<Result<Ipv4 | undefined, string>> {
+  const addresses = await rtnl.ipv4Addresses(index);
+  if (!addresses.ok) return addresses;
+  const vips = new Set(inst.vips.map((v) => v.address));
+  const primaries = addresses.value.filter((a) => !a.secondary);
+  // An address owner's VIP is its real address; then there is nothing else to pick.
+  return ok((primaries.find((a) => !vips.has(a.address)) ?? primaries[0])?.address);
+}
+
+/**
+ * A crashed or SIGKILLed master leaves its VIPs on the interface (keepalived.md §4 item 12), which
+ * would answer ARP next to the new master. keepalived removes them at start-up (§3.7); so do we.
+ */
+async function removeResidualVips(instances: readonly InstanceConfig[], hosts: Map<string, InstanceHost>, rtnl: Rtnl, log: Logger): Promise<void> {
+  const present = await rtnl.ipv4Addresses();
+  if (!present.ok) {
+    log.warn(`cannot list addresses to remove leftover VIPs: ${present.error}`);
+    return;
+  }
+  for (const inst of instances) {
+    const host = hosts.get(inst.name);
+    if (!host) continue;
+    const leftovers = host.vips.filter(
+      ({ vip, ifindex }) =>
+        vip.address !== host.ownAddress &&
+        present.value.some((a) => a.index === ifindex && a.address === vip.address && a.prefixLength === vip.prefixLength),
+    );
+    if (leftovers.length === 0) continue;
+    log.info(`(${inst.name}) removing VIPs.`);
+    for (const { vip, ifindex } of leftovers) {
+      const removed = await rtnl.delAddress({ index: ifindex, address: vip.address, prefixLength: vip.prefixLength });
+      if (!removed.ok) log.error(`(${inst.name}) cannot remove leftover VIP ${vip.address}: ${removed.error}`);
+    }
+  }
+}
+
+async function stopAll(running: Running): Promise<void> {
+  await Promise.all(running.instances.map((i) => i.stop()));
+  for (const i of running.instances) i.dispose();
+  for (const s of running.sockets) s.close();
+  for (const g of running.garp.values()) g.close();
+  running.rtnl.close();
+}
+
+function removePidFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone: nothing to do
+  }
+}
+
+/** SIGUSR2: keepalived's stats layout in $TMPDIR/vrrpd.stats (issue "Drop-in replacement" adds the rest). */
+function writeStats(running: Running, log: Logger): void {
+  const path = join(process.env['TMPDIR'] ?? tmpdir(), 'vrrpd.stats');
+  const text = running.instances.map((i) => formatKeepalivedStats(i.name, i.stats)).join('');
+  try {
+    writeFileSync(path, text, { mode: 0o600 });
+  } catch (e) {
+    log.error(`cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

@@ -1,0 +1,242 @@
+// One vrrp_instance: the shell around the pure core. It feeds events to fsm.step, keeps the
+// timers the core arms, and executes the core's actions in order (send advert, VIPs, GARP,
+// notify). All decisions are fsm.ts's; this file only does what it is told and counts it.
+import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
+import type { Logger } from '../log.js';
+import { buildGarpFrame } from '../net/garp.js';
+import { createStats, recordDrop, type InstanceStats } from '../stats.js';
+import type { Ipv4, Millis, Result } from '../types.js';
+import { initialState, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
+import { encodeDatagram, nextIpId, VRRP_MULTICAST_GROUP, type Advert, type Drop, type Expectation } from './packet.js';
+import { instanceParams } from './params.js';
+
+/** Where a VIP lives: the instance's interface unless `dev` says otherwise. */
+export interface VipLink {
+  readonly vip: VirtualIpConfig;
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly mac: Buffer;
+}
+
+/** What the instance needs from the host, resolved by the daemon at start-up. */
+export interface InstanceHost {
+  readonly ifname: string;
+  readonly ifindex: number;
+  /** Primary IPv4 of the interface: our adverts' source, never a VIP (RFC 3768 §5.2.1 / §6.4.3). */
+  readonly ownAddress: Ipv4;
+  readonly vips: readonly VipLink[];
+}
+
+/** The I/O the instance drives; daemon.ts wires these to net/ (tests may wire them elsewhere). */
+export interface InstancePorts {
+  sendDatagram(datagram: Buffer, dst: Ipv4): Promise<Result<number, string>>;
+  addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Promise<Result<void, string>>;
+  delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Promise<Result<void, string>>;
+  sendFrames(ifname: string, frames: Buffer[]): Result<number, string>;
+  /** Monotonic clock in ms. */
+  now(): Millis;
+  readonly log: Logger;
+  /** Called after each state change (status, notify scripts: later issues). */
+  onNotify?(instance: string, state: NotifyState, priority: number): void;
+}
+
+/** keepalived logs a drop for every packet; under a flood that drowns the log, so we rate-limit. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+export class Instance {
+  readonly config: InstanceConfig;
+  readonly host: InstanceHost;
+  readonly stats: InstanceStats = createStats();
+  private state: FsmState;
+  private readonly ports: InstancePorts;
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private io: Promise<void> = Promise.resolve();
+  private ipId = 0;
+  private readonly garpIntervalMs: Millis;
+  private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
+
+  constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis) {
+    this.config = config;
+    this.host = host;
+    this.ports = ports;
+    this.garpIntervalMs = garpIntervalMs;
+    this.state = initialState(instanceParams(config, host.ownAddress));
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get fsmState(): FsmState {
+    return this.state;
+  }
+
+  start(): void {
+    this.feed({ type: 'startup' });
+  }
+
+  /** Shut down as RFC 3768 §6.4.3 asks; resolves once the priority-0 advert is sent and VIPs are gone. */
+  async stop(): Promise<void> {
+    this.feed({ type: 'shutdown' });
+    await this.idle();
+  }
+
+  /** Resolves when every queued action has run. */
+  idle(): Promise<void> {
+    return this.io;
+  }
+
+  /** The receive checks this instance wants applied to an advert from `from` (packet.ts). */
+  expectation(from: Ipv4): Expectation {
+    const master = this.state.master;
+    // vrrp_skip_check_adv_addr (keepalived §3.2): in BACKUP, trust the address list of the master
+    // we already accepted; a MASTER always checks.
+    const skip = this.config.skipCheckAdvAddr && this.state.role === 'BACKUP' && master?.address === from;
+    return {
+      advertIntSec: this.config.advertIntMs / 1000,
+      auth: this.config.auth,
+      vips: this.config.vips.map((v) => v.address),
+      checkAddresses: !skip,
+      multicast: true,
+    };
+  }
+
+  receive(advert: Advert): void {
+    this.stats.advertReceived++;
+    if (advert.priority === 0) this.stats.priorityZeroReceived++;
+    this.feed({ type: 'advert', priority: advert.priority, from: advert.src });
+  }
+
+  dropped(drop: Drop): void {
+    recordDrop(this.stats, drop.reason);
+    const now = this.ports.now();
+    const entry = this.dropLog.get(drop.reason);
+    if (entry && now - entry.last < DROP_LOG_INTERVAL_MS) {
+      entry.suppressed++;
+      return;
+    }
+    const more = entry && entry.suppressed > 0 ? ` (${entry.suppressed} more since last report)` : '';
+    this.dropLog.set(drop.reason, { last: now, suppressed: 0 });
+    this.ports.log.info(`(${this.name}) ${drop.detail}${more}`);
+  }
+
+  feed(event: FsmEvent): void {
+    const before = this.state.role;
+    const now = this.ports.now();
+    const result = step(this.state, event, now);
+    this.state = result.state;
+    if (before !== 'MASTER' && this.state.role === 'MASTER') this.stats.becameMaster++;
+    if (before === 'MASTER' && this.state.role !== 'MASTER') this.stats.releasedMaster++;
+    for (const action of result.actions) this.execute(action);
+  }
+
+  /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
+  private execute(a: Action): void {
+    switch (a.type) {
+      case 'armTimer':
+        return this.arm(a.timer, a.ms);
+      case 'cancelTimer':
+        return this.cancel(a.timer);
+      case 'log':
+        this.ports.log[a.level](a.message);
+        return;
+      case 'notify': {
+        const priority = this.state.effectivePriority;
+        this.ports.onNotify?.(this.name, a.state, priority);
+        return;
+      }
+      case 'sendAdvert':
+        return this.enqueue(() => this.sendAdvert(a.priority));
+      case 'addVips':
+        return this.enqueue(() => this.setVips(true));
+      case 'delVips':
+        return this.enqueue(() => this.setVips(false));
+      case 'garp':
+        return this.enqueue(async () => this.sendGarps(a.count));
+    }
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.io = this.io.then(job).catch((e: unknown) => {
+      this.ports.log.error(`(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  private arm(timer: TimerName, ms: Millis): void {
+    this.cancel(timer);
+    this.timers.set(
+      timer,
+      setTimeout(() => {
+        this.timers.delete(timer);
+        this.feed({ type: 'timer', timer });
+      }, ms),
+    );
+  }
+
+  private cancel(timer: TimerName): void {
+    const t = this.timers.get(timer);
+    if (t) clearTimeout(t);
+    this.timers.delete(timer);
+  }
+
+  private async sendAdvert(priority: number): Promise<void> {
+    this.ipId = nextIpId(this.ipId);
+    const datagram = encodeDatagram({
+      vrid: this.config.vrid,
+      priority: priority as Advert['priority'],
+      advertIntSec: this.config.advertIntMs / 1000,
+      auth: this.config.auth,
+      addresses: this.config.vips.map((v) => v.address),
+      src: this.host.ownAddress,
+      dst: VRRP_MULTICAST_GROUP,
+      id: this.ipId,
+    });
+    const sent = await this.ports.sendDatagram(datagram, VRRP_MULTICAST_GROUP);
+    if (!sent.ok) {
+      this.ports.log.warn(`(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
+      return;
+    }
+    this.stats.advertSent++;
+    if (priority === 0) this.stats.priorityZeroSent++;
+  }
+
+  private async setVips(add: boolean): Promise<void> {
+    if (this.host.vips.length === 0) return;
+    this.ports.log.info(`(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
+    for (const { vip, ifindex } of this.host.vips) {
+      const where = { index: ifindex, address: vip.address, prefixLength: vip.prefixLength };
+      const done = add
+        ? await this.ports.addAddress(vip.label ? { ...where, label: vip.label } : where)
+        : await this.ports.delAddress(where);
+      if (!done.ok) {
+        this.ports.log.error(`(${this.name}) cannot ${add ? 'add' : 'remove'} VIP ${vip.address}/${vip.prefixLength}: ${done.error}`);
+      }
+    }
+  }
+
+  /** keepalived §3.6: `count` ARP requests per VIP, back to back or `vrrp_garp_interval` apart. */
+  private async sendGarps(count: number): Promise<void> {
+    for (const link of this.host.vips) {
+      this.ports.log.info(`(${this.name}) Sending/queueing gratuitous ARPs on ${link.ifname} for ${link.vip.address}`);
+    }
+    for (let round = 0; round < count; round++) {
+      if (round > 0 && this.garpIntervalMs > 0) await sleep(this.garpIntervalMs);
+      for (const link of this.host.vips) {
+        const sent = this.ports.sendFrames(link.ifname, [buildGarpFrame(link.mac, link.vip.address)]);
+        if (!sent.ok) {
+          this.ports.log.warn(`(${this.name}) cannot send gratuitous ARP on ${link.ifname}: ${sent.error}`);
+          return;
+        }
+        this.ports.log.debug(`Sending gratuitous ARP on ${link.ifname} for ${link.vip.address}`);
+      }
+    }
+  }
+
+  /** Drop every timer; used when the daemon exits without a clean shutdown step. */
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+const sleep = (ms: Millis): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
