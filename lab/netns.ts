@@ -9,7 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { ipv4ToBytes, parseIpv4 } from '../src/types.js';
 import type { ExecOptions, ExecResult, SpawnOptions, TrackedProcess } from './process.js';
+import type { AddressEntry, NeighEntry } from './iproute.js';
+import { parseAddrJson, parseNeighJson, parsePingSummary } from './iproute.js';
 import { execBounded, execChecked, pidAlive, signalPid, sleep, spawnTracked } from './process.js';
+
+export type { AddressEntry, NeighEntry } from './iproute.js';
+export { parseAddrJson, parseNeighJson, parsePingSummary } from './iproute.js';
 
 // ---------------------------------------------------------------------------------------------
 // Spec
@@ -290,22 +295,6 @@ export function namespacesOf(labId: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // The lab
 
-export interface NeighEntry {
-  /** Absent for INCOMPLETE / FAILED entries. */
-  readonly mac: string | undefined;
-  /** e.g. REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, PERMANENT (first of ip's state list). */
-  readonly state: string;
-}
-
-export interface AddressEntry {
-  readonly ifname: string;
-  readonly family: 'inet' | 'inet6';
-  readonly address: string;
-  readonly prefixlen: number;
-  readonly label: string | undefined;
-  readonly scope: string;
-}
-
 export interface PingResult {
   readonly transmitted: number;
   readonly received: number;
@@ -582,63 +571,4 @@ export async function withLab<T>(spec: LabSpec, body: (lab: Lab) => Promise<T>):
   } finally {
     await lab.destroy();
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parsers for iproute2's JSON and ping's summary (exported for unit tests)
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
-}
-
-function parseJsonArray(text: string): unknown[] {
-  try {
-    const v: unknown = JSON.parse(text.trim() === '' ? '[]' : text);
-    return Array.isArray(v) ? v : [];
-  } catch {
-    return [];
-  }
-}
-
-/** `ip -j neigh` output → the entry for `ip`. States come as a list, e.g. ["REACHABLE"]. */
-export function parseNeighJson(text: string, ip: string): NeighEntry | undefined {
-  for (const e of parseJsonArray(text)) {
-    if (!isRecord(e) || e['dst'] !== ip) continue;
-    const states = e['state'];
-    const state = Array.isArray(states) ? states.map(String).join(',') : typeof states === 'string' ? states : 'NONE';
-    const mac = typeof e['lladdr'] === 'string' ? e['lladdr'].toLowerCase() : undefined;
-    return { mac, state };
-  }
-  return undefined;
-}
-
-/** `ip -j addr` output → one entry per address. */
-export function parseAddrJson(text: string): AddressEntry[] {
-  const out: AddressEntry[] = [];
-  for (const link of parseJsonArray(text)) {
-    if (!isRecord(link) || typeof link['ifname'] !== 'string' || !Array.isArray(link['addr_info'])) continue;
-    for (const a of link['addr_info']) {
-      if (!isRecord(a) || (a['family'] !== 'inet' && a['family'] !== 'inet6') || typeof a['local'] !== 'string') continue;
-      out.push({
-        ifname: link['ifname'],
-        family: a['family'],
-        address: a['local'],
-        prefixlen: typeof a['prefixlen'] === 'number' ? a['prefixlen'] : 0,
-        label: typeof a['label'] === 'string' ? a['label'] : undefined,
-        scope: typeof a['scope'] === 'string' ? a['scope'] : '',
-      });
-    }
-  }
-  return out;
-}
-
-/** iputils ping output → counts from the summary and one round-trip time per reply line. */
-export function parsePingSummary(text: string): { transmitted: number; received: number; rttMs: number[] } {
-  const counts = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(text);
-  const rttMs = [...text.matchAll(/ time=([\d.]+) ms/g)].map((m) => Number(m[1]));
-  return {
-    transmitted: counts ? Number(counts[1]) : 0,
-    received: counts ? Number(counts[2]) : 0,
-    rttMs,
-  };
 }
