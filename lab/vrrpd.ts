@@ -1,0 +1,135 @@
+// Our daemon inside a lab host, the way a user runs it (`vrrpd -n -l -D -f FILE`), from the
+// compiled dist/ (the daemon never runs under a TypeScript loader). Mirrors lab/keepalived.ts so a
+// test can put either daemon on either node.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { err, ok, type Result } from '../src/types.js';
+import type { Lab } from './netns.js';
+import { sleep, type ExitInfo, type OutputLine, type TrackedProcess } from './process.js';
+
+/** The repository root: the nearest directory above this module holding package.json. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('lab/vrrpd: no package.json above this module');
+    dir = up;
+  }
+  return dir;
+}
+
+export function vrrpdCli(): string {
+  return join(repoRoot(), 'dist', 'src', 'cli.js');
+}
+
+/** One pino JSON line of the daemon's console log. */
+export interface VrrpdLogRecord {
+  readonly level: number;
+  /** Wall clock, ms since the epoch (pino's `time`). */
+  readonly time: number;
+  readonly msg: string;
+}
+
+export function parseLogLine(text: string): VrrpdLogRecord | undefined {
+  try {
+    const r = JSON.parse(text) as Partial<VrrpdLogRecord>;
+    return typeof r.msg === 'string' && typeof r.time === 'number' && typeof r.level === 'number'
+      ? { level: r.level, time: r.time, msg: r.msg }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface VrrpdOptions {
+  readonly extraArgs?: readonly string[];
+  /** Resolve once "Startup complete" is logged (default true). */
+  readonly waitForStartup?: boolean;
+  readonly startTimeoutMs?: number;
+  readonly onLog?: (message: string) => void;
+}
+
+export interface Vrrpd {
+  readonly host: string;
+  readonly pid: number;
+  readonly dir: string;
+  readonly configPath: string;
+  readonly process: TrackedProcess;
+  /** Log records so far (stdout JSON lines). */
+  records(): VrrpdLogRecord[];
+  /** Messages so far, stdout records and raw stderr lines alike. */
+  logLines(): string[];
+  logMark(): number;
+  waitForLog(pattern: RegExp, opts: { timeoutMs: number; since?: number }): Promise<Result<string, string>>;
+  waitForState(instance: string, state: 'MASTER' | 'BACKUP' | 'FAULT', opts: { timeoutMs: number; since?: number }): Promise<Result<string, string>>;
+  signal(signal: NodeJS.Signals): boolean;
+  /** SIGTERM and wait: a MASTER sends priority 0 and removes its VIPs. */
+  stop(timeoutMs?: number): Promise<ExitInfo>;
+  /** SIGKILL: no priority 0, the VIP stays behind as after a real crash. */
+  crash(timeoutMs?: number): Promise<ExitInfo>;
+}
+
+const messageOf = (line: OutputLine): string => (line.stream === 'stdout' ? parseLogLine(line.text)?.msg ?? line.text : line.text);
+
+export async function startVrrpd(lab: Lab, host: string, configText: string, opts: VrrpdOptions = {}): Promise<Result<Vrrpd, string>> {
+  const cli = vrrpdCli();
+  if (!existsSync(cli)) return err(`${cli} is missing: run npm run build first`);
+  const dir = mkdtempSync(join(tmpdir(), `${lab.id}-vd-${host}-`));
+  lab.onDestroy(
+    () => rmSync(dir, { recursive: true, force: true }),
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
+  const configPath = join(dir, 'vrrpd.conf');
+  writeFileSync(configPath, configText);
+  const argv = [process.execPath, cli, '-n', '-l', '-D', '-f', configPath, '-p', join(dir, 'vrrpd.pid'), ...(opts.extraArgs ?? [])];
+  const onLine = opts.onLog === undefined ? undefined : (l: OutputLine): void => opts.onLog?.(messageOf(l));
+  const proc = lab.spawn(host, argv, { env: { ...process.env, TMPDIR: dir }, ...(onLine ? { onLine } : {}) });
+
+  const waitForLog = (pattern: RegExp, w: { timeoutMs: number; since?: number }): Promise<Result<string, string>> =>
+    proc
+      .waitForLine((text) => {
+        pattern.lastIndex = 0;
+        return pattern.test(parseLogLine(text)?.msg ?? text);
+      }, w)
+      .then((r) => (r.ok ? ok(parseLogLine(r.value)?.msg ?? r.value) : err(r.error.replace('the awaited line', String(pattern)))));
+
+  if (opts.waitForStartup ?? true) {
+    const started = await waitForLog(/^Startup complete$/, { timeoutMs: opts.startTimeoutMs ?? 5000 });
+    if (!started.ok) {
+      await proc.stop(1000);
+      return err(`vrrpd in ${host}: ${started.error}`);
+    }
+  }
+
+  const boundedExit = async (timeoutMs: number): Promise<ExitInfo> => {
+    const done = await Promise.race([proc.exited, sleep(timeoutMs).then(() => undefined)]);
+    if (done !== undefined) return done;
+    proc.kill('SIGKILL');
+    return proc.exited;
+  };
+
+  return ok({
+    host,
+    pid: proc.pid,
+    dir,
+    configPath,
+    process: proc,
+    records: () => proc.stdoutLines().flatMap((l) => parseLogLine(l) ?? []),
+    logLines: () => proc.lines.map(messageOf),
+    logMark: () => proc.lines.length,
+    waitForLog,
+    waitForState: (instance, state, w) =>
+      waitForLog(new RegExp(`^\\(${instance.replace(/[^\w]/g, '\\$&')}\\) Entering ${state} STATE`), w),
+    signal: (s) => proc.kill(s),
+    stop: (timeoutMs = 5000) => {
+      proc.kill('SIGTERM');
+      return boundedExit(timeoutMs);
+    },
+    crash: (timeoutMs = 3000) => {
+      proc.kill('SIGKILL');
+      return boundedExit(timeoutMs);
+    },
+  });
+}

@@ -1,0 +1,126 @@
+// The seed's pair, for real: two vrrpd processes with etc/node-a.conf and etc/node-b.conf in two
+// namespaces on a bridge, a client watching with tcpdump and its neighbour table. Timings are
+// measured on the client's capture (the wire), not taken from the daemons' own logs.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstGarpAfter, startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
+import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
+import { sleep } from '../../lab/process.js';
+import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+
+const available = labAvailable();
+const A_IP = '192.0.2.11';
+const B_IP = '192.0.2.12';
+const A_MAC = '02:00:c0:00:02:0b';
+const B_MAC = '02:00:c0:00:02:0c';
+/** RFC 3768 §6.1 with advert_int 1: 3 × 1 s + (256 − 100)/256 s for node B. */
+const MASTER_DOWN_B = 3.609375;
+const SKEW_B = 0.609375;
+/** How much later than the protocol's own interval the takeover may be seen on the wire. */
+const SLACK = 0.1;
+
+const config = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
+
+function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
+
+const advertsFrom = (frames: readonly Frame[], src: string): VrrpFrame[] =>
+  frames.filter((f): f is VrrpFrame => f.kind === 'vrrp' && f.src === src);
+
+describe.skipIf(!available.ok)(`seed pair failover with two vrrpd${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+  let lab: Lab;
+  let capture: Capture;
+  let a: Vrrpd;
+  let b: Vrrpd;
+  const frames = (): Frame[] => unwrap(capture.framesSoFar());
+  const vipMac = async (): Promise<string | undefined> => (await lab.neigh('client', LAB_VIP))?.mac;
+
+  beforeAll(async () => {
+    lab = await createLab(pairLabSpec());
+    capture = unwrap(await startCapture(lab, 'client'));
+  }, 20_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  }, 20_000);
+
+  it('(a) A becomes MASTER, holds the VIP, the client sees A\'s MAC and a ping answers', async () => {
+    b = unwrap(await startVrrpd(lab, 'b', config('node-b.conf')));
+    a = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
+    unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
+    await sleep(300);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+    expect(b.logLines()).toContain('(VI_1) Entering BACKUP STATE (init)');
+    expect(b.logLines()).not.toContain('(VI_1) Entering MASTER STATE');
+    expect(await vipMac()).toBe(A_MAC);
+    const ping = await lab.ping('client', LAB_VIP, { count: 3, intervalMs: 200, timeoutMs: 3000 });
+    expect(ping.received).toBe(3);
+    // The adverts on the wire are the seed's: VRID 51, priority 150, TTL 255, from A's own address.
+    const adverts = advertsFrom(frames(), A_IP);
+    expect(adverts.length).toBeGreaterThan(0);
+    expect(adverts[0]).toMatchObject({ vrid: 51, priority: 150, ttl: 255, tos: 0xc0, authType: 1, authData: '1111', addresses: [LAB_VIP] });
+    expect(advertsFrom(frames(), B_IP)).toHaveLength(0);
+  }, 15_000);
+
+  it('(b) SIGKILL A: B holds the VIP within Master_Down_Interval + 100 ms, the client moves to B', async () => {
+    const since = b.logMark();
+    await a.crash();
+    unwrap(await b.waitForState('VI_1', 'MASTER', { timeoutMs: 6000, since }));
+    await sleep(300);
+    const all = frames();
+    const lastA = advertsFrom(all, A_IP).at(-1);
+    expect(lastA).toBeDefined();
+    const garp = firstGarpAfter(all, LAB_VIP, lastA?.t ?? 0, B_MAC);
+    expect(garp).toBeDefined();
+    const takeover = (garp?.t ?? 0) - (lastA?.t ?? 0);
+    console.info(`(b) hard takeover: A's last advert -> B's first GARP ${(takeover * 1000).toFixed(1)} ms (Master_Down_Interval ${MASTER_DOWN_B * 1000} ms)`);
+    expect(takeover).toBeGreaterThan(MASTER_DOWN_B - 0.02);
+    expect(takeover).toBeLessThan(MASTER_DOWN_B + SLACK);
+    expect(await lab.hasAddress('b', LAB_VIP)).toBe(true);
+    expect(await vipMac()).toBe(B_MAC);
+    expect((await lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
+  }, 15_000);
+
+  it('(d) A restarted: it clears the VIP the crash left, preempts, and B gives the VIP back', async () => {
+    const since = b.logMark();
+    a = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
+    expect(a.logLines()).toContain('(VI_1) removing VIPs.');
+    expect(a.logLines()).toContain('(VI_1) Entering BACKUP STATE (init)');
+    unwrap(await a.waitForLog(/^\(VI_1\) received lower priority \(100\) advert from 192\.0\.2\.12 - discarding$/, { timeoutMs: 3000 }));
+    unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
+    unwrap(await b.waitForLog(/^\(VI_1\) Master received advert from 192\.0\.2\.11 with higher priority 150, ours 100$/, { timeoutMs: 2000, since }));
+    unwrap(await b.waitForState('VI_1', 'BACKUP', { timeoutMs: 2000, since }));
+    await sleep(300);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+    expect(await vipMac()).toBe(A_MAC);
+    expect((await lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
+  }, 15_000);
+
+  it('(c) SIGTERM A: priority 0 on the wire, B takes over within Skew_Time + 100 ms, A exits 0', async () => {
+    const since = b.logMark();
+    const exit = await a.stop();
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(false);
+    unwrap(await b.waitForState('VI_1', 'MASTER', { timeoutMs: 3000, since }));
+    await sleep(300);
+    const all = frames();
+    const zero = advertsFrom(all, A_IP).filter((f) => f.priority === 0).at(-1);
+    expect(zero).toBeDefined();
+    const garp = firstGarpAfter(all, LAB_VIP, zero?.t ?? 0, B_MAC);
+    expect(garp).toBeDefined();
+    const takeover = (garp?.t ?? 0) - (zero?.t ?? 0);
+    console.info(`(c) graceful handover: A's priority-0 advert -> B's first GARP ${(takeover * 1000).toFixed(1)} ms (Skew_Time ${SKEW_B * 1000} ms)`);
+    expect(takeover).toBeGreaterThan(SKEW_B - 0.02);
+    expect(takeover).toBeLessThan(SKEW_B + SLACK);
+    expect(await vipMac()).toBe(B_MAC);
+    expect(a.logLines()).toContain('(VI_1) sent 0 priority');
+    const bExit = await b.stop();
+    expect(bExit.code).toBe(0);
+    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+  }, 15_000);
+});
