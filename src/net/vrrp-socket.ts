@@ -97,6 +97,14 @@ function ipMreqn(group: Ipv4 | undefined, ifindex: number): Buffer {
   return b;
 }
 
+/**
+ * Open sockets, held here on purpose. raw-socket's native wrap is a weak object: an active poll
+ * does not keep it alive, so a socket reachable only through its own pending send (a caller that
+ * just awaits send()) is garbage-collected, its destructor closes the fd and the send never
+ * completes (seen in lab/inject.ts: the fd closed right after the options, the process hung).
+ */
+const openSockets = new Set<RawSocket>();
+
 export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, string> {
   const where = `VRRP socket on ${opts.ifname}`;
   if (opts.ifname.length === 0 || Buffer.byteLength(opts.ifname) >= IFNAMSIZ) return err(`${where}: bad interface name`);
@@ -112,6 +120,10 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
   }
 
   let closed = false;
+  openSockets.add(socket);
+  const release = (): void => {
+    openSockets.delete(socket);
+  };
   const pending = new Set<(r: Result<number, string>) => void>();
   const settleAllPending = (why: string): void => {
     for (const resolve of pending) resolve(err(why));
@@ -122,6 +134,7 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
   socket.on('error', (e) => {
     if (closed) return;
     closed = true;
+    release(); // the library closes the socket itself after an error
     settleAllPending(`${where}: ${e.message}`);
     opts.onError(`${where}: ${e.message}`);
   });
@@ -150,6 +163,7 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
     } catch (e) {
       closed = true;
       socket.close();
+      release();
       return err(`${where}: ${name}: ${message(e)}`);
     }
   }
@@ -170,6 +184,7 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
       if (closed) return;
       closed = true;
       socket.close();
+      release();
       // raw-socket drops queued sends on close without calling them back.
       settleAllPending(`${where}: closed`);
     },

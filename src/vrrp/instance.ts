@@ -4,7 +4,7 @@
 import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { buildGarpFrame } from '../net/garp.js';
-import { createStats, recordDrop, type InstanceStats } from '../stats.js';
+import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
 import type { Ipv4, Millis, Result } from '../types.js';
 import { initialState, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
 import { encodeDatagram, nextIpId, VRRP_MULTICAST_GROUP, type Advert, type Drop, type Expectation } from './packet.js';
@@ -102,8 +102,7 @@ export class Instance {
   }
 
   receive(advert: Advert): void {
-    this.stats.advertReceived++;
-    if (advert.priority === 0) this.stats.priorityZeroReceived++;
+    recordAdvertReceived(this.stats, advert.priority);
     this.feed({ type: 'advert', priority: advert.priority, from: advert.src });
   }
 
@@ -196,8 +195,7 @@ export class Instance {
       this.ports.log.warn(`(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
       return;
     }
-    this.stats.advertSent++;
-    if (priority === 0) this.stats.priorityZeroSent++;
+    recordAdvertSent(this.stats, priority);
   }
 
   private async setVips(add: boolean): Promise<void> {

@@ -1,0 +1,128 @@
+// Malformed and hostile adverts from a third host, against a running MASTER: every one is dropped,
+// logged with keepalived's text and counted, and the master neither steps down nor crashes. Each
+// crafted advert claims priority 200 (> A's 150), so any of them wrongly accepted would show as A
+// giving up the VIP; a well-formed one at the end proves the injector works.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
+import { sleep, waitUntil } from '../../lab/process.js';
+import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import type { AuthConfig } from '../../src/config/config.js';
+import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
+import { encodeDatagram } from '../../src/vrrp/packet.js';
+
+const available = labAvailable();
+const CLIENT_IP = parseIpv4('192.0.2.100') as Ipv4;
+const VIP = parseIpv4(LAB_VIP) as Ipv4;
+const OTHER = parseIpv4('192.0.2.201') as Ipv4;
+
+function advert(over: { priority?: number; vrid?: number; advertIntSec?: number; auth?: AuthConfig; addresses?: Ipv4[] } = {}): Buffer {
+  return encodeDatagram({
+    vrid: toVrid(over.vrid ?? 51)!,
+    priority: toPriority(over.priority ?? 200)!,
+    advertIntSec: over.advertIntSec ?? 1,
+    auth: over.auth ?? { type: 'PASS', password: '1111' },
+    addresses: over.addresses ?? [VIP],
+    src: CLIENT_IP,
+    dst: parseIpv4('224.0.0.18') as Ipv4,
+    id: 7,
+  });
+}
+
+function mutate(datagram: Buffer, offset: number, value: number): Buffer {
+  const copy = Buffer.from(datagram);
+  copy[offset] = value;
+  return copy;
+}
+
+/** IPv4 header is 20 bytes; VRRP byte 0 = version/type, 6-7 = checksum. */
+const hostile: Record<string, { datagram: Buffer; log: RegExp }> = {
+  badTtl: { datagram: mutate(advert(), 8, 64), log: /^\(VI_1\) invalid TTL\/HL\. Received 64 and expect 255/ },
+  // A VRRPv3-shaped advert (no 8-byte auth field), so the length check passes and the version is what fails.
+  badVersion: { datagram: mutate(advert(), 20, 0x31).subarray(0, 32), log: /^\(VI_1\) wrong version\. Received 3 and expect 2/ },
+  badType: { datagram: mutate(advert(), 20, 0x22), log: /^\(VI_1\) Invalid packet type\. 2 and expect 1/ },
+  authTypeMismatch: { datagram: advert({ auth: { type: 'NONE' } }), log: /^\(VI_1\) received a 0 auth, expecting 1!/ },
+  badPassword: { datagram: advert({ auth: { type: 'PASS', password: 'guess' } }), log: /^\(VI_1\) received an invalid passwd!/ },
+  advertIntervalMismatch: { datagram: advert({ advertIntSec: 2 }), log: /^\(VI_1\) advertisement interval mismatch mine=1 sec rcv'd=2 sec/ },
+  addressCountMismatch: { datagram: advert({ addresses: [VIP, OTHER] }), log: /^\(VI_1\) received an unexpected ip number count 2, expected 1!/ },
+  addressMissing: { datagram: advert({ addresses: [OTHER] }), log: /^\(VI_1\) ip address associated with VRID 51 not present in MASTER advert: 192\.0\.2\.200/ },
+  badChecksum: { datagram: mutate(advert(), 26, (advert()[26] ?? 0) ^ 0xff), log: /^\(VI_1\) Invalid VRRPv2 checksum/ },
+  badLength: { datagram: advert().subarray(0, 36), log: /^\(VI_1\) vrrp packet too short/ },
+};
+
+describe.skipIf(!available.ok)(`hostile adverts against a running master${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+  let lab: Lab;
+  let a: Vrrpd;
+
+  const inject = async (datagrams: Buffer[]): Promise<void> => {
+    const r = await lab.exec('client', [process.execPath, join(repoRoot(), 'dist', 'lab', 'inject.js'), 'eth0', ...datagrams.map((d) => d.toString('hex'))], {
+      timeoutMs: 10_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(`sent ${datagrams.length}`);
+  };
+
+  beforeAll(async () => {
+    lab = await createLab(pairLabSpec());
+    const config = readFileSync(join(repoRoot(), 'etc', 'node-a.conf'), 'utf8');
+    const started = await startVrrpd(lab, 'a', config);
+    if (!started.ok) throw new Error(started.error);
+    a = started.value;
+    const master = await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 });
+    if (!master.ok) throw new Error(master.error);
+  }, 20_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  }, 20_000);
+
+  it('drops each malformed advert by name, logs it as keepalived does, and stays MASTER', async () => {
+    const mark = a.logMark();
+    await inject([...Object.values(hostile).map((h) => h.datagram), advert({ vrid: 52 })]);
+    await sleep(500);
+    const logged = a.logLines().slice(mark);
+    for (const [reason, h] of Object.entries(hostile)) {
+      expect(logged.some((l) => h.log.test(l)), `${reason}: no log line matching ${h.log}`).toBe(true);
+    }
+    expect(logged.some((l) => /Entering (BACKUP|FAULT) STATE/.test(l))).toBe(false);
+    expect(a.process.running()).toBe(true);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
+
+    // keepalived's SIGUSR2 counters, written to $TMPDIR/vrrpd.stats.
+    a.signal('SIGUSR2');
+    const statsFile = join(a.dir, 'vrrpd.stats');
+    await waitUntil(() => {
+      try {
+        return readFileSync(statsFile, 'utf8').length > 0;
+      } catch {
+        return false;
+      }
+    }, { timeoutMs: 3000 });
+    const stats = readFileSync(statsFile, 'utf8');
+    const counter = (section: string, name: string): number => {
+      const m = new RegExp(`${section}:\\n(?:    .*\\n)*?    ${name}: (\\d+)`).exec(stats);
+      return Number(m?.[1] ?? NaN);
+    };
+    expect(counter('Packet Errors', 'TTL')).toBe(1);
+    expect(counter('Packet Errors', 'Length')).toBe(1);
+    expect(counter('Packet Errors', 'Invalid Type')).toBe(1);
+    expect(counter('Packet Errors', 'Advertisement Interval')).toBe(1);
+    expect(counter('Packet Errors', 'Address List')).toBe(2);
+    expect(counter('Authentication Errors', 'Type Mismatch')).toBe(1);
+    expect(counter('Authentication Errors', 'Failure')).toBe(1);
+  }, 15_000);
+
+  it('a well-formed higher-priority advert from the same injector is obeyed (the control)', async () => {
+    const mark = a.logMark();
+    await inject([advert()]);
+    const yielded = await a.waitForLog(/^\(VI_1\) Master received advert from 192\.0\.2\.100 with higher priority 200, ours 150$/, {
+      timeoutMs: 2000,
+      since: mark,
+    });
+    expect(yielded.ok).toBe(true);
+    expect((await a.waitForState('VI_1', 'BACKUP', { timeoutMs: 1000, since: mark })).ok).toBe(true);
+    // Nobody keeps advertising 200, so A takes the VIP back after Master_Down_Interval.
+    expect((await a.waitForState('VI_1', 'MASTER', { timeoutMs: 5000, since: mark })).ok).toBe(true);
+  }, 15_000);
+});
