@@ -131,10 +131,10 @@ function detach(argv: string[]): Promise<number> {
   });
 }
 
-// A daemon that holds the VIP must not die on a stray exception in an I/O callback: log it and
-// keep serving. Start-up failures are values and never get here.
+// A daemon that holds the VIP must not die on a stray exception in an I/O callback: runDaemon
+// logs it and keeps serving. Before the logger exists, say it on stderr and do the same.
 process.on('uncaughtException', (e) => {
-  process.stderr.write(`vrrpd: internal error: ${e.message}\n`);
+  if (process.listenerCount('uncaughtException') === 1) process.stderr.write(`vrrpd: internal error: ${e.message}\n`);
 });
 
 main(process.argv.slice(2)).then(

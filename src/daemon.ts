@@ -45,6 +45,10 @@ interface Running {
 /** Runs until stopped; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = createLogger({ detail: opts.detail, console: opts.logConsole, syslog: opts.syslog });
+  // Node starts its inspector (a debugger port, as root) on SIGUSR1 unless a listener exists.
+  // keepalived's DATA dump arrives with issue "Drop-in replacement"; until then, only say so.
+  process.on('SIGUSR1', () => log.warn('SIGUSR1: data dump is not supported yet'));
+  process.on('uncaughtException', (e) => log.error(`internal error (continuing): ${e.stack ?? e.message}`));
   const fail = (code: number, message: string): number => {
     log.error(message);
     opts.report(message);
