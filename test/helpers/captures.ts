@@ -2,11 +2,15 @@
 // fields tshark decoded for it (.fields.tsv), plus the .hex.txt dumps as an independent source.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { ipv4FromFrame, LINKTYPE_ETHERNET, parsePcap } from '../../lab/pcap.js';
 
-/** Where the captures live; VRRPD_CAPTURES overrides it (e.g. once they are vendored into the repo). */
-export const CAPTURES_DIR = process.env['VRRPD_CAPTURES'] ?? '/work/shared/captures';
+/** Copies of the project's shared captures and keepalived's samples, so tests run from any clone. */
+export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
+/** Where the captures live; VRRPD_CAPTURES overrides it. */
+export const CAPTURES_DIR = process.env['VRRPD_CAPTURES'] ?? join(FIXTURES_DIR, 'captures');
+export const KEEPALIVED_SAMPLES_DIR = join(FIXTURES_DIR, 'keepalived-samples');
 
 export const CAPTURE_NAMES = [
   'keepalived-adverts-steady',

@@ -32,8 +32,9 @@ import {
   type Lab,
 } from '../../lab/netns.js';
 import { pidAlive, sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
+import { CAPTURES_DIR } from '../helpers/captures.js';
 
-const CAPTURES = '/work/shared/captures';
+const CAPTURES = CAPTURES_DIR;
 const A_MAC = '02:00:c0:00:02:0b';
 const B_MAC = '02:00:c0:00:02:0c';
 const CLIENT_MAC = '02:00:c0:00:02:64';

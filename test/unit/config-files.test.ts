@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/config/config.js';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/load.js';
+import { CAPTURES_DIR, KEEPALIVED_SAMPLES_DIR } from '../helpers/captures.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = (name: string): string => join(repo, 'test/fixtures/config', name);
-const captures = '/work/shared/captures';
-const samples = '/work/shared/reference/keepalived-samples';
+const captures = CAPTURES_DIR;
+const samples = KEEPALIVED_SAMPLES_DIR;
 
 const formatted = (path: string): string[] => loadConfig(path).diagnostics.map(formatDiagnostic);
 

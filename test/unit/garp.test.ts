@@ -1,11 +1,13 @@
 // The GARP frame builder against keepalived 2.2.7's own takeover burst, byte for byte.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { buildGarpFrame, garpFrameLength } from '../../src/net/garp.js';
 import type { Ipv4 } from '../../src/types.js';
+import { CAPTURES_DIR } from '../helpers/captures.js';
 
-const capturePath = '/work/shared/captures/keepalived-garp-takeover.hex.txt';
+const capturePath = join(CAPTURES_DIR, 'keepalived-garp-takeover.hex.txt');
 
 /** The .hex.txt format: frames separated by blank lines, each line `OFFSET  hex bytes  ascii`. */
 function parseHexDump(text: string): Buffer[] {
