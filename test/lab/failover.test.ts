@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firstGarpAfter, startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
+import { firstGarpAfter, garpsFor, startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { sleep } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
@@ -65,6 +65,22 @@ describe.skipIf(!available.ok)(`seed pair failover with two vrrpd${available.ok 
     expect(adverts[0]).toMatchObject({ vrid: 51, priority: 150, ttl: 255, tos: 0xc0, authType: 1, authData: '1111', addresses: [LAB_VIP] });
     expect(advertsFrom(frames(), B_IP)).toHaveLength(0);
   }, 15_000);
+
+  it('(a\') the new master sends 5 gratuitous ARPs at once and 5 more garp_master_delay (5 s) later', async () => {
+    const garpsFromA = () => garpsFor(frames(), LAB_VIP, A_MAC);
+    const first = garpsFromA()[0];
+    expect(first).toBeDefined();
+    const firstAdvert = advertsFrom(frames(), A_IP)[0];
+    // keepalived's order (reference §3.6): the advert first, then the VIP, then the burst.
+    expect(firstAdvert && first && firstAdvert.t <= first.t).toBe(true);
+    const waitMs = ((first?.t ?? 0) + 5.3) * 1000 - Date.now();
+    if (waitMs > 0) await sleep(waitMs);
+    const times = garpsFromA().map((f) => f.t - (first?.t ?? 0));
+    expect(times.filter((t) => t < 0.1)).toHaveLength(5);
+    const second = times.filter((t) => t > 4.9 && t < 5.1);
+    expect(second).toHaveLength(5);
+    expect(times).toHaveLength(10);
+  }, 10_000);
 
   it('(b) SIGKILL A: B holds the VIP within Master_Down_Interval + 100 ms, the client moves to B', async () => {
     const since = b.logMark();
