@@ -14,7 +14,7 @@ import type { Result } from '../src/types.js';
 import { err, ok } from '../src/types.js';
 import type { Lab } from './netns.js';
 import type { ExitInfo, OutputLine, TrackedProcess } from './process.js';
-import { pidAlive, signalPid, sleep, waitUntil } from './process.js';
+import { exitWithin, pidAlive, signalPid, waitUntil } from './process.js';
 
 export interface KeepalivedOptions {
   /** Extra command-line flags, e.g. ['-V'] or ['-X']. */
@@ -128,13 +128,6 @@ export async function startKeepalived(
     }
   };
 
-  const boundedExit = async (timeoutMs: number): Promise<ExitInfo> => {
-    const done = await Promise.race([proc.exited, sleep(timeoutMs).then(() => undefined)]);
-    if (done !== undefined) return done;
-    proc.kill('SIGKILL');
-    return proc.exited;
-  };
-
   return ok({
     host,
     pid: proc.pid,
@@ -150,14 +143,14 @@ export async function startKeepalived(
     signal: (s) => proc.kill(s),
     stop: (timeoutMs = 5000) => {
       proc.kill('SIGTERM');
-      return boundedExit(timeoutMs);
+      return exitWithin(proc, timeoutMs);
     },
     crash: async (timeoutMs = 3000) => {
       const child = vrrpChildPid();
       proc.kill('SIGSTOP');
       if (child !== undefined) signalPid(child, 'SIGKILL');
       proc.kill('SIGKILL');
-      const exit = await boundedExit(timeoutMs);
+      const exit = await exitWithin(proc, timeoutMs);
       // Reparented to init once the parent is gone, the child's zombie is reaped shortly after.
       if (child !== undefined) await waitUntil(() => !pidAlive(child), { timeoutMs: 1000, intervalMs: 20 });
       return exit;

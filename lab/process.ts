@@ -241,6 +241,14 @@ export function spawnTracked(argv: readonly string[], opts: SpawnOptions = {}): 
   });
 }
 
+/** The process's exit, waiting at most timeoutMs before a SIGKILL (a daemon that ignores SIGTERM must not hang a test). */
+export async function exitWithin(proc: TrackedProcess, timeoutMs: number): Promise<ExitInfo> {
+  const done = await Promise.race([proc.exited, sleep(timeoutMs).then(() => undefined)]);
+  if (done !== undefined) return done;
+  proc.kill('SIGKILL');
+  return proc.exited;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

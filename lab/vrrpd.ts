@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { err, ok, type Result } from '../src/types.js';
 import type { Lab } from './netns.js';
-import { sleep, type ExitInfo, type OutputLine, type TrackedProcess } from './process.js';
+import { exitWithin, type ExitInfo, type OutputLine, type TrackedProcess } from './process.js';
 
 /** The repository root: the nearest directory above this module holding package.json. */
 export function repoRoot(): string {
@@ -103,13 +103,6 @@ export async function startVrrpd(lab: Lab, host: string, configText: string, opt
     }
   }
 
-  const boundedExit = async (timeoutMs: number): Promise<ExitInfo> => {
-    const done = await Promise.race([proc.exited, sleep(timeoutMs).then(() => undefined)]);
-    if (done !== undefined) return done;
-    proc.kill('SIGKILL');
-    return proc.exited;
-  };
-
   return ok({
     host,
     pid: proc.pid,
@@ -125,11 +118,11 @@ export async function startVrrpd(lab: Lab, host: string, configText: string, opt
     signal: (s) => proc.kill(s),
     stop: (timeoutMs = 5000) => {
       proc.kill('SIGTERM');
-      return boundedExit(timeoutMs);
+      return exitWithin(proc, timeoutMs);
     },
     crash: (timeoutMs = 3000) => {
       proc.kill('SIGKILL');
-      return boundedExit(timeoutMs);
+      return exitWithin(proc, timeoutMs);
     },
   });
 }
