@@ -57,8 +57,8 @@ async function demo(lab: Lab, capture: Capture): Promise<string[]> {
   const summary: string[] = [];
   const frames = (): Frame[] => unwrap(capture.framesSoFar());
 
-  const b = await start(lab, 'b');
   let a = await start(lab, 'a');
+  const b = await start(lab, 'b');
   unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
   await sleep(300);
   await showClientView(lab);

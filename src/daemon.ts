@@ -87,7 +87,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return fail(EXIT.fatal, `cannot write pidfile ${opts.pidFile}: ${e instanceof Error ? e.message : String(e)}`);
   }
   sdNotify('READY=1');
+  // keepalived's order: "Startup complete", then each instance's "Entering BACKUP STATE (init)".
   log.info('Startup complete');
+  for (const instance of running.instances) instance.start();
   opts.onReady();
 
   return new Promise<number>((resolve) => {
@@ -184,7 +186,6 @@ async function start(config: Config, rtnl: Rtnl, log: Logger): Promise<Result<Ru
       running.instances.push(instance);
     }
   }
-  for (const instance of running.instances) instance.start();
   return ok(running);
 }
 
@@ -238,11 +239,12 @@ async function removeResidualVips(instances: readonly InstanceConfig[], hosts: M
         vip.address !== host.ownAddress &&
         present.value.some((a) => a.index === ifindex && a.address === vip.address && a.prefixLength === vip.prefixLength),
     );
-    if (leftovers.length === 0) continue;
-    log.info(`(${inst.name}) removing VIPs.`);
+    // keepalived logs this for every instance with VIPs, whether or not any was left behind.
+    if (host.vips.length > 0) log.info(`(${inst.name}) removing VIPs.`);
     for (const { vip, ifindex } of leftovers) {
       const removed = await rtnl.delAddress({ index: ifindex, address: vip.address, prefixLength: vip.prefixLength });
       if (!removed.ok) log.error(`(${inst.name}) cannot remove leftover VIP ${vip.address}: ${removed.error}`);
+      else log.debug(`(${inst.name}) removed leftover VIP ${vip.address}/${vip.prefixLength} from ${host.ifname}`);
     }
   }
 }

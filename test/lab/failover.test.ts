@@ -48,8 +48,10 @@ describe.skipIf(!available.ok)(`seed pair failover with two vrrpd${available.ok 
   }, 20_000);
 
   it('(a) A becomes MASTER, holds the VIP, the client sees A\'s MAC and a ping answers', async () => {
-    b = unwrap(await startVrrpd(lab, 'b', config('node-b.conf')));
+    // A first: started after B, a slow Node start-up (> 195 ms, the two timers' difference) would
+    // let B's Master_Down timer fire first and B take the VIP before A preempts it.
     a = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
+    b = unwrap(await startVrrpd(lab, 'b', config('node-b.conf')));
     unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
     await sleep(300);
     expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
@@ -105,7 +107,9 @@ describe.skipIf(!available.ok)(`seed pair failover with two vrrpd${available.ok 
     const since = b.logMark();
     a = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
     expect(a.logLines()).toContain('(VI_1) removing VIPs.');
-    expect(a.logLines()).toContain('(VI_1) Entering BACKUP STATE (init)');
+    expect(a.logLines()).toContain('(VI_1) removed leftover VIP 192.0.2.200/32 from eth0');
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(false);
+    unwrap(await a.waitForLog(/^\(VI_1\) Entering BACKUP STATE \(init\)$/, { timeoutMs: 2000 }));
     unwrap(await a.waitForLog(/^\(VI_1\) received lower priority \(100\) advert from 192\.0\.2\.12 - discarding$/, { timeoutMs: 3000 }));
     unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
     unwrap(await b.waitForLog(/^\(VI_1\) Master received advert from 192\.0\.2\.11 with higher priority 150, ours 100$/, { timeoutMs: 2000, since }));

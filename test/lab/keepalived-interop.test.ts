@@ -240,7 +240,7 @@ describe.skipIf(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP 
   it('vrrpd on B enters BACKUP (init) and stays BACKUP behind keepalived\'s adverts, dropping none', async () => {
     vdStartT = wallClockSeconds();
     vd = unwrap(await startVrrpd(lab, 'b', config('node-b.conf')));
-    expect(vd.logLines()).toContain('(VI_1) Entering BACKUP STATE (init)');
+    unwrap(await vd.waitForLog(/^\(VI_1\) Entering BACKUP STATE \(init\)$/, { timeoutMs: 2000 }));
     await sleep(STEADY_MS);
     const lines = vd.logLines();
     expect(lines).not.toContain('(VI_1) Entering MASTER STATE');
@@ -411,7 +411,7 @@ describe.skipIf(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP 
     vdRestartT = restartT;
     vd = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
     expect(vd.logLines()).toContain('(VI_1) removing VIPs.');
-    expect(vd.logLines()).toContain('(VI_1) Entering BACKUP STATE (init)');
+    unwrap(await vd.waitForLog(/^\(VI_1\) Entering BACKUP STATE \(init\)$/, { timeoutMs: 2000 }));
     unwrap(await vd.waitForLog(/^\(VI_1\) received lower priority \(100\) advert from 192\.0\.2\.12 - discarding$/, { timeoutMs: 3000 }));
     unwrap(await vd.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
     unwrap(await ka.waitForLog(/^\(VI_1\) Master received advert from 192\.0\.2\.11 with higher priority 150, ours 100$/, { timeoutMs: 2000, since }));
