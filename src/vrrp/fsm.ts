@@ -27,6 +27,8 @@ export interface InstanceParams {
   readonly garpMasterRepeat: number;
   readonly garpLowerPrioDelayMs: Millis;
   readonly garpLowerPrioRepeat: number;
+  /** vrrp_skip_check_adv_addr. */
+  readonly skipCheckAdvAddr: boolean;
 }
 
 export interface MasterDownTimer {
@@ -89,6 +91,15 @@ export function initialState(params: InstanceParams): FsmState {
     masterDown: undefined,
     advertDue: undefined,
   };
+}
+
+/**
+ * Whether an advert from `from` must carry exactly our VIPs (RFC 3768 §7.1: "MAY verify"). keepalived
+ * (§3.2) always checks in MASTER; with vrrp_skip_check_adv_addr a BACKUP trusts the list of the
+ * master it already accepted, and checks anyone else.
+ */
+export function mustCheckAddresses(state: FsmState, from: Ipv4): boolean {
+  return !(state.params.skipCheckAdvAddr && state.role === 'BACKUP' && state.master?.address === from);
 }
 
 /** Skew_Time = ((256 - Priority) / 256) seconds (RFC 3768 §6.1); keepalived uses the effective priority. */

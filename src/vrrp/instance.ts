@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
 import type { Ipv4, Millis, Result } from '../types.js';
-import { initialState, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
+import { initialState, mustCheckAddresses, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
 import { encodeDatagram, nextIpId, VRRP_MULTICAST_GROUP, type Advert, type Drop, type Expectation } from './packet.js';
 import { instanceParams } from './params.js';
 
@@ -88,15 +88,11 @@ export class Instance {
 
   /** The receive checks this instance wants applied to an advert from `from` (packet.ts). */
   expectation(from: Ipv4): Expectation {
-    const master = this.state.master;
-    // vrrp_skip_check_adv_addr (keepalived §3.2): in BACKUP, trust the address list of the master
-    // we already accepted; a MASTER always checks.
-    const skip = this.config.skipCheckAdvAddr && this.state.role === 'BACKUP' && master?.address === from;
     return {
       advertIntSec: this.config.advertIntMs / 1000,
       auth: this.config.auth,
       vips: this.config.vips.map((v) => v.address),
-      checkAddresses: !skip,
+      checkAddresses: mustCheckAddresses(this.state, from),
       multicast: true,
     };
   }

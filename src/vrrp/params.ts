@@ -17,5 +17,6 @@ export function instanceParams(config: InstanceConfig, ownAddress: Ipv4): Instan
     garpMasterRepeat: config.garpMasterRepeat,
     garpLowerPrioDelayMs: config.garpLowerPrioDelayMs,
     garpLowerPrioRepeat: config.garpLowerPrioRepeat,
+    skipCheckAdvAddr: config.skipCheckAdvAddr,
   };
 }

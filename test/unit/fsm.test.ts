@@ -1,0 +1,59 @@
+// The core's small pure helpers; step() itself is covered by test/conformance.
+import { describe, expect, it } from 'vitest';
+import { parseIpv4, toPriority, type Ipv4, type Priority } from '../../src/types.js';
+import { initialState, masterDownIntervalMs, mustCheckAddresses, skewTimeMs, step, type InstanceParams } from '../../src/vrrp/fsm.js';
+
+const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
+const prio = (n: number): Priority => toPriority(n) as Priority;
+
+const params = (over: Partial<InstanceParams> = {}): InstanceParams => ({
+  name: 'VI_1',
+  basePriority: prio(100),
+  advertIntMs: 1000,
+  preempt: true,
+  wantState: 'BACKUP',
+  ownAddress: ip('192.0.2.12'),
+  downTimerAdverts: 3,
+  garpMasterDelayMs: 5000,
+  garpMasterRepeat: 5,
+  garpLowerPrioDelayMs: 5000,
+  garpLowerPrioRepeat: 5,
+  skipCheckAdvAddr: true,
+  ...over,
+});
+
+describe('RFC 3768 §6.1 timers', () => {
+  it('Skew_Time = (256 - Priority) / 256 s', () => {
+    expect(skewTimeMs(prio(100))).toBe(609.375);
+    expect(skewTimeMs(prio(150))).toBe(414.0625);
+    expect(skewTimeMs(prio(254))).toBe(7.8125);
+  });
+  it('Master_Down_Interval = 3 × Advertisement_Interval + Skew_Time (reference §3.3 examples)', () => {
+    expect(masterDownIntervalMs(params(), prio(100))).toBe(3609.375);
+    expect(masterDownIntervalMs(params(), prio(150))).toBe(3414.0625);
+    expect(masterDownIntervalMs(params(), prio(254))).toBe(3007.8125);
+    expect(masterDownIntervalMs(params({ advertIntMs: 2000, downTimerAdverts: 5 }), prio(100))).toBe(10609.375);
+  });
+});
+
+describe('vrrp_skip_check_adv_addr (reference §3.2)', () => {
+  const backupFollowing = (p: InstanceParams) => {
+    const started = step(initialState(p), { type: 'startup' }, 0).state;
+    return step(started, { type: 'advert', priority: prio(150), from: ip('192.0.2.11') }, 500).state;
+  };
+  it('a BACKUP skips the address check only for the master it accepted', () => {
+    const s = backupFollowing(params());
+    expect(s.role).toBe('BACKUP');
+    expect(mustCheckAddresses(s, ip('192.0.2.11'))).toBe(false);
+    expect(mustCheckAddresses(s, ip('192.0.2.13'))).toBe(true);
+  });
+  it('without the option every advert is checked', () => {
+    expect(mustCheckAddresses(backupFollowing(params({ skipCheckAdvAddr: false })), ip('192.0.2.11'))).toBe(true);
+  });
+  it('a MASTER always checks', () => {
+    const master = step(initialState(params()), { type: 'startup' }, 0).state;
+    const s = step(master, { type: 'timer', timer: 'masterDown' }, 3609.375).state;
+    expect(s.role).toBe('MASTER');
+    expect(mustCheckAddresses(s, ip('192.0.2.11'))).toBe(true);
+  });
+});
