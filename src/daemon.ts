@@ -130,8 +130,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger): Promise<Result<Ru
 
   const running: Running = { instances: [], sockets: [], garp: new Map(), rtnl, unmatched: createStats() };
   const now = (): number => performance.now();
-  const ports: InstancePorts = {
-    sendDatagram: async () => err('no socket'), // replaced per interface below
+  const shared: Omit<InstancePorts, 'sendDatagram'> = {
     addAddress: (a) => rtnl.addAddress(a),
     delAddress: (a) => rtnl.delAddress(a),
     sendFrames: (ifname, frames) => {
@@ -180,7 +179,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger): Promise<Result<Ru
     for (const inst of configs) {
       const host = hosts.get(inst.name);
       if (!host) continue;
-      const instancePorts: InstancePorts = { ...ports, sendDatagram: (datagram, dst) => opened.value.send(datagram, dst) };
+      const instancePorts: InstancePorts = { ...shared, sendDatagram: (datagram, dst) => opened.value.send(datagram, dst) };
       const instance = new Instance(inst, host, instancePorts, config.global.garpIntervalMs);
       byVrid.set(inst.vrid, instance);
       running.instances.push(instance);
