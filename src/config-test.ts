@@ -15,7 +15,7 @@ export async function runConfigTest(path: string, logFile: string | undefined): 
   };
   const loaded = loadConfig(path);
   for (const d of loaded.diagnostics) out(`${d.severity === 'error' ? 'error' : 'warning'}: ${formatDiagnostic(d)}`);
-  if (loaded.diagnostics.some((d) => d.severity === 'error' && d.pos.line === 0)) return CONFIG_TEST_EXIT.missing;
+  if (loaded.diagnostics.some((d) => d.severity === 'error' && d.class === 'missing')) return CONFIG_TEST_EXIT.missing;
   if (!loaded.config || loaded.diagnostics.some((d) => d.severity === 'error')) return CONFIG_TEST_EXIT.error;
 
   // keepalived -t reads the kernel's interfaces too: an instance on a missing interface won't start.

@@ -62,7 +62,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (!loaded.config || errors.length > 0) {
     for (const d of errors) fail(EXIT.config, formatDiagnostic(d));
-    const unreadable = errors.some((d) => d.pos.line === 0);
+    const unreadable = errors.some((d) => d.class === 'missing' && d.pos.line === 0);
     return unreadable ? EXIT.noConfig : EXIT.config;
   }
   if (loaded.config.instances.length === 0) {

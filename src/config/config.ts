@@ -69,6 +69,12 @@ export interface ConfigDiagnostic {
   readonly severity: 'error' | 'warning';
   readonly pos: SourcePos;
   readonly message: string;
+  /**
+   * How `-t` ranks it (keepalived's KEEPALIVED_CHK_EXIT_*): 'missing' = a config file or interface
+   * that is not there, or a fatal error (exit 4); 'security' = script security (exit 6); absent =
+   * any other config problem (exit 5 when it is an error).
+   */
+  readonly class?: 'missing' | 'security';
 }
 
 /** `file:line: message`; line 0 means the file as a whole (e.g. it cannot be read): `file: message`. */

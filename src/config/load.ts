@@ -58,7 +58,7 @@ export function loadConfig(path: string): LoadResult {
     const reason = e instanceof Error ? e.message : String(e);
     return {
       config: undefined,
-      diagnostics: [{ severity: 'error', pos: { file: path, line: 0 }, message: `cannot read config file: ${reason}` }],
+      diagnostics: [{ severity: 'error', class: 'missing', pos: { file: path, line: 0 }, message: `cannot read config file: ${reason}` }],
     };
   }
   return parseConfigText(text, path);
