@@ -6,7 +6,7 @@ import { closeSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { runConfigTest } from './config-test.js';
+import { runConfigTest, type LoadOptions } from './config-test.js';
 import { EXIT, runDaemon } from './daemon.js';
 import { VERSION } from './version.js';
 
@@ -18,6 +18,10 @@ interface CliOptions {
   pid: string;
   configTest?: string | boolean;
   vrrp?: boolean;
+  allConfig?: boolean;
+  configId?: string;
+  dumpConf?: boolean;
+  dump?: boolean;
 }
 
 /** Set in the detached child so it knows to report to its parent over fd 3. */
@@ -34,6 +38,10 @@ function program(): Command {
     .option('-p, --pid <file>', 'pidfile', '/run/vrrpd.pid')
     .option('-t, --config-test [file]', 'check the configuration for obvious errors; output to stderr or FILE')
     .option('-P, --vrrp', 'only run the VRRP subsystem (vrrpd has no other; accepted for keepalived compatibility)')
+    .option('-e, --all-config', "don't start if any configuration file is missing (as global include_check)")
+    .option('-i, --config-id <id>', "match '@id' configuration lines against ID (default: the short hostname)")
+    .option('-d, --dump-conf', 'with -t: print the effective configuration as JSON on stdout')
+    .option('--dump', 'the same as -d')
     .version(`vrrpd v${VERSION}`, '-v, --version', 'display the version number')
     .helpOption('-h, --help', 'display this help message')
     .exitOverride()
@@ -51,9 +59,21 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
 
+  const load: LoadOptions = {
+    ...(opts.allConfig === true ? { includeCheck: true } : {}),
+    ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
+  };
+  const dump = opts.dumpConf === true || opts.dump === true;
   if (opts.configTest !== undefined) {
-    return runConfigTest(opts.useFile, typeof opts.configTest === 'string' ? opts.configTest : undefined);
+    return runConfigTest({
+      path: opts.useFile,
+      logFile: typeof opts.configTest === 'string' ? opts.configTest : undefined,
+      load,
+      dump,
+    });
   }
+  // keepalived's -d dumps the parsed config to the log at start-up; vrrpd's daemon does not yet.
+  if (dump) process.stderr.write('vrrpd: -d/--dump-conf is only implemented with -t (vrrpd -t -d -f FILE); ignored\n');
   if (!opts.dontFork && process.env[DETACHED_ENV] === undefined) return detach(argv);
 
   const detachedChild = process.env[DETACHED_ENV] !== undefined;

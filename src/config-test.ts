@@ -1,39 +1,212 @@
 // `vrrpd -t`: check the configuration and say what is wrong, as `keepalived -t` does (reference
-// §2.6), with its exit codes — except that a missing main file fails (keepalived exits 0).
-import { appendFileSync } from 'node:fs';
+// §2.6): every problem as `file:line: message` on stderr (or the `-t FILE` log), a summary line,
+// and keepalived's exit codes. It reads the same text the daemon would (same loadConfig, same
+// include/`@id` options) and the same kernel state (interfaces of this network namespace), so its
+// verdict is the daemon's: exit 0 means `vrrpd -f FILE` starts and does what the file says.
+//
+// Where keepalived's -t is known to mislead, this one does not: a missing main file is exit 4
+// (keepalived: 0), a config with no vrrp_instance fails (vrrpd would refuse to start), scripts that
+// cannot run are errors (keepalived disables them with a log line). See
+// test/lab/config-compat.test.ts for every difference, measured against keepalived 2.2.7.
+import { closeSync, lstatSync, openSync, realpathSync, statSync, writeSync, type Stats } from 'node:fs';
+import type { Config, ConfigDiagnostic } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
-import { loadConfig } from './config/load.js';
+import { loadConfig, type LoadResult } from './config/load.js';
+import { checkInterfaces, checkScripts, DEFAULT_PATH, interfaceUses, type FileFacts, type FsProbe, type LinkFacts, type ScriptUse } from './config-env.js';
+import { dumpConfig } from './config-dump.js';
 import { openRtnl } from './net/rtnl.js';
+import type { Result } from './types.js';
+import { err, ok } from './types.js';
 
-/** keepalived's KEEPALIVED_CHK_EXIT_* values: 4 = file or interface missing, 5 = config error. */
-export const CONFIG_TEST_EXIT = { ok: 0, missing: 4, error: 5 } as const;
+/**
+ * keepalived's KEEPALIVED_CHK_EXIT_* (lib/scheduler.h): 4 = a config file or interface is missing
+ * (or a fatal error), 5 = any other config error, 6 = scripts configured without
+ * enable_script_security.
+ */
+export const CONFIG_TEST_EXIT = { ok: 0, missing: 4, error: 5, security: 6 } as const;
+export type ConfigTestExit = (typeof CONFIG_TEST_EXIT)[keyof typeof CONFIG_TEST_EXIT];
 
-export async function runConfigTest(path: string, logFile: string | undefined): Promise<number> {
-  const out = (line: string): void => {
-    if (logFile) appendFileSync(logFile, `${line}\n`);
-    else process.stderr.write(`${line}\n`);
-  };
-  const loaded = loadConfig(path);
-  for (const d of loaded.diagnostics) out(`${d.severity === 'error' ? 'error' : 'warning'}: ${formatDiagnostic(d)}`);
-  if (loaded.diagnostics.some((d) => d.severity === 'error' && d.class === 'missing')) return CONFIG_TEST_EXIT.missing;
-  if (!loaded.config || loaded.diagnostics.some((d) => d.severity === 'error')) return CONFIG_TEST_EXIT.error;
+/** What loadConfig is asked to honour; the daemon passes the same (keepalived -e and -i). */
+export interface LoadOptions {
+  /** -e, --all-config (global `include_check`): a missing include file is an error, not a warning. */
+  readonly includeCheck?: boolean;
+  /** -i, --config-id: the ID `@ID` lines are matched against (default: short hostname). */
+  readonly configId?: string;
+}
 
-  // keepalived -t reads the kernel's interfaces too: an instance on a missing interface won't start.
-  let missingInterface = false;
-  const rtnl = openRtnl();
-  if (rtnl.ok) {
-    const links = await rtnl.value.links();
-    rtnl.value.close();
-    if (links.ok) {
-      const names = new Set(links.value.map((l) => l.name));
-      for (const inst of loaded.config.instances) {
-        if (names.has(inst.interface)) continue;
-        out(`error: ${inst.pos.file}:${inst.pos.line}: interface ${inst.interface} for vrrp_instance ${inst.name} doesn't exist`);
-        missingInterface = true;
-      }
-    }
-  }
-  if (missingInterface) return CONFIG_TEST_EXIT.missing;
-  out(`${path}: configuration OK (${loaded.config.instances.length} vrrp_instance${loaded.config.instances.length === 1 ? '' : 's'})`);
+export interface ConfigTestOptions {
+  readonly path: string;
+  /** `-t FILE`: messages and the summary go to FILE (appended) instead of stderr. */
+  readonly logFile: string | undefined;
+  readonly load: LoadOptions;
+  /** --dump / -d: the effective config as JSON on stdout. */
+  readonly dump: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The verdict (pure)
+
+/**
+ * Diagnostics the daemon can live with but `-t` must fail on, with why:
+ * - an unknown keyword or block: the daemon runs (as keepalived's does) without whatever the
+ *   line meant, which for a typo like `priorty 150` is the whole point of the line; keepalived -t
+ *   exits 5 on it too, and scripts that gate a deploy on `-t` must keep failing;
+ * - no vrrp_instance: the daemon refuses to start (nothing to run), so `-t` cannot say OK.
+ */
+const FAILS_THE_TEST: readonly { readonly test: (d: ConfigDiagnostic) => boolean }[] = [
+  { test: (d) => /^unknown (keyword|block) '/.test(d.message) },
+  { test: (d) => d.pos.line === 0 && /^no vrrp_instance defined/.test(d.message) },
+];
+
+/** The diagnostics as `-t` ranks them: warnings it fails on become errors. */
+export function forConfigTest(diagnostics: readonly ConfigDiagnostic[]): ConfigDiagnostic[] {
+  return diagnostics.map((d) => (d.severity === 'warning' && FAILS_THE_TEST.some((f) => f.test(d)) ? { ...d, severity: 'error' } : d));
+}
+
+/**
+ * keepalived's config_test_exit(): the most severe class seen wins, in its enum order —
+ * security (6) over any other error (5) over missing file/interface (4). A 'security' diagnostic
+ * counts even as a warning: keepalived runs such scripts but its -t still exits 6.
+ */
+export function configTestExit(diagnostics: readonly ConfigDiagnostic[]): ConfigTestExit {
+  if (diagnostics.some((d) => d.class === 'security')) return CONFIG_TEST_EXIT.security;
+  if (diagnostics.some((d) => d.severity === 'error' && d.class !== 'missing')) return CONFIG_TEST_EXIT.error;
+  if (diagnostics.some((d) => d.severity === 'error')) return CONFIG_TEST_EXIT.missing;
   return CONFIG_TEST_EXIT.ok;
+}
+
+const VERDICT: Readonly<Record<ConfigTestExit, string>> = {
+  0: 'configuration OK',
+  4: 'exit 4: a file or interface is missing',
+  5: 'exit 5: configuration errors',
+  6: 'exit 6: scripts configured without enable_script_security',
+};
+
+const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** `FILE: 2 errors, 3 warnings in 3 files, 4 vrrp_instances - exit 5: configuration errors`. */
+export function summaryLine(
+  path: string,
+  diagnostics: readonly ConfigDiagnostic[],
+  files: number,
+  instances: number | undefined,
+): string {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  // Without a Config (the text had errors) the number of instances is not known: say nothing.
+  const inst = instances === undefined ? '' : `, ${count(instances, 'vrrp_instance')}`;
+  return `${path}: ${count(errors, 'error')}, ${count(warnings, 'warning')} in ${count(files, 'file')}${inst} - ${VERDICT[configTestExit(diagnostics)]}`;
+}
+
+export function formatForTest(d: ConfigDiagnostic): string {
+  return `${d.severity === 'error' ? 'error' : 'warning'}: ${formatDiagnostic(d)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the environment
+
+/** The links of this network namespace by name, as the daemon will find them. */
+async function readLinks(): Promise<Result<Map<string, LinkFacts>, string>> {
+  const rtnl = openRtnl();
+  if (!rtnl.ok) return err(rtnl.error);
+  try {
+    const links = await rtnl.value.links();
+    if (!links.ok) return err(links.error);
+    return ok(new Map(links.value.map((l) => [l.name, { name: l.name, loopback: l.loopback }])));
+  } finally {
+    rtnl.value.close();
+  }
+}
+
+function facts(s: Stats): FileFacts {
+  const type = s.isFile() ? 'file' : s.isDirectory() ? 'directory' : s.isSymbolicLink() ? 'symlink' : 'other';
+  return { type, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid };
+}
+
+/** The real file system; any error (ENOENT, EACCES, ELOOP…) is "cannot be reached". */
+export const nodeFs: FsProbe = {
+  stat: (p) => {
+    try {
+      return facts(statSync(p));
+    } catch {
+      return undefined;
+    }
+  },
+  lstat: (p) => {
+    try {
+      return facts(lstatSync(p));
+    } catch {
+      return undefined;
+    }
+  },
+  realpath: (p) => {
+    try {
+      return realpathSync.native(p);
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/** Every script the config would run. */
+function scriptUses(_config: Config): ScriptUse[] {
+  // GAP(issue 3, keyword tables): vrrp_script / notify* are not in the typed Config yet; once they
+  // are, map each to { label, command: argv[0], pos, uid, gid } here.
+  return [];
+}
+
+/** Interface and script checks: what the daemon would find missing at start-up. */
+export async function environmentDiagnostics(config: Config, path: string): Promise<ConfigDiagnostic[]> {
+  const out: ConfigDiagnostic[] = [];
+  const links = await readLinks();
+  if (links.ok) out.push(...checkInterfaces(interfaceUses(config), links.value));
+  else out.push({ severity: 'warning', pos: { file: path, line: 0 }, message: `cannot list the network interfaces (${links.error}): not checked` });
+  // GAP(issue 3, keyword tables): their pure script-security function goes in `security`.
+  out.push(...checkScripts(scriptUses(config), { pathEnv: process.env['PATH'] ?? DEFAULT_PATH, fs: nodeFs, security: undefined }));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+function load(path: string, _options: LoadOptions): LoadResult {
+  // GAP(issue 3, preprocessor): becomes loadConfig(path, { includeCheck, configId }).
+  return loadConfig(path);
+}
+
+/** Number of files read: the main file and its includes. */
+function filesRead(loaded: LoadResult): number {
+  // GAP(issue 3, preprocessor): LoadResult.files.length once it exists.
+  void loaded;
+  return 1;
+}
+
+/** A line sink to stderr or to the -t log file (falling back to stderr if it cannot be opened). */
+function openReport(logFile: string | undefined): { write: (line: string) => void; close: () => void } {
+  const toStderr = { write: (line: string) => void process.stderr.write(`${line}\n`), close: () => undefined };
+  if (logFile === undefined) return toStderr;
+  let fd: number;
+  try {
+    fd = openSync(logFile, 'a');
+  } catch (e) {
+    process.stderr.write(`vrrpd: cannot open ${logFile} (${e instanceof Error ? e.message : String(e)}): reporting on stderr\n`);
+    return toStderr;
+  }
+  return { write: (line) => void writeSync(fd, `${line}\n`), close: () => closeSync(fd) };
+}
+
+export async function runConfigTest(opts: ConfigTestOptions): Promise<ConfigTestExit> {
+  const loaded = load(opts.path, opts.load);
+  const environment = loaded.config ? await environmentDiagnostics(loaded.config, opts.path) : [];
+  const diagnostics = forConfigTest([...loaded.diagnostics, ...environment]);
+
+  const report = openReport(opts.logFile);
+  try {
+    for (const d of diagnostics) report.write(formatForTest(d));
+    report.write(summaryLine(opts.path, diagnostics, filesRead(loaded), loaded.config?.instances.length));
+  } finally {
+    report.close();
+  }
+  if (opts.dump && loaded.config) process.stdout.write(dumpConfig(loaded.config));
+  return configTestExit(diagnostics);
 }

@@ -15,6 +15,8 @@ export interface LinkInfo {
   up: boolean;
   /** IFF_LOWER_UP: carrier. */
   lowerUp: boolean;
+  /** IFF_LOOPBACK: keepalived refuses a loopback interface for an instance, whatever its name. */
+  loopback: boolean;
   mac: Buffer | undefined;
 }
 
@@ -72,6 +74,7 @@ function toLinkInfo(m: rt.LinkMessage): LinkInfo | undefined {
     name: m.attrs.ifname ?? '',
     up: m.data.flags?.up === true,
     lowerUp: m.data.flags?.lowerUp === true,
+    loopback: m.data.flags?.loopback === true,
     mac: m.attrs.address,
   };
 }

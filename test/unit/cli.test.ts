@@ -44,7 +44,8 @@ describe.skipIf(!built)(`vrrpd command line${built ? '' : ' (skipped: run npm ru
   it('-h lists keepalived\'s flags', () => {
     const r = run(['-h']);
     expect(r.code).toBe(0);
-    for (const flag of ['-f, --use-file', '-D, --log-detail', '-n, --dont-fork', '-l, --log-console', '-p, --pid', '-t, --config-test']) {
+    const flags = ['-f, --use-file', '-D, --log-detail', '-n, --dont-fork', '-l, --log-console', '-p, --pid', '-t, --config-test'];
+    for (const flag of [...flags, '-e, --all-config', '-i, --config-id', '-d, --dump-conf', '--dump']) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -61,6 +62,53 @@ describe.skipIf(!built)(`vrrpd command line${built ? '' : ' (skipped: run npm ru
     expect(r.code).toBe(5);
     expect(r.stderr).toContain(`${path}:4: 'priority' value '300' is not valid`);
     noStackTrace(r.stderr);
+  });
+
+  it('-t ends with a summary line: counts, files, instances and the verdict', () => {
+    const path = file('bad-summary.conf', badConfig);
+    const r = run(['-t', '-f', path]);
+    // badConfig: the bad priority (an error) and no virtual_ipaddress (a warning).
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`${path}: 1 error, 1 warning in 1 file - exit 5: configuration errors`);
+  });
+
+  it('-t FILE: the messages and the summary go to FILE (appended), nothing to stderr', () => {
+    const path = file('bad-log.conf', badConfig);
+    const log = join(dir, 'check.log');
+    writeFileSync(log, 'earlier run\n');
+    const r = run([`--config-test=${log}`, '-f', path]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toBe('');
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('earlier run');
+    expect(lines.slice(1, -1).some((l) => l.startsWith(`error: ${path}:4: 'priority' value '300' is not valid`))).toBe(true);
+    expect(lines.at(-1)).toMatch(/ - exit 5: configuration errors$/);
+  });
+
+  it('-t on an unknown keyword (a typo) fails with exit 5, as keepalived -t does', () => {
+    const path = file('typo.conf', readFileSync(join(repoRoot(), 'etc', 'node-a.conf'), 'utf8').replace(/^(\s+)priority 150$/m, '$1priorty 150'));
+    const r = run(['-t', '-f', path]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(new RegExp(`error: ${path}:\\d+: unknown keyword 'priorty'`));
+  });
+
+  it('-t -d / --dump: the effective config as JSON on stdout, sorted keys, no positions', () => {
+    const path = file('dump.conf', readFileSync(join(repoRoot(), 'etc', 'node-a.conf'), 'utf8'));
+    const short = run(['-t', '-d', '-f', path]);
+    const long = run(['-t', '--dump', '-f', path]);
+    expect(short.stdout).toBe(long.stdout);
+    const value = JSON.parse(short.stdout) as { global: { routerId: string }; instances: { name: string; priority: number; pos?: unknown }[] };
+    expect(value.global.routerId).toBe('NodeA');
+    expect(value.instances.map((i) => [i.name, i.priority, i.pos])).toEqual([['VI_1', 150, undefined]]);
+    expect(Object.keys(value)).toEqual(['global', 'instances']);
+    // The messages stay on stderr, so the dump can be piped.
+    expect(short.stderr).toContain('1 vrrp_instance');
+    expect(short.stdout).not.toContain('vrrp_instance -');
+  });
+
+  it('-t --dump on a config with errors prints no dump', () => {
+    const r = run(['-t', '--dump', '-f', file('bad-dump.conf', badConfig)]);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toBe('');
   });
 
   it('-t on a missing file fails (keepalived exits 0 there), exit 4', () => {
@@ -107,7 +155,7 @@ describe.skipIf(!built)(`vrrpd command line${built ? '' : ' (skipped: run npm ru
   it.skipIf(!lab.ok)('-t on the seed config where its interface exists: exit 0', async () => {
     await withLab({ hosts: [{ name: 'a', address: '192.0.2.11/24' }] }, async (l) => {
       const r = await l.exec('a', [process.execPath, cli, '-t', '-f', join(repoRoot(), 'etc', 'node-a.conf')], { timeoutMs: 10_000 });
-      expect(r.stderr).toContain('configuration OK (1 vrrp_instance)');
+      expect(r.stderr).toContain('node-a.conf: 0 errors, 0 warnings in 1 file, 1 vrrp_instance - configuration OK');
       expect(r.code).toBe(0);
     });
   });
