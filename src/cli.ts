@@ -7,7 +7,6 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { runConfigTest, type LoadOptions } from './config-test.js';
-import { EXIT, runDaemon } from './daemon.js';
 import { VERSION } from './version.js';
 
 interface CliOptions {
@@ -23,6 +22,13 @@ interface CliOptions {
   dumpConf?: boolean;
   dump?: boolean;
 }
+
+/**
+ * keepalived's exit codes the command line itself uses (the daemon's full set is daemon.ts EXIT).
+ * Local so that `-t`, `-v` and `-h` do not load the daemon (pino, raw sockets): `vrrpd -t` is
+ * run by hand and by deploy scripts, and its start-up time is most of what they wait for.
+ */
+const EXIT = { ok: 0, fatal: 1 } as const;
 
 /** Set in the detached child so it knows to report to its parent over fd 3. */
 const DETACHED_ENV = 'VRRPD_DETACHED_CHILD';
@@ -78,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
 
   const detachedChild = process.env[DETACHED_ENV] !== undefined;
   const report = detachedChild ? (line: string) => writeParent(`${line}\n`) : (line: string) => process.stderr.write(`${line}\n`);
+  const { runDaemon } = await import('./daemon.js');
   return runDaemon({
     configPath: opts.useFile,
     pidFile: opts.pid,
