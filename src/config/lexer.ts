@@ -1,14 +1,16 @@
-// Config lexer: keepalived.conf text -> logical lines of tokens, every token carrying file:line.
+// Config lexer: logical lines -> tokens, every token carrying file:line.
 // Rules follow keepalived 2.2 lib/parser.c (reference keepalived.md §2.2): one logical line at a
 // time; `#` and `!` start a comment anywhere outside double quotes; `\#` and `\!` outside quotes are
 // a literal `#`/`!`; `{` and `}` split a line wherever they stand outside quotes; a token starting
 // with `"` runs to the next `"` (quotes removed, inner blanks kept) and a `"` inside a word ends the
 // word; CR is stripped and blank lines are dropped.
 //
-// The preprocessor features keepalived runs on raw lines (include, `$NAME=` parameters, `@id`
-// conditionals, `~SEQ`/`~LST` replication) belong here too. They are not implemented yet, so a
-// line using one is reported as an error and dropped: running on a config whose text we did not
-// fully understand would be worse than refusing it.
+// The lines come from the preprocessor (preprocess.ts: include, `$NAME` parameters, `@id`
+// conditionals, `~SEQ`/`~LST`), which has already cut comments off but left `\#` / `\!` escaped, so
+// the unescaping happens once, here. keepalived unescapes in decomment() and runs decomment()
+// again after a substitution (and once more in each child process that re-reads its consolidated
+// copy of the config), which turns an escaped `\#` into a comment; we keep it a literal `#`.
+// lexConfig() tokenises a text without any preprocessing (used by the parser's tests).
 import type { ConfigDiagnostic } from './config.js';
 import type { SourcePos } from '../types.js';
 
@@ -25,7 +27,16 @@ export interface Token {
   readonly column: number;
 }
 
-/** One physical line with at least one token (comments and blank lines never produce one). */
+/** One logical line as the preprocessor hands it over. */
+export interface SourceLine {
+  readonly text: string;
+  /** The file and line it came from (for a generated line: the line that generated it). */
+  readonly pos: SourcePos;
+  /** 1-based column of text[0] in its physical line (1 for generated text). */
+  readonly column: number;
+}
+
+/** One logical line with at least one token (comments and blank lines never produce one). */
 export interface LexedLine {
   readonly pos: SourcePos;
   readonly tokens: readonly Token[];
@@ -39,11 +50,16 @@ export interface LexResult {
 const isBlank = (ch: string): boolean => ch === ' ' || ch === '\t' || ch === '\f' || ch === '\v';
 const isCommentStart = (ch: string): boolean => ch === '#' || ch === '!';
 
-/** Split one line (no newline, no CR) into tokens. Returns the unterminated-quote column if any. */
-function lexLine(
+/**
+ * Split one line (no newline, no CR) into tokens; `column` is where text[0] stands in its physical
+ * line. Returns the unterminated-quote column if any.
+ */
+export function lexLine(
   text: string,
   pos: SourcePos,
+  column = 1,
 ): { tokens: Token[]; unterminatedQuoteColumn: number | undefined } {
+  const base = column - 1;
   const tokens: Token[] = [];
   let unterminatedQuoteColumn: number | undefined;
   let i = 0;
@@ -55,7 +71,7 @@ function lexLine(
     }
     if (isCommentStart(ch)) break;
     if (ch === '{' || ch === '}') {
-      tokens.push({ kind: ch === '{' ? 'open' : 'close', text: ch, quoted: false, pos, column: i + 1 });
+      tokens.push({ kind: ch === '{' ? 'open' : 'close', text: ch, quoted: false, pos, column: base + i + 1 });
       i++;
       continue;
     }
@@ -64,11 +80,11 @@ function lexLine(
       if (close < 0) {
         // keepalived: "Unmatched quote". Keep the rest of the line as the token so the message
         // about the keyword (if any) still makes sense; the error makes the config invalid anyway.
-        unterminatedQuoteColumn = i + 1;
-        tokens.push({ kind: 'word', text: text.slice(i + 1), quoted: true, pos, column: i + 1 });
+        unterminatedQuoteColumn = base + i + 1;
+        tokens.push({ kind: 'word', text: text.slice(i + 1), quoted: true, pos, column: base + i + 1 });
         break;
       }
-      tokens.push({ kind: 'word', text: text.slice(i + 1, close), quoted: true, pos, column: i + 1 });
+      tokens.push({ kind: 'word', text: text.slice(i + 1, close), quoted: true, pos, column: base + i + 1 });
       i = close + 1;
       continue;
     }
@@ -88,49 +104,27 @@ function lexLine(
       word += c;
       i++;
     }
-    tokens.push({ kind: 'word', text: word, quoted: false, pos, column: start + 1 });
+    tokens.push({ kind: 'word', text: word, quoted: false, pos, column: base + start + 1 });
   }
   return { tokens, unterminatedQuoteColumn };
 }
 
-/** keepalived's include variants (§2.3): plain, and the r/m/w/b/a "check" flavours. */
-const includeKeywords = new Set(['include', 'includer', 'includem', 'includew', 'includeb', 'includea']);
 
-/** What a line asks of the (not yet written) preprocessor, if anything. */
-function preprocessorFeature(first: Token): string | undefined {
-  if (first.quoted) return undefined;
-  const t = first.text;
-  if (includeKeywords.has(t)) {
-    return `'${t}' is not supported yet: the included file(s) would not be read`;
-  }
-  if (/^\$[A-Za-z_][A-Za-z0-9_]*=/.test(t)) {
-    return `parameter definitions ('${t.slice(0, t.indexOf('='))}=...') are not supported yet`;
-  }
-  if (t.startsWith('@')) return `conditional config lines ('${t} ...') are not supported yet`;
-  if (/^~(SEQx?|LST)\(/.test(t)) return `'${t.slice(0, t.indexOf('('))}' line replication is not supported yet`;
-  return undefined;
-}
-
-/** Tokenise a whole config text. Never throws. */
-export function lexConfig(text: string, file: string): LexResult {
+/** Tokenise preprocessed lines. Never throws. */
+export function lexLines(source: readonly SourceLine[]): LexResult {
   const lines: LexedLine[] = [];
   const diagnostics: ConfigDiagnostic[] = [];
-  const physical = text.split('\n');
-  for (let index = 0; index < physical.length; index++) {
-    const raw = (physical[index] as string).replace(/\r/g, '');
-    const pos: SourcePos = { file, line: index + 1 };
-    const { tokens, unterminatedQuoteColumn } = lexLine(raw, pos);
+  for (const { text, pos, column } of source) {
+    const { tokens, unterminatedQuoteColumn } = lexLine(text, pos, column);
     if (unterminatedQuoteColumn !== undefined) {
       diagnostics.push({ severity: 'error', pos, message: `unterminated quote at column ${unterminatedQuoteColumn}` });
     }
-    const first = tokens[0];
-    if (first === undefined) continue;
-    const feature = preprocessorFeature(first);
-    if (feature !== undefined) {
-      diagnostics.push({ severity: 'error', pos, message: feature });
-      continue;
-    }
-    lines.push({ pos, tokens });
+    if (tokens.length > 0) lines.push({ pos, tokens });
   }
   return { lines, diagnostics };
+}
+
+/** Tokenise a whole config text line by line, with no preprocessing at all. Never throws. */
+export function lexConfig(text: string, file: string): LexResult {
+  return lexLines(text.split('\n').map((line, index) => ({ text: line.replace(/\r/g, ''), pos: { file, line: index + 1 }, column: 1 })));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/config/config.js';
-import { lexConfig } from '../../src/config/lexer.js';
+import { lexConfig, lexLines } from '../../src/config/lexer.js';
 import type { LexedLine } from '../../src/config/lexer.js';
 
 /** Each line as the list of its token texts, braces included. */
@@ -104,18 +104,28 @@ describe('lexer: positions and line endings', () => {
   });
 });
 
-describe('lexer: preprocessor lines not implemented yet', () => {
+describe('lexer: preprocessor lines', () => {
   it.each([
-    ['include /etc/keepalived/conf.d/*.conf', "'include' is not supported yet: the included file(s) would not be read"],
-    ['includem other.conf', "'includem' is not supported yet: the included file(s) would not be read"],
-    ['$VRID=51', "parameter definitions ('$VRID=...') are not supported yet"],
-    ['@lb1 priority 150', "conditional config lines ('@lb1 ...') are not supported yet"],
-    ['~SEQ(i,1,1,3) vrrp_instance VI_$i { }', "'~SEQ' line replication is not supported yet"],
-  ])('%s is an error and the line is dropped', (line, message) => {
+    ['include /etc/keepalived/conf.d/*.conf', ['include', '/etc/keepalived/conf.d/*.conf']],
+    ['$VRID=51', ['$VRID=51']],
+    ['@lb1 priority 150', ['@lb1', 'priority', '150']],
+  ])('lexConfig does no preprocessing: %s is plain words (preprocess.ts handles it)', (line, words) => {
     const { lines, diagnostics } = lexConfig(`router_id A\n${line}\n`, 'p.conf');
-    expect(texts(lines)).toEqual([['router_id', 'A']]);
-    expect(diagnostics.map(formatDiagnostic)).toEqual([`p.conf:2: ${message}`]);
-    expect(diagnostics[0]?.severity).toBe('error');
+    expect(texts(lines)).toEqual([['router_id', 'A'], words]);
+    expect(diagnostics).toEqual([]);
+  });
+
+  it('lexLines: token columns count from where the preprocessed text stood in its physical line', () => {
+    const { lines } = lexLines([{ text: 'priority 150', pos: { file: 'f', line: 3 }, column: 7 }]);
+    expect(lines[0]?.tokens.map((t) => [t.text, t.column])).toEqual([
+      ['priority', 7],
+      ['150', 16],
+    ]);
+  });
+
+  it('lexLines: an unterminated quote is reported at its physical column', () => {
+    const { diagnostics } = lexLines([{ text: 'notify "/bin/x', pos: { file: 'k.conf', line: 4 }, column: 3 }]);
+    expect(diagnostics.map(formatDiagnostic)).toEqual(['k.conf:4: unterminated quote at column 10']);
   });
 
   it('a quoted "include" is an ordinary word', () => {
