@@ -22,6 +22,13 @@ export interface ConfigNode {
   readonly pos: SourcePos;
   /** Present iff the statement opened a `{ ... }` block (possibly empty). */
   readonly children?: readonly ConfigNode[];
+  /**
+   * The arguments as written on the line: double quotes kept, adjacent tokens joined, others
+   * separated by one blank. keepalived re-reads the whole line of `script` and `notify*` with
+   * shell-like quoting (lib/parser.c alloc_strvec_quoted_escaped), which `args` cannot replay:
+   * `'a b'` or `abc"d e"f` are split differently there.
+   */
+  readonly argsSource?: string;
 }
 
 export interface ParseResult {
@@ -32,6 +39,7 @@ export interface ParseResult {
 interface MutableNode {
   keyword: string;
   args: string[];
+  argsSource: string;
   pos: SourcePos;
   children?: MutableNode[];
 }
@@ -43,8 +51,38 @@ interface Frame {
   readonly keyword: string | undefined;
 }
 
+/**
+ * How a token was written: a quoted token gets its quotes back; a bare `#` or `!` can only come
+ * from `\#` / `\!` (the lexer's escapes) and stands for itself in keepalived's re-read too.
+ */
+function writtenForm(token: Token): string {
+  return token.quoted ? `"${token.text}"` : token.text;
+}
+
+/** Length of the token in the source line, to tell touching tokens (`ab"c d"`) from separate ones. */
+function sourceLength(token: Token): number {
+  if (token.quoted) return token.text.length + 2;
+  return token.text.length + (token.text.match(/[#!]/g)?.length ?? 0);
+}
+
+function argumentsSource(tokens: readonly Token[]): string {
+  let out = '';
+  let previous: Token | undefined;
+  for (const token of tokens) {
+    const touching =
+      previous !== undefined &&
+      previous.pos.file === token.pos.file &&
+      previous.pos.line === token.pos.line &&
+      previous.column + sourceLength(previous) === token.column;
+    if (previous !== undefined && !touching) out += ' ';
+    out += writtenForm(token);
+    previous = token;
+  }
+  return out;
+}
+
 function freeze(node: MutableNode): ConfigNode {
-  const base = { keyword: node.keyword, args: node.args, pos: node.pos };
+  const base = { keyword: node.keyword, args: node.args, argsSource: node.argsSource, pos: node.pos };
   return node.children === undefined ? base : { ...base, children: node.children.map(freeze) };
 }
 
@@ -67,7 +105,7 @@ export function parseLines(lines: readonly LexedLine[]): ParseResult {
       const [first, ...rest] = words;
       words = [];
       if (first === undefined) return undefined;
-      const leaf: MutableNode = { keyword: first.text, args: rest.map((t) => t.text), pos: first.pos };
+      const leaf: MutableNode = { keyword: first.text, args: rest.map((t) => t.text), argsSource: argumentsSource(rest), pos: first.pos };
       top().children.push(leaf);
       return leaf;
     };
