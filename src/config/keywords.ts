@@ -3,9 +3,11 @@
 // (block or not, argument count) and hands it to the row's handler, which records what it read into
 // a draft. Unknown keywords and blocks are warnings; an unknown block is skipped whole. Also the
 // value parsers the rows share (integers, decimal seconds, booleans), with keepalived's ranges.
-import type { ConfigDiagnostic } from './config.js';
+import { isIPv4, isIPv6 } from 'node:net';
+import type { ConfigDiagnostic, RawEntry, RawStatement } from './config.js';
 import type { ConfigNode } from './parser.js';
-import type { Millis, SourcePos } from '../types.js';
+import { parseIpv4 } from '../types.js';
+import type { Ipv4, Millis, SourcePos } from '../types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Diagnostics sink
@@ -13,13 +15,48 @@ import type { Millis, SourcePos } from '../types.js';
 export interface Sink {
   error(pos: SourcePos, message: string): void;
   warn(pos: SourcePos, message: string): void;
+  /**
+   * A warning given once per config, at its first occurrence: "'x' is not supported yet" would
+   * otherwise repeat for every instance using x.
+   */
+  warnOnce(key: string, pos: SourcePos, message: string): void;
+  /** Script security (keepalived's CONFIG_SECURITY_ERROR): a warning that `-t` ranks as exit 6. */
+  security(pos: SourcePos, message: string): void;
 }
 
 export function collectingSink(into: ConfigDiagnostic[]): Sink {
+  // key -> index in `into`. Completion runs instances before sync groups, so the first call is not
+  // always the first line: an earlier line of the same file takes the place over.
+  const given = new Map<string, number>();
   return {
     error: (pos, message) => into.push({ severity: 'error', pos, message }),
     warn: (pos, message) => into.push({ severity: 'warning', pos, message }),
+    warnOnce: (key, pos, message) => {
+      const index = given.get(key);
+      if (index === undefined) {
+        given.set(key, into.push({ severity: 'warning', pos, message }) - 1);
+        return;
+      }
+      const earlier = into[index];
+      if (earlier !== undefined && earlier.pos.file === pos.file && pos.line < earlier.pos.line) {
+        into[index] = { severity: 'warning', pos, message };
+      }
+    },
+    security: (pos, message) => into.push({ severity: 'warning', pos, message, class: 'security' }),
   };
+}
+
+/** "'x' is not supported yet - what happens instead", once per config. */
+export function notSupportedYet(sink: Sink, keyword: string, pos: SourcePos, consequence?: string): void {
+  sink.warnOnce(`not-yet:${keyword}`, pos, `'${keyword}' is not supported yet${consequence === undefined ? '' : ` - ${consequence}`}`);
+}
+
+/**
+ * For the few keywords whose absence would change what goes on the wire or where the VIPs go:
+ * an error at every occurrence, saying what running without it would do.
+ */
+export function notSupportedRefused(sink: Sink, keyword: string, pos: SourcePos, consequence: string): void {
+  sink.error(pos, `'${keyword}' is not supported yet; running without it would ${consequence}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -128,27 +165,60 @@ export function flag<S, K extends keyof S>(field: K, meaning: (on: boolean) => S
   };
 }
 
-/** Known to keepalived, not implemented here yet: say so (never silently ignore). */
-export function notYet<D>(detail?: string, severity: 'warning' | 'error' = 'warning'): KeywordSpec<D> {
+/**
+ * A keyword keepalived turns on whenever it is present, ignoring anything after it (global
+ * vrrp_strict, vrrp_skip_check_adv_addr, enable_script_security, ...): `vrrp_strict off` is ON.
+ */
+export function presenceFlag<S, K extends keyof S>(field: K, value: S[K]): KeywordSpec<HasSettings<S>> {
   return {
-    block: 'any',
+    block: 'forbidden',
     minArgs: 0,
     maxArgs: Number.POSITIVE_INFINITY,
-    handle: (node, _draft, sink) => {
-      const message = `'${node.keyword}' is not supported yet${detail === undefined ? '' : ` - ${detail}`}`;
-      if (severity === 'error') sink.error(node.pos, message);
-      else sink.warn(node.pos, message);
+    handle: (node, draft, sink) => {
+      if (node.args.length > 0) {
+        sink.warn(
+          node.pos,
+          `'${node.keyword}' takes no value: keepalived turns it on whenever it is present, so '${node.args.join(' ')}' is ignored`,
+        );
+      }
+      assign(draft.settings, field, { value, pos: node.pos }, node, sink);
     },
   };
 }
 
-/** keepalived's LVS / checker / BFD side: not vrrpd's job, ever. */
-export function outOfScope<D>(): KeywordSpec<D> {
+/** Drafts that keep statements they have no typed home for. */
+export interface KeepsRecognised {
+  readonly recognised: RawStatement[];
+}
+
+export function rawStatement(node: ConfigNode): RawStatement {
+  return { keyword: node.keyword, args: node.args, pos: node.pos };
+}
+
+/**
+ * Known to keepalived, kept as written, not acted on: "not supported yet" once per config (never
+ * silently ignored). A block form is kept as its first line; its contents are not needed.
+ */
+export function notYet<D extends KeepsRecognised>(consequence?: string): KeywordSpec<D> {
   return {
     block: 'any',
     minArgs: 0,
     maxArgs: Number.POSITIVE_INFINITY,
-    handle: (node, _draft, sink) => {
+    handle: (node, draft, sink) => {
+      draft.recognised.push(rawStatement(node));
+      notSupportedYet(sink, node.keyword, node.pos, consequence);
+    },
+  };
+}
+
+/** keepalived's LVS / checker / BFD side: not vrrpd's job, ever. Skipped whole, one warning each. */
+export function outOfScope<D extends KeepsRecognised>(): KeywordSpec<D> {
+  return {
+    block: 'any',
+    minArgs: 0,
+    maxArgs: Number.POSITIVE_INFINITY,
+    handle: (node, draft, sink) => {
+      draft.recognised.push(rawStatement(node));
       sink.warn(node.pos, `'${node.keyword}' ignored: vrrpd implements only keepalived's VRRP side`);
     },
   };
@@ -170,6 +240,19 @@ export function listEntries(node: ConfigNode, sink: Sink): ConfigNode[] {
     else entries.push(child);
   }
   return entries;
+}
+
+/** A list block's lines as words (virtual_routes, static_rules, ...). */
+export function rawEntries(node: ConfigNode, sink: Sink): RawEntry[] {
+  return listEntries(node, sink).map((e) => ({ words: [e.keyword, ...e.args], pos: e.pos }));
+}
+
+/**
+ * The words of a value block (keepalived read_value_block / alloc_value_block): every word of
+ * every line is one item, as in `notification_email { a b }` or `group { VI_1 VI_2 }`.
+ */
+export function valueBlockWords(node: ConfigNode, sink: Sink): string[] {
+  return listEntries(node, sink).flatMap((e) => [e.keyword, ...e.args]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,7 +288,36 @@ export function wholeSecondsMs(max: number): ArgParser<Millis> {
   };
 }
 
+/** A signed integer in [min, max] (weights). */
+export function signedInteger(min: number, max: number): ArgParser<number> {
+  return (text, node, sink) => {
+    const n = /^[-+]?\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+    sink.error(node.pos, `'${node.keyword}' value '${text}' is not valid: must be an integer ${min}..${max}`);
+    return undefined;
+  };
+}
+
 export const word: ArgParser<string> = (text) => text;
+
+export const ipv4Address: ArgParser<Ipv4> = (text, node, sink) => {
+  const ip = parseIpv4(text);
+  if (ip === undefined) sink.error(node.pos, `'${node.keyword}' value '${text}' is not a valid IPv4 address`);
+  return ip;
+};
+
+/** An IPv4 or IPv6 address, as keepalived's inet_stosockaddr takes it. */
+export const ipAddress: ArgParser<string> = (text, node, sink) => {
+  if (isIPv4(text) || isIPv6(text)) return text;
+  sink.error(node.pos, `'${node.keyword}' value '${text}' is not a valid IP address`);
+  return undefined;
+};
+
+/** 224.0.0.0/4. */
+export function isIpv4Multicast(ip: Ipv4): boolean {
+  const first = Number(ip.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
 
 /** Counts where keepalived turns 0 into 1 with a config error (garp_master_repeat, smtp_connect_timeout). */
 export const zeroMeansOne: ArgParser<number> = (text, node, sink) => {

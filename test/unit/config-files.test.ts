@@ -24,7 +24,7 @@ function withoutPositions(config: Config | undefined): unknown {
 
 /** What the seed pair's node must look like once typed (h1/node A: MASTER 150, h2/node B: BACKUP 100). */
 function expectSeedNode(config: Config | undefined, node: 'A' | 'B', file: string): void {
-  expect(config?.global).toEqual({
+  expect(config?.global).toMatchObject({
     routerId: `Node${node}`,
     notificationEmail: ['root@localhost'],
     notificationEmailFrom: 'keepalived@localhost',
@@ -52,6 +52,8 @@ function expectSeedNode(config: Config | undefined, node: 'A' | 'B', file: strin
     garpLowerPrioDelayMs: 5000,
     garpLowerPrioRepeat: 5,
     downTimerAdverts: 3,
+    strict: false,
+    accept: true,
   });
   expect(vi?.pos.file).toBe(file);
   expect(vi?.vips.map((v) => [v.address, v.prefixLength, v.dev, v.label])).toEqual([['192.0.2.200', 32, undefined, undefined]]);
@@ -85,30 +87,29 @@ describe('the lab pair keepalived 2.2.7 ran (captures/h1.conf, h2.conf)', () => 
     const result = loadConfig(path);
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expectSeedNode(result.config, node, path);
-    // The lab additions not implemented yet are warned about, each at its line.
-    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
-      `${path}:20: 'script_user' is not supported yet`,
-      `${path}:21: 'enable_script_security' is not supported yet`,
-      `${path}:38: 'notify' is not supported yet - the script will not be run`,
-    ]);
+    // The lab additions: script_user / enable_script_security are typed; notify is not run yet.
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([`${path}:38: 'notify' is not supported yet - the script will not be run`]);
+    expect(result.config?.global).toMatchObject({ scriptUser: { user: 'root', group: undefined }, enableScriptSecurity: true });
+    expect(result.config?.instances[0]?.notify.generic?.argv).toEqual(['/usr/local/bin/notify.sh']);
   });
 });
 
 describe("keepalived's shipped keepalived.conf", () => {
   const path = join(samples, 'keepalived.conf.shipped');
 
-  it('loads: the VRRP part is understood, LVS skipped, strict mode flagged', () => {
+  it('loads: the VRRP part is understood with strict mode applied, LVS skipped', () => {
     const result = loadConfig(path);
     // No errors. keepalived 2.2.7 -t gives 5 on this file: it rejects `vrrp_garp_interval 0` /
-    // `vrrp_gna_interval 0` (we accept them, rightly) and, under vrrp_strict, "State MASTER must
-    // match being address owner" and "Strict mode does not support authentication". Strict mode
-    // is not implemented yet, so those two come out as the warnings below instead.
+    // `vrrp_gna_interval 0` (we accept them, rightly) and reports the two strict-mode corrections
+    // below as config errors while running on with them; here they are warnings, applied.
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const messages = result.diagnostics.map(formatDiagnostic);
-    expect(messages).toHaveLength(5);
-    expect(messages[0]).toMatch(new RegExp(`^${path}:14: 'vrrp_strict' is recorded but strict mode is not implemented yet`));
-    expect(messages[1]).toMatch(new RegExp(`^${path}:26: \\(VI_1\\) with vrrp_strict keepalived ignores this authentication`));
-    expect(messages.slice(2)).toEqual([36, 61, 109].map((line) => `${path}:${line}: 'virtual_server' ignored: vrrpd implements only keepalived's VRRP side`));
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      `${path}:14: 'lower_prio_no_advert (implied by strict mode)' is not supported yet - a master still answers a lower-priority advert with an advert of its own`,
+      `${path}:14: 'no_accept (implied by strict mode)' is not supported yet - vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs`,
+      `${path}:20: (VI_1) State MASTER must match being address owner (strict mode from line 14): priority 100 starts as BACKUP`,
+      `${path}:26: (VI_1) Strict mode does not support authentication. Ignoring. (strict mode from line 14: adverts go out without a password, as a strict keepalived sends them)`,
+      ...[36, 61, 109].map((line) => `${path}:${line}: 'virtual_server' ignored: vrrpd implements only keepalived's VRRP side`),
+    ]);
 
     expect(result.config?.global).toMatchObject({
       routerId: 'LVS_DEVEL',
@@ -121,8 +122,186 @@ describe("keepalived's shipped keepalived.conf", () => {
       gnaIntervalMs: 0,
     });
     expect(result.config?.instances.map((i) => [i.name, i.wantState, i.priority, i.vrid, i.vips.map((v) => v.address)])).toEqual([
-      ['VI_1', 'MASTER', 100, 51, ['192.168.200.16', '192.168.200.17', '192.168.200.18']],
+      ['VI_1', 'BACKUP', 100, 51, ['192.168.200.16', '192.168.200.17', '192.168.200.18']],
     ]);
+    // What a strict keepalived does: no password, no accept mode, no lower-priority GARP repeats.
+    expect(result.config?.instances[0]).toMatchObject({
+      strict: true, auth: { type: 'NONE' }, accept: false, garpLowerPrioRepeat: 0, garpLowerPrioDelayMs: 0, lowerPrioNoAdvert: true,
+    });
+    expect(result.config?.recognised.map((r) => [r.keyword, r.pos.line])).toEqual([['virtual_server', 36], ['virtual_server', 61], ['virtual_server', 109]]);
+  });
+});
+
+describe("keepalived's doc/samples: the VRRP parts typed, the LVS parts skipped with one warning each", () => {
+  const load = (name: string) => {
+    const path = join(samples, `keepalived.conf.${name}`);
+    const result = loadConfig(path);
+    // `LINE: message` (a whole-file message has no line: just the message).
+    const messages = result.diagnostics.map(formatDiagnostic).map((m) => m.slice(path.length + 1).trimStart());
+    return { path, result, messages, config: result.config };
+  };
+  const lvsWarning = (keyword: string, line: number): string => `${line}: '${keyword}' ignored: vrrpd implements only keepalived's VRRP side`;
+
+  it.each([
+    ['HTTP_GET.port', [lvsWarning('virtual_server', 13)]],
+    ['PING_CHECK', [lvsWarning('virtual_server', 14)]],
+    ['SMTP_CHECK', [lvsWarning('virtual_server', 25)]],
+    ['UDP_CHECK', [lvsWarning('virtual_server', 14)]],
+    ['fwmark', [lvsWarning('virtual_server', 7)]],
+    ['inhibit', [lvsWarning('virtual_server', 13)]],
+    ['misc_check', [lvsWarning('virtual_server', 14)]],
+    ['misc_check_arg', [lvsWarning('virtual_server', 13)]],
+    ['quorum', [lvsWarning('virtual_server', 23)]],
+    ['status_code', [lvsWarning('virtual_server', 14)]],
+    ['virtualhost', [lvsWarning('virtual_server', 13)]],
+    ['IPv6', [lvsWarning('virtual_server_group', 7), lvsWarning('virtual_server', 13)]],
+    ['virtual_server_group', [lvsWarning('virtual_server_group', 13), lvsWarning('virtual_server', 22)]],
+  ])('%s: LVS only - one warning per block, nothing else but "nothing to do"', (name, lvs) => {
+    const { messages, config } = load(name);
+    expect(messages).toEqual(['no vrrp_instance defined: there is nothing to do', ...lvs]);
+    expect(config?.instances).toEqual([]);
+    expect(config?.global.routerId).toBe(name === 'quorum' ? undefined : name === 'fwmark' ? 'io' : 'LVS_DEVEL');
+  });
+
+  it('sample: nopreempt without state is honoured; the LVS block is skipped', () => {
+    const { messages, config } = load('sample');
+    expect(messages).toEqual([lvsWarning('virtual_server', 26)]);
+    expect(config?.instances[0]).toMatchObject({ name: 'VI_1', wantState: undefined, vrid: 50, priority: 100, preempt: false });
+    expect(config?.instances[0]?.vips.map((v) => v.address)).toEqual(['192.168.200.11', '192.168.200.12', '192.168.200.13']);
+  });
+
+  it('SSL_GET: auth_type AH is refused (peers check the AH header), the rest still read', () => {
+    const { messages, config } = load('SSL_GET');
+    expect(config).toBeUndefined();
+    expect(messages).toEqual([
+      "20: 'auth_type AH' is not supported yet; running without it would send adverts without the IPsec AH header the peers check",
+      lvsWarning('virtual_server', 30),
+      lvsWarning('virtual_server', 55),
+    ]);
+  });
+
+  it('conditional_conf: VRRPv3 and use_vmac refused, each at its line', () => {
+    const { messages } = load('conditional_conf');
+    expect(messages).toContain("22: 'version 3': VRRPv3 is not supported (vrrpd speaks VRRPv2, RFC 3768)");
+    expect(messages.some((m) => m.startsWith("23: 'use_vmac' is not supported yet; running without it would put the VIPs on eth0"))).toBe(true);
+  });
+
+  it('vrrp: four instances, smtp_alert typed and reported once, the repeated VIP kept with its label', () => {
+    const { messages, config } = load('vrrp');
+    expect(messages).toEqual([
+      "17: 'smtp_alert' is not supported yet - no e-mail is sent",
+      '32: virtual IP 192.168.200.18 is listed twice (first at line 28): kept, because keepalived advertises it twice and peers compare the address count; remove it on every node',
+    ]);
+    expect(config?.instances.map((i) => [i.name, i.wantState, i.priority, i.vrid, i.interface, i.smtpAlert, i.auth.type])).toEqual([
+      ['VI_1', 'MASTER', 100, 51, 'eth0', true, 'PASS'],
+      ['VI_2', undefined, 50, 50, 'eth0', true, 'NONE'],
+      ['VI_3', 'MASTER', 100, 52, 'eth1', true, 'PASS'],
+      ['VI_4', undefined, 50, 53, 'eth1', true, 'NONE'],
+    ]);
+    expect(config?.instances[0]).toMatchObject({ garpMasterDelayMs: 10_000, garpLowerPrioDelayMs: 5000 });
+    expect(config?.instances[0]?.vips[3]).toMatchObject({ address: '192.168.200.18', label: 'eth0:1' });
+  });
+
+  it('vrrp.localcheck: scripts typed (forward of use), open tests exempt from security, weights resolved', () => {
+    const { messages, config } = load('vrrp.localcheck');
+    expect(messages).toEqual([
+      "12: SECURITY VIOLATION - scripts are being executed but script_security not enabled. (add 'enable_script_security' to global_defs, and make sure no user but root can change the scripts)",
+      "51: 'track_interface' is not supported yet - a link going down does not change the priority or state",
+      "56: 'track_script' is not supported yet - the script is not run and never changes the priority or state",
+    ]);
+    expect(config?.scripts.map((s) => [s.name, s.command.argv, s.intervalMs, s.weight, s.rise, s.fall])).toEqual([
+      ['chk_sshd', ['killall', '-0', 'sshd'], 2000, -4, 2, 2],
+      ['chk_haproxy', ['killall', '-0', 'haproxy'], 2000, 0, 1, 1],
+      ['chk_http_port', ['</dev/tcp/127.0.0.1/80'], 1000, -2, 1, 1],
+      ['chk_https_port', ['</dev/tcp/127.0.0.1/443'], 1000, -2, 1, 1],
+      ['chk_smtp_port', ['</dev/tcp/127.0.0.1/25'], 1000, -2, 1, 1],
+    ]);
+    const vi1 = config?.instances[0];
+    expect(vi1?.trackInterfaces.map((t) => [t.name, t.weight])).toEqual([['eth1', 2], ['eth2', -2], ['eth3', 0]]);
+    expect(vi1?.trackScripts.map((t) => [t.name, t.weight])).toEqual([
+      ['chk_sshd', -4], ['chk_haproxy', 2], ['chk_http_port', -2], ['chk_https_port', -2], ['chk_smtp_port', -2],
+    ]);
+    expect(config?.instances.map((i) => i.name)).toEqual(['VI_1', 'VI_2', 'VI_3', 'VI_4', 'VI_5', 'VI_6', 'VI_7', 'VI_8', 'VI_9']);
+  });
+
+  it('vrrp.lvs_syncd: members outside group {} are unknown keywords and the group is dropped; lvs_sync_daemon_interface skipped', () => {
+    const { messages, config } = load('vrrp.lvs_syncd');
+    expect(messages).toEqual([
+      "3: Sync group VG1 has no members - removing (members go inside 'group { ... }')",
+      "4: unknown keyword 'VI_2'",
+      "5: unknown keyword 'VI_3'",
+      lvsWarning('lvs_sync_daemon_interface', 11),
+      lvsWarning('virtual_server', 50),
+    ]);
+    expect(config?.syncGroups).toEqual([]);
+    expect(config?.instances.map((i) => [i.name, i.priority, i.auth])).toEqual([
+      ['VI_1', 150, { type: 'PASS', password: 'grr02' }],
+      ['VI_2', 100, { type: 'NONE' }],
+      ['VI_3', 100, { type: 'NONE' }],
+    ]);
+  });
+
+  it('vrrp.routes / vrrp.rules / track_interface / static_ipaddress: routes, rules and static entries kept as words', () => {
+    const routes = load('vrrp.routes');
+    expect(routes.messages).toEqual(["7: 'static_routes' is not supported yet - these routes are not added", "26: 'virtual_routes' is not supported yet - these routes are not added"]);
+    expect(routes.config?.instances[0]?.virtualRoutes.map((r) => r.words.join(' '))).toEqual([
+      'src 192.168.100.1 192.168.109.0/24 via 192.168.200.254 dev eth1',
+      '192.168.110.0/24 via 192.168.200.254 dev eth1',
+      '192.168.111.0/24 dev eth2',
+      '192.168.112.0/24 via 192.168.100.254',
+      '192.168.113.0/24 via 192.168.100.252 or 192.168.100.253',
+      'blackhole 192.168.113.1/32',
+      '0.0.0.0/0 gw 192.168.0.1 table 100',
+    ]);
+    expect(routes.config?.statics.routes).toHaveLength(5);
+    expect(routes.config?.instances[0]?.vips.map((v) => [v.address, v.dev])).toEqual([
+      ['192.168.200.16', undefined], ['192.168.200.17', 'eth1'], ['192.168.200.18', 'eth2'],
+    ]);
+
+    const rules = load('vrrp.rules');
+    expect(rules.messages).toEqual(["9: 'static_rules' is not supported yet - these rules are not added", "25: 'virtual_rules' is not supported yet - these rules are not added"]);
+    expect(rules.config?.instances[0]?.virtualRules.map((r) => r.words)).toEqual([['from', '192.168.200.0/24', 'table', '2'], ['to', '192.168.200./24', 'table', '2']]);
+
+    const tracked = load('track_interface');
+    expect(tracked.messages).toEqual([
+      "7: 'static_routes' is not supported yet - these routes are not added",
+      "18: 'track_interface' is not supported yet - a link going down does not change the priority or state",
+      "29: 'virtual_routes' is not supported yet - these routes are not added",
+    ]);
+    expect(tracked.config?.instances[0]).toMatchObject({ interface: 'eth0.1', wantState: 'MASTER' });
+    expect(tracked.config?.instances[0]?.trackInterfaces.map((t) => [t.name, t.weight, t.reverse])).toEqual([['eth0', 0, false], ['eth1', 0, false]]);
+
+    const statics = load('vrrp.static_ipaddress');
+    expect(statics.messages[0]).toBe("7: 'static_ipaddress' is not supported yet - these addresses are not added");
+    expect(statics.config?.statics.addresses.map((a) => [a.address, a.dev, a.scope])).toEqual([
+      ['192.168.200.16', 'eth0', 253], ['192.168.200.17', 'eth1', 253], ['192.168.200.18', 'eth2', undefined],
+    ]);
+  });
+
+  it('vrrp.scripts: quoted notify command lines become argv; the sync group members start as BACKUP as in keepalived', () => {
+    const { messages, config } = load('vrrp.scripts');
+    expect(messages).toEqual([
+      '6: (G1) VI_2, VI_3 want to start as MASTER but not every member can (only address owners with state MASTER start as MASTER): every member of the group starts as BACKUP, as in keepalived',
+      "6: 'vrrp_sync_group' is not supported yet - its members change state each on their own",
+      "11: 'notify_backup' is not supported yet - the script will not be run",
+      "11: SECURITY VIOLATION - scripts are being executed but script_security not enabled. (add 'enable_script_security' to global_defs, and make sure no user but root can change the scripts)",
+      "12: 'notify_master' is not supported yet - the script will not be run",
+      "13: 'notify_fault' is not supported yet - the script will not be run",
+      "19: 'smtp_alert' is not supported yet - no e-mail is sent",
+    ]);
+    expect(config?.syncGroups.map((g) => [g.name, g.members, g.notify.master?.argv])).toEqual([
+      ['G1', ['VI_2', 'VI_3'], ['/usr/local/bin/vrrp.mast', 'arg1', 'arg2']],
+    ]);
+    expect(config?.instances[0]?.notify.backup).toMatchObject({ argv: ['/usr/local/bin/vrrp.sh', 'BACKUP', 'VI_1'], user: undefined });
+    expect(config?.instances.map((i) => [i.name, i.wantState, i.syncGroup])).toEqual([
+      ['VI_1', 'MASTER', undefined], ['VI_2', 'BACKUP', 'G1'], ['VI_3', 'BACKUP', 'G1'],
+    ]);
+  });
+
+  it('vrrp.sync: two groups, every member placed', () => {
+    const { config } = load('vrrp.sync');
+    expect(config?.syncGroups.map((g) => [g.name, g.members.length, g.trackingWeight])).toEqual([['G1', 7, false], ['G2', 2, false]]);
+    expect(config?.instances.every((i) => i.syncGroup !== undefined)).toBe(true);
   });
 });
 

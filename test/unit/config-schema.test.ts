@@ -48,9 +48,55 @@ describe('schema: defaults (keepalived 2.2)', () => {
       garpLowerPrioDelayMs: 5000,
       garpLowerPrioRepeat: 5,
       downTimerAdverts: 3,
+      strict: false,
+      version: 2,
+      accept: true,
+      preemptDelayMs: 0,
+      excludedVips: [],
+      allowNoVips: false,
+      virtualRoutes: [],
+      virtualRules: [],
+      trackInterfaces: [],
+      trackScripts: [],
+      trackFiles: [],
+      trackProcesses: [],
+      trackBfds: [],
+      dontTrackPrimary: false,
+      syncGroup: undefined,
+      notifyDeleted: false,
+      smtpAlert: false,
+      notifyPriorityChanges: false,
+      sourceAddress: undefined,
+      unicastPeers: [],
+      unicastTtl: 255,
+      checkUnicastSrc: false,
+      unicastFaultNoPeer: false,
+      multicastGroup: '224.0.0.18',
+      useVmac: undefined,
+      useVmacAddr: false,
+      vmacXmitBase: false,
+      useIpvlan: undefined,
+      vrf: undefined,
+      trackSrcIp: false,
+      garpMasterRefreshMs: 0,
+      garpMasterRefreshRepeat: 1,
+      garpExtraIf: undefined,
+      lowerPrioNoAdvert: false,
+      higherPrioSendAdvert: false,
+      timerExpiredBackup: undefined,
+      promoteSecondaries: false,
+      linkbeatUsePolling: false,
+      v3ChecksumAsV2: false,
+      kernelRxBufSize: undefined,
+      debug: 0,
     });
+    expect(Object.values(vi.notify).every((n) => n === undefined)).toBe(true);
     expect(vi.vips).toEqual([
-      { address: '192.0.2.200', prefixLength: 32, dev: undefined, label: undefined, pos: { file: FILE, line: 5 } },
+      {
+        address: '192.0.2.200', prefixLength: 32, dev: undefined, label: undefined, broadcast: undefined, scope: undefined,
+        peer: undefined, home: false, noDad: false, mngTmpAddr: false, noPrefixRoute: false, autoJoin: false, noTrack: false,
+        preferredLft: undefined, useVmac: false, pos: { file: FILE, line: 5 },
+      },
     ]);
   });
 
@@ -61,11 +107,57 @@ describe('schema: defaults (keepalived 2.2)', () => {
       notificationEmail: [],
       notificationEmailFrom: undefined,
       smtpServer: undefined,
+      smtpServerPort: 25,
+      smtpHeloName: undefined,
       smtpConnectTimeoutSec: 30,
+      smtpAlert: undefined,
+      smtpAlertVrrp: undefined,
+      noEmailFaults: false,
       skipCheckAdvAddr: false,
       vrrpStrict: false,
+      checkUnicastSrc: false,
       garpIntervalMs: 0,
       gnaIntervalMs: 0,
+      garpMasterDelayMs: 5000,
+      garpMasterRepeat: 5,
+      garpMasterRefreshMs: 0,
+      garpMasterRefreshRepeat: 1,
+      garpLowerPrioDelayMs: 5000,
+      garpLowerPrioRepeat: 5,
+      minGarp: false,
+      garpExtraIf: undefined,
+      lowerPrioNoAdvert: false,
+      higherPrioSendAdvert: false,
+      downTimerAdverts: 3,
+      vrrpVersion: 2,
+      mcastGroup4: '224.0.0.18',
+      mcastGroup6: 'ff02::12',
+      defaultInterface: 'eth0',
+      dynamicInterfaces: 'off',
+      startupScript: undefined,
+      startupScriptTimeoutSec: 0,
+      shutdownScript: undefined,
+      shutdownScriptTimeoutSec: 0,
+      scriptUser: undefined,
+      enableScriptSecurity: false,
+      notifyFifo: undefined,
+      vrrpNotifyFifo: undefined,
+      notifyPriorityChanges: false,
+      fifoWriteVrrpStatesOnReload: false,
+      startupDelayMs: 0,
+      logUnknownVrids: false,
+      firewall: {
+        iptables: undefined, ipsets: undefined, nftablesTable: undefined, nftablesPriority: undefined,
+        nftablesIfindex: false, nftablesCounters: false,
+      },
+      vmacPrefix: undefined,
+      vmacAddrPrefix: undefined,
+      v3ChecksumAsV2: false,
+      disableLocalIgmp: false,
+    });
+    expect(result.config).toMatchObject({
+      syncGroups: [], scripts: [], trackFiles: [], trackProcesses: [], garpGroups: [], recognised: [],
+      statics: { addresses: [], routes: [], rules: [], trackGroups: [], linkbeatInterfaces: [], interfaceUpDownDelays: [] },
     });
   });
 
@@ -224,9 +316,9 @@ describe('schema: authentication', () => {
     ]);
   });
 
-  it('AH is not supported yet: error', () => {
+  it('AH is not supported yet: an error that says what running without it would do', () => {
     expect(errors(instance(...base, 'authentication {', 'auth_type AH', 'auth_pass x', '}'))).toEqual([
-      's.conf:8: auth_type AH is not supported yet',
+      "s.conf:8: 'auth_type AH' is not supported yet; running without it would send adverts without the IPsec AH header the peers check",
     ]);
   });
 
@@ -286,7 +378,13 @@ describe('schema: required keywords and interface', () => {
   });
 
   it('missing interface is an error at the instance line', () => {
-    expect(errors(instance('virtual_router_id 5'))).toEqual(["s.conf:1: (VI_1) no 'interface' given"]);
+    // keepalived 2.2.7 -t: "(VI_1) Unknown interface!" even with default_interface set (verified).
+    expect(errors(instance('virtual_router_id 5'))).toEqual([
+      "s.conf:1: (VI_1) no 'interface' given (keepalived: 'Unknown interface!'; global default_interface only applies to static addresses)",
+    ]);
+    expect(errors(lines('global_defs {', 'default_interface eth0', '}', 'vrrp_instance VI_1 {', 'virtual_router_id 5', '}'))).toEqual([
+      "s.conf:4: (VI_1) no 'interface' given (keepalived: 'Unknown interface!'; global default_interface only applies to static addresses)",
+    ]);
   });
 
   it('interface lo is an error', () => {
@@ -369,8 +467,18 @@ describe('schema: virtual_ipaddress', () => {
     ['192.0.2.1/x', "s.conf:5: invalid prefix length in '192.0.2.1/x': must be 0..32"],
     ['2001:db8::1', "s.conf:5: IPv6 virtual address '2001:db8::1' is not supported (VRRPv2 carries IPv4 addresses only)"],
     ['192.0.2.1 frob', "s.conf:5: unknown virtual_ipaddress option 'frob' for 192.0.2.1"],
-    ['192.0.2.1 dev', 's.conf:5: no dev value given for 192.0.2.1'],
-    ['192.0.2.1 dev a dev b', "s.conf:5: 'dev' given twice for 192.0.2.1"],
+    ['192.0.2.1 scope galaxy', "s.conf:5: Invalid scope 'galaxy' specified for 192.0.2.1: must be global, site, link, host, nowhere or 0..255"],
+    ['192.0.2.1 scope 256', "s.conf:5: Invalid scope '256' specified for 192.0.2.1: must be global, site, link, host, nowhere or 0..255"],
+    ['192.0.2.1 brd 1.2.3', "s.conf:5: invalid broadcast address '1.2.3' for 192.0.2.1"],
+    ['192.0.2.1 label abcdefghijklmnop', "s.conf:5: label 'abcdefghijklmnop' is too long (at most 15 characters)"],
+    ['192.0.2.1 peer 2001:db8::1', 's.conf:5: Peer address 2001:db8::1 does not match the address family of 192.0.2.1'],
+    ['192.0.2.1 peer nope', 's.conf:5: Invalid peer address nope for 192.0.2.1'],
+    ['192.0.2.1 peer 192.0.2.2 peer 192.0.2.3', 's.conf:5: Peer 192.0.2.3 - another peer has already been specified for 192.0.2.1'],
+    ['192.0.2.1 preferred_lft soon', 's.conf:5: preferred_lft soon is invalid for 192.0.2.1: must be 0..4294967295 or forever'],
+    ['192.0.2.1 track_group g', 's.conf:5: track_group only applies to static_ipaddress, not to virtual_ipaddress (192.0.2.1)'],
+    ['192.0.2.1 scope', 's.conf:5: No scope parameter specified for 192.0.2.1'],
+    ['192.0.2.1 dev', 's.conf:5: No dev parameter specified for 192.0.2.1'],
+    ['192.0.2.1 dev a dev b', 's.conf:5: Cannot specify ipaddress device more than once for 192.0.2.1'],
   ])('%s is an error', (entry, message) => {
     const result = load(vips(entry));
     expect(result.config).toBeUndefined();
@@ -402,9 +510,16 @@ describe('schema: virtual_ipaddress', () => {
     expect(warnings(text)).toEqual(['s.conf:1: (VI_1) no virtual_ipaddress: the instance will advertise no addresses']);
   });
 
-  it('more than 255 VIPs cannot fit the 8-bit count: error', () => {
-    const many = Array.from({ length: 256 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
-    expect(errors(vips(...many))).toEqual(['s.conf:1: (VI_1) 256 virtual IPs: a VRRPv2 advert carries at most 255']);
+  it('more than 255 VIPs: the excess becomes excluded VIPs, as keepalived does (the 8-bit count)', () => {
+    const many = Array.from({ length: 257 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+    const text = vips(...many);
+    const vi = only(text);
+    expect(vi.vips).toHaveLength(255);
+    expect(vi.excludedVips.map((v) => [v.address, v.family, v.pos.line])).toEqual([['10.0.0.255', 4, 260], ['10.0.1.0', 4, 261]]);
+    expect(warnings(text)).toEqual([
+      's.conf:1: (VI_1) Number of VIPs (257) exceeds maximum/space available in packet (max 255 addresses) - excess moved to eVIPs',
+      "s.conf:260: 'virtual_ipaddress_excluded' is not supported yet - these addresses are not added",
+    ]);
   });
 });
 
@@ -428,11 +543,12 @@ describe('schema: global_defs', () => {
     );
     const result = load(text);
     expect(result.diagnostics).toEqual([]);
-    expect(result.config?.global).toEqual({
+    expect(result.config?.global).toMatchObject({
       routerId: 'NodeA',
       notificationEmail: ['a@example.org', 'b@example.org', 'c@example.org'],
       notificationEmailFrom: 'vrrpd@example.org',
       smtpServer: '192.0.2.25',
+      smtpServerPort: 2525,
       smtpConnectTimeoutSec: 12,
       skipCheckAdvAddr: true,
       vrrpStrict: false,
@@ -452,27 +568,25 @@ describe('schema: global_defs', () => {
     ]);
   });
 
-  it('script_user and enable_script_security: not supported yet, with file:line', () => {
-    const text = lines('global_defs {', 'script_user root', 'enable_script_security', '}', 'vrrp_instance VI_1 {', ...base, '}');
-    expect(messages(text)).toEqual([
-      "s.conf:2: 'script_user' is not supported yet",
-      "s.conf:3: 'enable_script_security' is not supported yet",
-    ]);
-    expect(load(text).config).toBeDefined();
+  it('script_user and enable_script_security are typed (they govern scripts; no warning of their own)', () => {
+    const text = lines('global_defs {', 'script_user root wheel', 'enable_script_security', '}', 'vrrp_instance VI_1 {', ...base, '}');
+    expect(messages(text)).toEqual([]);
+    expect(load(text).config?.global).toMatchObject({ scriptUser: { user: 'root', group: 'wheel' }, enableScriptSecurity: true });
   });
 
-  it('vrrp_strict is recorded, with a warning that it is not implemented and would drop PASS auth', () => {
+  it('vrrp_strict drops PASS authentication with keepalived\'s message, and the typed auth is NONE', () => {
     const text = lines(
       'global_defs {', 'vrrp_strict', '}',
       'vrrp_instance VI_1 {', ...base, 'authentication {', 'auth_type PASS', 'auth_pass 1111', '}', '}',
     );
     const result = load(text);
     expect(result.config?.global.vrrpStrict).toBe(true);
-    expect(result.config?.instances[0]?.auth).toEqual({ type: 'PASS', password: '1111' });
-    const w = warnings(text);
-    expect(w).toHaveLength(2);
-    expect(w[0]).toMatch(/^s\.conf:2: 'vrrp_strict' is recorded but strict mode is not implemented yet: .*ignore PASS authentication/);
-    expect(w[1]).toMatch(/^s\.conf:11: \(VI_1\) with vrrp_strict keepalived ignores this authentication/);
+    expect(result.config?.instances[0]).toMatchObject({ strict: true, auth: { type: 'NONE' }, accept: false });
+    expect(warnings(text)).toEqual([
+      "s.conf:2: 'lower_prio_no_advert (implied by strict mode)' is not supported yet - a master still answers a lower-priority advert with an advert of its own",
+      "s.conf:2: 'no_accept (implied by strict mode)' is not supported yet - vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs",
+      's.conf:11: (VI_1) Strict mode does not support authentication. Ignoring. (strict mode from line 2: adverts go out without a password, as a strict keepalived sends them)',
+    ]);
   });
 
   it('vrrp_version 3 is refused (VRRPv2 only)', () => {
@@ -503,30 +617,41 @@ describe('schema: unknown and not-yet-supported keywords', () => {
   });
 
   it('notify keywords are parsed and warned about, each at its line', () => {
-    const text = instance(...base, 'notify "/usr/local/bin/notify.sh"', 'notify_master /bin/m.sh');
+    const text = lines('global_defs {', 'enable_script_security', '}', 'vrrp_instance VI_1 {', ...base, 'notify "/usr/local/bin/notify.sh"', 'notify_master /bin/m.sh', '}');
     expect(warnings(text)).toEqual([
-      "s.conf:7: 'notify' is not supported yet - the script will not be run",
-      "s.conf:8: 'notify_master' is not supported yet - the script will not be run",
+      "s.conf:10: 'notify' is not supported yet - the script will not be run",
+      "s.conf:11: 'notify_master' is not supported yet - the script will not be run",
     ]);
   });
 
-  it('a not-yet-supported block warns once, not once per inner line', () => {
-    const text = lines('vrrp_script chk {', 'script "/bin/true"', 'interval 2', '}', 'vrrp_instance VI_1 {', ...base, 'track_script {', 'chk', '}', '}');
-    expect(warnings(text)).toEqual([
-      "s.conf:1: 'vrrp_script' is not supported yet",
-      "s.conf:11: 'track_script' is not supported yet",
-    ]);
+  it('scripts without enable_script_security: keepalived\'s SECURITY VIOLATION, a warning of class security', () => {
+    const result = load(instance(...base, 'notify "/usr/local/bin/notify.sh"'));
+    const violation = result.diagnostics.find((d) => d.class === 'security');
+    expect(violation).toMatchObject({ severity: 'warning', pos: { line: 7 } });
+    expect(violation?.message).toBe(
+      "SECURITY VIOLATION - scripts are being executed but script_security not enabled. (add 'enable_script_security' to global_defs, and make sure no user but root can change the scripts)",
+    );
+    expect(result.config).toBeDefined();
   });
 
-  it('unicast_peer is refused: ignoring it would send multicast the peers do not expect', () => {
+  it('a tracked script warns once for track_script, not once per inner line, and its block is typed', () => {
+    const text = lines(
+      'global_defs {', 'enable_script_security', '}',
+      'vrrp_script chk {', 'script "/bin/true"', 'interval 2', '}', 'vrrp_instance VI_1 {', ...base, 'track_script {', 'chk', '}', '}',
+    );
+    expect(warnings(text)).toEqual(["s.conf:15: 'track_script' is not supported yet - the script is not run and never changes the priority or state"]);
+    expect(load(text).config?.scripts.map((s) => [s.name, s.command.argv, s.intervalMs])).toEqual([['chk', ['/bin/true'], 2000]]);
+  });
+
+  it('unicast_peer is refused after being read: running without it would send multicast where you asked for unicast', () => {
     expect(errors(instance(...base, 'unicast_peer {', '192.0.2.2', '}'))).toEqual([
-      "s.conf:7: 'unicast_peer' is not supported yet - vrrpd would send multicast adverts to 224.0.0.18 instead",
+      "s.conf:7: 'unicast_peer' is not supported yet; running without it would send multicast where you asked for unicast (adverts to 224.0.0.18 instead of 192.0.2.2)",
     ]);
   });
 
   it('net_namespace is refused: ignoring it would put the VIPs in the wrong namespace', () => {
     expect(errors(lines('net_namespace blue', 'vrrp_instance VI_1 {', ...base, '}'))).toEqual([
-      "s.conf:1: 'net_namespace' is not supported yet - vrrpd would run in its current network namespace instead",
+      "s.conf:1: 'net_namespace' is not supported yet; running without it would run in the current network namespace instead of blue",
     ]);
   });
 
@@ -535,9 +660,17 @@ describe('schema: unknown and not-yet-supported keywords', () => {
     expect(warnings(text)).toEqual(["s.conf:1: 'virtual_server' ignored: vrrpd implements only keepalived's VRRP side"]);
   });
 
-  it('a flag given a non-boolean is an error', () => {
-    expect(errors(instance(...base, 'nopreempt maybe'))).toEqual([
-      "s.conf:7: 'nopreempt': 'maybe' is not a boolean (on|off|true|false|yes|no)",
+  it('a flag keepalived sets whenever present ignores a value, and says so', () => {
+    const text = instance(...base, 'nopreempt off');
+    expect(only(text).preempt).toBe(false);
+    expect(warnings(text)).toEqual([
+      "s.conf:7: 'nopreempt' takes no value: keepalived turns it on whenever it is present, so 'off' is ignored",
+    ]);
+  });
+
+  it('a flag with an optional boolean rejects a non-boolean', () => {
+    expect(errors(instance(...base, 'strict_mode maybe'))).toEqual([
+      "s.conf:7: 'strict_mode': 'maybe' is not a boolean (on|off|true|false|yes|no)",
     ]);
   });
 
