@@ -281,6 +281,8 @@ export interface InstanceConfig {
   readonly unicastTtl: number;
   readonly checkUnicastSrc: boolean;
   readonly unicastFaultNoPeer: boolean;
+  /** old_unicast_checksum [never] (VRRPv3 unicast only): 'config' when given bare. */
+  readonly oldUnicastChecksum: 'config' | 'never' | undefined;
   /** Multicast destination: mcast_dst_ip, else vrrp_mcast_group4. */
   readonly multicastGroup: Ipv4;
   /** use_vmac [IFNAME] [MAC]; the MAC completed (00:00:5e:00:01:VRID unless given; 5 octets + VRID). */

@@ -460,6 +460,7 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
     unicastTtl: d.unicastPeers.length > 0 ? (s.unicastTtl?.value ?? 255) : 255,
     checkUnicastSrc: s.checkUnicastSrc?.value ?? g.checkUnicastSrc,
     unicastFaultNoPeer: s.unicastFaultNoPeer?.value ?? false,
+    oldUnicastChecksum: s.oldUnicastChecksum?.value,
     multicastGroup,
     useVmac: s.useVmac === undefined ? undefined : { ifname: s.useVmac.value.ifname, mac: vmacAddress(s.useVmac.value.mac, s.vrid.value) },
     useVmacAddr: s.useVmacAddr?.value ?? false,

@@ -64,7 +64,7 @@ export interface InstanceScalars {
   unicastTtl: number;
   checkUnicastSrc: boolean;
   unicastFaultNoPeer: boolean;
-  oldUnicastChecksum: string;
+  oldUnicastChecksum: 'config' | 'never';
   useVmac: { readonly ifname: string | undefined; readonly mac: string | undefined };
   useVmacAddr: boolean;
   vmacXmitBase: boolean;
@@ -394,7 +394,7 @@ const oldUnicastChecksum: KeywordSpec<InstanceDraft> = {
       sink.error(node.pos, `(${draft.name}) Unknown old_unicast_checksum mode ${mode}: only 'never'`);
       return;
     }
-    assign(draft.settings, 'oldUnicastChecksum', { value: mode ?? 'config', pos: node.pos }, node, sink);
+    assign(draft.settings, 'oldUnicastChecksum', { value: mode === 'never' ? 'never' : 'config', pos: node.pos }, node, sink);
   },
 };
 

@@ -71,6 +71,7 @@ describe('schema: defaults (keepalived 2.2)', () => {
       unicastTtl: 255,
       checkUnicastSrc: false,
       unicastFaultNoPeer: false,
+      oldUnicastChecksum: undefined,
       multicastGroup: '224.0.0.18',
       useVmac: undefined,
       useVmacAddr: false,
