@@ -481,11 +481,3 @@ export function completeGlobal(g: GlobalDraft, sink: Sink): GlobalDefs {
     disableLocalIgmp: s.disableLocalIgmp?.value ?? false,
   };
 }
-
-/** Every script line of global_defs, for the script-security check. */
-export function globalScripts(g: GlobalDraft): CommandConfig[] {
-  const s = g.settings;
-  return [s.startupScript, s.shutdownScript, s.notifyFifoScript, s.vrrpNotifyFifoScript]
-    .map((x) => x?.value)
-    .filter((x): x is CommandConfig => x !== undefined);
-}

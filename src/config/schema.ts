@@ -36,7 +36,7 @@ import type { ConfigNode } from './parser.js';
 import { isOpenTest } from './script-check.js';
 import { completeGarpGroups, readGarpGroupBlock } from './schema-garp-group.js';
 import type { GarpGroupDraft } from './schema-garp-group.js';
-import { applyGlobalDefs, completeGlobal, globalScripts, newGlobalDraft } from './schema-global.js';
+import { applyGlobalDefs, completeGlobal, newGlobalDraft } from './schema-global.js';
 import type { GlobalDraft } from './schema-global.js';
 import { newInstanceDraft, readInstanceBlock } from './schema-instance.js';
 import type { InstanceDraft } from './schema-instance.js';
