@@ -60,6 +60,8 @@ import type { SourcePos } from '../types.js';
 interface FileDraft extends KeepsRecognised, HasStatics {
   readonly global: GlobalDraft;
   readonly instances: InstanceDraft[];
+  /** The instances by name (a ~SEQ config may have tens of thousands). */
+  readonly instanceByName: Map<string, InstanceDraft>;
   readonly syncGroups: SyncGroupDraft[];
   readonly scripts: ScriptDraft[];
   readonly trackFiles: TrackFileDraft[];
@@ -108,13 +110,14 @@ const topKeywords: KeywordTable<FileDraft> = rows<FileDraft>(
       handle: (node, draft, sink) => applyGlobalDefs(node.children ?? [], draft.global, sink),
     }],
     ['vrrp_instance', namedBlock('vrrp_instance', (node, name, draft, sink) => {
-      const twin = draft.instances.find((i) => i.name === name);
+      const twin = draft.instanceByName.get(name);
       if (twin !== undefined) {
         sink.error(node.pos, `vrrp_instance ${name} already defined at line ${twin.pos.line} - block skipped`);
         return;
       }
       const instance = newInstanceDraft(name, node.pos, draft.recognised);
       draft.instances.push(instance);
+      draft.instanceByName.set(name, instance);
       readInstanceBlock(node, instance, sink);
     })],
     ['vrrp_sync_group', namedBlock('vrrp_sync_group', (node, name, draft, sink) => {
@@ -206,22 +209,28 @@ function completeTracked(draft: FileDraft, sink: Sink): Tracked & { trackFiles: 
  */
 function checkDuplicateVrids(instances: readonly InstanceConfig[], drafts: readonly InstanceDraft[], sink: Sink): void {
   const conflicts = (a: InstanceConfig, b: InstanceConfig): boolean => {
-    if (a.vrid !== b.vrid || a.interface !== b.interface) return false;
     const unicastA = a.unicastPeers.length > 0;
     if (unicastA !== b.unicastPeers.length > 0) return false;
     if (!unicastA) return a.multicastGroup === b.multicastGroup;
     return a.sourceAddress === b.sourceAddress && a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
   };
-  instances.forEach((instance, index) => {
-    const first = instances.slice(0, index).find((other) => conflicts(other, instance));
-    if (first === undefined) return;
-    const pos = drafts.find((d) => d.name === instance.name)?.settings.vrid?.pos ?? instance.pos;
+  const vridPos = new Map(drafts.map((d) => [d.name, d.settings.vrid?.pos]));
+  // Only instances on one interface with one VRID can conflict: compare within those groups, so a
+  // config with tens of thousands of instances (~SEQ) stays linear.
+  const byInterfaceAndVrid = new Map<string, InstanceConfig[]>();
+  for (const instance of instances) {
+    const key = `${instance.interface}\u0000${instance.vrid}`;
+    const earlier = byInterfaceAndVrid.get(key) ?? [];
+    const first = earlier.find((other) => conflicts(other, instance));
+    earlier.push(instance);
+    byInterfaceAndVrid.set(key, earlier);
+    if (first === undefined) continue;
     const how = instance.unicastPeers.length > 0 ? ' with a unicast peer in common' : '';
     sink.error(
-      pos,
+      vridPos.get(instance.name) ?? instance.pos,
       `(${instance.name}) virtual_router_id ${instance.vrid} is already used on ${instance.interface} by ${first.name} (${formatPos(first.pos)})${how}`,
     );
-  });
+  }
 }
 
 /** keepalived: "Warning - script %s is not used" (vrrp_complete_init), and the script is dropped. */
@@ -274,6 +283,7 @@ export function buildConfig(nodes: readonly ConfigNode[], file: string): SchemaR
   const draft: FileDraft = {
     global: newGlobalDraft(recognised),
     instances: [],
+    instanceByName: new Map(),
     syncGroups: [],
     scripts: [],
     trackFiles: [],
@@ -287,7 +297,7 @@ export function buildConfig(nodes: readonly ConfigNode[], file: string): SchemaR
 
   const global = completeGlobal(draft.global, sink);
   const tracked = completeTracked(draft, sink);
-  const membership = resolveMembership(draft.syncGroups, new Set(draft.instances.map((i) => i.name)), sink);
+  const membership = resolveMembership(draft.syncGroups, new Set(draft.instanceByName.keys()), sink);
   const gs = draft.global.settings;
   const source = (keyword: string, setting: { readonly pos: SourcePos } | undefined) => (setting === undefined ? undefined : { keyword, pos: setting.pos });
   const globalSource: InstanceContext['globalSource'] = {
@@ -319,12 +329,14 @@ export function buildConfig(nodes: readonly ConfigNode[], file: string): SchemaR
   }
 
   const syncGroups: SyncGroupConfig[] = [];
+  const byName = new Map(instances.map((i) => [i.name, i]));
   for (const [group, names] of membership.membersOf) {
-    const members = instances.filter((i) => names.includes(i.name));
+    const members = names.map((n) => byName.get(n)).filter((i): i is InstanceConfig => i !== undefined);
     const completed = completeSyncGroup(group, members, tracked.targets, global, sink);
     syncGroups.push(completed.group);
     if (completed.forceBackup) {
-      instances = instances.map((i) => (names.includes(i.name) && i.wantState !== 'BACKUP' ? { ...i, wantState: 'BACKUP' } : i));
+      const members = new Set(names);
+      instances = instances.map((i) => (members.has(i.name) && i.wantState !== 'BACKUP' ? { ...i, wantState: 'BACKUP' } : i));
     }
   }
 
