@@ -232,8 +232,12 @@ const garpExtraIf: KeywordSpec<GlobalDraft> = {
     let all = false;
     let intervalSec: number | undefined;
     for (const arg of node.args) {
-      if (arg === 'all') all = true;
-      else intervalSec = integer(1, 86400)(arg, node, sink);
+      if (arg === 'all') {
+        all = true;
+        continue;
+      }
+      intervalSec = integer(1, 86400)(arg, node, sink);
+      if (intervalSec === undefined) return;
     }
     if (intervalSec === undefined) {
       sink.error(node.pos, `${node.keyword} specified without a time (1..86400 seconds)`);

@@ -426,8 +426,12 @@ const garpExtraIf: KeywordSpec<InstanceDraft> = {
     let all = false;
     let intervalSec: number | undefined;
     for (const arg of node.args) {
-      if (arg === 'all') all = true;
-      else intervalSec = integer(0, 86400)(arg, node, sink);
+      if (arg === 'all') {
+        all = true;
+        continue;
+      }
+      intervalSec = integer(0, 86400)(arg, node, sink);
+      if (intervalSec === undefined) return;
     }
     if (intervalSec === undefined) {
       sink.error(node.pos, `(${draft.name}): ${node.keyword} specified without a time (0..86400 seconds)`);

@@ -312,6 +312,31 @@ describe('fixtures', () => {
     expect(withoutPositions(result.config)).toEqual(withoutPositions(loadConfig(join(repo, 'etc/node-a.conf')).config));
   });
 
+  it('every keyword keepalived 2.2 accepts for VRRP (but the refused few) is recognised: it loads, typed', () => {
+    const path = fixture('every-keyword.conf');
+    const result = loadConfig(path);
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)).toEqual([]);
+    expect(result.diagnostics.filter((d) => /unknown (keyword|block)/.test(d.message)).map(formatDiagnostic)).toEqual([]);
+    const c = result.config;
+    expect(c?.instances.map((i) => [i.name, i.priority, i.preempt, i.accept, i.syncGroup])).toEqual([
+      ['VI_1', 150, false, true, 'G1'],
+      ['VI_2', 100, true, false, 'G1'],
+    ]);
+    const vi1 = c?.instances[0];
+    expect(vi1?.notify.masterRxLowerPri?.argv).toEqual(['/usr/local/bin/vi.sh', 'LOWER']);
+    expect(vi1?.trackScripts).toEqual([{ name: 'chk_nginx', weight: -20, reverse: false, pos: { file: path, line: 226 } }]);
+    expect(vi1?.trackFiles.map((t) => [t.name, t.weight, t.reverse])).toEqual([['nginx_weight', 2, true]]);
+    expect(vi1?.trackBfds.map((t) => [t.name, t.weight])).toEqual([['bfd_peer', -5]]);
+    expect(vi1?.vips[0]).toMatchObject({ address: '192.0.2.200', prefixLength: 24, dev: 'eth0', label: 'eth0:vip', noTrack: true });
+    expect(vi1).toMatchObject({ timerExpiredBackup: 200, oldUnicastChecksum: 'never', kernelRxBufSize: 262144, auth: { type: 'PASS', password: 'secret' } });
+    expect(c?.syncGroups[0]).toMatchObject({ name: 'G1', members: ['VI_1', 'VI_2'], trackingWeight: true });
+    expect(c?.scripts[0]).toMatchObject({ name: 'chk_nginx', intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, initFail: true });
+    expect(c?.trackFiles.map((f) => f.name)).toEqual(['nginx_weight', 'old_style']);
+    expect(c?.trackProcesses[0]).toMatchObject({ name: 'nginx', paramMatch: 'initial', fullCommand: true, quorumMax: 4, terminateDelayMs: 500 });
+    expect(c?.garpGroups[0]).toMatchObject({ garpIntervalMs: 1, gnaIntervalMs: 1, interfaces: ['eth1', 'eth2'] });
+    expect(c?.global).toMatchObject({ routerId: 'node1', enableScriptSecurity: true, scriptUser: { user: 'root' }, garpExtraIf: { intervalSec: 10, all: false } });
+  });
+
   it('unknown blocks are skipped whole, in an instance and at the top', () => {
     const path = fixture('unknown-block.conf');
     const result = loadConfig(path);
