@@ -87,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   const { runDaemon } = await import('./daemon.js');
   return runDaemon({
     configPath: opts.useFile,
+    load,
     pidFile: opts.pid,
     detail: opts.logDetail === true,
     // A detached daemon has no console; keepalived's -l is then a no-op too.

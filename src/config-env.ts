@@ -6,8 +6,11 @@
 // Pure: the caller gathers the facts (links from rtnetlink, file facts through an FsProbe) and
 // these functions turn them into diagnostics, so every rule is unit-tested without a kernel.
 import { posix } from 'node:path';
-import type { Config, ConfigDiagnostic } from './config/config.js';
+import type { CommandConfig, Config, ConfigDiagnostic, NotifyScripts } from './config/config.js';
+import { checkScriptFile, isExecutableBy, isOpenTest, scriptPathPrefixes, type FileFacts, type ScriptFacts } from './config/script-check.js';
 import type { SourcePos } from './types.js';
+
+export type { FileFacts } from './config/script-check.js';
 
 // ---------------------------------------------------------------------------------------------
 // Interfaces
@@ -34,7 +37,13 @@ export function interfaceUses(config: Config): InterfaceUse[] {
     for (const vip of inst.vips) {
       if (vip.dev !== undefined) uses.push({ name: vip.dev, pos: vip.pos, role: 'vip', owner: `${vip.address}/${vip.prefixLength}` });
     }
-    // GAP(issue 3, keyword tables): track_interface entries join here once InstanceConfig has them.
+    for (const ex of inst.excludedVips) {
+      if (ex.dev !== undefined) uses.push({ name: ex.dev, pos: ex.pos, role: 'vip', owner: `${ex.address}/${ex.prefixLength}` });
+    }
+    for (const t of inst.trackInterfaces) uses.push({ name: t.name, pos: t.pos, role: 'track', owner: inst.name });
+  }
+  for (const sg of config.syncGroups) {
+    for (const t of sg.trackInterfaces) uses.push({ name: t.name, pos: t.pos, role: 'track', owner: sg.name });
   }
   return uses;
 }
@@ -70,16 +79,8 @@ function missingMessage(use: InterfaceUse): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scripts
-
-/** What stat(2)/lstat(2) say about a path, reduced to what the checks need. */
-export interface FileFacts {
-  readonly type: 'file' | 'directory' | 'symlink' | 'other';
-  /** st_mode's permission bits (and setuid/setgid/sticky): st_mode & 0o7777. */
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-}
+// Scripts: the caller's half of config/script-check.ts (which only decides): find the file a
+// command names, resolve its symlinks, stat it and every directory above it.
 
 /** The file system as the checks see it; the real one is in config-test.ts, tests pass a fake. */
 export interface FsProbe {
@@ -87,19 +88,19 @@ export interface FsProbe {
   stat(path: string): FileFacts | undefined;
   /** Does not follow a final symlink. */
   lstat(path: string): FileFacts | undefined;
-  /** Symlinks, `.` and `..` resolved; undefined when the path cannot be reached. */
+  /** Absolute, symlinks, `.` and `..` resolved; undefined when the path cannot be reached. */
   realpath(path: string): string | undefined;
 }
 
-/** A script the config would run, with the user it would run as. */
+/** A script the config would run. */
 export interface ScriptUse {
   /** For messages: `vrrp_script chk_nginx`, `(VI_1) notify_master`. */
   readonly label: string;
   /** argv[0] as keepalived tokenises the command line. */
   readonly command: string;
   readonly pos: SourcePos;
-  readonly uid: number;
-  readonly gid: number;
+  /** The user it runs as, or why that cannot be known. */
+  readonly runAs: RunAs;
 }
 
 export type Resolved =
@@ -111,101 +112,197 @@ export type Resolved =
 export const DEFAULT_PATH = '/bin:/usr/bin';
 
 /**
- * keepalived's is_executable(): root may run a file with any x bit; anyone else needs the x bit of
- * the class (owner, group, other) they fall in.
- */
-export function isExecutableBy(f: FileFacts, uid: number, gid: number): boolean {
-  if (f.type !== 'file') return false;
-  if (uid === 0) return (f.mode & 0o111) !== 0;
-  if (f.uid === uid) return (f.mode & 0o100) !== 0;
-  if (f.gid === gid) return (f.mode & 0o010) !== 0;
-  return (f.mode & 0o001) !== 0;
-}
-
-/**
  * Find the file a command names, as keepalived's find_path() (glibc's execvp search): a name with
  * a `/` is taken as it is; a bare name is looked up in each PATH entry (an empty entry is the
- * current directory), the first regular file executable by the script's user wins.
+ * current directory), and the first regular file the user may execute wins. A hit that is not
+ * one (a directory, no x bit) is remembered as EACCES, as glibc does.
  */
-export function resolveCommand(command: string, use: { uid: number; gid: number }, pathEnv: string, fs: FsProbe): Resolved {
+export function resolveCommand(command: string, runAs: { uid: number; gid: number }, pathEnv: string, fs: FsProbe): Resolved {
   if (command === '') return { kind: 'missing' };
-  if (command.includes('/')) {
-    const f = fs.stat(command);
-    if (f === undefined) return { kind: 'missing' };
-    return isExecutableBy(f, use.uid, use.gid) ? { kind: 'found', path: command, viaPath: false } : { kind: 'not-executable', path: command };
-  }
+  if (command.includes('/')) return fs.stat(command) === undefined ? { kind: 'missing' } : { kind: 'found', path: command, viaPath: false };
   let denied: string | undefined;
   for (const dir of pathEnv.split(':')) {
     const candidate = dir === '' ? command : posix.join(dir, command);
     const f = fs.stat(candidate);
     if (f === undefined) continue;
-    if (isExecutableBy(f, use.uid, use.gid)) return { kind: 'found', path: candidate, viaPath: true };
+    if (f.isFile && isExecutableBy(f, runAs.uid, runAs.gid)) return { kind: 'found', path: candidate, viaPath: true };
     denied ??= candidate;
   }
   return denied === undefined ? { kind: 'missing' } : { kind: 'not-executable', path: denied };
 }
 
-/**
- * Every directory from `/` down to the file, then the file: what keepalived's check_security()
- * lstat()s, in its order. `path` must be absolute.
- */
-export function pathComponents(path: string): string[] {
-  const parts = path.split('/').filter((p) => p !== '');
-  const out = ['/'];
-  for (let i = 0; i < parts.length; i++) out.push(`/${parts.slice(0, i + 1).join('/')}`);
-  return out;
+/** What checkScriptFile() needs to know about one script, read through `fs`. */
+export function gatherScriptFacts(
+  command: string,
+  runAs: { uid: number; gid: number },
+  scriptSecurity: boolean,
+  resolved: Resolved,
+  fs: FsProbe,
+): ScriptFacts {
+  const located = resolved.kind === 'missing' ? undefined : resolved.path;
+  const real = located === undefined ? undefined : fs.realpath(posix.isAbsolute(located) ? located : posix.resolve(located));
+  return {
+    command,
+    resolvedPath: real,
+    target: real === undefined ? undefined : fs.stat(real),
+    pathEntries: real === undefined ? [] : scriptPathPrefixes(real).map((path) => ({ path, facts: fs.lstat(path) })),
+    runAs,
+    scriptSecurity,
+  };
 }
 
-/** The security verdict for one resolved script: undefined when safe, else why not. */
-export type SecurityCheck = (components: readonly { path: string; facts: FileFacts }[]) => string | undefined;
-
 /**
- * Diagnostics for the scripts: a script that cannot be found or run is an error (keepalived
- * disables it and the instance runs untracked; vrrpd would run it and see it fail); so is an
- * unsafe one (keepalived: "Disabling track script X due to insecure", exit 5: its exit 6 means
- * scripts configured without enable_script_security, which the schema reports). A bare name
- * found on PATH gets keepalived's "please specify the full path" warning.
+ * Diagnostics for the scripts. What keepalived would disable (missing, not executable, insecure
+ * under enable_script_security) is an error: keepalived logs a line and runs the instance
+ * untracked, vrrpd would run it and see it fail. An insecure script without script security is a
+ * 'security' warning (keepalived runs it, its -t exits 6). A bare name found on PATH gets
+ * keepalived's "please give the full path" warning; a script user that does not exist is an error.
  */
 export function checkScripts(
   uses: readonly ScriptUse[],
-  env: { readonly pathEnv: string; readonly fs: FsProbe; readonly security: SecurityCheck | undefined },
+  env: { readonly pathEnv: string; readonly fs: FsProbe; readonly scriptSecurity: boolean },
 ): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
   for (const use of uses) {
-    const r = resolveCommand(use.command, use, env.pathEnv, env.fs);
-    if (r.kind === 'missing') {
-      const where = use.command.includes('/') ? '' : ` in PATH (${env.pathEnv})`;
-      out.push({ severity: 'error', pos: use.pos, message: `${use.label}: script '${use.command}' not found${where}` });
+    // `</dev/tcp/host/port`: keepalived opens the path itself and never executes anything.
+    if (isOpenTest(use.command)) continue;
+    if (!use.runAs.ok) {
+      out.push({ severity: 'error', pos: use.pos, message: `${use.label}: ${use.runAs.error}` });
       continue;
     }
-    if (r.kind === 'not-executable') {
+    const resolved = resolveCommand(use.command, use.runAs, env.pathEnv, env.fs);
+    if (resolved.kind === 'missing' && !use.command.includes('/')) {
+      out.push({ severity: 'error', pos: use.pos, message: `${use.label}: script '${use.command}' not found in PATH (${env.pathEnv})` });
+      continue;
+    }
+    if (resolved.kind === 'found' && resolved.viaPath) {
       out.push({
-        severity: 'error',
+        severity: 'warning',
         pos: use.pos,
-        message: `${use.label}: script '${r.path}' is not executable for uid:gid ${use.uid}:${use.gid}`,
+        message: `${use.label}: script '${use.command}' resolved by PATH search to '${resolved.path}' - please give the full path`,
       });
-      continue;
     }
-    if (r.viaPath) {
-      out.push({ severity: 'warning', pos: use.pos, message: `${use.label}: script '${use.command}' resolved by PATH search to '${r.path}' - please give the full path` });
-    }
-    if (env.security === undefined) continue;
-    const absolute = posix.isAbsolute(r.path) ? r.path : posix.resolve(r.path);
-    // Both the path as written and where its symlinks lead must be safe (keepalived checks both).
-    const real = env.fs.realpath(absolute);
-    for (const path of real === undefined || real === absolute ? [absolute] : [absolute, real]) {
-      const components = pathComponents(path).map((p) => ({ path: p, facts: env.fs.lstat(p) }));
-      const unreachable = components.find((c) => c.facts === undefined);
-      if (unreachable !== undefined) {
-        out.push({ severity: 'error', pos: use.pos, message: `${use.label}: cannot check '${unreachable.path}' on the way to script '${path}'` });
-        break;
-      }
-      const why = env.security(components.map((c) => ({ path: c.path, facts: c.facts as FileFacts })));
-      if (why !== undefined) {
-        out.push({ severity: 'error', pos: use.pos, message: `${use.label}: script '${path}' is insecure: ${why}` });
-        break;
-      }
+    const facts = gatherScriptFacts(use.command, use.runAs, env.scriptSecurity, resolved, env.fs);
+    for (const p of checkScriptFile(facts)) {
+      const d: ConfigDiagnostic = { severity: p.disables ? 'error' : 'warning', pos: use.pos, message: `${use.label}: ${p.message}` };
+      out.push(p.class === undefined ? d : { ...d, class: p.class });
     }
   }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Script users
+
+export interface UserDb {
+  /** name -> uid and primary gid (/etc/passwd). */
+  readonly users: ReadonlyMap<string, { readonly uid: number; readonly gid: number }>;
+  /** name -> gid (/etc/group). */
+  readonly groups: ReadonlyMap<string, number>;
+}
+
+/** `name:x:uid:gid:...` lines (passwd) or `name:x:gid:...` lines (group); malformed lines skipped. */
+function idLines(text: string): { name: string; ids: number[] }[] {
+  const out: { name: string; ids: number[] }[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const [name, , ...rest] = line.split(':');
+    const ids = rest.slice(0, 2).map((x) => (/^\d+$/.test(x) ? Number(x) : Number.NaN));
+    if (name !== undefined && name !== '' && ids.length > 0 && !Number.isNaN(ids[0])) out.push({ name, ids });
+  }
+  return out;
+}
+
+export function parseUserDb(passwd: string, group: string): UserDb {
+  const users = new Map<string, { uid: number; gid: number }>();
+  for (const { name, ids } of idLines(passwd)) {
+    const [uid, gid] = ids;
+    if (uid !== undefined && gid !== undefined && !Number.isNaN(gid) && !users.has(name)) users.set(name, { uid, gid });
+  }
+  const groups = new Map<string, number>();
+  for (const { name, ids } of idLines(group)) if (ids[0] !== undefined && !groups.has(name)) groups.set(name, ids[0]);
+  return { users, groups };
+}
+
+/** The user keepalived runs a script as when neither the script nor script_user names one. */
+export const DEFAULT_SCRIPT_USER = 'keepalived_script';
+
+export type RunAs = { readonly ok: true; readonly uid: number; readonly gid: number } | { readonly ok: false; readonly error: string };
+
+/**
+ * keepalived's set_uid_gid() / get_default_script_user(): a named user (numeric ids are not
+ * names), its primary group unless a group is named; with no name at all, keepalived_script if
+ * that user exists, else the daemon's own ids (root) — which keepalived refuses once
+ * enable_script_security is on ("Unable to set default user keepalived_script for script").
+ */
+export function scriptRunAs(
+  user: string | undefined,
+  group: string | undefined,
+  db: UserDb,
+  opts: { readonly own: { uid: number; gid: number }; readonly scriptSecurity: boolean },
+): RunAs {
+  if (user === undefined) {
+    const fallback = db.users.get(DEFAULT_SCRIPT_USER);
+    if (fallback !== undefined) return { ok: true, ...fallback };
+    if (opts.scriptSecurity) {
+      return {
+        ok: false,
+        error: `no script user given (script_user or the script's user) and the default user ${DEFAULT_SCRIPT_USER} does not exist; with enable_script_security scripts do not fall back to root`,
+      };
+    }
+    return { ok: true, ...opts.own };
+  }
+  const u = db.users.get(user);
+  if (u === undefined) return { ok: false, error: `script user '${user}' does not exist` };
+  if (group === undefined) return { ok: true, ...u };
+  const gid = db.groups.get(group);
+  if (gid === undefined) return { ok: false, error: `script group '${group}' does not exist` };
+  return { ok: true, uid: u.uid, gid };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which scripts a config runs
+
+/** NotifyScripts fields and the keyword each comes from. */
+const NOTIFY_KEYWORDS: readonly (readonly [keyof NotifyScripts, string])[] = [
+  ['master', 'notify_master'],
+  ['backup', 'notify_backup'],
+  ['fault', 'notify_fault'],
+  ['stop', 'notify_stop'],
+  ['deleted', 'notify_deleted'],
+  ['generic', 'notify'],
+  ['masterRxLowerPri', 'notify_master_rx_lower_pri'],
+];
+
+/**
+ * Every script the config would run, with the user it would run as: vrrp_script blocks (tracked or
+ * not: keepalived checks them all), each instance's and sync group's notify scripts, and the
+ * global start-up, shutdown and FIFO scripts.
+ */
+export function scriptUses(config: Config, db: UserDb, own: { uid: number; gid: number }): ScriptUse[] {
+  const g = config.global;
+  const scriptSecurity = g.enableScriptSecurity;
+  const use = (label: string, c: CommandConfig): ScriptUse => {
+    // The line's own `user [group]`, else global script_user's, else keepalived's default.
+    const [user, group] = c.user !== undefined ? [c.user, c.group] : [g.scriptUser?.user, g.scriptUser?.group];
+    return { label, command: c.argv[0] ?? '', pos: c.pos, runAs: scriptRunAs(user, group, db, { own, scriptSecurity }) };
+  };
+  const out: ScriptUse[] = [];
+  for (const s of config.scripts) out.push(use(`vrrp_script ${s.name}`, s.command));
+  const notifies = (owner: string, n: NotifyScripts): void => {
+    for (const [field, keyword] of NOTIFY_KEYWORDS) {
+      const c = n[field];
+      if (c !== undefined) out.push(use(`(${owner}) ${keyword}`, c));
+    }
+  };
+  for (const inst of config.instances) notifies(inst.name, inst.notify);
+  for (const sg of config.syncGroups) notifies(sg.name, sg.notify);
+  const globals: readonly (readonly [string, CommandConfig | undefined])[] = [
+    ['startup_script', g.startupScript],
+    ['shutdown_script', g.shutdownScript],
+    ['notify_fifo_script', g.notifyFifo?.script],
+    ['vrrp_notify_fifo_script', g.vrrpNotifyFifo?.script],
+  ];
+  for (const [keyword, c] of globals) if (c !== undefined) out.push(use(keyword, c));
   return out;
 }

@@ -8,11 +8,22 @@
 // (keepalived: 0), a config with no vrrp_instance fails (vrrpd would refuse to start), scripts that
 // cannot run are errors (keepalived disables them with a log line). See
 // test/lab/config-compat.test.ts for every difference, measured against keepalived 2.2.7.
-import { closeSync, lstatSync, openSync, realpathSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, realpathSync, statSync, writeSync, type Stats } from 'node:fs';
 import type { Config, ConfigDiagnostic } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
-import { loadConfig, type LoadResult } from './config/load.js';
-import { checkInterfaces, checkScripts, DEFAULT_PATH, interfaceUses, type FileFacts, type FsProbe, type LinkFacts, type ScriptUse } from './config-env.js';
+import { loadConfig, type LoadOptions } from './config/load.js';
+import {
+  checkInterfaces,
+  checkScripts,
+  DEFAULT_PATH,
+  interfaceUses,
+  parseUserDb,
+  scriptUses,
+  type FileFacts,
+  type FsProbe,
+  type LinkFacts,
+  type UserDb,
+} from './config-env.js';
 import { dumpConfig } from './config-dump.js';
 import { openRtnl } from './net/rtnl.js';
 import type { Result } from './types.js';
@@ -26,18 +37,11 @@ import { err, ok } from './types.js';
 export const CONFIG_TEST_EXIT = { ok: 0, missing: 4, error: 5, security: 6 } as const;
 export type ConfigTestExit = (typeof CONFIG_TEST_EXIT)[keyof typeof CONFIG_TEST_EXIT];
 
-/** What loadConfig is asked to honour; the daemon passes the same (keepalived -e and -i). */
-export interface LoadOptions {
-  /** -e, --all-config (global `include_check`): a missing include file is an error, not a warning. */
-  readonly includeCheck?: boolean;
-  /** -i, --config-id: the ID `@ID` lines are matched against (default: short hostname). */
-  readonly configId?: string;
-}
-
 export interface ConfigTestOptions {
   readonly path: string;
   /** `-t FILE`: messages and the summary go to FILE (appended) instead of stderr. */
   readonly logFile: string | undefined;
+  /** -e and -i: what the daemon is given too, so both read the same lines. */
   readonly load: LoadOptions;
   /** --dump / -d: the effective config as JSON on stdout. */
   readonly dump: boolean;
@@ -47,20 +51,32 @@ export interface ConfigTestOptions {
 // The verdict (pure)
 
 /**
- * Diagnostics the daemon can live with but `-t` must fail on, with why:
- * - an unknown keyword or block: the daemon runs (as keepalived's does) without whatever the
- *   line meant, which for a typo like `priorty 150` is the whole point of the line; keepalived -t
- *   exits 5 on it too, and scripts that gate a deploy on `-t` must keep failing;
+ * Warnings the daemon can live with but `-t` fails on, and what `-t` adds to say so:
+ * - an unknown keyword or block: the daemon runs (as keepalived's does) without whatever the line
+ *   meant, which for a typo like `priorty 150` is the whole point of the line; keepalived -t exits
+ *   5 on it too, and scripts that gate a deploy on `-t` must keep failing;
  * - no vrrp_instance: the daemon refuses to start (nothing to run), so `-t` cannot say OK.
+ * Not here: a keyword vrrpd knows but does not implement yet ("'notify' is not supported yet").
+ * The schema already made those that would change what goes on the wire errors; failing -t on the
+ * rest would fail nearly every real config (track_script, notify) until those features land and
+ * make -t useless as a reload gate. They stay warnings and the summary line counts them.
+ * LVS/checker blocks are out of vrrpd's scope by design: warnings, not counted as unsupported.
  */
-const FAILS_THE_TEST: readonly { readonly test: (d: ConfigDiagnostic) => boolean }[] = [
-  { test: (d) => /^unknown (keyword|block) '/.test(d.message) },
-  { test: (d) => d.pos.line === 0 && /^no vrrp_instance defined/.test(d.message) },
+const FAILS_THE_TEST: readonly { readonly test: (d: ConfigDiagnostic) => boolean; readonly note: string }[] = [
+  { test: (d) => /^unknown (keyword|block) '/.test(d.message), note: 'vrrpd would run without it' },
+  { test: (d) => d.pos.line === 0 && /^no vrrp_instance defined/.test(d.message), note: 'vrrpd refuses to start' },
 ];
 
-/** The diagnostics as `-t` ranks them: warnings it fails on become errors. */
+/** A warning that vrrpd knows the keyword but does not act on it yet. */
+export const isNotSupportedYet = (d: ConfigDiagnostic): boolean => d.severity === 'warning' && / is not supported yet\b/.test(d.message);
+
+/** The diagnostics as `-t` ranks them: warnings it fails on become errors, saying what that means. */
 export function forConfigTest(diagnostics: readonly ConfigDiagnostic[]): ConfigDiagnostic[] {
-  return diagnostics.map((d) => (d.severity === 'warning' && FAILS_THE_TEST.some((f) => f.test(d)) ? { ...d, severity: 'error' } : d));
+  return diagnostics.map((d) => {
+    if (d.severity !== 'warning') return d;
+    const rule = FAILS_THE_TEST.find((f) => f.test(d));
+    return rule === undefined ? d : { ...d, severity: 'error', message: `${d.message} (${rule.note})` };
+  });
 }
 
 /**
@@ -84,7 +100,10 @@ const VERDICT: Readonly<Record<ConfigTestExit, string>> = {
 
 const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** `FILE: 2 errors, 3 warnings in 3 files, 4 vrrp_instances - exit 5: configuration errors`. */
+/**
+ * `FILE: 2 errors, 3 warnings in 3 files, 4 vrrp_instances - exit 5: configuration errors`, and
+ * when some settings are known but not acted on yet, `; 2 settings vrrpd does not support yet`.
+ */
 export function summaryLine(
   path: string,
   diagnostics: readonly ConfigDiagnostic[],
@@ -95,7 +114,9 @@ export function summaryLine(
   const warnings = diagnostics.length - errors;
   // Without a Config (the text had errors) the number of instances is not known: say nothing.
   const inst = instances === undefined ? '' : `, ${count(instances, 'vrrp_instance')}`;
-  return `${path}: ${count(errors, 'error')}, ${count(warnings, 'warning')} in ${count(files, 'file')}${inst} - ${VERDICT[configTestExit(diagnostics)]}`;
+  const unsupported = diagnostics.filter(isNotSupportedYet).length;
+  const gaps = unsupported === 0 ? '' : `; ${count(unsupported, 'setting')} vrrpd does not support yet`;
+  return `${path}: ${count(errors, 'error')}, ${count(warnings, 'warning')} in ${count(files, 'file')}${inst} - ${VERDICT[configTestExit(diagnostics)]}${gaps}`;
 }
 
 export function formatForTest(d: ConfigDiagnostic): string {
@@ -119,8 +140,7 @@ async function readLinks(): Promise<Result<Map<string, LinkFacts>, string>> {
 }
 
 function facts(s: Stats): FileFacts {
-  const type = s.isFile() ? 'file' : s.isDirectory() ? 'directory' : s.isSymbolicLink() ? 'symlink' : 'other';
-  return { type, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid };
+  return { isFile: s.isFile(), isDirectory: s.isDirectory(), isSymbolicLink: s.isSymbolicLink(), mode: s.mode, uid: s.uid, gid: s.gid };
 }
 
 /** The real file system; any error (ENOENT, EACCES, ELOOP…) is "cannot be reached". */
@@ -148,11 +168,16 @@ export const nodeFs: FsProbe = {
   },
 };
 
-/** Every script the config would run. */
-function scriptUses(_config: Config): ScriptUse[] {
-  // GAP(issue 3, keyword tables): vrrp_script / notify* are not in the typed Config yet; once they
-  // are, map each to { label, command: argv[0], pos, uid, gid } here.
-  return [];
+/** /etc/passwd and /etc/group, as getpwnam()/getgrnam() would read them (NSS files only). */
+function readUserDb(): UserDb {
+  const read = (path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return parseUserDb(read('/etc/passwd'), read('/etc/group'));
 }
 
 /** Interface and script checks: what the daemon would find missing at start-up. */
@@ -161,25 +186,14 @@ export async function environmentDiagnostics(config: Config, path: string): Prom
   const links = await readLinks();
   if (links.ok) out.push(...checkInterfaces(interfaceUses(config), links.value));
   else out.push({ severity: 'warning', pos: { file: path, line: 0 }, message: `cannot list the network interfaces (${links.error}): not checked` });
-  // GAP(issue 3, keyword tables): their pure script-security function goes in `security`.
-  out.push(...checkScripts(scriptUses(config), { pathEnv: process.env['PATH'] ?? DEFAULT_PATH, fs: nodeFs, security: undefined }));
+  const own = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const scripts = scriptUses(config, readUserDb(), own);
+  out.push(...checkScripts(scripts, { pathEnv: process.env['PATH'] ?? DEFAULT_PATH, fs: nodeFs, scriptSecurity: config.global.enableScriptSecurity }));
   return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The command
-
-function load(path: string, _options: LoadOptions): LoadResult {
-  // GAP(issue 3, preprocessor): becomes loadConfig(path, { includeCheck, configId }).
-  return loadConfig(path);
-}
-
-/** Number of files read: the main file and its includes. */
-function filesRead(loaded: LoadResult): number {
-  // GAP(issue 3, preprocessor): LoadResult.files.length once it exists.
-  void loaded;
-  return 1;
-}
 
 /** A line sink to stderr or to the -t log file (falling back to stderr if it cannot be opened). */
 function openReport(logFile: string | undefined): { write: (line: string) => void; close: () => void } {
@@ -196,17 +210,19 @@ function openReport(logFile: string | undefined): { write: (line: string) => voi
 }
 
 export async function runConfigTest(opts: ConfigTestOptions): Promise<ConfigTestExit> {
-  const loaded = load(opts.path, opts.load);
+  const loaded = loadConfig(opts.path, opts.load);
   const environment = loaded.config ? await environmentDiagnostics(loaded.config, opts.path) : [];
   const diagnostics = forConfigTest([...loaded.diagnostics, ...environment]);
 
   const report = openReport(opts.logFile);
   try {
     for (const d of diagnostics) report.write(formatForTest(d));
-    report.write(summaryLine(opts.path, diagnostics, filesRead(loaded), loaded.config?.instances.length));
+    report.write(summaryLine(opts.path, diagnostics, loaded.files.length, loaded.config?.instances.length));
   } finally {
     report.close();
   }
   if (opts.dump && loaded.config) process.stdout.write(dumpConfig(loaded.config));
   return configTestExit(diagnostics);
 }
+
+export type { LoadOptions } from './config/load.js';

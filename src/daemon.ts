@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
-import { loadConfig } from './config/load.js';
+import { loadConfig, type LoadOptions } from './config/load.js';
 import { createLogger, type Logger } from './log.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
@@ -24,6 +24,8 @@ export const EXIT = { ok: 0, fatal: 1, config: 2, permission: 4, noConfig: 6 } a
 
 export interface DaemonOptions {
   readonly configPath: string;
+  /** keepalived's -e (include_check) and -i (config id), as `vrrpd -t` is given them. */
+  readonly load?: LoadOptions;
   readonly pidFile: string;
   readonly detail: boolean;
   readonly logConsole: boolean;
@@ -55,7 +57,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return code;
   };
 
-  const loaded = loadConfig(opts.configPath);
+  const loaded = loadConfig(opts.configPath, opts.load);
   for (const d of loaded.diagnostics) {
     if (d.severity === 'warning') log.warn(formatDiagnostic(d));
   }

@@ -99,7 +99,9 @@ describe.skipIf(!built)(`vrrpd command line${built ? '' : ' (skipped: run npm ru
     const value = JSON.parse(short.stdout) as { global: { routerId: string }; instances: { name: string; priority: number; pos?: unknown }[] };
     expect(value.global.routerId).toBe('NodeA');
     expect(value.instances.map((i) => [i.name, i.priority, i.pos])).toEqual([['VI_1', 150, undefined]]);
-    expect(Object.keys(value)).toEqual(['global', 'instances']);
+    const keys = Object.keys(value);
+    expect(keys).toEqual([...keys].sort());
+    expect(keys).toEqual(expect.arrayContaining(['global', 'instances']));
     // The messages stay on stderr, so the dump can be piped.
     expect(short.stderr).toContain('1 vrrp_instance');
     expect(short.stdout).not.toContain('vrrp_instance -');
@@ -109,6 +111,60 @@ describe.skipIf(!built)(`vrrpd command line${built ? '' : ' (skipped: run npm ru
     const r = run(['-t', '--dump', '-f', file('bad-dump.conf', badConfig)]);
     expect(r.code).toBe(5);
     expect(r.stdout).toBe('');
+  });
+
+  const compat = join(repoRoot(), 'test', 'fixtures', 'config-compat');
+
+  it('-t -e: a missing include becomes an error (exit 4); without -e it is a warning', () => {
+    const path = join(compat, 'include-missing.conf');
+    const plain = run(['-t', '-f', path]);
+    expect(plain.stderr).toMatch(/^warning: .*include-missing\.conf:5: .*parts\/missing-part\.conf/m);
+    const strict = run(['-t', '-e', '-f', path]);
+    expect(strict.code).toBe(4);
+    expect(strict.stderr).toMatch(/^error: .*include-missing\.conf:5: .*parts\/missing-part\.conf/m);
+    expect(run(['-t', '--all-config', '-f', path]).code).toBe(4);
+  });
+
+  it('-t -i ID: @ID lines are kept for that id only', () => {
+    const path = join(compat, 'config-id.conf');
+    const lb1 = run(['-t', '-d', '-i', 'lb1', '-f', path]);
+    const value = JSON.parse(lb1.stdout) as { instances: { vrid: number; priority: number }[] };
+    expect(value.instances.map((i) => [i.vrid, i.priority])).toEqual([[51, 150]]);
+    const other = run(['-t', '--config-id', 'lb2', '-f', path]);
+    expect(other.code).toBe(5);
+    expect(other.stderr).toContain('the virtual router id must be set');
+  });
+
+  it('-t counts the files read, includes too', () => {
+    const r = run(['-t', '-f', join(compat, 'include-glob.conf')]);
+    expect(r.stderr).toMatch(/include-glob\.conf: \d+ errors?, \d+ warnings? in 3 files, 2 vrrp_instances - /);
+  });
+
+  it('-t on scripts configured without enable_script_security: exit 6', () => {
+    const path = file(
+      'nosec.conf',
+      `global_defs {\n    script_user root\n}\nvrrp_script chk {\n    script "${process.execPath} -e 0"\n}\n${badConfig.replace('priority 300', 'priority 100')}`.replace(
+        '    priority 100\n',
+        '    priority 100\n    track_script {\n        chk\n    }\n',
+      ),
+    );
+    const r = run(['-t', '-f', path]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/SECURITY VIOLATION/);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/ - exit 6: scripts configured without enable_script_security/);
+  });
+
+  it('the daemon honours -e and -i too (it fails on the same lines -t does)', () => {
+    // An interface no host has, so that nothing could start even if a flag were ignored.
+    const idConf = file('id-daemon.conf', readFileSync(join(compat, 'config-id.conf'), 'utf8').replace('interface eth0', 'interface vrrpdnoif0'));
+    const byId = run(['-n', '-i', 'lb2', '-f', idConf, '-p', join(dir, 'x.pid')]);
+    expect(byId.code).toBe(2);
+    expect(byId.stderr).toContain('the virtual router id must be set');
+    const incConf = join(dir, 'include-daemon.conf');
+    writeFileSync(incConf, readFileSync(join(compat, 'include-missing.conf'), 'utf8').replace('interface eth0', 'interface vrrpdnoif0'));
+    const byE = run(['-n', '-e', '-f', incConf, '-p', join(dir, 'x.pid')]);
+    expect(byE.code).toBe(2);
+    expect(byE.stderr).toMatch(/include-daemon\.conf:5: .*parts\/missing-part\.conf/);
   });
 
   it('-t on a missing file fails (keepalived exits 0 there), exit 4', () => {

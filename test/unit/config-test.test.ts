@@ -8,12 +8,14 @@ import {
   checkInterfaces,
   checkScripts,
   interfaceUses,
-  isExecutableBy,
-  pathComponents,
+  parseUserDb,
   resolveCommand,
+  scriptRunAs,
+  scriptUses,
   type FileFacts,
   type FsProbe,
   type LinkFacts,
+  type RunAs,
   type ScriptUse,
 } from '../../src/config-env.js';
 import { CONFIG_TEST_EXIT, configTestExit, forConfigTest, summaryLine } from '../../src/config-test.js';
@@ -74,9 +76,19 @@ describe('forConfigTest: warnings the daemon lives with but -t fails on', () => 
     expect(t.find((x) => x.severity === 'error')?.message).toMatch(/no vrrp_instance/);
   });
 
-  it('other warnings stay warnings, and nothing else changes', () => {
-    const input = [warning("'smtp_alert' is not supported yet"), error('x', 'missing')];
+  it("a keyword vrrpd does not implement yet stays a warning: -t's exit follows the daemon, the summary counts it", () => {
+    const t = forConfigTest(parsed(basic('    smtp_alert')).diagnostics);
+    expect(t.map((x) => [x.severity, x.message])).toEqual([['warning', expect.stringMatching(/^'smtp_alert' is not supported yet/)]]);
+    expect(configTestExit(t)).toBe(0);
+    expect(summaryLine('k.conf', t, 1, 1)).toBe('k.conf: 0 errors, 1 warning in 1 file, 1 vrrp_instance - configuration OK; 1 setting vrrpd does not support yet');
+  });
+
+  it('other warnings stay warnings, errors stay as they are', () => {
+    const input = [warning('(VI_1) no virtual_ipaddress: the instance will advertise no addresses'), warning("'virtual_server' ignored: vrrpd implements only keepalived's VRRP side"), error('x', 'missing')];
     expect(forConfigTest(input)).toEqual(input);
+    // An LVS block is out of vrrpd's scope by design, not a gap: it does not fail the test.
+    const lvs = forConfigTest(parsed(`${basic()}virtual_server 192.0.2.1 80 {\n    delay_loop 6\n}\n`).diagnostics);
+    expect(lvs.map((d) => [d.severity, d.message])).toEqual([['warning', expect.stringContaining("'virtual_server' ignored")]]);
   });
 
   it('a clean config has nothing to report', () => {
@@ -155,10 +167,11 @@ describe('interface checks', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-const file = (mode: number, uid = 0, gid = 0): FileFacts => ({ type: 'file', mode, uid, gid });
-const dir = (mode = 0o755, uid = 0, gid = 0): FileFacts => ({ type: 'directory', mode, uid, gid });
+const file = (mode: number, uid = 0, gid = 0): FileFacts => ({ isFile: true, isDirectory: false, isSymbolicLink: false, mode: 0o100000 | mode, uid, gid });
+const dir = (mode = 0o755, uid = 0, gid = 0): FileFacts => ({ isFile: false, isDirectory: true, isSymbolicLink: false, mode: 0o40000 | mode, uid, gid });
+const symlink: FileFacts = { isFile: false, isDirectory: false, isSymbolicLink: true, mode: 0o120777, uid: 0, gid: 0 };
 
-/** A fake file system: paths to facts; symlinks as a map of path -> target. */
+/** A fake file system: paths to facts; symlinks as path -> target (the target must be an entry). */
 function fakeFs(entries: Record<string, FileFacts>, links: Record<string, string> = {}): FsProbe {
   const resolve = (p: string): string => {
     for (const [from, to] of Object.entries(links)) if (p === from || p.startsWith(`${from}/`)) return to + p.slice(from.length);
@@ -166,7 +179,7 @@ function fakeFs(entries: Record<string, FileFacts>, links: Record<string, string
   };
   return {
     stat: (p) => entries[resolve(p)],
-    lstat: (p) => (links[p] !== undefined ? { type: 'symlink', mode: 0o777, uid: 0, gid: 0 } : entries[resolve(p)]),
+    lstat: (p) => (links[p] !== undefined ? symlink : entries[resolve(p)]),
     realpath: (p) => (entries[resolve(p)] !== undefined ? resolve(p) : undefined),
   };
 }
@@ -201,32 +214,21 @@ describe('resolveCommand: keepalived find_path()', () => {
     expect(resolveCommand('', root, '/bin', fs)).toEqual({ kind: 'missing' });
   });
 
-  it('a name with a slash is not searched', () => {
+  it('a name with a slash is not searched (its permissions are checked later, on the file)', () => {
     expect(resolveCommand('/usr/bin/chk', root, '', fs)).toEqual({ kind: 'found', path: '/usr/bin/chk', viaPath: false });
+    expect(resolveCommand('/bin/noexec', root, '', fs)).toEqual({ kind: 'found', path: '/bin/noexec', viaPath: false });
     expect(resolveCommand('/nope/chk', root, '/usr/bin', fs)).toEqual({ kind: 'missing' });
   });
 
-  it('execute permission is judged for the script user: root needs any x bit, others their class', () => {
-    expect(isExecutableBy(file(0o700, 1000, 1000), 0, 0)).toBe(true);
-    expect(isExecutableBy(file(0o700, 1000, 1000), 1000, 1000)).toBe(true);
-    expect(isExecutableBy(file(0o700, 1000, 1000), 1001, 1000)).toBe(false);
-    expect(isExecutableBy(file(0o710, 1000, 1000), 1001, 1000)).toBe(true);
-    expect(isExecutableBy(file(0o701, 1000, 1000), 1001, 1001)).toBe(true);
-    expect(isExecutableBy(file(0o644), 0, 0)).toBe(false);
-    expect(isExecutableBy(dir(0o755), 0, 0)).toBe(false);
-    expect(resolveCommand('/opt/mine', { uid: 1001, gid: 1001 }, '', fs)).toEqual({ kind: 'not-executable', path: '/opt/mine' });
-  });
-});
-
-describe('pathComponents: what check_security() lstat()s, root first', () => {
-  it('every directory then the file', () => {
-    expect(pathComponents('/usr/local/bin/chk')).toEqual(['/', '/usr', '/usr/local', '/usr/local/bin', '/usr/local/bin/chk']);
-    expect(pathComponents('//etc//x')).toEqual(['/', '/etc', '/etc/x']);
+  it('execute permission is judged for the script user', () => {
+    expect(resolveCommand('mine', { uid: 1000, gid: 1000 }, '/opt', fs)).toEqual({ kind: 'found', path: '/opt/mine', viaPath: true });
+    expect(resolveCommand('mine', { uid: 1001, gid: 1001 }, '/opt', fs)).toEqual({ kind: 'not-executable', path: '/opt/mine' });
+    expect(resolveCommand('mine', root, '/opt', fs)).toEqual({ kind: 'found', path: '/opt/mine', viaPath: true });
   });
 });
 
 describe('checkScripts', () => {
-  const use = (command: string, line = 7): ScriptUse => ({ label: 'vrrp_script chk', command, pos: at(line), uid: 0, gid: 0 });
+  const use = (command: string, line = 7, runAs: RunAs = { ok: true, uid: 0, gid: 0 }): ScriptUse => ({ label: 'vrrp_script chk', command, pos: at(line), runAs });
   const fs = fakeFs(
     {
       '/': dir(),
@@ -242,45 +244,77 @@ describe('checkScripts', () => {
     },
     { '/etc/link.sh': '/tmp/open.sh' },
   );
-  /** A stand-in for the keyword helper's rule: nothing writable by anyone but root. */
-  const worldWritable = (cs: readonly { path: string; facts: FileFacts }[]): string | undefined => {
-    const bad = cs.find((c) => c.facts.type !== 'symlink' && !(c.facts.type === 'directory' && (c.facts.mode & 0o1000) !== 0) && (c.facts.mode & 0o002) !== 0);
-    return bad === undefined ? undefined : `${bad.path} is world-writable`;
-  };
-  const env = { pathEnv: '/usr/bin', fs, security: worldWritable };
+  const secure = { pathEnv: '/usr/bin', fs, scriptSecurity: true };
 
-  it('a script that is there, executable and safe: nothing', () => {
-    expect(checkScripts([use('/etc/keepalived/ok.sh')], env)).toEqual([]);
+  it('a script that is there, executable and safe: nothing; a file-open test is never looked up', () => {
+    expect(checkScripts([use('/etc/keepalived/ok.sh'), use('</dev/tcp/127.0.0.1/80')], secure)).toEqual([]);
   });
 
-  it('missing, or not executable: errors at the script line (keepalived disables it silently)', () => {
-    const d = checkScripts([use('/etc/keepalived/gone.sh', 8), use('/etc/keepalived/noexec.sh', 9), use('nope', 10)], env);
-    expect(d.map((x) => [x.severity, x.class, x.pos.line, x.message])).toEqual([
-      ['error', undefined, 8, "vrrp_script chk: script '/etc/keepalived/gone.sh' not found"],
-      ['error', undefined, 9, "vrrp_script chk: script '/etc/keepalived/noexec.sh' is not executable for uid:gid 0:0"],
-      ['error', undefined, 10, "vrrp_script chk: script 'nope' not found in PATH (/usr/bin)"],
+  it('missing, or not executable: errors at the script line (keepalived disables it with a log line)', () => {
+    const d = checkScripts([use('/etc/keepalived/gone.sh', 8), use('/etc/keepalived/noexec.sh', 9), use('nope', 10)], secure);
+    expect(d.map((x) => [x.severity, x.class, x.pos.line])).toEqual([
+      ['error', undefined, 8],
+      ['error', undefined, 9],
+      ['error', undefined, 10],
     ]);
+    expect(d[0]?.message).toMatch(/^vrrp_script chk: .*gone\.sh/);
+    expect(d[1]?.message).toMatch(/^vrrp_script chk: .*noexec\.sh.* not executable for uid:gid 0:0/);
+    expect(d[2]?.message).toBe("vrrp_script chk: script 'nope' not found in PATH (/usr/bin)");
     expect(configTestExit(d)).toBe(5);
   });
 
   it("a bare name found on PATH: keepalived's 'give the full path' warning", () => {
-    const d = checkScripts([use('true')], env);
-    expect(d).toEqual([
+    expect(checkScripts([use('true')], secure)).toEqual([
       { severity: 'warning', pos: at(7), message: "vrrp_script chk: script 'true' resolved by PATH search to '/usr/bin/true' - please give the full path" },
     ]);
   });
 
-  it('insecure: an error (keepalived: "Disabling track script due to insecure", exit 5), the symlink target checked too', () => {
-    const direct = checkScripts([use('/tmp/open.sh')], env);
-    expect(direct.map((x) => [x.severity, x.class, x.message])).toEqual([
-      ['error', undefined, "vrrp_script chk: script '/tmp/open.sh' is insecure: /tmp/open.sh is world-writable"],
-    ]);
-    const viaLink = checkScripts([use('/etc/link.sh')], env);
-    expect(viaLink.map((x) => x.message)).toEqual(["vrrp_script chk: script '/tmp/open.sh' is insecure: /tmp/open.sh is world-writable"]);
+  it('insecure (writable by others), directly or behind a symlink: a security error with enable_script_security', () => {
+    for (const command of ['/tmp/open.sh', '/etc/link.sh']) {
+      const d = checkScripts([use(command)], secure);
+      expect(d.map((x) => [x.severity, x.class])).toEqual([['error', 'security']]);
+      expect(d[0]?.message).toMatch(/^vrrp_script chk: Unsafe permissions .*open\.sh/);
+      expect(configTestExit(d)).toBe(6);
+    }
   });
 
-  it('without a security rule only existence and execute permission are checked', () => {
-    expect(checkScripts([use('/tmp/open.sh')], { ...env, security: undefined })).toEqual([]);
+  it('insecure without enable_script_security: keepalived runs it, so a security warning (still exit 6)', () => {
+    const d = checkScripts([use('/tmp/open.sh')], { ...secure, scriptSecurity: false });
+    expect(d.map((x) => [x.severity, x.class])).toEqual([['warning', 'security']]);
+    expect(configTestExit(d)).toBe(6);
+  });
+
+  it('a script user that cannot be resolved is an error, and the file is not looked at', () => {
+    const d = checkScripts([use('/tmp/open.sh', 12, { ok: false, error: "script user 'nginx' does not exist" })], secure);
+    expect(d).toEqual([{ severity: 'error', pos: at(12), message: "vrrp_script chk: script user 'nginx' does not exist" }]);
+  });
+});
+
+describe('scriptUses: which scripts a config runs, as whom', () => {
+  const db = parseUserDb('root:x:0:0::/:\nnginx:x:101:102::/:\n', 'root:x:0:\nweb:x:33:\n');
+  const own = { uid: 0, gid: 0 };
+  const text = (globals: string): string =>
+    `global_defs {\n${globals}\n}\n` +
+    'vrrp_script chk_a {\n    script "/usr/bin/true arg"\n    user nginx web\n}\n' +
+    'vrrp_script chk_b {\n    script "/usr/bin/false"\n}\n' +
+    basic('    notify_master "/etc/keepalived/master.sh x"\n    notify /etc/keepalived/any.sh nginx\n    track_script {\n        chk_a\n    }');
+
+  it('vrrp_scripts then notify scripts, argv[0] as the command, the line\'s user first, then script_user', () => {
+    const r = parsed(text('    script_user root'));
+    if (r.config === undefined) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+    expect(scriptUses(r.config, db, own).map((u) => [u.label, u.command, u.runAs])).toEqual([
+      ['vrrp_script chk_a', '/usr/bin/true', { ok: true, uid: 101, gid: 33 }],
+      ['vrrp_script chk_b', '/usr/bin/false', { ok: true, uid: 0, gid: 0 }],
+      ['(VI_1) notify_master', '/etc/keepalived/master.sh', { ok: true, uid: 0, gid: 0 }],
+      ['(VI_1) notify', '/etc/keepalived/any.sh', { ok: true, uid: 101, gid: 102 }],
+    ]);
+  });
+
+  it('with enable_script_security and no script_user, scripts without a user of their own cannot run as root', () => {
+    const r = parsed(text('    enable_script_security'));
+    if (r.config === undefined) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+    const uses = scriptUses(r.config, db, own);
+    expect(uses.map((u) => u.runAs.ok)).toEqual([true, false, false, true]);
   });
 });
 
@@ -305,7 +339,7 @@ describe('dumpConfig', () => {
     // Defaults applied and visible; unset optional values are null, not missing.
     expect(value.global['routerId']).toBeNull();
     expect(value.instances[0]).toMatchObject({ name: 'VI_1', priority: 150, advertIntMs: 1000, garpMasterRepeat: 5, preempt: true });
-    expect(value.instances[0]?.['vips']).toEqual([{ address: '192.0.2.200', dev: null, label: null, prefixLength: 24 }]);
+    expect(value.instances[0]?.['vips']).toEqual([expect.objectContaining({ address: '192.0.2.200', dev: null, label: null, prefixLength: 24 })]);
   });
 
   it('depends on the values, not on where lines stand or the order keys were built in', () => {
@@ -319,5 +353,37 @@ describe('dumpConfig', () => {
     const value = JSON.parse(dumpConfig(odd)) as { extra: unknown };
     expect(value.extra).toEqual({ a: [2, 3], b: 1 });
     expect(Object.keys(value.extra as object)).toEqual(['a', 'b']);
+  });
+});
+
+describe('script users: keepalived set_uid_gid() / get_default_script_user()', () => {
+  const db = parseUserDb(
+    '# comment\nroot:x:0:0:root:/root:/bin/bash\nnginx:x:101:102::/:/sbin/nologin\nbroken:x:abc:1::/:\n\n',
+    'root:x:0:\nnginx:x:102:\nwww:x:33:nginx\n',
+  );
+  const own = { uid: 0, gid: 0 };
+
+  it('reads passwd and group, skipping comments and malformed lines', () => {
+    expect([...db.users.entries()]).toEqual([['root', { uid: 0, gid: 0 }], ['nginx', { uid: 101, gid: 102 }]]);
+    expect(db.groups.get('www')).toBe(33);
+  });
+
+  it("a named user runs with its primary group unless a group is named", () => {
+    expect(scriptRunAs('nginx', undefined, db, { own, scriptSecurity: true })).toEqual({ ok: true, uid: 101, gid: 102 });
+    expect(scriptRunAs('nginx', 'www', db, { own, scriptSecurity: true })).toEqual({ ok: true, uid: 101, gid: 33 });
+  });
+
+  it('an unknown user or group is an error', () => {
+    expect(scriptRunAs('nobody2', undefined, db, { own, scriptSecurity: false })).toEqual({ ok: false, error: "script user 'nobody2' does not exist" });
+    expect(scriptRunAs('nginx', 'staff', db, { own, scriptSecurity: false })).toEqual({ ok: false, error: "script group 'staff' does not exist" });
+  });
+
+  it('no user anywhere: keepalived_script if it exists, else our own ids, but not under enable_script_security', () => {
+    expect(scriptRunAs(undefined, undefined, db, { own, scriptSecurity: false })).toEqual({ ok: true, uid: 0, gid: 0 });
+    const refused = scriptRunAs(undefined, undefined, db, { own, scriptSecurity: true });
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? '' : refused.error).toMatch(/keepalived_script does not exist/);
+    const withDefault = parseUserDb('keepalived_script:x:990:990::/:/sbin/nologin\n', '');
+    expect(scriptRunAs(undefined, undefined, withDefault, { own, scriptSecurity: true })).toEqual({ ok: true, uid: 990, gid: 990 });
   });
 });
