@@ -135,6 +135,19 @@ describe('interface checks', () => {
     ]);
   });
 
+  it('also track_interface entries (of instances and sync groups) and excluded VIP devs', () => {
+    const c = config(
+      basic('    track_interface {\n        eth3 weight -20\n    }\n    virtual_ipaddress_excluded {\n        198.51.100.5/24 dev eth4\n    }') +
+        'vrrp_sync_group G1 {\n    group {\n        VI_1\n    }\n    track_interface {\n        eth5\n    }\n}\n',
+    );
+    expect(interfaceUses(c).map((u) => [u.role, u.name, u.owner])).toEqual([
+      ['instance', 'eth0', 'VI_1'],
+      ['vip', 'eth4', '198.51.100.5/24'],
+      ['track', 'eth3', 'VI_1'],
+      ['track', 'eth5', 'G1'],
+    ]);
+  });
+
   it("a missing instance interface or VIP dev is class 'missing' with keepalived's words", () => {
     const c = config(instance('    interface eth9\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.200/24 dev eth8\n    }'));
     const d = checkInterfaces(interfaceUses(c), links('lo', 'eth0'));
