@@ -4,14 +4,21 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labAvailable, withLab } from '../../lab/netns.js';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
 
 const cli = vrrpdCli();
 const built = existsSync(cli);
-const dir = mkdtempSync(join(tmpdir(), 'vrrpd-cli-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Made when the tests run, not when the file is collected: a filtered or skipped run would
+// otherwise leave it behind (afterAll does not run for a suite that never ran).
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vrrpd-cli-test-'));
+});
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
 
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 10_000 });

@@ -6,14 +6,21 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vrrpdCli } from '../../lab/vrrpd.js';
 import { KEEPALIVED_SAMPLES_DIR } from '../helpers/captures.js';
 
 const cli = vrrpdCli();
 const built = existsSync(cli);
-const dir = mkdtempSync(join(tmpdir(), 'vrrpd-bad-input-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Made when the tests run, not when the file is collected: a filtered or skipped run would
+// otherwise leave it behind (afterAll does not run for a suite that never ran).
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vrrpd-bad-input-'));
+});
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
 
 interface Run {
   readonly name: string;
