@@ -56,7 +56,8 @@ export interface ConfigTestOptions {
  * - an unknown keyword or block: the daemon runs (as keepalived's does) without whatever the line
  *   meant, which for a typo like `priorty 150` is the whole point of the line; keepalived -t exits
  *   5 on it too, and scripts that gate a deploy on `-t` must keep failing;
- * - no vrrp_instance: the daemon refuses to start (nothing to run), so `-t` cannot say OK.
+ * - a value keepalived corrects and runs on ("resetting", "rounding", "Truncating auth_pass"): its
+ *   -t exits 5 on them (measured with 2.2.7), so a deploy gate written for keepalived keeps working.
  * Not here: a keyword vrrpd knows but does not implement yet ("'notify' is not supported yet").
  * The schema already made those that would change what goes on the wire errors; failing -t on the
  * rest would fail nearly every real config (track_script, notify) until those features land and
@@ -64,12 +65,12 @@ export interface ConfigTestOptions {
  * LVS/checker blocks are out of vrrpd's scope by design: warnings, not counted as unsupported.
  */
 const FAILS_THE_TEST: readonly { readonly test: (d: ConfigDiagnostic) => boolean; readonly note: string }[] = [
-  { test: (d) => /^unknown (keyword|block) '/.test(d.message), note: 'vrrpd would run without it' },
-  { test: (d) => d.pos.line === 0 && /^no vrrp_instance defined/.test(d.message), note: 'vrrpd refuses to start' },
+  { test: (d) => d.kind === 'unknown', note: 'vrrpd would run without it' },
+  { test: (d) => d.kind === 'corrected', note: 'vrrpd runs with the corrected value, as keepalived does' },
 ];
 
 /** A warning that vrrpd knows the keyword but does not act on it yet. */
-export const isNotSupportedYet = (d: ConfigDiagnostic): boolean => d.severity === 'warning' && / is not supported yet\b/.test(d.message);
+export const isNotSupportedYet = (d: ConfigDiagnostic): boolean => d.severity === 'warning' && d.kind === 'notSupportedYet';
 
 /** The diagnostics as `-t` ranks them: warnings it fails on become errors, saying what that means. */
 export function forConfigTest(diagnostics: readonly ConfigDiagnostic[]): ConfigDiagnostic[] {

@@ -67,10 +67,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const unreadable = errors.some((d) => d.class === 'missing' && d.pos.line === 0);
     return unreadable ? EXIT.noConfig : EXIT.config;
   }
-  if (loaded.config.instances.length === 0) {
-    // keepalived would idle with nothing to do; a VRRP daemon without instances is a mistake.
-    return fail(EXIT.config, `${opts.configPath}: no vrrp_instance defined - nothing to run`);
-  }
   log.info(`Starting vrrpd v${VERSION}`);
 
   const rtnl = openRtnl();

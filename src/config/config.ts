@@ -402,6 +402,12 @@ export interface ConfigDiagnostic {
    * (exit 5 when it is an error).
    */
   readonly class?: 'missing' | 'security';
+  /**
+   * What kind of warning: 'unknown' keyword or block; 'notSupportedYet' (known to keepalived, not
+   * acted on by vrrpd yet); 'corrected' = keepalived reports a config error but runs on with a
+   * corrected value (so its `-t` exits 5), and so do we: the daemon runs, `-t` fails.
+   */
+  readonly kind?: 'unknown' | 'notSupportedYet' | 'corrected';
 }
 
 /** `file:line: message`; line 0 means the file as a whole (e.g. it cannot be read): `file: message`. */

@@ -48,7 +48,7 @@ function completeAdvertInt(d: InstanceDraft, sink: Sink): Millis {
   if (written === undefined) return SECOND;
   if (written.value % SECOND === 0) return written.value;
   const rounded = Math.max(1, Math.floor((written.value + SECOND / 2) / SECOND));
-  sink.error(
+  sink.corrected(
     written.pos,
     `(${d.name}) VRRPv2 advert_int must be a whole number of seconds: ${written.value / SECOND} rounded to ${rounded}`,
   );
@@ -64,7 +64,7 @@ function completeAuth(d: InstanceDraft, strict: boolean, strictPos: SourcePos, s
   }
   if (strict) {
     // vrrp_complete_instance: strict mode drops authentication (RFC 3768 removed it).
-    sink.warn(
+    sink.corrected(
       type.pos,
       `(${d.name}) Strict mode does not support authentication. Ignoring. (strict mode from line ${strictPos.line}: ` +
         'adverts go out without a password, as a strict keepalived sends them)',
@@ -74,7 +74,7 @@ function completeAuth(d: InstanceDraft, strict: boolean, strictPos: SourcePos, s
   if (type.value === 'AH') return { type: 'NONE' }; // already an error at the auth_type line
   if (pass === undefined || pass.value === '') {
     // keepalived vrrp_complete_instance: a warning-class outcome (auth off), reported verbatim.
-    sink.warn(type.pos, `(${d.name}) Authentication specified but no password given. Ignoring`);
+    sink.corrected(type.pos, `(${d.name}) Authentication specified but no password given. Ignoring`);
     return { type: 'NONE' };
   }
   return { type: 'PASS', password: pass.value };
@@ -85,17 +85,17 @@ function completePreempt(d: InstanceDraft, priority: Priority, wantState: Instan
   const written = d.settings.preempt;
   if (written === undefined || written.value) return true;
   if (priority === OWNER_PRIORITY) {
-    sink.warn(
+    sink.corrected(
       written.pos,
-      `(${d.name}) nopreempt ignored: priority 255 makes this router the address owner, which always ` +
+      `(${d.name}) nopreempt is incompatible with priority 255. resetting nopreempt: priority 255 makes this router the address owner, which always ` +
         'takes over at once (RFC 3768 §6.4.1)' + (d.settings.priority === undefined ? " - 255 comes from 'state MASTER' without 'priority'" : ''),
     );
     return true;
   }
   if (wantState === 'MASTER') {
-    sink.warn(
+    sink.corrected(
       written.pos,
-      `(${d.name}) nopreempt ignored: it only works with initial state BACKUP, and this instance has 'state MASTER'`,
+      `(${d.name}) Warning - nopreempt will not work with initial state MASTER - clearing: nopreempt only works with initial state BACKUP`,
     );
     return true;
   }
@@ -109,7 +109,7 @@ function completeWantState(d: InstanceDraft, priority: Priority, strict: boolean
   const owner = priority === OWNER_PRIORITY;
   if ((state.value === 'MASTER') === owner) return state.value;
   const corrected = owner ? 'MASTER' : 'BACKUP';
-  sink.warn(
+  sink.corrected(
     state.pos,
     `(${d.name}) State MASTER must match being address owner (strict mode from line ${strictPos.line}): ` +
       `priority ${priority} starts as ${corrected}`,
@@ -128,7 +128,7 @@ function strictValue<T>(
 ): T {
   if (written === undefined) return strict ? strictValue : otherwise;
   if (strict && written.value !== strictValue) {
-    sink.warn(written.pos, message);
+    sink.corrected(written.pos, message);
     return strictValue;
   }
   return written.value;
@@ -137,7 +137,7 @@ function strictValue<T>(
 /** VIPs beyond what one advert carries become eVIPs (vrrp_complete_instance), as keepalived does. */
 function splitVips(d: InstanceDraft, sink: Sink): { vips: VirtualIpConfig[]; moved: ExcludedIpConfig[] } {
   if (d.vips.length <= MAX_VIPS_PER_ADVERT) return { vips: d.vips, moved: [] };
-  sink.warn(
+  sink.corrected(
     d.pos,
     `(${d.name}) Number of VIPs (${d.vips.length}) exceeds maximum/space available in packet (max ${MAX_VIPS_PER_ADVERT} addresses) - excess moved to eVIPs`,
   );
@@ -179,7 +179,7 @@ function completeTracks(d: InstanceDraft, iface: string | undefined, priority: P
   const resolved = resolveTracks(d.name, d.track, ctx.targets, sink);
   resolved.track_interface = resolved.track_interface.filter((t) => {
     if (t.name !== iface) return true;
-    sink.warn(t.pos, `(${d.name}) Ignoring track_interface ${t.name} since own interface`);
+    sink.corrected(t.pos, `(${d.name}) Ignoring track_interface ${t.name} since own interface`);
     return false;
   });
   const group = ctx.syncGroup;
@@ -196,7 +196,7 @@ function completeTracks(d: InstanceDraft, iface: string | undefined, priority: P
       }
       if (priority === OWNER_PRIORITY && kind !== 'track_process') {
         if (kind === 'track_file' && t.weight === 1 && !hasOwnWeight(d, kind, t.name)) {
-          sink.warn(t.pos, `(${d.name}) ignoring weight from tracked file ${t.name} due to address owner. specify weight 0`);
+          sink.corrected(t.pos, `(${d.name}) ignoring weight from tracked file ${t.name} due to address owner. specify weight 0`);
           return [{ ...t, weight: 0 }];
         }
         sink.warn(t.pos, `(${d.name}) ${kind} ${t.name} with weight ${t.weight} ignored: priority 255 (address owner) never changes`);
@@ -262,7 +262,7 @@ function completeUnicast(d: InstanceDraft, strict: boolean, sink: Sink): void {
     sink.error(d.unicastPeerPos, `(${d.name}) Unicast peers are not supported in strict mode`);
   }
   if (d.unicastPeers.length === 0) {
-    if (s.unicastTtl !== undefined) sink.warn(s.unicastTtl.pos, `(${d.name}): Cannot use unicast_ttl without unicast peers - resetting`);
+    if (s.unicastTtl !== undefined) sink.corrected(s.unicastTtl.pos, `(${d.name}): Cannot use unicast_ttl without unicast peers - resetting`);
     if (s.unicastFaultNoPeer !== undefined) {
       // keepalived keeps such an instance in FAULT for ever; running it multicast would be wrong too.
       sink.error(
@@ -271,14 +271,14 @@ function completeUnicast(d: InstanceDraft, strict: boolean, sink: Sink): void {
           "('Cannot use unicast without any peers - going to fault state'); vrrpd refuses it instead of running it multicast",
       );
     } else if (d.unicastKeyword !== undefined) {
-      sink.warn(
+      sink.corrected(
         d.unicastKeyword.pos,
         `(${d.name}) A unicast keyword (${d.unicastKeyword.keyword}) has been specified without any unicast peers. Defaulting to multicast. ` +
           'This usage is deprecated - please update your configuration.',
       );
     }
   } else if (s.mcastDstIp !== undefined) {
-    sink.warn(s.mcastDstIp.pos, `(${d.name}) multicast destination specified with unicast - ignoring`);
+    sink.corrected(s.mcastDstIp.pos, `(${d.name}) multicast destination specified with unicast - ignoring`);
   }
 }
 
@@ -357,7 +357,7 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
   const multicastGroup = s.mcastDstIp?.value ?? g.mcastGroup4;
   refuseUnimplemented(d, iface, g.mcastGroup4, sink);
   if (s.vmacXmitBase !== undefined && s.useVmac === undefined) {
-    sink.warn(s.vmacXmitBase.pos, `(${d.name}) vmac_xmit_base is only valid with a vmac - ignoring`);
+    sink.corrected(s.vmacXmitBase.pos, `(${d.name}) vmac_xmit_base is only valid with a vmac - ignoring`);
   }
   const { vips, moved } = splitVips(d, sink);
   checkLabels(d, iface, sink);
@@ -367,33 +367,33 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
   if (preemptDelayMs > 0 && s.preemptDelayMs !== undefined) {
     const pos = s.preemptDelayMs.pos;
     if (wantState === 'MASTER') {
-      sink.warn(pos, `(${d.name}) Warning - preempt delay will not work with initial state MASTER - clearing`);
+      sink.corrected(pos, `(${d.name}) Warning - preempt delay will not work with initial state MASTER - clearing`);
       preemptDelayMs = 0;
     } else if (strict) {
-      sink.warn(pos, `(${d.name}) preempt_delay is incompatible with strict mode - resetting`);
+      sink.corrected(pos, `(${d.name}) preempt_delay is incompatible with strict mode - resetting`);
       preemptDelayMs = 0;
     } else if (!preempt) {
-      sink.warn(pos, `(${d.name}) preempt_delay is incompatible with nopreempt mode - resetting`);
+      sink.corrected(pos, `(${d.name}) preempt_delay is incompatible with nopreempt mode - resetting`);
       preemptDelayMs = 0;
     }
   }
 
   let downTimerAdverts = s.downTimerAdverts?.value ?? g.downTimerAdverts;
   if (strict && downTimerAdverts !== RFC_DOWN_TIMER_ADVERTS) {
-    sink.warn(s.downTimerAdverts?.pos ?? strictPos, `(${d.name}) down_timer_adverts is incompatible with strict mode - resetting`);
+    sink.corrected(s.downTimerAdverts?.pos ?? strictPos, `(${d.name}) down_timer_adverts is incompatible with strict mode - resetting`);
     downTimerAdverts = RFC_DOWN_TIMER_ADVERTS;
   }
 
   let timerExpiredBackup = s.timerExpiredBackup?.value;
   if (timerExpiredBackup !== undefined && preempt && s.timerExpiredBackup !== undefined) {
-    sink.warn(s.timerExpiredBackup.pos, `(${d.name}) expired_timer_backup requires nopreempt - resetting`);
+    sink.corrected(s.timerExpiredBackup.pos, `(${d.name}) expired_timer_backup requires nopreempt - resetting`);
     timerExpiredBackup = undefined;
   }
 
   // Accept mode: on unless strict; strict allows it only to the address owner (RFC 3768 §6.4.3).
   let accept = s.accept?.value ?? (priority === OWNER_PRIORITY ? true : !strict);
   if (accept && priority !== OWNER_PRIORITY && strict) {
-    sink.warn(s.accept?.pos ?? strictPos, `(${d.name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`);
+    sink.corrected(s.accept?.pos ?? strictPos, `(${d.name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`);
     accept = false;
   }
 
@@ -407,7 +407,7 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
   const advertIntMs = completeAdvertInt(d, sink);
   let allowNoVips = s.allowNoVips?.value ?? false;
   if (allowNoVips && strict && s.allowNoVips !== undefined) {
-    sink.warn(s.allowNoVips.pos, `(${d.name}) no_virtual_ipaddress and strict mode incompatible, clearing no_virtual_ipaddress`);
+    sink.corrected(s.allowNoVips.pos, `(${d.name}) no_virtual_ipaddress and strict mode incompatible, clearing no_virtual_ipaddress`);
     allowNoVips = false;
   }
   if (vips.length === 0 && !allowNoVips) {

@@ -19,9 +19,16 @@ export interface Sink {
    * A warning given once per config, at its first occurrence: "'x' is not supported yet" would
    * otherwise repeat for every instance using x.
    */
-  warnOnce(key: string, pos: SourcePos, message: string): void;
+  warnOnce(key: string, pos: SourcePos, message: string, kind?: ConfigDiagnostic['kind']): void;
   /** Script security (keepalived's CONFIG_SECURITY_ERROR): a warning that `-t` ranks as exit 6. */
   security(pos: SourcePos, message: string): void;
+  /**
+   * keepalived reports a config error and runs on with a corrected value ("resetting",
+   * "ignoring", "rounding"): the daemon runs the same way, `-t` exits 5 as keepalived's does.
+   */
+  corrected(pos: SourcePos, message: string): void;
+  /** An unknown keyword or block (skipped): a warning, and a failure for `-t` as in keepalived. */
+  unknown(pos: SourcePos, message: string): void;
 }
 
 export function collectingSink(into: ConfigDiagnostic[]): Sink {
@@ -31,24 +38,25 @@ export function collectingSink(into: ConfigDiagnostic[]): Sink {
   return {
     error: (pos, message) => into.push({ severity: 'error', pos, message }),
     warn: (pos, message) => into.push({ severity: 'warning', pos, message }),
-    warnOnce: (key, pos, message) => {
+    warnOnce: (key, pos, message, kind) => {
+      const diagnostic: ConfigDiagnostic = kind === undefined ? { severity: 'warning', pos, message } : { severity: 'warning', pos, message, kind };
       const index = given.get(key);
       if (index === undefined) {
-        given.set(key, into.push({ severity: 'warning', pos, message }) - 1);
+        given.set(key, into.push(diagnostic) - 1);
         return;
       }
       const earlier = into[index];
-      if (earlier !== undefined && earlier.pos.file === pos.file && pos.line < earlier.pos.line) {
-        into[index] = { severity: 'warning', pos, message };
-      }
+      if (earlier !== undefined && earlier.pos.file === pos.file && pos.line < earlier.pos.line) into[index] = diagnostic;
     },
     security: (pos, message) => into.push({ severity: 'warning', pos, message, class: 'security' }),
+    corrected: (pos, message) => into.push({ severity: 'warning', pos, message, kind: 'corrected' }),
+    unknown: (pos, message) => into.push({ severity: 'warning', pos, message, kind: 'unknown' }),
   };
 }
 
 /** "'x' is not supported yet - what happens instead", once per config. */
 export function notSupportedYet(sink: Sink, keyword: string, pos: SourcePos, consequence?: string): void {
-  sink.warnOnce(`not-yet:${keyword}`, pos, `'${keyword}' is not supported yet${consequence === undefined ? '' : ` - ${consequence}`}`);
+  sink.warnOnce(`not-yet:${keyword}`, pos, `'${keyword}' is not supported yet${consequence === undefined ? '' : ` - ${consequence}`}`, 'notSupportedYet');
 }
 
 /**
@@ -90,8 +98,8 @@ export function applyKeywords<D>(table: KeywordTable<D>, nodes: readonly ConfigN
     if (spec === undefined) {
       // A block is skipped whole: the parser matched its braces, so nothing inside it can leak
       // into the enclosing block (keepalived applies such lines to the enclosing block, §2.5).
-      if (node.children !== undefined) sink.warn(node.pos, `unknown block '${node.keyword}' - skipped`);
-      else sink.warn(node.pos, `unknown keyword '${node.keyword}'`);
+      if (node.children !== undefined) sink.unknown(node.pos, `unknown block '${node.keyword}' - skipped`);
+      else sink.unknown(node.pos, `unknown keyword '${node.keyword}'`);
       continue;
     }
     if (spec.block === 'required' && node.children === undefined) {

@@ -123,7 +123,7 @@ const stateSpec: KeywordSpec<InstanceDraft> = {
     // keepalived vrrp_state_handler: once MASTER, a later BACKUP is ignored.
     const previous = draft.settings.state;
     if (value === 'BACKUP' && previous?.value === 'MASTER') {
-      sink.warn(node.pos, `state previously set as MASTER (line ${previous.pos.line}) - ignoring BACKUP`);
+      sink.corrected(node.pos, `state previously set as MASTER (line ${previous.pos.line}) - ignoring BACKUP`);
       return;
     }
     assign(draft.settings, 'state', { value, pos: node.pos }, node, sink);
@@ -174,7 +174,7 @@ const authPass: ArgParser<string> = (text, node, sink) => {
     if (Buffer.byteLength(truncated + ch) > AUTH_PASS_MAX_BYTES) break;
     truncated += ch;
   }
-  sink.error(node.pos, `auth_pass is longer than ${AUTH_PASS_MAX_BYTES} characters: truncated to '${truncated}'`);
+  sink.corrected(node.pos, `Truncating auth_pass to ${AUTH_PASS_MAX_BYTES} characters: '${truncated}' (keepalived does the same; a peer with the full password sends the same 8 bytes)`);
   return truncated;
 };
 

@@ -347,7 +347,8 @@ export function buildConfig(nodes: readonly ConfigNode[], file: string): SchemaR
   if (firstGarpGroup !== undefined) notSupportedYet(sink, 'garp_group', firstGarpGroup.pos, 'GARPs are paced by vrrp_garp_interval only');
   if (draft.instances.length === 0) {
     // keepalived then runs no VRRP child at all; legal, but almost certainly not what was meant.
-    sink.warn({ file, line: 0 }, 'no vrrp_instance defined: there is nothing to do');
+    // keepalived idles on such a config; a VRRP daemon with nothing to run is a mistake: refuse it.
+    sink.error({ file, line: 0 }, 'no vrrp_instance defined: there is nothing to run');
   }
 
   const config: Config = {

@@ -329,7 +329,7 @@ function reportUnappliedVipOptions(entry: ConfigNode, used: readonly string[], s
     if (name === 'use_vmac') {
       notSupportedRefused(sink, 'use_vmac', entry.pos, `add ${entry.keyword} to the interface itself instead of a VMAC interface with the virtual MAC`);
     } else {
-      sink.warnOnce(`vip-option:${name}`, entry.pos, `virtual_ipaddress option '${name}' is not supported yet - ignoring it`);
+      sink.warnOnce(`vip-option:${name}`, entry.pos, `virtual_ipaddress option '${name}' is not supported yet - ignoring it`, 'notSupportedYet');
     }
   }
 }

@@ -64,11 +64,6 @@ const INTENDED: Readonly<Record<string, Intended>> = {
       'status_code', 'virtual_server_group', 'virtualhost',
     ].map((s) => [`samples/keepalived.conf.${s}`, { keepalived: 0, vrrpd: 5, reason: LVS_ONLY }]),
   ),
-  'samples/keepalived.conf.shipped': {
-    keepalived: 5,
-    vrrpd: 0,
-    reason: `${GARP_ZERO}; vrrp_strict's rules are not enforced yet (a warning says so)`,
-  },
   'samples/keepalived.conf.vrrp.scripts': { keepalived: 0, vrrpd: 6, reason: NOTIFY_MISSING },
   'samples/keepalived.conf.vrrp.sync': { keepalived: 0, vrrpd: 6, reason: NOTIFY_MISSING },
   'etc/node-a.conf': { keepalived: 5, vrrpd: 0, reason: GARP_ZERO },

@@ -156,11 +156,10 @@ describe("keepalived's doc/samples: the VRRP parts typed, the LVS parts skipped 
     ['virtualhost', [lvsWarning('virtual_server', 13)]],
     ['IPv6', [lvsWarning('virtual_server_group', 7), lvsWarning('virtual_server', 13)]],
     ['virtual_server_group', [lvsWarning('virtual_server_group', 13), lvsWarning('virtual_server', 22)]],
-  ])('%s: LVS only - one warning per block, nothing else but "nothing to do"', (name, lvs) => {
+  ])('%s: LVS only - one warning per block, and "nothing to run" (an error: vrrpd refuses it)', (name, lvs) => {
     const { messages, config } = load(name);
-    expect(messages).toEqual(['no vrrp_instance defined: there is nothing to do', ...lvs]);
-    expect(config?.instances).toEqual([]);
-    expect(config?.global.routerId).toBe(name === 'quorum' ? undefined : name === 'fwmark' ? 'io' : 'LVS_DEVEL');
+    expect(messages).toEqual(['no vrrp_instance defined: there is nothing to run', ...lvs]);
+    expect(config).toBeUndefined();
   });
 
   it('sample: nopreempt without state is honoured; the LVS block is skipped', () => {

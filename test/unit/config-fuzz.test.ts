@@ -75,6 +75,6 @@ describe('config front end never throws', () => {
   it('deep nesting does not overflow', () => {
     const depth = 5000;
     const result = parseConfigText(`${'a {\n'.repeat(depth)}${'}\n'.repeat(depth)}`, 'deep.conf');
-    expect(result.diagnostics.map((d) => d.message)).toEqual(['no vrrp_instance defined: there is nothing to do', "unknown block 'a' - skipped"]);
+    expect(result.diagnostics.map((d) => d.message)).toEqual(['no vrrp_instance defined: there is nothing to run', "unknown block 'a' - skipped"]);
   });
 });

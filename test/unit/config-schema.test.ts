@@ -246,12 +246,11 @@ describe('schema: advert_int', () => {
     ['1.4', 1],
     ['0.5', 1],
     ['0.2', 1],
-  ])('a fractional %s is rounded to %d with an error (VRRPv2 needs whole seconds)', (value, rounded) => {
+  ])('a fractional %s is rounded to %d, a correction keepalived also runs with (its -t exits 5)', (value, rounded) => {
     const result = load(instance(...base, `advert_int ${value}`));
-    expect(result.config).toBeUndefined();
-    expect(result.diagnostics.map(formatDiagnostic)).toContain(
-      `s.conf:7: (VI_1) VRRPv2 advert_int must be a whole number of seconds: ${value} rounded to ${rounded}`,
-    );
+    expect(result.config?.instances[0]?.advertIntMs).toBe(rounded * 1000);
+    const corrected = result.diagnostics.filter((d) => d.kind === 'corrected').map(formatDiagnostic);
+    expect(corrected).toEqual([`s.conf:7: (VI_1) VRRPv2 advert_int must be a whole number of seconds: ${value} rounded to ${rounded}`]);
   });
 });
 
@@ -288,10 +287,13 @@ describe('schema: authentication', () => {
     expect(vi.auth).toEqual({ type: 'PASS', password: 'a b#c' });
   });
 
-  it('truncates a password longer than 8 characters, as an error', () => {
+  it('truncates a password longer than 8 characters and runs with it, as keepalived (a correction)', () => {
     const text = instance(...base, 'authentication {', 'auth_type PASS', 'auth_pass 123456789', '}');
-    expect(errors(text)).toEqual(["s.conf:9: auth_pass is longer than 8 characters: truncated to '12345678'"]);
-    expect(load(text).config).toBeUndefined();
+    expect(errors(text)).toEqual([]);
+    expect(only(text).auth).toEqual({ type: 'PASS', password: '12345678' });
+    expect(load(text).diagnostics.filter((d) => d.kind === 'corrected').map(formatDiagnostic)).toEqual([
+      "s.conf:9: Truncating auth_pass to 8 characters: '12345678' (keepalived does the same; a peer with the full password sends the same 8 bytes)",
+    ]);
   });
 
   it('8 characters exactly is fine', () => {
@@ -347,7 +349,7 @@ describe('schema: preempt', () => {
     const text = instance(...base, 'state MASTER', 'priority 150', 'nopreempt');
     expect(only(text).preempt).toBe(true);
     expect(warnings(text)).toEqual([
-      "s.conf:9: (VI_1) nopreempt ignored: it only works with initial state BACKUP, and this instance has 'state MASTER'",
+      's.conf:9: (VI_1) Warning - nopreempt will not work with initial state MASTER - clearing: nopreempt only works with initial state BACKUP',
     ]);
   });
 
@@ -355,14 +357,14 @@ describe('schema: preempt', () => {
     const text = instance(...base, 'state BACKUP', 'priority 255', 'nopreempt');
     expect(only(text).preempt).toBe(true);
     expect(warnings(text)).toEqual([
-      's.conf:9: (VI_1) nopreempt ignored: priority 255 makes this router the address owner, which always takes over at once (RFC 3768 §6.4.1)',
+      's.conf:9: (VI_1) nopreempt is incompatible with priority 255. resetting nopreempt: priority 255 makes this router the address owner, which always takes over at once (RFC 3768 §6.4.1)',
     ]);
   });
 
   it('nopreempt with state MASTER and no priority: the 255 explains it', () => {
     const text = instance(...base, 'state MASTER', 'nopreempt');
     expect(warnings(text)).toEqual([
-      "s.conf:8: (VI_1) nopreempt ignored: priority 255 makes this router the address owner, which always takes over at once (RFC 3768 §6.4.1) - 255 comes from 'state MASTER' without 'priority'",
+      "s.conf:8: (VI_1) nopreempt is incompatible with priority 255. resetting nopreempt: priority 255 makes this router the address owner, which always takes over at once (RFC 3768 §6.4.1) - 255 comes from 'state MASTER' without 'priority'",
     ]);
   });
 
@@ -405,8 +407,10 @@ describe('schema: required keywords and interface', () => {
   });
 
   it('an instance needs a name, and one name only', () => {
-    expect(errors(lines('vrrp_instance {', '}'))).toEqual(["s.conf:1: 'vrrp_instance' needs 1 argument, got 0"]);
+    const nothingToRun = 's.conf: no vrrp_instance defined: there is nothing to run';
+    expect(errors(lines('vrrp_instance {', '}'))).toEqual([nothingToRun, "s.conf:1: 'vrrp_instance' needs 1 argument, got 0"]);
     expect(errors(lines('vrrp_instance A B {', '}'))).toEqual([
+      nothingToRun,
       "s.conf:1: vrrp_instance must have exactly one name, got 'A B' - block skipped",
     ]);
   });
@@ -592,6 +596,7 @@ describe('schema: global_defs', () => {
 
   it('vrrp_version 3 is refused (VRRPv2 only)', () => {
     expect(errors(lines('global_defs {', 'vrrp_version 3', '}'))).toEqual([
+      's.conf: no vrrp_instance defined: there is nothing to run',
       "s.conf:2: 'vrrp_version 3': VRRPv3 is not supported (vrrpd speaks VRRPv2, RFC 3768)",
     ]);
   });
@@ -691,8 +696,8 @@ describe('schema: unknown and not-yet-supported keywords', () => {
     ]);
   });
 
-  it('a file with no vrrp_instance warns that there is nothing to do', () => {
-    expect(messages(lines('global_defs {', 'router_id X', '}'))).toEqual(['s.conf: no vrrp_instance defined: there is nothing to do']);
+  it('a file with no vrrp_instance is refused: there is nothing to run', () => {
+    expect(errors(lines('global_defs {', 'router_id X', '}'))).toEqual(['s.conf: no vrrp_instance defined: there is nothing to run']);
   });
 });
 
