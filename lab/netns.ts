@@ -392,8 +392,10 @@ async function buildHost(sw: string, host: ResolvedHost, ipv6: boolean): Promise
     await ipIn(sw, ['link', 'set', i.switchPort, 'master', `br-${i.segment}`]);
     await ipIn(sw, ['link', 'set', i.switchPort, 'up']);
     await ipIn(ns, ['link', 'set', i.name, 'address', i.mac]);
-    if (!ipv6) await sysctlIn(ns, `net.ipv6.conf.${i.name}.disable_ipv6=1`);
-    if (i.arpAccept) await sysctlIn(ns, `net.ipv4.conf.${i.name}.arp_accept=1`);
+    // Slash-separated keys: an interface name may contain a dot (VLAN `eth0.1`), which the dotted
+    // form would read as a path separator.
+    if (!ipv6) await sysctlIn(ns, `net/ipv6/conf/${i.name}/disable_ipv6=1`);
+    if (i.arpAccept) await sysctlIn(ns, `net/ipv4/conf/${i.name}/arp_accept=1`);
     for (const a of i.addresses) await ipIn(ns, ['addr', 'add', a, 'dev', i.name]);
     await ipIn(ns, ['link', 'set', i.name, 'up']);
   }

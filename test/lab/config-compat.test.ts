@@ -207,9 +207,7 @@ describe.skipIf(skipReason !== undefined)(`vrrpd -t against keepalived -t${skipR
   beforeAll(async () => {
     compatDir = prepareCompatDir();
     work = mkdtempSync(join(tmpdir(), 'vrrpd-config-compat-run-'));
-    // ipv6: the harness's per-interface IPv6 sysctl cannot address a name with a dot (eth0.1).
     l = await createLab({
-      ipv6: true,
       hosts: [
         {
           name: 'h',
