@@ -348,3 +348,37 @@ export const versionTwo: ArgParser<2> = (text, node, sink) => {
 /** Linux IFNAMSIZ is 16 including the NUL. */
 export const IFNAME_MAX = 15;
 
+
+/** A tracked object's own `weight N [reverse]` line (track_file, vrrp_track_process): −254..254. */
+export interface OwnWeight {
+  readonly weight: number;
+  readonly reverse: boolean;
+  readonly pos: SourcePos;
+}
+
+/** The `weight` row of a track_file / vrrp_track_process block; `what` names the block in messages. */
+export function ownWeightKeyword<D extends { readonly name: string; weight: OwnWeight | undefined }>(what: string, already: string): KeywordSpec<D> {
+  return {
+    block: 'forbidden',
+    minArgs: 1,
+    maxArgs: 2,
+    handle: (node, draft, sink) => {
+      const text = node.args[0] as string;
+      if (draft.weight !== undefined) {
+        sink.warn(node.pos, `Weight already set for ${already} ${draft.name} (line ${draft.weight.pos.line}) - ignoring ${text}`);
+        return;
+      }
+      const n = /^[-+]?\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (!(Number.isSafeInteger(n) && Math.abs(n) <= 254)) {
+        sink.error(node.pos, `Weight (${text}) for ${what} ${draft.name} must be between [-254..254] inclusive`);
+        return;
+      }
+      const option = node.args[1];
+      if (option !== undefined && option !== 'reverse') {
+        sink.error(node.pos, `${what} ${draft.name} unknown weight option ${option}: only 'reverse'`);
+        return;
+      }
+      draft.weight = { weight: n, reverse: option === 'reverse', pos: node.pos };
+    },
+  };
+}

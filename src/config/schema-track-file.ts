@@ -2,8 +2,8 @@
 // deprecated name vrrp_track_file (trackers/track_file.c: weight default 1, range -254..254; the
 // number read from the file, times the weight, is added to the priority).
 import type { TrackFileConfig } from './config.js';
-import { applyKeywords, rows } from './keywords.js';
-import type { KeywordSpec, KeywordTable, Sink } from './keywords.js';
+import { applyKeywords, ownWeightKeyword, rows } from './keywords.js';
+import type { KeywordSpec, KeywordTable, OwnWeight, Sink } from './keywords.js';
 import type { ConfigNode } from './parser.js';
 import type { SourcePos } from '../types.js';
 
@@ -11,7 +11,7 @@ export interface TrackFileDraft {
   readonly name: string;
   readonly pos: SourcePos;
   path: { readonly value: string; readonly pos: SourcePos } | undefined;
-  weight: { readonly weight: number; readonly reverse: boolean; readonly pos: SourcePos } | undefined;
+  weight: OwnWeight | undefined;
   init: { readonly value: number; readonly overwrite: boolean } | undefined;
 }
 
@@ -28,29 +28,7 @@ const file: KeywordSpec<TrackFileDraft> = {
   },
 };
 
-const weight: KeywordSpec<TrackFileDraft> = {
-  block: 'forbidden',
-  minArgs: 1,
-  maxArgs: 2,
-  handle: (node, draft, sink) => {
-    const text = node.args[0] as string;
-    if (draft.weight !== undefined) {
-      sink.warn(node.pos, `Weight already set for track file ${draft.name} (line ${draft.weight.pos.line}) - ignoring ${text}`);
-      return;
-    }
-    const n = /^[-+]?\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!(Number.isSafeInteger(n) && Math.abs(n) <= 254)) {
-      sink.error(node.pos, `Weight (${text}) for track_file ${draft.name} must be between [-254..254] inclusive`);
-      return;
-    }
-    const option = node.args[1];
-    if (option !== undefined && option !== 'reverse') {
-      sink.error(node.pos, `track_file ${draft.name} unknown weight option ${option}: only 'reverse'`);
-      return;
-    }
-    draft.weight = { weight: n, reverse: option === 'reverse', pos: node.pos };
-  },
-};
+const weight = ownWeightKeyword<TrackFileDraft>('track_file', 'track file');
 
 const initFile: KeywordSpec<TrackFileDraft> = {
   block: 'forbidden',

@@ -2,8 +2,8 @@
 // [reverse]; quorum N; quorum_max N; delay S; terminate_delay S; fork_delay S; full_command }
 // (vrrp_parser.c vrrp_tprocess_*_handler; defaults from alloc_vrrp_process: quorum 1, no maximum).
 import type { TrackProcessConfig } from './config.js';
-import { applyKeywords, integer, rows, seconds } from './keywords.js';
-import type { KeywordSpec, KeywordTable, Sink } from './keywords.js';
+import { applyKeywords, integer, ownWeightKeyword, rows, seconds } from './keywords.js';
+import type { KeywordSpec, KeywordTable, OwnWeight, Sink } from './keywords.js';
 import type { ConfigNode } from './parser.js';
 import type { Millis, SourcePos } from '../types.js';
 
@@ -13,7 +13,7 @@ export interface TrackProcessDraft {
   process: { readonly path: string; readonly params: readonly string[] | undefined; readonly pos: SourcePos } | undefined;
   paramMatch: TrackProcessConfig['paramMatch'];
   fullCommand: boolean;
-  weight: { readonly weight: number; readonly reverse: boolean; readonly pos: SourcePos } | undefined;
+  weight: OwnWeight | undefined;
   quorum: number | undefined;
   quorumMax: number | undefined;
   terminateDelayMs: Millis;
@@ -54,29 +54,7 @@ const paramMatch: KeywordSpec<TrackProcessDraft> = {
   },
 };
 
-const weight: KeywordSpec<TrackProcessDraft> = {
-  block: 'forbidden',
-  minArgs: 1,
-  maxArgs: 2,
-  handle: (node, draft, sink) => {
-    const text = node.args[0] as string;
-    if (draft.weight !== undefined) {
-      sink.warn(node.pos, `Weight already set for track process ${draft.name} (line ${draft.weight.pos.line}) - ignoring ${text}`);
-      return;
-    }
-    const n = /^[-+]?\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!(Number.isSafeInteger(n) && Math.abs(n) <= 254)) {
-      sink.error(node.pos, `Weight (${text}) for vrrp_track_process ${draft.name} must be between [-254..254] inclusive`);
-      return;
-    }
-    const option = node.args[1];
-    if (option !== undefined && option !== 'reverse') {
-      sink.error(node.pos, `vrrp_track_process ${draft.name} unknown weight option ${option}: only 'reverse'`);
-      return;
-    }
-    draft.weight = { weight: n, reverse: option === 'reverse', pos: node.pos };
-  },
-};
+const weight = ownWeightKeyword<TrackProcessDraft>('vrrp_track_process', 'track process');
 
 const quorum: KeywordSpec<TrackProcessDraft> = {
   block: 'forbidden',
