@@ -6,7 +6,7 @@ import type { Ipv4, Millis, Priority } from '../types.js';
 import { ipv4ToUint32 } from '../types.js';
 
 export type Role = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOPPED';
-export type TimerName = 'adver' | 'masterDown' | 'garpDelay' | 'lowerPrioGarp';
+export type TimerName = 'adver' | 'masterDown' | 'garpDelay' | 'lowerPrioGarp' | 'garpRefresh';
 /** The state names keepalived passes to notify scripts. */
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 
@@ -29,6 +29,17 @@ export interface InstanceParams {
   readonly garpLowerPrioRepeat: number;
   /** vrrp_skip_check_adv_addr. */
   readonly skipCheckAdvAddr: boolean;
+  /** preempt_delay: how long a lower-priority master is still accepted before we preempt; 0 = none. */
+  readonly preemptDelayMs: Millis;
+  /** garp_master_refresh: a GARP burst of garpMasterRefreshRepeat this often while MASTER; 0 = off. */
+  readonly garpMasterRefreshMs: Millis;
+  readonly garpMasterRefreshRepeat: number;
+  /** lower_prio_no_advert: a MASTER hearing a lower priority does not answer with an advert. */
+  readonly lowerPrioNoAdvert: boolean;
+  /** higher_prio_send_advert: a MASTER yielding to a higher priority first sends one advert. */
+  readonly higherPrioSendAdvert: boolean;
+  /** Member of a vrrp_sync_group: may only become MASTER when the whole group can (sync.ts). */
+  readonly inSyncGroup: boolean;
 }
 
 export interface MasterDownTimer {
@@ -50,17 +61,39 @@ export interface FsmState {
   readonly masterDown: MasterDownTimer | undefined;
   /** When the next periodic advert is due (MASTER); re-anchored so periods do not drift. */
   readonly advertDue: Millis | undefined;
+  /** A tracked object of this instance says FAULT (script, interface, file: the shell's tracking). */
+  readonly ownFault: boolean;
+  /** Another member of our sync group is in FAULT, so the whole group is (keepalived). */
+  readonly groupFault: boolean;
+  /**
+   * Our Master_Down timer fired but the sync group held us back because another member does not
+   * want MASTER yet (keepalived's wantstate MASTER with state BACKUP).
+   */
+  readonly wantsMaster: boolean;
+  /** preempt_delay: until when a lower-priority master is still accepted (started by its first advert). */
+  readonly preemptDeadline: Millis | undefined;
 }
 
 export type FsmEvent =
-  | { readonly type: 'startup' }
+  /**
+   * `fault`: tracking already says FAULT when the instance starts (keepalived's FAULT (init));
+   * `priority`: the effective priority tracking computed before start (no "Changing" log line).
+   */
+  | { readonly type: 'startup'; readonly fault?: boolean; readonly priority?: Priority }
   | { readonly type: 'shutdown' }
   /** A received advert that passed every check of packet.ts. */
   | { readonly type: 'advert'; readonly priority: Priority; readonly from: Ipv4 }
   | { readonly type: 'timer'; readonly timer: TimerName }
   | { readonly type: 'priorityChanged'; readonly priority: Priority }
+  /** One of this instance's own tracked objects failed / all of them are fine again. */
   | { readonly type: 'fault' }
-  | { readonly type: 'faultCleared' };
+  | { readonly type: 'faultCleared' }
+  /** From the sync group (sync.ts): another member is faulty / no member is faulty any more. */
+  | { readonly type: 'syncFault' }
+  | { readonly type: 'syncFaultCleared' }
+  /** From the sync group: the group goes MASTER together / a member left MASTER, so do we. */
+  | { readonly type: 'syncMaster' }
+  | { readonly type: 'syncBackup' };
 
 export type LogLevel = 'info' | 'warn' | 'debug';
 
@@ -73,6 +106,8 @@ export type Action =
   | { readonly type: 'armTimer'; readonly timer: TimerName; readonly ms: Millis }
   | { readonly type: 'cancelTimer'; readonly timer: TimerName }
   | { readonly type: 'notify'; readonly state: NotifyState }
+  /** notify_master_rx_lower_pri: as MASTER we heard a lower priority (keepalived §3.5). */
+  | { readonly type: 'notifyMasterRxLowerPri'; readonly priority: Priority }
   /** `debug` lines are keepalived's `-D` (log detail) lines. */
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string };
 
@@ -90,7 +125,17 @@ export function initialState(params: InstanceParams): FsmState {
     master: undefined,
     masterDown: undefined,
     advertDue: undefined,
+    ownFault: false,
+    groupFault: false,
+    wantsMaster: false,
+    preemptDeadline: undefined,
   };
+}
+
+/** The context the sync group gives a member's step (sync.ts); absent for a lone instance. */
+export interface SyncContext {
+  /** Every other member is MASTER or wants to be (its own Master_Down timer fired). */
+  readonly othersWantMaster: boolean;
 }
 
 /**
@@ -112,16 +157,17 @@ export function masterDownIntervalMs(params: InstanceParams, priority: Priority)
   return params.downTimerAdverts * params.advertIntMs + skewTimeMs(priority);
 }
 
-export function step(state: FsmState, event: FsmEvent, now: Millis): StepResult {
+export function step(state: FsmState, event: FsmEvent, now: Millis, sync?: SyncContext): StepResult {
   const out: Action[] = [];
-  const next = dispatch(state, event, now, out);
+  const next = dispatch(state, event, now, out, sync);
   return { state: next, actions: out };
 }
 
-function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[]): FsmState {
+function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[], sync: SyncContext | undefined): FsmState {
   switch (e.type) {
     case 'startup':
-      return s.role === 'INIT' ? startup(s, now, out) : s;
+      if (s.role !== 'INIT') return s;
+      return startup(e.priority === undefined ? s : { ...s, effectivePriority: e.priority }, e.fault === true, now, out);
     case 'shutdown':
       return shutdown(s, out);
     case 'advert':
@@ -129,14 +175,31 @@ function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[]): FsmStat
       if (s.role === 'MASTER') return masterReceivesAdvert(s, e.priority, e.from, now, out);
       return s; // keepalived ignores adverts in INIT and FAULT
     case 'timer':
-      return timerFired(s, e.timer, now, out);
+      return timerFired(s, e.timer, now, out, sync);
     case 'priorityChanged':
       return priorityChanged(s, e.priority, now, out);
     case 'fault':
-      return enterFault(s, out);
+      return setFault(s, { ...s, ownFault: true }, now, out);
     case 'faultCleared':
-      return s.role === 'FAULT' ? leaveFault(s, now, out) : s;
+      return setFault(s, { ...s, ownFault: false }, now, out);
+    case 'syncFault':
+      return setFault(s, { ...s, groupFault: true }, now, out);
+    case 'syncFaultCleared':
+      return setFault(s, { ...s, groupFault: false }, now, out);
+    case 'syncMaster':
+      return s.role === 'BACKUP' ? becomeMaster(s, now, out) : s;
+    case 'syncBackup':
+      return s.role === 'MASTER' ? leaveMasterForBackup(s, now, out) : s;
   }
+}
+
+/** FAULT while any reason holds (our own tracking, or the sync group's); leave it when none does. */
+function setFault(before: FsmState, after: FsmState, now: Millis, out: Action[]): FsmState {
+  const faulty = after.ownFault || after.groupFault;
+  if (before.role === 'STOPPED' || before.role === 'INIT') return after;
+  if (faulty && before.role !== 'FAULT') return enterFault(after, out);
+  if (!faulty && before.role === 'FAULT') return leaveFault(after, now, out);
+  return after;
 }
 
 const log = (s: FsmState, level: LogLevel, text: string): Action => ({
@@ -151,7 +214,12 @@ const log = (s: FsmState, level: LogLevel, text: string): Action => ({
  * keepalived (§3.8): only an owner that does not ask for `state BACKUP` starts as MASTER; any
  * other `state MASTER` waits a full Master_Down_Interval in BACKUP like everyone else.
  */
-function startup(s: FsmState, now: Millis, out: Action[]): FsmState {
+function startup(s: FsmState, fault: boolean, now: Millis, out: Action[]): FsmState {
+  if (fault || s.ownFault || s.groupFault) {
+    // keepalived vrrp_init_state: tracking says down before we ever ran.
+    out.push(log(s, 'info', 'Entering FAULT STATE (init)'), { type: 'notify', state: 'FAULT' });
+    return { ...s, role: 'FAULT', ownFault: s.ownFault || fault };
+  }
   if (s.effectivePriority === OWNER_PRIORITY && s.params.wantState !== 'BACKUP') {
     return becomeMaster(s, now, out);
   }
@@ -179,7 +247,8 @@ function becomeMaster(s: FsmState, now: Millis, out: Action[]): FsmState {
   if (s.params.garpMasterDelayMs > 0 && s.params.garpMasterRepeat > 0) {
     out.push({ type: 'armTimer', timer: 'garpDelay', ms: s.params.garpMasterDelayMs });
   }
-  return { ...s, role: 'MASTER', master: undefined, masterDown: undefined, advertDue };
+  if (s.params.garpMasterRefreshMs > 0) out.push({ type: 'armTimer', timer: 'garpRefresh', ms: s.params.garpMasterRefreshMs });
+  return { ...s, role: 'MASTER', master: undefined, masterDown: undefined, advertDue, wantsMaster: false, preemptDeadline: undefined };
 }
 
 function armMasterDown(s: FsmState, kind: 'full' | 'skew', now: Millis, out: Action[]): FsmState {
@@ -196,13 +265,30 @@ function backupReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
     return armMasterDown(s, 'skew', now, out);
   }
   // "If Preempt_Mode is False, or If the Priority in the ADVERTISEMENT is greater than or equal
-  // to the local Priority, then: Reset the Master_Down_Timer to Master_Down_Interval"
-  if (!s.params.preempt || priority >= s.effectivePriority) {
-    return armMasterDown({ ...s, master: { address: from, priority } }, 'full', now, out);
+  // to the local Priority, then: Reset the Master_Down_Timer to Master_Down_Interval".
+  // keepalived adds preempt_delay (vrrp_state_backup): a lower-priority master is still accepted
+  // until preempt_delay after the first such advert, so the takeover waits delay + Master_Down.
+  const delaying = s.params.preemptDelayMs > 0 && (s.preemptDeadline === undefined || s.preemptDeadline > now);
+  if (!s.params.preempt || priority >= s.effectivePriority || delaying) {
+    const accepted: FsmState = { ...s, master: { address: from, priority }, wantsMaster: false };
+    return armMasterDown(trackPreemptDelay(accepted, priority, now, out), 'full', now, out);
   }
   // "Else ... Discard the ADVERTISEMENT": the timer keeps running, so we preempt when it fires.
   out.push(log(s, 'info', `received lower priority (${priority}) advert from ${from} - discarding`));
-  return s;
+  return { ...s, master: { address: from, priority } };
+}
+
+/** keepalived: the preempt_delay clock starts at the first lower advert and stops at a higher one. */
+function trackPreemptDelay(s: FsmState, priority: Priority, now: Millis, out: Action[]): FsmState {
+  if (s.params.preemptDelayMs <= 0) return s;
+  if (priority >= s.effectivePriority) {
+    if (s.preemptDeadline === undefined) return s;
+    out.push(log(s, 'debug', 'stop preempt delay'));
+    return { ...s, preemptDeadline: undefined };
+  }
+  if (s.preemptDeadline !== undefined) return s;
+  out.push(log(s, 'debug', `start preempt delay (${(s.params.preemptDelayMs / 1000).toFixed(6)})`));
+  return { ...s, preemptDeadline: now + s.params.preemptDelayMs };
 }
 
 /** Compare the sender's primary address with ours, as numbers (RFC 3768 §6.4.3 tie-break). */
@@ -222,6 +308,10 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
     return { ...s, advertDue: now + s.params.advertIntMs };
   }
   const cmp = compareToOwnAddress(s, from);
+  // higher_prio_send_advert: tell the new master we were here before yielding (keepalived §3.5).
+  if (s.params.higherPrioSendAdvert && (priority > s.effectivePriority || (priority === s.effectivePriority && cmp > 0))) {
+    out.push({ type: 'sendAdvert', priority: s.effectivePriority });
+  }
   let current = s;
   if (priority === current.effectivePriority) {
     if (cmp === 0) {
@@ -254,16 +344,22 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
   }
   // "Otherwise, Discard the ADVERTISEMENT". keepalived goes further (§3.5, §4 item 1): a lower
   // priority master means the pair was split, so re-advertise at once and refresh ARP caches.
+  const answer = !current.params.lowerPrioNoAdvert;
   out.push(
-    log(current, 'info', `Received advert from ${from} with lower priority ${priority}, ours ${current.effectivePriority}, forcing new election`),
-    { type: 'sendAdvert', priority: current.effectivePriority },
+    log(
+      current,
+      'info',
+      `Received advert from ${from} with lower priority ${priority}, ours ${current.effectivePriority}${answer ? ', forcing new election' : ''}`,
+    ),
   );
+  if (answer) out.push({ type: 'sendAdvert', priority: current.effectivePriority });
   if (current.params.garpLowerPrioRepeat > 0) {
     out.push({ type: 'garp', count: current.params.garpLowerPrioRepeat });
     if (current.params.garpLowerPrioDelayMs > 0) {
       out.push({ type: 'armTimer', timer: 'lowerPrioGarp', ms: current.params.garpLowerPrioDelayMs });
     }
   }
+  out.push({ type: 'notifyMasterRxLowerPri', priority });
   return current;
 }
 
@@ -272,6 +368,7 @@ function cancelMasterTimers(out: Action[]): void {
     { type: 'cancelTimer', timer: 'adver' },
     { type: 'cancelTimer', timer: 'garpDelay' },
     { type: 'cancelTimer', timer: 'lowerPrioGarp' },
+    { type: 'cancelTimer', timer: 'garpRefresh' },
   );
 }
 
@@ -280,14 +377,19 @@ function leaveMasterForBackup(s: FsmState, now: Millis, out: Action[]): FsmState
   out.push(log(s, 'info', 'Entering BACKUP STATE'));
   cancelMasterTimers(out);
   out.push({ type: 'delVips' }, { type: 'notify', state: 'BACKUP' });
-  return armMasterDown({ ...s, role: 'BACKUP', advertDue: undefined }, 'full', now, out);
+  return armMasterDown({ ...s, role: 'BACKUP', advertDue: undefined, preemptDeadline: undefined }, 'full', now, out);
 }
 
-function timerFired(s: FsmState, timer: TimerName, now: Millis, out: Action[]): FsmState {
+function timerFired(s: FsmState, timer: TimerName, now: Millis, out: Action[], sync: SyncContext | undefined): FsmState {
   switch (timer) {
     case 'masterDown':
       if (s.role !== 'BACKUP') return s;
       out.push(log(s, 'debug', 'Receive advertisement timeout'));
+      // keepalived vrrp_sync_can_goto_master: "only sync to master if everyone wants to, i.e.
+      // prefer backup state to avoid thrashing" — wait another Master_Down_Interval.
+      if (s.params.inSyncGroup && sync !== undefined && !sync.othersWantMaster) {
+        return armMasterDown({ ...s, wantsMaster: true }, 'full', now, out);
+      }
       return becomeMaster(s, now, out);
     case 'adver':
       return s.role === 'MASTER' ? sendPeriodicAdvert(s, now, out) : s;
@@ -296,6 +398,13 @@ function timerFired(s: FsmState, timer: TimerName, now: Millis, out: Action[]): 
       return s;
     case 'lowerPrioGarp':
       if (s.role === 'MASTER') out.push({ type: 'garp', count: s.params.garpLowerPrioRepeat });
+      return s;
+    case 'garpRefresh':
+      if (s.role !== 'MASTER') return s;
+      out.push(
+        { type: 'garp', count: s.params.garpMasterRefreshRepeat },
+        { type: 'armTimer', timer: 'garpRefresh', ms: s.params.garpMasterRefreshMs },
+      );
       return s;
   }
 }
@@ -334,7 +443,7 @@ function shutdown(s: FsmState, out: Action[]): FsmState {
  * a MASTER first tells the backups with a priority-0 advert so they take over after Skew_Time.
  */
 function enterFault(s: FsmState, out: Action[]): FsmState {
-  if (s.role === 'FAULT' || s.role === 'STOPPED') return s;
+  if (s.role === 'FAULT' || s.role === 'STOPPED' || s.role === 'INIT') return s;
   out.push(log(s, 'info', 'Entering FAULT STATE'));
   if (s.role === 'MASTER') {
     cancelMasterTimers(out);
@@ -343,7 +452,7 @@ function enterFault(s: FsmState, out: Action[]): FsmState {
     out.push({ type: 'cancelTimer', timer: 'masterDown' });
   }
   out.push({ type: 'notify', state: 'FAULT' });
-  return { ...s, role: 'FAULT', master: undefined, masterDown: undefined, advertDue: undefined };
+  return { ...s, role: 'FAULT', master: undefined, masterDown: undefined, advertDue: undefined, wantsMaster: false, preemptDeadline: undefined };
 }
 
 /** Recovery from FAULT goes through BACKUP (keepalived `vrrp_state_leave_fault`), except an owner. */

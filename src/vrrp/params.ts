@@ -18,5 +18,11 @@ export function instanceParams(config: InstanceConfig, ownAddress: Ipv4): Instan
     garpLowerPrioDelayMs: config.garpLowerPrioDelayMs,
     garpLowerPrioRepeat: config.garpLowerPrioRepeat,
     skipCheckAdvAddr: config.skipCheckAdvAddr,
+    preemptDelayMs: config.preemptDelayMs,
+    garpMasterRefreshMs: config.garpMasterRefreshMs,
+    garpMasterRefreshRepeat: config.garpMasterRefreshRepeat,
+    lowerPrioNoAdvert: config.lowerPrioNoAdvert,
+    higherPrioSendAdvert: config.higherPrioSendAdvert,
+    inSyncGroup: config.syncGroup !== undefined,
   };
 }

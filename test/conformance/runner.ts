@@ -6,21 +6,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
 import { initialState, step, type Action, type FsmEvent, type FsmState, type TimerName } from '../../src/vrrp/fsm.js';
+import { groupStep, initialGroupState, type SyncGroupState } from '../../src/vrrp/sync.js';
 import { instanceParams } from '../../src/vrrp/params.js';
 import { parseIpv4, toPriority, type Ipv4, type Millis } from '../../src/types.js';
 
 interface ScenarioSetup {
   readonly description: string;
-  /** Which vrrp_instance of the config to run; the first when absent. */
+  /** Which vrrp_instance of the config to run (one); see `instances`. */
   readonly instance?: string;
+  /** Which vrrp_instances to run; default: all of the config's. */
+  readonly instances?: readonly string[];
   /** The host's primary address on the instance's interface. */
   readonly ownAddress: string;
 }
 
-type InputLine =
-  | { at: Millis; type: 'startup' | 'shutdown' | 'fault' | 'faultCleared' | 'end' }
-  | { at: Millis; type: 'advert'; from: string; priority: number }
-  | { at: Millis; type: 'priorityChanged'; priority: number };
+type InputLine = { at: Millis; instance?: string } & (
+  | { type: 'shutdown' | 'fault' | 'faultCleared' | 'end' }
+  | { type: 'startup'; fault?: boolean }
+  | { type: 'advert'; from: string; priority: number }
+  | { type: 'priorityChanged'; priority: number }
+);
 
 /** One observable output line; armTimer/cancelTimer are internal and not listed. */
 export type OutputLine = { at: Millis } & Record<string, string | number>;
@@ -62,6 +67,8 @@ function observable(at: Millis, a: Action): OutputLine | undefined {
       return { at, garp: a.count };
     case 'notify':
       return { at, notify: a.state };
+    case 'notifyMasterRxLowerPri':
+      return { at, notifyMasterRxLowerPri: a.priority };
     case 'log':
       return { at, [a.level]: a.message };
     case 'armTimer':
@@ -85,50 +92,88 @@ function toEvent(line: InputLine): FsmEvent | 'end' {
       if (priority === undefined) throw new Error(`bad priority ${line.priority}`);
       return { type: 'priorityChanged', priority };
     }
+    case 'startup':
+      return line.fault === undefined ? { type: 'startup' } : { type: 'startup', fault: line.fault };
     default:
       return { type: line.type };
   }
 }
 
+/**
+ * Runs every instance the scenario names (default: every instance of the config), members of a
+ * vrrp_sync_group through the group layer. An event line may name its `instance`; `startup` and
+ * `shutdown` without one go to every instance in config order, anything else to the first.
+ * With more than one instance, each output line says which (`i`), group lines say `group`.
+ */
 export function runScenario(sc: LoadedScenario): OutputLine[] {
   const loaded = parseConfigText(sc.configText, `${sc.name}/keepalived.conf`);
   if (!loaded.config) {
     throw new Error(`config errors: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
   }
-  const instance = sc.setup.instance
-    ? loaded.config.instances.find((i) => i.name === sc.setup.instance)
-    : loaded.config.instances[0];
+  const config = loaded.config;
   const ownAddress = parseIpv4(sc.setup.ownAddress);
-  if (!instance || !ownAddress) throw new Error('scenario.json names no usable instance/ownAddress');
+  if (!ownAddress) throw new Error('scenario.json has no usable ownAddress');
+  const names = sc.setup.instances ?? (sc.setup.instance ? [sc.setup.instance] : config.instances.map((i) => i.name));
+  const multi = names.length > 1;
 
-  let state: FsmState = initialState(instanceParams(instance, ownAddress as Ipv4));
-  const timers = new Map<TimerName, { due: Millis; seq: number }>();
+  const states = new Map<string, FsmState>();
+  for (const name of names) {
+    const inst = config.instances.find((i) => i.name === name);
+    if (!inst) throw new Error(`scenario names instance ${name}, not in the config`);
+    states.set(name, initialState(instanceParams(inst, ownAddress as Ipv4)));
+  }
+  const groups = new Map<string, SyncGroupState>();
+  const groupOf = new Map<string, string>();
+  for (const g of config.syncGroups) {
+    const members = g.members.filter((m) => states.has(m));
+    if (members.length === 0) continue;
+    groups.set(g.name, initialGroupState(g.name, new Map(members.map((m) => [m, states.get(m) as FsmState]))));
+    for (const m of members) groupOf.set(m, g.name);
+  }
+
+  const timers = new Map<string, { instance: string; timer: TimerName; due: Millis; seq: number }>();
   let seq = 0;
   const output: OutputLine[] = [];
+  const tag = (line: OutputLine, instance: string): OutputLine => (multi ? { ...line, i: instance } : line);
 
-  const apply = (event: FsmEvent, now: Millis): void => {
-    const before = state.role;
-    const result = step(state, event, now);
-    state = result.state;
-    for (const a of result.actions) {
-      if (a.type === 'armTimer') timers.set(a.timer, { due: now + a.ms, seq: seq++ });
-      if (a.type === 'cancelTimer') timers.delete(a.timer);
-      const line = observable(now, a);
-      if (line) output.push(line);
+  const memberAction = (instance: string, a: Action, now: Millis): void => {
+    const key = `${instance}/${a.type === 'armTimer' || a.type === 'cancelTimer' ? a.timer : ''}`;
+    if (a.type === 'armTimer') timers.set(key, { instance, timer: a.timer, due: now + a.ms, seq: seq++ });
+    if (a.type === 'cancelTimer') timers.delete(key);
+    const line = observable(now, a);
+    if (line) output.push(tag(line, instance));
+  };
+
+  const apply = (instance: string, event: FsmEvent, now: Millis): void => {
+    const before = new Map([...states].map(([n, st]) => [n, st.role]));
+    const groupName = groupOf.get(instance);
+    const group = groupName === undefined ? undefined : groups.get(groupName);
+    if (group) {
+      const result = groupStep(group, instance, event, now);
+      groups.set(group.name, result.group);
+      for (const [n, st] of result.group.states) states.set(n, st);
+      for (const o of result.outputs) {
+        if ('member' in o) memberAction(o.member, o.action, now);
+        else output.push(o.action.type === 'log' ? { at: now, group: o.group, [o.action.level]: o.action.message } : { at: now, group: o.group, notify: o.action.state });
+      }
+    } else {
+      const result = step(states.get(instance) as FsmState, event, now);
+      states.set(instance, result.state);
+      for (const a of result.actions) memberAction(instance, a, now);
     }
-    if (state.role !== before) output.push({ at: now, role: state.role });
+    for (const [n, st] of states) if (st.role !== before.get(n)) output.push(tag({ at: now, role: st.role }, n));
   };
 
   const fireTimersUpTo = (limit: Millis): void => {
     for (;;) {
-      let next: [TimerName, { due: Millis; seq: number }] | undefined;
+      let next: [string, { instance: string; timer: TimerName; due: Millis; seq: number }] | undefined;
       for (const entry of timers) {
         if (entry[1].due > limit) continue;
         if (!next || entry[1].due < next[1].due || (entry[1].due === next[1].due && entry[1].seq < next[1].seq)) next = entry;
       }
       if (!next) return;
       timers.delete(next[0]);
-      apply({ type: 'timer', timer: next[0] }, next[1].due);
+      apply(next[1].instance, { type: 'timer', timer: next[1].timer }, next[1].due);
     }
   };
 
@@ -136,7 +181,8 @@ export function runScenario(sc: LoadedScenario): OutputLine[] {
     fireTimersUpTo(line.at);
     const event = toEvent(line);
     if (event === 'end') break;
-    apply(event, line.at);
+    const targets = line.instance !== undefined ? [line.instance] : line.type === 'startup' || line.type === 'shutdown' ? names : [names[0] as string];
+    for (const t of targets) apply(t, event, line.at);
   }
   return output;
 }

@@ -19,6 +19,12 @@ const params = (over: Partial<InstanceParams> = {}): InstanceParams => ({
   garpLowerPrioDelayMs: 5000,
   garpLowerPrioRepeat: 5,
   skipCheckAdvAddr: true,
+  preemptDelayMs: 0,
+  garpMasterRefreshMs: 0,
+  garpMasterRefreshRepeat: 1,
+  lowerPrioNoAdvert: false,
+  higherPrioSendAdvert: false,
+  inSyncGroup: false,
   ...over,
 });
 
