@@ -9,26 +9,12 @@
 // (keepalived: 0), a config with no vrrp_instance fails (vrrpd would refuse to start), scripts that
 // cannot run are errors (keepalived disables them with a log line). See
 // test/lab/config-compat.test.ts for every difference, measured against keepalived 2.2.7.
-import { closeSync, lstatSync, openSync, readFileSync, realpathSync, statSync, writeSync, type Stats } from 'node:fs';
-import type { Config, ConfigDiagnostic } from './config/config.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { ConfigDiagnostic } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
-import {
-  checkInterfaces,
-  checkScripts,
-  DEFAULT_PATH,
-  interfaceUses,
-  parseUserDb,
-  scriptUses,
-  type FileFacts,
-  type FsProbe,
-  type LinkFacts,
-  type UserDb,
-} from './config-env.js';
 import { dumpConfig } from './config-dump.js';
-import { openRtnl } from './net/rtnl.js';
-import type { Result } from './types.js';
-import { err, ok } from './types.js';
+import { environmentDiagnostics } from './environment.js';
 
 /**
  * keepalived's KEEPALIVED_CHK_EXIT_* (lib/scheduler.h): 4 = a config file or interface is missing
@@ -123,75 +109,6 @@ export function summaryLine(
 
 export function formatForTest(d: ConfigDiagnostic): string {
   return `${d.severity === 'error' ? 'error' : 'warning'}: ${formatDiagnostic(d)}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading the environment
-
-/** The links of this network namespace by name, as the daemon will find them. */
-async function readLinks(): Promise<Result<Map<string, LinkFacts>, string>> {
-  const rtnl = openRtnl();
-  if (!rtnl.ok) return err(rtnl.error);
-  try {
-    const links = await rtnl.value.links();
-    if (!links.ok) return err(links.error);
-    return ok(new Map(links.value.map((l) => [l.name, { name: l.name, loopback: l.loopback }])));
-  } finally {
-    rtnl.value.close();
-  }
-}
-
-function facts(s: Stats): FileFacts {
-  return { isFile: s.isFile(), isDirectory: s.isDirectory(), isSymbolicLink: s.isSymbolicLink(), mode: s.mode, uid: s.uid, gid: s.gid };
-}
-
-/** The real file system; any error (ENOENT, EACCES, ELOOP…) is "cannot be reached". */
-export const nodeFs: FsProbe = {
-  stat: (p) => {
-    try {
-      return facts(statSync(p));
-    } catch {
-      return undefined;
-    }
-  },
-  lstat: (p) => {
-    try {
-      return facts(lstatSync(p));
-    } catch {
-      return undefined;
-    }
-  },
-  realpath: (p) => {
-    try {
-      return realpathSync.native(p);
-    } catch {
-      return undefined;
-    }
-  },
-};
-
-/** /etc/passwd and /etc/group, as getpwnam()/getgrnam() would read them (NSS files only). */
-function readUserDb(): UserDb {
-  const read = (path: string): string => {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  return parseUserDb(read('/etc/passwd'), read('/etc/group'));
-}
-
-/** Interface and script checks: what the daemon would find missing at start-up. */
-export async function environmentDiagnostics(config: Config, path: string): Promise<ConfigDiagnostic[]> {
-  const out: ConfigDiagnostic[] = [];
-  const links = await readLinks();
-  if (links.ok) out.push(...checkInterfaces(interfaceUses(config), links.value));
-  else out.push({ severity: 'warning', pos: { file: path, line: 0 }, message: `cannot list the network interfaces (${links.error}): not checked` });
-  const own = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-  const scripts = scriptUses(config, readUserDb(), own);
-  out.push(...checkScripts(scripts, { pathEnv: process.env['PATH'] ?? DEFAULT_PATH, fs: nodeFs, scriptSecurity: config.global.enableScriptSecurity }));
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
-// One vrrp_instance: the shell around the pure core. It feeds events to fsm.step, keeps the
-// timers the core arms, and executes the core's actions in order (send advert, VIPs, GARP,
-// notify). All decisions are fsm.ts's; this file only does what it is told and counts it.
+// One vrrp_instance: the shell around the pure core. Its events go to a Driver (fsm.step for a lone
+// instance, sync.groupStep for a vrrp_sync_group member), which hands back the new state and the
+// actions; the instance keeps the timers the core arms and executes the actions in order (send
+// advert, VIPs, GARP, notify). All decisions are the core's; this file only does what it is told.
 import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
-import type { Ipv4, Millis, Result } from '../types.js';
+import type { Ipv4, Millis, Priority, Result } from '../types.js';
 import { initialState, mustCheckAddresses, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
+import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
 import { encodeDatagram, nextIpId, VRRP_MULTICAST_GROUP, type Advert, type Drop, type Expectation } from './packet.js';
 import { instanceParams } from './params.js';
 
@@ -36,8 +38,63 @@ export interface InstancePorts {
   /** Monotonic clock in ms. */
   now(): Millis;
   readonly log: Logger;
-  /** Called after each state change (status, notify scripts: later issues). */
+  /** The notify scripts of a transition (notify.ts): instance name, state, effective priority. */
   onNotify?(instance: string, state: NotifyState, priority: number): void;
+  /** notify_master_rx_lower_pri. */
+  onMasterRxLowerPri?(instance: string, priority: number): void;
+}
+
+/** Steps an instance's core and hands the result back to the instance(s) concerned. */
+export interface Driver {
+  feed(instance: Instance, event: FsmEvent): void;
+}
+
+/** A lone instance: fsm.step. */
+export const soloDriver: Driver = {
+  feed(instance, event) {
+    const result = step(instance.fsmState, event, instance.now());
+    instance.apply(result.state, result.actions);
+  },
+};
+
+/**
+ * The members of one vrrp_sync_group: every event goes through sync.groupStep, so the group's
+ * rules reach the other members; the group's own lines are logged and its notifies run.
+ */
+export class SyncGroupDriver implements Driver {
+  private group: SyncGroupState | undefined;
+  private readonly members = new Map<string, Instance>();
+  private readonly name: string;
+  private readonly onGroupAction: (group: string, action: GroupAction) => void;
+
+  constructor(name: string, onGroupAction: (group: string, action: GroupAction) => void) {
+    this.name = name;
+    this.onGroupAction = onGroupAction;
+  }
+
+  add(instance: Instance): void {
+    this.members.set(instance.name, instance);
+    this.group = undefined; // rebuilt from the members on the next event
+  }
+
+  get role(): SyncGroupState['role'] {
+    return this.group?.role ?? 'INIT';
+  }
+
+  feed(instance: Instance, event: FsmEvent): void {
+    const current = this.group ?? initialGroupState(this.name, new Map([...this.members].map(([n, m]) => [n, m.fsmState])));
+    const result = groupStep(current, instance.name, event, instance.now());
+    this.group = result.group;
+    // Every member's new state first, so actions that read state (notify priority) see it.
+    for (const [name, state] of result.group.states) this.members.get(name)?.setState(state);
+    for (const output of result.outputs) {
+      if ('member' in output) {
+        this.members.get(output.member)?.execute(output.action);
+      } else {
+        this.onGroupAction(output.group, output.action);
+      }
+    }
+  }
 }
 
 /** keepalived logs a drop for every packet; under a flood that drowns the log, so we rate-limit. */
@@ -54,13 +111,19 @@ export class Instance {
   private ipId = 0;
   private readonly garpIntervalMs: Millis;
   private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
+  private readonly driver: Driver;
 
-  constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis) {
+  constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
     this.config = config;
     this.host = host;
     this.ports = ports;
     this.garpIntervalMs = garpIntervalMs;
+    this.driver = driver;
     this.state = initialState(instanceParams(config, host.ownAddress));
+  }
+
+  now(): Millis {
+    return this.ports.now();
   }
 
   get name(): string {
@@ -71,8 +134,9 @@ export class Instance {
     return this.state;
   }
 
-  start(): void {
-    this.feed({ type: 'startup' });
+  /** Start with what tracking already knows: FAULT, or an effective priority other than the base. */
+  start(initial: { fault: boolean; priority: Priority } | undefined = undefined): void {
+    this.feed(initial === undefined ? { type: 'startup' } : { type: 'startup', fault: initial.fault, priority: initial.priority });
   }
 
   /** Shut down as RFC 3768 §6.4.3 asks; resolves once the priority-0 advert is sent and VIPs are gone. */
@@ -116,17 +180,24 @@ export class Instance {
   }
 
   feed(event: FsmEvent): void {
+    this.driver.feed(this, event);
+  }
+
+  /** The driver's result for this instance: the new core state, then its actions in order. */
+  apply(state: FsmState, actions: readonly Action[]): void {
+    this.setState(state);
+    for (const action of actions) this.execute(action);
+  }
+
+  setState(state: FsmState): void {
     const before = this.state.role;
-    const now = this.ports.now();
-    const result = step(this.state, event, now);
-    this.state = result.state;
-    if (before !== 'MASTER' && this.state.role === 'MASTER') this.stats.becameMaster++;
-    if (before === 'MASTER' && this.state.role !== 'MASTER') this.stats.releasedMaster++;
-    for (const action of result.actions) this.execute(action);
+    this.state = state;
+    if (before !== 'MASTER' && state.role === 'MASTER') this.stats.becameMaster++;
+    if (before === 'MASTER' && state.role !== 'MASTER') this.stats.releasedMaster++;
   }
 
   /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
-  private execute(a: Action): void {
+  execute(a: Action): void {
     switch (a.type) {
       case 'armTimer':
         return this.arm(a.timer, a.ms);
@@ -140,6 +211,9 @@ export class Instance {
         this.ports.onNotify?.(this.name, a.state, priority);
         return;
       }
+      case 'notifyMasterRxLowerPri':
+        this.ports.onMasterRxLowerPri?.(this.name, a.priority);
+        return;
       case 'sendAdvert':
         return this.enqueue(() => this.sendAdvert(a.priority));
       case 'addVips':
