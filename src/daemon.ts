@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
+import { environmentDiagnostics } from './environment.js';
 import { createLogger, type Logger } from './log.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
@@ -66,6 +67,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     for (const d of errors) fail(EXIT.config, formatDiagnostic(d));
     const unreadable = errors.some((d) => d.class === 'missing' && d.pos.line === 0);
     return unreadable ? EXIT.noConfig : EXIT.config;
+  }
+  // What -t checks beyond the text (interfaces, script files and users) refuses a start too: a
+  // check script that cannot run would otherwise leave the VIP on a host whose nginx is dead
+  // (keepalived disables such a check and runs on, reference §2.5).
+  const environment = await environmentDiagnostics(loaded.config, opts.configPath);
+  for (const d of environment) {
+    if (d.severity === 'warning') log.warn(formatDiagnostic(d));
+  }
+  const environmentErrors = environment.filter((d) => d.severity === 'error');
+  if (environmentErrors.length > 0) {
+    for (const d of environmentErrors) fail(EXIT.config, formatDiagnostic(d));
+    return EXIT.config;
   }
   log.info(`Starting vrrpd v${VERSION}`);
 
