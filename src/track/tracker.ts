@@ -195,10 +195,12 @@ export function createTracker(config: Config, deps: TrackerDeps): Tracker {
 
   // ----- scripts
 
+  let userDb: UserDb | undefined = deps.userDb;
   function runAsFor(cfg: VrrpScriptConfig): RunAs {
     const g = config.global;
+    userDb ??= readUserDb();
     const [user, group] = cfg.command.user !== undefined ? [cfg.command.user, cfg.command.group] : [g.scriptUser?.user, g.scriptUser?.group];
-    return scriptRunAs(user, group, deps.userDb ?? readUserDb(), { own, scriptSecurity: g.enableScriptSecurity });
+    return scriptRunAs(user, group, userDb, { own, scriptSecurity: g.enableScriptSecurity });
   }
 
   function resolve(command: string, runAs: { readonly uid: number; readonly gid: number }): Result<string, string> {
@@ -241,7 +243,11 @@ export function createTracker(config: Config, deps: TrackerDeps): Tracker {
         links = table;
         recompute(plan.interfaces.flatMap((name) => trackedBy('interface', name)));
       },
-      (e: unknown) => log.error(`tracking: listing interfaces failed: ${String(e)}`),
+      (e: unknown) => {
+        if (stopped) return;
+        log.error(`tracking: listing interfaces failed (${String(e)}) - retrying; instances wait`);
+        cancelRetry = clock.setTimer(deps.linkRetryMs ?? 1000, () => firstDump(buffered));
+      },
     );
   }
 
@@ -298,8 +304,8 @@ export function createTracker(config: Config, deps: TrackerDeps): Tracker {
       startLinks();
       fileTracker.start();
       for (const slot of scripts.values()) {
+        // A user that does not exist makes every run a failure; the runner says so loudly.
         const runAs = runAsFor(slot.cfg);
-        if (!runAs.ok) log.error(`VRRP_Script(${slot.cfg.name}): ${runAs.error} - every run counts as failed`);
         slot.runner = createScriptRunner(
           { name: slot.cfg.name, argv: slot.cfg.command.argv, intervalMs: slot.cfg.intervalMs, timeoutMs: slot.cfg.timeoutMs, runAs },
           {

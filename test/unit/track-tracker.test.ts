@@ -339,13 +339,38 @@ describe('several instances', () => {
   });
 });
 
+describe('link source failures', () => {
+  it('a links() that rejects is retried too', async () => {
+    const c = config(...instance('VI_1', 1, 'eth0'));
+    const clock = createVirtualClock();
+    let calls = 0;
+    const logs: string[] = [];
+    const t = createTracker(c, {
+      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m) => logs.push(m) },
+      clock,
+      links: {
+        links: () => (++calls === 1 ? Promise.reject(new Error('socket closed')) : Promise.resolve(ok([link(2, 'eth0')]))),
+        watch: () => () => undefined,
+      },
+    });
+    t.start();
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(t.outcome('VI_1')?.pending).toBe(true);
+    expect(logs).toEqual(['tracking: listing interfaces failed (Error: socket closed) - retrying; instances wait']);
+    clock.advance(1000);
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(t.outcome('VI_1')).toEqual({ fault: false, faultReasons: [], priority: 100, pending: false });
+    await t.stop();
+  });
+});
+
 describe('script users', () => {
   it('a script user that does not exist: an error at start, every run a failure', async () => {
     const c = config('global_defs {', 'script_user ghost', '}', ...vrrpScript('chk'), ...instance('VI_1', 1, 'eth0', 'track_script {', 'chk', '}'));
     const h = harness(c);
     await h.boot();
     expect(h.spawned).toEqual([]);
-    expect(h.logs).toContain("error: VRRP_Script(chk): script user 'ghost' does not exist - every run counts as failed");
+    expect(h.logs).toContain("error: VRRP_Script(chk) cannot run '/opt/chk': script user 'ghost' does not exist");
     expect(h.tracker.outcome('VI_1')).toMatchObject({ fault: true });
   });
 });
