@@ -13,12 +13,17 @@ import { createLogger, type Logger } from './log.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
 import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socket.js';
+import { createNotifier, NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from './notify.js';
+import { createTracker, type Tracker } from './track/tracker.js';
 import { sdNotify } from './native.js';
 import { createStats, formatKeepalivedStats, recordDrop, type InstanceStats } from './stats.js';
 import { err, ok, type Ipv4, type Result } from './types.js';
-import { Instance, type InstanceHost, type InstancePorts, type VipLink } from './vrrp/instance.js';
+import { Instance, SyncGroupDriver, type InstanceHost, type InstancePorts, type VipLink } from './vrrp/instance.js';
 import { decodeDatagram } from './vrrp/packet.js';
 import { VERSION } from './version.js';
+
+/** A timed-out script gets SIGTERM, then SIGKILL this much later (keepalived §3.9). */
+const SCRIPT_KILL_GRACE_MS = 2000;
 
 /** keepalived's exit codes (lib/scheduler.h), which systemd units and runbooks already know. */
 export const EXIT = { ok: 0, fatal: 1, config: 2, permission: 4, noConfig: 6 } as const;
@@ -39,6 +44,8 @@ export interface DaemonOptions {
 
 interface Running {
   readonly instances: Instance[];
+  readonly notifier: Notifier;
+  readonly tracker: Tracker;
   readonly sockets: VrrpSocket[];
   readonly garp: Map<string, GarpSender>;
   readonly rtnl: Rtnl;
@@ -68,10 +75,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const unreadable = errors.some((d) => d.class === 'missing' && d.pos.line === 0);
     return unreadable ? EXIT.noConfig : EXIT.config;
   }
+  const config = loaded.config;
   // What -t checks beyond the text (interfaces, script files and users) refuses a start too: a
   // check script that cannot run would otherwise leave the VIP on a host whose nginx is dead
   // (keepalived disables such a check and runs on, reference §2.5).
-  const environment = await environmentDiagnostics(loaded.config, opts.configPath);
+  const environment = await environmentDiagnostics(config, opts.configPath);
   for (const d of environment) {
     if (d.severity === 'warning') log.warn(formatDiagnostic(d));
   }
@@ -84,7 +92,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   const rtnl = openRtnl();
   if (!rtnl.ok) return fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`);
-  const started = await start(loaded.config, rtnl.value, log);
+  const notifier = createNotifier(config, { log });
+  const started = await start(config, rtnl.value, log, notifier);
   if (!started.ok) {
     rtnl.value.close();
     return fail(started.error.code, started.error.message);
@@ -100,7 +109,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   sdNotify('READY=1');
   // keepalived's order: "Startup complete", then each instance's "Entering BACKUP STATE (init)".
   log.info('Startup complete');
-  for (const instance of running.instances) instance.start();
   opts.onReady();
 
   return new Promise<number>((resolve) => {
@@ -122,10 +130,52 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     // (Node's default for SIGHUP is to exit), so say so and keep running.
     process.on('SIGHUP', () => log.warn('SIGHUP: configuration reload is not supported yet - ignoring'));
     process.on('SIGUSR2', () => writeStats(running, log));
+    void startInstances(config, running, log, () => stopping);
   });
 }
 
-async function start(config: Config, rtnl: Rtnl, log: Logger): Promise<Result<Running, { code: number; message: string }>> {
+/**
+ * Tracking first (keepalived §3.8: scripts run at once and an instance waits for the first result
+ * of its weight-0 scripts), then vrrp_startup_delay (boot races, §4 item 7), then each instance
+ * starts in BACKUP or FAULT with the priority tracking gives it, and follows tracking from then on.
+ */
+async function startInstances(config: Config, running: Running, log: Logger, stopping: () => boolean): Promise<void> {
+  const tracker = running.tracker;
+  tracker.start();
+  const byName = new Map(running.instances.map((i) => [i.name, i]));
+  const pending = (): string[] => running.instances.filter((i) => tracker.outcome(i.name)?.pending !== false).map((i) => i.name);
+  // A script that hangs is killed at its timeout and counts as failed, so this always ends.
+  const waitMs = Math.max(0, ...config.scripts.map((s) => s.timeoutMs)) + SCRIPT_KILL_GRACE_MS + 1000;
+  const settled = await waitUntil(() => pending().length === 0 || stopping(), waitMs);
+  if (!settled) log.warn(`tracking has no first result for ${pending().join(', ')} after ${waitMs} ms - starting them in FAULT`);
+  if (config.global.startupDelayMs > 0 && !stopping()) {
+    log.info(`Delaying startup for ${config.global.startupDelayMs / 1000} seconds`);
+    await waitUntil(stopping, config.global.startupDelayMs);
+  }
+  if (stopping()) return;
+  for (const instance of running.instances) {
+    const outcome = tracker.outcome(instance.name);
+    instance.start(outcome === undefined ? undefined : { fault: outcome.fault || outcome.pending, priority: outcome.priority });
+  }
+  tracker.onChange((name, outcome, previous) => {
+    const instance = byName.get(name);
+    if (!instance || stopping()) return;
+    if (outcome.priority !== previous.priority) instance.feed({ type: 'priorityChanged', priority: outcome.priority });
+    if (outcome.fault !== previous.fault) instance.feed({ type: outcome.fault ? 'fault' : 'faultCleared' });
+  });
+}
+
+/** Resolves true as soon as `done()` holds, false after `ms` (checked every 20 ms). */
+async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (!done()) {
+    if (performance.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier): Promise<Result<Running, { code: number; message: string }>> {
   const fatal = (message: string, code: number = EXIT.fatal) => err({ code, message });
   const links = await rtnl.links();
   if (!links.ok) return fatal(`cannot list interfaces: ${links.error}`);
@@ -139,7 +189,8 @@ async function start(config: Config, rtnl: Rtnl, log: Logger): Promise<Result<Ru
   }
   await removeResidualVips(config.instances, hosts, rtnl, log);
 
-  const running: Running = { instances: [], sockets: [], garp: new Map(), rtnl, unmatched: createStats() };
+  const tracker = createTracker(config, { log, links: rtnl });
+  const running: Running = { instances: [], notifier, tracker, sockets: [], garp: new Map(), rtnl, unmatched: createStats() };
   const now = (): number => performance.now();
   const shared: Omit<InstancePorts, 'sendDatagram'> = {
     addAddress: (a) => rtnl.addAddress(a),
@@ -156,7 +207,19 @@ async function start(config: Config, rtnl: Rtnl, log: Logger): Promise<Result<Ru
     },
     now,
     log,
+    onNotify: (instance, state, priority) => notifier.instance(instance, state, priority),
+    onMasterRxLowerPri: (instance, priority) => notifier.masterRxLowerPri(instance, priority),
   };
+  const drivers = new Map<string, SyncGroupDriver>();
+  for (const group of config.syncGroups) {
+    drivers.set(
+      group.name,
+      new SyncGroupDriver(group.name, (name, action) => {
+        if (action.type === 'log') log[action.level](action.message);
+        else notifier.group(name, action.state);
+      }),
+    );
+  }
 
   // One socket per interface, shared by the instances on it and demultiplexed by VRID.
   const byInterface = new Map<string, InstanceConfig[]>();
@@ -191,7 +254,9 @@ async function start(config: Config, rtnl: Rtnl, log: Logger): Promise<Result<Ru
       const host = hosts.get(inst.name);
       if (!host) continue;
       const instancePorts: InstancePorts = { ...shared, sendDatagram: (datagram, dst) => opened.value.send(datagram, dst) };
-      const instance = new Instance(inst, host, instancePorts, config.global.garpIntervalMs);
+      const driver = inst.syncGroup === undefined ? undefined : drivers.get(inst.syncGroup);
+      const instance = new Instance(inst, host, instancePorts, config.global.garpIntervalMs, driver);
+      driver?.add(instance);
       byVrid.set(inst.vrid, instance);
       running.instances.push(instance);
     }
@@ -261,6 +326,8 @@ async function removeResidualVips(instances: readonly InstanceConfig[], hosts: M
 
 async function stopAll(running: Running): Promise<void> {
   await Promise.all(running.instances.map((i) => i.stop()));
+  // notify STOP must run before we go (keepalived §3.7), bounded; then no tracking script may outlive us.
+  await Promise.all([running.notifier.drain(NOTIFY_DRAIN_TIMEOUT_MS), running.tracker.stop()]);
   for (const i of running.instances) i.dispose();
   for (const s of running.sockets) s.close();
   for (const g of running.garp.values()) g.close();

@@ -295,14 +295,6 @@ function reportNotActedOn(d: InstanceDraft, c: InstanceConfig, ctx: InstanceCont
     else if (strictDecides && strictPos !== undefined) notSupportedYet(sink, `${keyword} (implied by strict mode)`, strictPos, consequence);
     else if (inherited !== undefined) notSupportedYet(sink, inherited.keyword, inherited.pos, consequence);
   };
-  if (c.preemptDelayMs > 0 && s.preemptDelayMs !== undefined) {
-    notSupportedYet(sink, 'preempt_delay', s.preemptDelayMs.pos, 'this router takes over without the delay');
-  }
-  if (c.garpMasterRefreshMs > 0) report('garpMasterRefreshMs', s.garpMasterRefreshMs?.pos, 'garp_master_refresh', 'a master sends no periodic GARPs');
-  if (c.lowerPrioNoAdvert) {
-    report('lowerPrioNoAdvert', s.lowerPrioNoAdvert?.pos, 'lower_prio_no_advert', 'a master still answers a lower-priority advert with an advert of its own', c.strict);
-  }
-  if (c.higherPrioSendAdvert) report('higherPrioSendAdvert', s.higherPrioSendAdvert?.pos, 'higher_prio_send_advert', 'a master yields without a last advert');
   if (!c.accept) {
     const keyword = s.accept?.value === false ? 'no_accept' : 'no_accept (implied by strict mode)';
     notSupportedYet(
@@ -331,6 +323,7 @@ function reportNotActedOn(d: InstanceDraft, c: InstanceConfig, ctx: InstanceCont
   if (s.kernelRxBufSize !== undefined) notSupportedYet(sink, 'kernel_rx_buf_size', s.kernelRxBufSize.pos, 'the kernel default receive buffer is used');
   reportTracksNotActedOn(tracks, sink);
 }
+
 
 export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: Sink): InstanceConfig | undefined {
   const s = d.settings;

@@ -403,7 +403,6 @@ function reportGlobalsNotActedOn(s: GlobalDraft['settings'], sink: Sink): void {
   report(s.vrrpNotifyFifo, 'vrrp_notify_fifo', 'nothing is written to the FIFO');
   report(s.vrrpNotifyFifoScript, 'vrrp_notify_fifo_script', 'the script will not be run');
   report(s.fifoWriteVrrpStatesOnReload, 'fifo_write_vrrp_states_on_reload', 'nothing is written to the FIFO');
-  if ((s.startupDelayMs?.value ?? 0) > 0) report(s.startupDelayMs, 'vrrp_startup_delay', 'instances start at once');
   report(s.logUnknownVrids, 'log_unknown_vrids', 'adverts for other VRIDs are dropped without a log line');
 }
 

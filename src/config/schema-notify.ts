@@ -46,7 +46,8 @@ export function notifySpec<D extends HasNotify>(key: NotifyKey): KeywordSpec<D> 
       const command = node.args.length === 0 ? undefined : readNotifyCommand(node, draft.name, sink);
       if (node.args.length > 0 && command === undefined) return;
       draft.notify.scripts[key] = { command, pos: node.pos };
-      notSupportedYet(sink, node.keyword, node.pos, command === undefined ? 'removed instances are not reported' : 'the script will not be run');
+      // notify_deleted only matters at a reload that removes the instance, which is not there yet.
+      if (key === 'deleted') notSupportedYet(sink, node.keyword, node.pos, 'removed instances are not reported (no reload yet)');
     },
   };
 }

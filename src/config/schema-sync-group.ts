@@ -193,26 +193,23 @@ export function completeSyncGroup(
   };
 }
 
-const trackConsequence: Record<TrackKind, string> = {
-  track_interface: 'a link going down does not change the priority or state',
-  track_script: 'the script is not run and never changes the priority or state',
-  track_file: 'the file is not read and never changes the priority or state',
+/** What is not tracked yet (track_interface, track_script and track_file are: src/track/). */
+const trackConsequence: Partial<Record<TrackKind, string>> = {
   track_process: 'the process is not watched and never changes the priority or state',
   track_bfd: 'BFD sessions are not watched',
 };
 
-/** Tracking is not implemented yet: one warning per kind per config, at its first use. */
+/** One warning per kind not tracked yet, per config, at its first use. */
 export function reportTracksNotActedOn(tracks: ResolvedTracks, sink: Sink): void {
   for (const kind of TRACK_KINDS) {
     const first = tracks[kind][0];
-    if (first !== undefined) notSupportedYet(sink, kind, first.pos, trackConsequence[kind]);
+    const consequence = trackConsequence[kind];
+    if (first !== undefined && consequence !== undefined) notSupportedYet(sink, kind, first.pos, consequence);
   }
 }
 
 function reportGroupNotActedOn(g: SyncGroupDraft, tracks: ResolvedTracks, sink: Sink): void {
   reportTracksNotActedOn(tracks, sink);
-  // Moving members together is the point of a sync group; vrrpd runs each instance on its own.
-  notSupportedYet(sink, 'vrrp_sync_group', g.pos, 'its members change state each on their own');
   if (g.settings.smtpAlert?.value === true) notSupportedYet(sink, 'smtp_alert', g.settings.smtpAlert.pos, 'no e-mail is sent');
   if (g.settings.notifyPriorityChanges?.value === true) {
     notSupportedYet(sink, 'notify_priority_changes', g.settings.notifyPriorityChanges.pos, 'nothing is written to the FIFO');

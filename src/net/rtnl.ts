@@ -15,6 +15,8 @@ export interface LinkInfo {
   up: boolean;
   /** IFF_LOWER_UP: carrier. */
   lowerUp: boolean;
+  /** IFF_RUNNING: operationally up; keepalived's link-up is IFF_UP && IFF_RUNNING. */
+  running: boolean;
   /** IFF_LOOPBACK: keepalived refuses a loopback interface for an instance, whatever its name. */
   loopback: boolean;
   mac: Buffer | undefined;
@@ -74,6 +76,7 @@ function toLinkInfo(m: rt.LinkMessage): LinkInfo | undefined {
     name: m.attrs.ifname ?? '',
     up: m.data.flags?.up === true,
     lowerUp: m.data.flags?.lowerUp === true,
+    running: m.data.flags?.running === true,
     loopback: m.data.flags?.loopback === true,
     mac: m.attrs.address,
   };

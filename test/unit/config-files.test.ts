@@ -88,7 +88,7 @@ describe('the lab pair keepalived 2.2.7 ran (captures/h1.conf, h2.conf)', () => 
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expectSeedNode(result.config, node, path);
     // The lab additions: script_user / enable_script_security are typed; notify is not run yet.
-    expect(result.diagnostics.map(formatDiagnostic)).toEqual([`${path}:38: 'notify' is not supported yet - the script will not be run`]);
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
     expect(result.config?.global).toMatchObject({ scriptUser: { user: 'root', group: undefined }, enableScriptSecurity: true });
     expect(result.config?.instances[0]?.notify.generic?.argv).toEqual(['/usr/local/bin/notify.sh']);
   });
@@ -104,7 +104,6 @@ describe("keepalived's shipped keepalived.conf", () => {
     // below as config errors while running on with them; here they are warnings, applied.
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([
-      `${path}:14: 'lower_prio_no_advert (implied by strict mode)' is not supported yet - a master still answers a lower-priority advert with an advert of its own`,
       `${path}:14: 'no_accept (implied by strict mode)' is not supported yet - vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs`,
       `${path}:20: (VI_1) State MASTER must match being address owner (strict mode from line 14): priority 100 starts as BACKUP`,
       `${path}:26: (VI_1) Strict mode does not support authentication. Ignoring. (strict mode from line 14: adverts go out without a password, as a strict keepalived sends them)`,
@@ -205,8 +204,6 @@ describe("keepalived's doc/samples: the VRRP parts typed, the LVS parts skipped 
     const { messages, config } = load('vrrp.localcheck');
     expect(messages).toEqual([
       "12: SECURITY VIOLATION - scripts are being executed but script_security not enabled. (add 'enable_script_security' to global_defs, and make sure no user but root can change the scripts)",
-      "51: 'track_interface' is not supported yet - a link going down does not change the priority or state",
-      "56: 'track_script' is not supported yet - the script is not run and never changes the priority or state",
     ]);
     expect(config?.scripts.map((s) => [s.name, s.command.argv, s.intervalMs, s.weight, s.rise, s.fall])).toEqual([
       ['chk_sshd', ['killall', '-0', 'sshd'], 2000, -4, 2, 2],
@@ -264,7 +261,6 @@ describe("keepalived's doc/samples: the VRRP parts typed, the LVS parts skipped 
     const tracked = load('track_interface');
     expect(tracked.messages).toEqual([
       "7: 'static_routes' is not supported yet - these routes are not added",
-      "18: 'track_interface' is not supported yet - a link going down does not change the priority or state",
       "29: 'virtual_routes' is not supported yet - these routes are not added",
     ]);
     expect(tracked.config?.instances[0]).toMatchObject({ interface: 'eth0.1', wantState: 'MASTER' });
@@ -281,11 +277,7 @@ describe("keepalived's doc/samples: the VRRP parts typed, the LVS parts skipped 
     const { messages, config } = load('vrrp.scripts');
     expect(messages).toEqual([
       '6: (G1) VI_2, VI_3 want to start as MASTER but not every member can (only address owners with state MASTER start as MASTER): every member of the group starts as BACKUP, as in keepalived',
-      "6: 'vrrp_sync_group' is not supported yet - its members change state each on their own",
-      "11: 'notify_backup' is not supported yet - the script will not be run",
       "11: SECURITY VIOLATION - scripts are being executed but script_security not enabled. (add 'enable_script_security' to global_defs, and make sure no user but root can change the scripts)",
-      "12: 'notify_master' is not supported yet - the script will not be run",
-      "13: 'notify_fault' is not supported yet - the script will not be run",
       "19: 'smtp_alert' is not supported yet - no e-mail is sent",
     ]);
     expect(config?.syncGroups.map((g) => [g.name, g.members, g.notify.master?.argv])).toEqual([

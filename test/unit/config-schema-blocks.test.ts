@@ -69,9 +69,7 @@ describe('global_defs: every keepalived 2.2 keyword recognised, the VRRP ones ty
       "s.conf:10: 'default_interface' is not supported yet - it only applies to static_ipaddress/static_routes/static_rules, which are not supported yet either",
       "s.conf:11: 'dynamic_interfaces' is not supported yet - an instance whose interface is missing still refuses to start",
       "s.conf:12: 'disable_local_igmp' is not supported yet - IGMP reports are left as the kernel sends them",
-      "s.conf:15: 'vrrp_garp_master_refresh' is not supported yet - a master sends no periodic GARPs",
       "s.conf:18: 'vrrp_garp_extra_if' is not supported yet - no periodic GARP is sent on extra interfaces",
-      "s.conf:20: 'vrrp_higher_prio_send_advert' is not supported yet - a master yields without a last advert",
       "s.conf:22: 'vrrp_iptables' is not supported yet - vrrpd adds no firewall rules",
       "s.conf:23: 'vrrp_ipsets' is not supported yet - vrrpd adds no firewall rules",
       "s.conf:24: 'nftables' is not supported yet - vrrpd adds no firewall rules",
@@ -84,7 +82,6 @@ describe('global_defs: every keepalived 2.2 keyword recognised, the VRRP ones ty
       "s.conf:30: 'vrrp_notify_fifo' is not supported yet - nothing is written to the FIFO",
       "s.conf:31: 'vrrp_notify_priority_changes' is not supported yet - nothing is written to the FIFO",
       "s.conf:32: 'fifo_write_vrrp_states_on_reload' is not supported yet - nothing is written to the FIFO",
-      "s.conf:33: 'vrrp_startup_delay' is not supported yet - instances start at once",
       "s.conf:34: 'log_unknown_vrids' is not supported yet - adverts for other VRIDs are dropped without a log line",
       "s.conf:37: 'vrrp_priority' is not supported yet",
       "s.conf:38: 'enable_snmp_vrrp' is not supported yet",
@@ -261,13 +258,9 @@ describe('vrrp_sync_group', () => {
     const a = c.instances[0];
     expect([a?.syncGroup, a?.trackScripts.map((t) => t.weight), a?.trackInterfaces.map((t) => t.weight)]).toEqual(['G', [0], [0]]);
     expect(warnings(text)).toEqual([
-      "s.conf:8: 'vrrp_sync_group' is not supported yet - its members change state each on their own",
       // The group's track_interface entry (line 13) comes before the instance's: reported there, once.
-      "s.conf:13: 'track_interface' is not supported yet - a link going down does not change the priority or state",
-      "s.conf:15: 'notify_master' is not supported yet - the script will not be run",
       "s.conf:16: 'smtp_alert' is not supported yet - no e-mail is sent",
       's.conf:23: (A) track_script chk: weight -20 ignored because A is in sync group G without sync_group_tracking_weight - a failure puts the whole group in FAULT (keepalived drops a weighted track_script here altogether)',
-      "s.conf:23: 'track_script' is not supported yet - the script is not run and never changes the priority or state",
       's.conf:26: (A) track_interface eth3: weight 5 ignored because A is in sync group G without sync_group_tracking_weight - a failure puts the whole group in FAULT (keepalived sets it to 0 too)',
     ]);
   });

@@ -27,7 +27,6 @@ function only(text: string): InstanceConfig {
   return first;
 }
 
-const LOWER_PRIO_IMPLIED = "'lower_prio_no_advert (implied by strict mode)' is not supported yet - a master still answers a lower-priority advert with an advert of its own";
 const NO_ACCEPT_IMPLIED = "'no_accept (implied by strict mode)' is not supported yet - vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs";
 
 describe('strict mode (vrrp_strict / strict_mode), as vrrp_complete_instance applies it', () => {
@@ -35,7 +34,6 @@ describe('strict mode (vrrp_strict / strict_mode), as vrrp_complete_instance app
     const text = withGlobals(['vrrp_strict'], 'state BACKUP', 'priority 255');
     expect(only(text)).toMatchObject({ strict: true, wantState: 'MASTER', accept: true, lowerPrioNoAdvert: true, higherPrioSendAdvert: false });
     expect(warnings(text)).toEqual([
-      `s.conf:2: ${LOWER_PRIO_IMPLIED}`,
       's.conf:10: (VI_1) State MASTER must match being address owner (strict mode from line 2): priority 255 starts as MASTER',
     ]);
   });
@@ -63,7 +61,6 @@ describe('strict mode (vrrp_strict / strict_mode), as vrrp_complete_instance app
       's.conf:10: (VI_1) Strict mode requires no repeat garp delay. resetting',
       's.conf:11: (VI_1) Strict mode requires no repeat garps. resetting',
       's.conf:12: (VI_1) Strict mode requires no lower priority advert. resetting',
-      "s.conf:12: 'lower_prio_no_advert' is not supported yet - a master still answers a lower-priority advert with an advert of its own",
       's.conf:13: (VI_1) down_timer_adverts is incompatible with strict mode - resetting',
       's.conf:14: (VI_1) preempt_delay is incompatible with strict mode - resetting',
     ]);
@@ -75,7 +72,6 @@ describe('strict mode (vrrp_strict / strict_mode), as vrrp_complete_instance app
     const text = instance('strict_mode', 'accept');
     expect(only(text).accept).toBe(false);
     expect(warnings(text)).toEqual([
-      `s.conf:7: ${LOWER_PRIO_IMPLIED}`,
       's.conf:8: (VI_1) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting',
       `s.conf:8: ${NO_ACCEPT_IMPLIED}`,
     ]);
@@ -91,10 +87,10 @@ describe('strict mode (vrrp_strict / strict_mode), as vrrp_complete_instance app
 });
 
 describe('preempt_delay', () => {
-  it('0..1000 s with fractions; typed, and reported once as not supported yet', () => {
+  it('0..1000 s with fractions; typed, no warning (the core acts on it)', () => {
     const text = instance('preempt_delay 2.5');
     expect(only(text).preemptDelayMs).toBe(2500);
-    expect(warnings(text)).toEqual(["s.conf:7: 'preempt_delay' is not supported yet - this router takes over without the delay"]);
+    expect(warnings(text)).toEqual([]);
     expect(errors(instance('preempt_delay 1001'))).toEqual(["s.conf:7: 'preempt_delay' value '1001' is not valid: must be a number of seconds 0..1000"]);
   });
 
@@ -229,7 +225,6 @@ describe('tracking: entries, weights and their rules', () => {
     expect(warnings(text)).toEqual([
       's.conf:11: (VI_1) Ignoring track_interface eth0 since own interface',
       's.conf:12: (VI_1) weight for eth1 cannot be +/-254. Setting to +/-253',
-      "s.conf:12: 'track_interface' is not supported yet - a link going down does not change the priority or state",
       's.conf:15: (VI_1) duplicate track_interface eth1 (first at line 12) - ignoring',
       's.conf:20: Warning - script chk is not used by any vrrp_instance or vrrp_sync_group',
       's.conf:24: Warning - script chk2 is not used by any vrrp_instance or vrrp_sync_group',
@@ -376,10 +371,7 @@ describe('the other instance keywords: typed, with keepalived\'s ranges', () => 
       dontTrackPrimary: true, smtpAlert: true, notifyPriorityChanges: true, v3ChecksumAsV2: true, allowNoVips: true,
     });
     expect(warnings(text)).toEqual([
-      "s.conf:7: 'garp_master_refresh' is not supported yet - a master sends no periodic GARPs",
       "s.conf:9: 'garp_extra_if' is not supported yet - no periodic GARP is sent on extra interfaces",
-      "s.conf:10: 'higher_prio_send_advert' is not supported yet - a master yields without a last advert",
-      "s.conf:11: 'lower_prio_no_advert' is not supported yet - a master still answers a lower-priority advert with an advert of its own",
       "s.conf:13: 'timer_expired_backup' is not supported yet - a late master is not turned back into BACKUP",
       "s.conf:15: 'kernel_rx_buf_size' is not supported yet - the kernel default receive buffer is used",
       "s.conf:16: 'promote_secondaries' is not supported yet - the interface keeps the kernel setting, so removing a VIP may remove other addresses of its subnet",
@@ -407,7 +399,7 @@ describe('the other instance keywords: typed, with keepalived\'s ranges', () => 
       'vrrp_instance A {', 'interface eth0', 'virtual_router_id 1', 'no_virtual_ipaddress', 'preempt_delay 1', '}',
       'vrrp_instance B {', 'interface eth0', 'virtual_router_id 2', 'no_virtual_ipaddress', 'preempt_delay 2', '}',
     );
-    expect(warnings(two)).toEqual(["s.conf:5: 'preempt_delay' is not supported yet - this router takes over without the delay"]);
+    expect(warnings(two)).toEqual([]);
   });
 
   it('lvs_sync_daemon_interface is LVS: skipped with one warning', () => {

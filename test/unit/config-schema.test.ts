@@ -588,7 +588,6 @@ describe('schema: global_defs', () => {
     expect(result.config?.global.vrrpStrict).toBe(true);
     expect(result.config?.instances[0]).toMatchObject({ strict: true, auth: { type: 'NONE' }, accept: false });
     expect(warnings(text)).toEqual([
-      "s.conf:2: 'lower_prio_no_advert (implied by strict mode)' is not supported yet - a master still answers a lower-priority advert with an advert of its own",
       "s.conf:2: 'no_accept (implied by strict mode)' is not supported yet - vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs",
       's.conf:11: (VI_1) Strict mode does not support authentication. Ignoring. (strict mode from line 2: adverts go out without a password, as a strict keepalived sends them)',
     ]);
@@ -622,12 +621,10 @@ describe('schema: unknown and not-yet-supported keywords', () => {
     expect(load(text).config?.instances.map((i) => i.name)).toEqual(['VI_1']);
   });
 
-  it('notify keywords are parsed and warned about, each at its line', () => {
+  it('notify keywords are parsed, typed and run (no warning)', () => {
     const text = lines('global_defs {', 'enable_script_security', '}', 'vrrp_instance VI_1 {', ...base, 'notify "/usr/local/bin/notify.sh"', 'notify_master /bin/m.sh', '}');
-    expect(warnings(text)).toEqual([
-      "s.conf:10: 'notify' is not supported yet - the script will not be run",
-      "s.conf:11: 'notify_master' is not supported yet - the script will not be run",
-    ]);
+    expect(warnings(text)).toEqual([]);
+    expect(load(text).config?.instances[0]?.notify.master?.argv).toEqual(['/bin/m.sh']);
   });
 
   it('scripts without enable_script_security: keepalived\'s SECURITY VIOLATION, a warning of class security', () => {
@@ -640,12 +637,12 @@ describe('schema: unknown and not-yet-supported keywords', () => {
     expect(result.config).toBeDefined();
   });
 
-  it('a tracked script warns once for track_script, not once per inner line, and its block is typed', () => {
+  it('a tracked script gives no warning, and its block is typed', () => {
     const text = lines(
       'global_defs {', 'enable_script_security', '}',
       'vrrp_script chk {', 'script "/bin/true"', 'interval 2', '}', 'vrrp_instance VI_1 {', ...base, 'track_script {', 'chk', '}', '}',
     );
-    expect(warnings(text)).toEqual(["s.conf:15: 'track_script' is not supported yet - the script is not run and never changes the priority or state"]);
+    expect(warnings(text)).toEqual([]);
     expect(load(text).config?.scripts.map((s) => [s.name, s.command.argv, s.intervalMs])).toEqual([['chk', ['/bin/true'], 2000]]);
   });
 
