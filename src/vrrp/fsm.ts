@@ -430,7 +430,7 @@ function shutdown(s: FsmState, out: Action[]): FsmState {
   if (s.role === 'STOPPED') return s;
   if (s.role === 'MASTER') {
     cancelMasterTimers(out);
-    out.push({ type: 'sendAdvert', priority: STOP_PRIORITY }, log(s, 'debug', 'sent 0 priority'), { type: 'delVips' });
+    out.push({ type: 'sendAdvert', priority: STOP_PRIORITY }, { type: 'delVips' });
   } else {
     out.push({ type: 'cancelTimer', timer: 'masterDown' });
   }

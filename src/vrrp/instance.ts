@@ -266,6 +266,8 @@ export class Instance {
       return;
     }
     recordAdvertSent(this.stats, priority);
+    // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
+    if (priority === 0) this.ports.log.debug(`(${this.name}) sent 0 priority`);
   }
 
   private async setVips(add: boolean): Promise<void> {

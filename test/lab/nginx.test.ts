@@ -553,7 +553,7 @@ describe.skipIf(!runnable).concurrent(`keepalived 2.2.7 on both nodes (the refer
   defineCases('keepalived');
 });
 
-describe.skipIf(!runnable).concurrent(`vrrpd on both nodes (needs issue 4 tracking: vrrp_script, FAULT on link down)${skipped}`, () => {
+describe.skipIf(!runnable).concurrent(`vrrpd on both nodes${skipped}`, () => {
   defineCases('vrrpd');
   afterAll(() => {
     const caseOf = (k: string): string => k.split(' / ')[0] ?? k;
