@@ -19,7 +19,7 @@ import type { CommandConfig, Config, InstanceConfig, NotifyScripts, SyncGroupCon
 import { DEFAULT_PATH, DEFAULT_SCRIPT_USER, scriptRunAs, type FsProbe, type RunAs, type UserDb } from './config-env.js';
 import type { Logger } from './log.js';
 import { ok } from './types.js';
-import { hostFs, ownIds, readHostUserDb } from './notify/host.js';
+import { hostFs, ownIds, readHostUserDb } from './host-files.js';
 import { planGroup, planInstance, planMasterRxLowerPri, type GroupNotifyState, type InstanceNotifyState, type PlannedTransition } from './notify/plan.js';
 import { NotifyQueue, type Launcher, type QueueKind, type QueueStatus } from './notify/queue.js';
 import { prepareLaunch, startRun, type RunContext, type SpawnFn } from './notify/run.js';

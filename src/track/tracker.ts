@@ -5,7 +5,7 @@
 // the FSM logs "(VI_1) Changing effective priority from X to Y".
 import type { Config, VrrpScriptConfig } from '../config/config.js';
 import { DEFAULT_PATH, resolveCommand, scriptRunAs, type FsProbe, type RunAs, type UserDb } from '../config-env.js';
-import { nodeFs, readUserDb } from '../environment.js';
+import { hostFs, ownIds, readHostUserDb } from '../host-files.js';
 import { err, ok, type Result } from '../types.js';
 import { realClock, type Clock } from './clock.js';
 import { createFileTracker, nodeTrackFileIo, type FileTracker, type TrackFileIo } from './file-watch.js';
@@ -116,9 +116,9 @@ export function createTracker(config: Config, deps: TrackerDeps): Tracker {
   const clock = deps.clock ?? realClock;
   const plan: TrackPlan = planTracking(config);
   const reported = new Set(plan.reportedInterfaces);
-  const own = deps.own ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const own = deps.own ?? ownIds();
   const pathEnv = deps.pathEnv ?? process.env['PATH'] ?? DEFAULT_PATH;
-  const fsProbe = deps.fsProbe ?? nodeFs;
+  const fsProbe = deps.fsProbe ?? hostFs;
 
   // Which instances each object affects.
   const dependents = new Map<string, string[]>();
@@ -198,7 +198,7 @@ export function createTracker(config: Config, deps: TrackerDeps): Tracker {
   let userDb: UserDb | undefined = deps.userDb;
   function runAsFor(cfg: VrrpScriptConfig): RunAs {
     const g = config.global;
-    userDb ??= readUserDb();
+    userDb ??= readHostUserDb();
     const [user, group] = cfg.command.user !== undefined ? [cfg.command.user, cfg.command.group] : [g.scriptUser?.user, g.scriptUser?.group];
     return scriptRunAs(user, group, userDb, { own, scriptSecurity: g.enableScriptSecurity });
   }

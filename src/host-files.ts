@@ -1,8 +1,8 @@
-// The host facts the notifier reads: files (through config-env's FsProbe shape, so the same
-// resolveCommand / checkScriptFile rules `vrrpd -t` applies decide at run time) and the user
-// database. Kept here rather than imported from config-test.ts, which pulls in rtnetlink.
+// The host's files and users, as config-env's pure rules want them (FsProbe, UserDb): read by
+// `vrrpd -t` and start-up checks (environment.ts), the script runner (track/) and the notifier,
+// so all three decide with the same facts. No rtnetlink here, so the notifier stays light.
 import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { parseUserDb, type FileFacts, type FsProbe, type UserDb } from '../config-env.js';
+import { parseUserDb, type FileFacts, type FsProbe, type UserDb } from './config-env.js';
 
 function facts(s: Stats): FileFacts {
   return { isFile: s.isFile(), isDirectory: s.isDirectory(), isSymbolicLink: s.isSymbolicLink(), mode: s.mode, uid: s.uid, gid: s.gid };
