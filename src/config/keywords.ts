@@ -4,7 +4,7 @@
 // a draft. Unknown keywords and blocks are warnings; an unknown block is skipped whole. Also the
 // value parsers the rows share (integers, decimal seconds, booleans), with keepalived's ranges.
 import { isIPv4, isIPv6 } from 'node:net';
-import type { ConfigDiagnostic, RawEntry, RawStatement } from './config.js';
+import type { ConfigDiagnostic, GarpExtraIf, RawEntry, RawStatement } from './config.js';
 import type { ConfigNode } from './parser.js';
 import { parseIpv4 } from '../types.js';
 import type { Ipv4, Millis, SourcePos } from '../types.js';
@@ -381,4 +381,31 @@ export function ownWeightKeyword<D extends { readonly name: string; weight: OwnW
       draft.weight = { weight: n, reverse: option === 'reverse', pos: node.pos };
     },
   };
+}
+
+/**
+ * `[all] SECONDS` of garp_extra_if / vrrp_garp_extra_if (and their deprecated *vmac_garp_intvl
+ * names): the instance form allows 0 (off), the global one starts at 1 (keepalived's ranges).
+ */
+export function readGarpExtraIf(
+  node: ConfigNode,
+  sink: Sink,
+  opts: { readonly minSec: number; readonly deprecated: string; readonly current: string; readonly owner: string },
+): GarpExtraIf | undefined {
+  if (node.keyword === opts.deprecated) sink.warn(node.pos, `Keyword "${opts.deprecated}" is deprecated - please use "${opts.current}"`);
+  let all = false;
+  let intervalSec: number | undefined;
+  for (const arg of node.args) {
+    if (arg === 'all') {
+      all = true;
+      continue;
+    }
+    intervalSec = integer(opts.minSec, 86400)(arg, node, sink);
+    if (intervalSec === undefined) return undefined;
+  }
+  if (intervalSec === undefined) {
+    sink.error(node.pos, `${opts.owner}${node.keyword} specified without a time (${opts.minSec}..86400 seconds)`);
+    return undefined;
+  }
+  return { intervalSec, all };
 }

@@ -28,6 +28,7 @@ import {
   wholeSecondsMs,
   word,
   zeroMeansOne,
+  readGarpExtraIf,
 } from './keywords.js';
 import type { HasSettings, KeepsRecognised, KeywordSpec, KeywordTable, Setting, Sink } from './keywords.js';
 import type { ConfigNode } from './parser.js';
@@ -226,24 +227,8 @@ const garpExtraIf: KeywordSpec<GlobalDraft> = {
   minArgs: 1,
   maxArgs: 2,
   handle: (node, draft, sink) => {
-    if (node.keyword === 'vrrp_vmac_garp_intvl') {
-      sink.warn(node.pos, 'Keyword "vrrp_vmac_garp_intvl" is deprecated - please use "vrrp_garp_extra_if"');
-    }
-    let all = false;
-    let intervalSec: number | undefined;
-    for (const arg of node.args) {
-      if (arg === 'all') {
-        all = true;
-        continue;
-      }
-      intervalSec = integer(1, 86400)(arg, node, sink);
-      if (intervalSec === undefined) return;
-    }
-    if (intervalSec === undefined) {
-      sink.error(node.pos, `${node.keyword} specified without a time (1..86400 seconds)`);
-      return;
-    }
-    assign(draft.settings, 'garpExtraIf', { value: { intervalSec, all }, pos: node.pos }, node, sink);
+    const value = readGarpExtraIf(node, sink, { minSec: 1, deprecated: 'vrrp_vmac_garp_intvl', current: 'vrrp_garp_extra_if', owner: '' });
+    if (value !== undefined) assign(draft.settings, 'garpExtraIf', { value, pos: node.pos }, node, sink);
   },
 };
 

@@ -22,6 +22,7 @@ import {
   versionTwo,
   wholeSecondsMs,
   zeroMeansOne,
+  readGarpExtraIf,
 } from './keywords.js';
 import type { ArgParser, HasSettings, KeepsRecognised, KeywordSpec, KeywordTable, Sink } from './keywords.js';
 import type { ConfigNode } from './parser.js';
@@ -422,22 +423,8 @@ const garpExtraIf: KeywordSpec<InstanceDraft> = {
   minArgs: 1,
   maxArgs: 2,
   handle: (node, draft, sink) => {
-    if (node.keyword === 'vmac_garp_intvl') sink.warn(node.pos, 'Keyword "vmac_garp_intvl" is deprecated - please use "garp_extra_if"');
-    let all = false;
-    let intervalSec: number | undefined;
-    for (const arg of node.args) {
-      if (arg === 'all') {
-        all = true;
-        continue;
-      }
-      intervalSec = integer(0, 86400)(arg, node, sink);
-      if (intervalSec === undefined) return;
-    }
-    if (intervalSec === undefined) {
-      sink.error(node.pos, `(${draft.name}): ${node.keyword} specified without a time (0..86400 seconds)`);
-      return;
-    }
-    assign(draft.settings, 'garpExtraIf', { value: { intervalSec, all }, pos: node.pos }, node, sink);
+    const value = readGarpExtraIf(node, sink, { minSec: 0, deprecated: 'vmac_garp_intvl', current: 'garp_extra_if', owner: `(${draft.name}): ` });
+    if (value !== undefined) assign(draft.settings, 'garpExtraIf', { value, pos: node.pos }, node, sink);
   },
 };
 
