@@ -77,10 +77,6 @@ export class SyncGroupDriver implements Driver {
     this.group = undefined; // rebuilt from the members on the next event
   }
 
-  get role(): SyncGroupState['role'] {
-    return this.group?.role ?? 'INIT';
-  }
-
   feed(instance: Instance, event: FsmEvent): void {
     const current = this.group ?? initialGroupState(this.name, new Map([...this.members].map(([n, m]) => [n, m.fsmState])));
     const result = groupStep(current, instance.name, event, instance.now());

@@ -37,7 +37,7 @@ export function initialGroupState(name: string, members: ReadonlyMap<string, Fsm
 }
 
 /** The group's state as keepalived reports it: FAULT beats MASTER beats BACKUP. */
-export function groupRoleOf(states: Iterable<FsmState>): GroupRole {
+function groupRoleOf(states: Iterable<FsmState>): GroupRole {
   const roles = [...states].map((s) => s.role);
   if (roles.includes('FAULT')) return 'FAULT';
   if (roles.includes('MASTER')) return 'MASTER';
