@@ -83,7 +83,7 @@ describe('schema: defaults (keepalived 2.2)', () => {
       garpMasterRefreshRepeat: 1,
       garpExtraIf: undefined,
       lowerPrioNoAdvert: false,
-      higherPrioSendAdvert: false,
+      higherPrioSendAdvert: true, // vrrpd default (faster heal); keepalived: false
       timerExpiredBackup: undefined,
       promoteSecondaries: false,
       linkbeatUsePolling: false,
@@ -128,7 +128,7 @@ describe('schema: defaults (keepalived 2.2)', () => {
       minGarp: false,
       garpExtraIf: undefined,
       lowerPrioNoAdvert: false,
-      higherPrioSendAdvert: false,
+      higherPrioSendAdvert: true, // vrrpd default (faster heal); keepalived: false
       downTimerAdverts: 3,
       vrrpVersion: 2,
       mcastGroup4: '224.0.0.18',
