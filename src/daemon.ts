@@ -235,7 +235,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
         return;
       }
       const owner = decoded.drop.vrid === undefined ? undefined : byVrid.get(decoded.drop.vrid);
-      if (owner) owner.dropped(decoded.drop);
+      if (owner) owner.dropped(decoded.drop, d);
       else recordDrop(running.unmatched, decoded.drop.reason);
     };
     const opened = openVrrpSocket({

@@ -11,6 +11,7 @@ import { initialState, mustCheckAddresses, step, type Action, type FsmEvent, typ
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
 import { encodeDatagram, nextIpId, VRRP_MULTICAST_GROUP, type Advert, type Drop, type Expectation } from './packet.js';
 import { instanceParams } from './params.js';
+import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
 
 /** Where a VIP lives: the instance's interface unless `dev` says otherwise. */
 export interface VipLink {
@@ -107,6 +108,7 @@ export class Instance {
   private ipId = 0;
   private readonly garpIntervalMs: Millis;
   private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
+  private readonly peers = new PeerReports();
   private readonly driver: Driver;
 
   constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
@@ -159,12 +161,28 @@ export class Instance {
 
   receive(advert: Advert): void {
     recordAdvertReceived(this.stats, advert.priority);
+    for (const line of this.peers.accepted(advert.src)) this.ports.log.info(`(${this.name}) ${line}`);
     this.feed({ type: 'advert', priority: advert.priority, from: advert.src });
   }
 
-  dropped(drop: Drop): void {
+  /**
+   * An advert failed a check. `datagram` (the received bytes and sender) lets a peer's configuration
+   * mismatch be reported once per peer and cause, naming both sides (peers.ts); anything else is
+   * counted and its keepalived line rate-limited by reason.
+   */
+  dropped(drop: Drop, datagram?: { readonly bytes: Uint8Array; readonly from: Ipv4 }): void {
     recordDrop(this.stats, drop.reason);
     const now = this.ports.now();
+    if (datagram !== undefined) {
+      const peer = peerView(datagram.bytes, datagram.from);
+      const own = this.ownSide();
+      const cause = causeOf(drop.reason, peer, own);
+      if (cause !== undefined) {
+        const line = this.peers.dropped(cause, peer, own, drop.detail, now);
+        if (line !== undefined) this.ports.log.warn(`(${this.name}) ${line}`);
+        return;
+      }
+    }
     const entry = this.dropLog.get(drop.reason);
     if (entry && now - entry.last < DROP_LOG_INTERVAL_MS) {
       entry.suppressed++;
@@ -173,6 +191,21 @@ export class Instance {
     const more = entry && entry.suppressed > 0 ? ` (${entry.suppressed} more since last report)` : '';
     this.dropLog.set(drop.reason, { last: now, suppressed: 0 });
     this.ports.log.info(`(${this.name}) ${drop.detail}${more}`);
+  }
+
+  /** Peers whose adverts we ignore (or did) for their configuration: for the status output. */
+  peerReports(): PeerReport[] {
+    return this.peers.all();
+  }
+
+  private ownSide(): OwnSide {
+    return {
+      vrid: this.config.vrid,
+      address: this.host.ownAddress,
+      vips: this.config.vips.map((v) => v.address),
+      advertIntSec: this.config.advertIntMs / 1000,
+      authType: this.config.auth.type === 'PASS' ? 1 : 0,
+    };
   }
 
   feed(event: FsmEvent): void {
