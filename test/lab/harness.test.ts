@@ -211,10 +211,11 @@ labDescribe('lab (network namespaces, as root)', () => {
   it('spawns programs whose PID is the program itself, inside the host namespace', async () => {
     const p = lab.spawn('b', ['sh', '-c', 'echo ready; exec sleep 30']);
     expect((await p.waitForLine(/^ready$/, { timeoutMs: 2000 })).ok).toBe(true);
-    expect(readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim()).toBe('sleep');
+    const comm = (pid: number): string => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    // "ready" is printed by sh just before its exec: on a loaded machine the PID can still be sh.
+    expect(await waitUntil(() => comm(p.pid) === 'sleep', { timeoutMs: 1000, intervalMs: 5 })).toBe(true);
     const probe = lab.spawn('b', ['sleep', '30']);
     // Until `ip` has exec'd, the PID still runs ip (in our namespace): wait for the switch.
-    const comm = (pid: number): string => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     expect(await waitUntil(() => comm(probe.pid) === 'sleep', { timeoutMs: 1000, intervalMs: 5 })).toBe(true);
     expect(netnsInode(p.pid)).toBe(netnsInode(probe.pid));
     expect(netnsInode(p.pid)).not.toBe(netnsInode(process.pid));
