@@ -12,8 +12,14 @@ interface NativePacketSocket {
   close(): void;
 }
 
+interface NativeSignalWatcher {
+  close(): void;
+}
+
 interface NativeAddon {
   ifInfo(name: string): { index: number; mac: Buffer };
+  sigrtmin(): number;
+  SignalWatcher: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
@@ -30,7 +36,7 @@ let loaded: Result<NativeAddon, string> | undefined;
 
 function isNativeAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
-  const names = ['ifInfo', 'PacketSocket', 'sdNotify', 'openlog', 'syslog'];
+  const names = ['ifInfo', 'PacketSocket', 'sdNotify', 'openlog', 'syslog', 'sigrtmin', 'SignalWatcher'];
   return names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
 }
 
@@ -146,4 +152,26 @@ export function openSyslog(ident: string, facility: number): Result<void, string
 /** priority = severity, optionally or-ed with a facility (else the openlog one applies). */
 export function syslog(priority: number, message: string): Result<void, string> {
   return attempt((a) => a.syslog(priority, message));
+}
+
+/** libc's SIGRTMIN (34 with glibc, which keeps two for itself; not a constant to hard-code). */
+export function sigrtmin(): Result<number, string> {
+  return attempt((a) => a.sigrtmin());
+}
+
+/** A caught signal; close() stops catching it (the signal's default action applies again). */
+export interface SignalWatch {
+  /** Idempotent. */
+  close(): void;
+}
+
+/**
+ * Catch `signum` on Node's event loop, also a realtime one Node's process.on() cannot name. The
+ * callback runs on the main thread; the watch alone does not keep the process alive.
+ */
+export function watchSignal(signum: number, callback: (signum: number) => void): Result<SignalWatch, string> {
+  return attempt((a) => {
+    const watcher = new a.SignalWatcher(signum, callback);
+    return { close: () => watcher.close() };
+  });
 }

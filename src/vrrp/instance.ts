@@ -11,6 +11,7 @@ import { initialState, mustCheckAddresses, step, type Action, type FsmEvent, typ
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
 import { encodeDatagram, nextIpId, VRRP_MULTICAST_GROUP, type Advert, type Drop, type Expectation } from './packet.js';
 import { instanceParams } from './params.js';
+import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
 
 /** Where a VIP lives: the instance's interface unless `dev` says otherwise. */
 export interface VipLink {
@@ -302,6 +303,27 @@ export class Instance {
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+  }
+
+  /** What the SIGUSR1/JSON dumps print about this instance now (src/dump/). */
+  snapshot(): InstanceSnapshot {
+    const s = this.state;
+    return {
+      name: this.name,
+      state: s.role,
+      wantState: wantStateOf(s, this.config),
+      basePriority: s.basePriority,
+      effectivePriority: s.effectivePriority,
+      master: s.master,
+      ownAddress: this.host.ownAddress,
+      ifname: this.host.ifname,
+      ifindex: this.host.ifindex,
+      mac: this.host.vips.find((v) => v.ifindex === this.host.ifindex)?.mac,
+      vipSet: s.role === 'MASTER',
+      nextTimerAt: nextTimerOf(s),
+      takenAt: this.ports.now(),
+      stats: { ...this.stats },
+    };
   }
 }
 
