@@ -35,7 +35,8 @@ export function formatJson(input: DumpInput): string {
     const c = byName.get(d.snapshot.name);
     if (c) entries.push({ data: instanceData(input, c, d), stats: keepalivedJsonStats(d.snapshot.stats) });
   }
-  return write(entries);
+  // keepalived.json ends with a newline.
+  return `${write(entries)}\n`;
 }
 
 const SCRIPT_FIELDS: readonly (readonly [keyof NotifyScripts, string])[] = [
