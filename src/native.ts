@@ -18,8 +18,9 @@ interface NativeSignalWatcher {
 
 interface NativeAddon {
   ifInfo(name: string): { index: number; mac: Buffer };
-  sigrtmin(): number;
-  SignalWatcher: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
+  /** Absent from an addon built before the dump signals: everything else still works. */
+  sigrtmin?: () => number;
+  SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
@@ -36,7 +37,7 @@ let loaded: Result<NativeAddon, string> | undefined;
 
 function isNativeAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
-  const names = ['ifInfo', 'PacketSocket', 'sdNotify', 'openlog', 'syslog', 'sigrtmin', 'SignalWatcher'];
+  const names = ['ifInfo', 'PacketSocket', 'sdNotify', 'openlog', 'syslog'];
   return names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
 }
 
@@ -154,9 +155,15 @@ export function syslog(priority: number, message: string): Result<void, string> 
   return attempt((a) => a.syslog(priority, message));
 }
 
+const STALE_ADDON = 'the native addon was built before signal support (run npm install to rebuild it)';
+
 /** libc's SIGRTMIN (34 with glibc, which keeps two for itself; not a constant to hard-code). */
 export function sigrtmin(): Result<number, string> {
-  return attempt((a) => a.sigrtmin());
+  const a = addon();
+  if (!a.ok) return a;
+  const read = a.value.sigrtmin;
+  if (read === undefined) return err(STALE_ADDON);
+  return attempt(() => read());
 }
 
 /** A caught signal; close() stops catching it (the signal's default action applies again). */
@@ -170,8 +177,12 @@ export interface SignalWatch {
  * callback runs on the main thread; the watch alone does not keep the process alive.
  */
 export function watchSignal(signum: number, callback: (signum: number) => void): Result<SignalWatch, string> {
-  return attempt((a) => {
-    const watcher = new a.SignalWatcher(signum, callback);
+  const a = addon();
+  if (!a.ok) return a;
+  const Watcher = a.value.SignalWatcher;
+  if (Watcher === undefined) return err(STALE_ADDON);
+  return attempt(() => {
+    const watcher = new Watcher(signum, callback);
     return { close: () => watcher.close() };
   });
 }

@@ -122,6 +122,13 @@ describe.skipIf(!available.ok)(`dump signals on a running pair${available.ok ? '
     const [eb] = JSON.parse(jb.text) as { data: Record<string, unknown>; stats: Record<string, number> }[];
     expect(ea?.data).toMatchObject({ iname: 'VI_1', state: 2, wantstate: 2, vrid: 51, effective_priority: 150, vipset: true, vips: ['192.0.2.200 dev eth0 scope global set'], auth_data: '1111' });
     expect(eb?.data).toMatchObject({ iname: 'VI_1', state: 1, master_priority: 150, effective_priority: 100, vipset: false, vips: ['192.0.2.200 dev eth0 scope global'] });
+    // Every field of keepalived's own file for this pair, with the same JSON type.
+    const typesOf = (o: Record<string, unknown> | undefined): Record<string, string> => Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, Array.isArray(v) ? 'array' : typeof v]));
+    const [ka] = JSON.parse(readFileSync(join(repoRoot(), 'test/fixtures/captures/dumps/keepalived.json'), 'utf8')) as { data: Record<string, unknown>; stats: Record<string, number> }[];
+    for (const e of [ea, eb]) {
+      expect(typesOf(e?.data)).toMatchObject(typesOf(ka?.data));
+      expect(typesOf(e?.stats)).toEqual(typesOf(ka?.stats));
+    }
     expect(ea?.stats['advert_sent']).toBeGreaterThan(0);
     expect(eb?.stats['advert_rcvd']).toBeGreaterThan(0);
     await expectUndisturbed();
