@@ -49,6 +49,8 @@ export interface VrrpdOptions {
   readonly waitForStartup?: boolean;
   readonly startTimeoutMs?: number;
   readonly onLog?: (message: string) => void;
+  /** Extra environment for the daemon, over ours; TMPDIR defaults to the daemon's own directory. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface Vrrpd {
@@ -85,7 +87,7 @@ export async function startVrrpd(lab: Lab, host: string, configText: string, opt
   writeFileSync(configPath, configText);
   const argv = [process.execPath, cli, '-n', '-l', '-D', '-f', configPath, '-p', join(dir, 'vrrpd.pid'), ...(opts.extraArgs ?? [])];
   const onLine = opts.onLog === undefined ? undefined : (l: OutputLine): void => opts.onLog?.(messageOf(l));
-  const proc = lab.spawn(host, argv, { env: { ...process.env, TMPDIR: dir }, ...(onLine ? { onLine } : {}) });
+  const proc = lab.spawn(host, argv, { env: { ...process.env, TMPDIR: dir, ...opts.env }, ...(onLine ? { onLine } : {}) });
 
   const waitForLog = (pattern: RegExp, w: { timeoutMs: number; since?: number }): Promise<Result<string, string>> =>
     proc

@@ -2,8 +2,6 @@
 // left behind, open one VRRP socket per interface, start the instances, and on SIGTERM/SIGINT
 // shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0.
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
@@ -16,7 +14,8 @@ import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socke
 import { createNotifier, NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from './notify.js';
 import { createTracker, type Tracker } from './track/tracker.js';
 import { sdNotify } from './native.js';
-import { createStats, formatKeepalivedStats, recordDrop, type InstanceStats } from './stats.js';
+import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
+import { createStats, recordDrop, type InstanceStats } from './stats.js';
 import { err, ok, type Ipv4, type Result } from './types.js';
 import { Instance, SyncGroupDriver, type InstanceHost, type InstancePorts, type VipLink } from './vrrp/instance.js';
 import { decodeDatagram } from './vrrp/packet.js';
@@ -50,14 +49,15 @@ interface Running {
   readonly garp: Map<string, GarpSender>;
   readonly rtnl: Rtnl;
   readonly unmatched: InstanceStats;
+  readonly transitions: TransitionClock;
 }
 
 /** Runs until stopped; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = createLogger({ detail: opts.detail, console: opts.logConsole, syslog: opts.syslog });
-  // Node starts its inspector (a debugger port, as root) on SIGUSR1 unless a listener exists.
-  // keepalived's DATA dump arrives with issue "Drop-in replacement"; until then, only say so.
-  process.on('SIGUSR1', () => log.warn('SIGUSR1: data dump is not supported yet'));
+  // From the start: SIGUSR1 must not start Node's inspector, and a realtime JSON/STATS_CLEAR
+  // signal's default action would kill us (src/signals.ts).
+  const dumps = installDumpSignals(log);
   process.on('uncaughtException', (e) => log.error(`internal error (continuing): ${e.stack ?? e.message}`));
   const fail = (code: number, message: string): number => {
     log.error(message);
@@ -99,6 +99,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return fail(started.error.code, started.error.message);
   }
   const running = started.value;
+  dumps.setSources({ config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
 
   try {
     writeFileSync(opts.pidFile, `${process.pid}\n`);
@@ -120,6 +121,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       sdNotify('STOPPING=1');
       void stopAll(running).then(() => {
         removePidFile(opts.pidFile);
+        dumps.close();
         log.info(`Stopped vrrpd v${VERSION}`);
         resolve(EXIT.ok);
       });
@@ -129,7 +131,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     // Reload arrives with issue "Production operations"; until then a HUP must not kill us
     // (Node's default for SIGHUP is to exit), so say so and keep running.
     process.on('SIGHUP', () => log.warn('SIGHUP: configuration reload is not supported yet - ignoring'));
-    process.on('SIGUSR2', () => writeStats(running, log));
     void startInstances(config, running, log, () => stopping);
   });
 }
@@ -190,7 +191,8 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   await removeResidualVips(config.instances, hosts, rtnl, log);
 
   const tracker = createTracker(config, { log, links: rtnl });
-  const running: Running = { instances: [], notifier, tracker, sockets: [], garp: new Map(), rtnl, unmatched: createStats() };
+  const transitions = createTransitionClock();
+  const running: Running = { instances: [], notifier, tracker, sockets: [], garp: new Map(), rtnl, unmatched: createStats(), transitions };
   const now = (): number => performance.now();
   const shared: Omit<InstancePorts, 'sendDatagram'> = {
     addAddress: (a) => rtnl.addAddress(a),
@@ -207,7 +209,11 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     },
     now,
     log,
-    onNotify: (instance, state, priority) => notifier.instance(instance, state, priority),
+    onNotify: (instance, state, priority) => {
+      // Every state change has its notify; its time is the dumps' "Last transition".
+      transitions.record(instance);
+      notifier.instance(instance, state, priority);
+    },
     onMasterRxLowerPri: (instance, priority) => notifier.masterRxLowerPri(instance, priority),
   };
   const drivers = new Map<string, SyncGroupDriver>();
@@ -339,16 +345,5 @@ function removePidFile(path: string): void {
     unlinkSync(path);
   } catch {
     // already gone: nothing to do
-  }
-}
-
-/** SIGUSR2: keepalived's stats layout in $TMPDIR/vrrpd.stats (issue "Drop-in replacement" adds the rest). */
-function writeStats(running: Running, log: Logger): void {
-  const path = join(process.env['TMPDIR'] ?? tmpdir(), 'vrrpd.stats');
-  const text = running.instances.map((i) => formatKeepalivedStats(i.name, i.stats)).join('');
-  try {
-    writeFileSync(path, text, { mode: 0o600 });
-  } catch (e) {
-    log.error(`cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -12,8 +12,15 @@ interface NativePacketSocket {
   close(): void;
 }
 
+interface NativeSignalWatcher {
+  close(): void;
+}
+
 interface NativeAddon {
   ifInfo(name: string): { index: number; mac: Buffer };
+  /** Absent from an addon built before the dump signals: everything else still works. */
+  sigrtmin?: () => number;
+  SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
@@ -146,4 +153,36 @@ export function openSyslog(ident: string, facility: number): Result<void, string
 /** priority = severity, optionally or-ed with a facility (else the openlog one applies). */
 export function syslog(priority: number, message: string): Result<void, string> {
   return attempt((a) => a.syslog(priority, message));
+}
+
+const STALE_ADDON = 'the native addon was built before signal support (run npm install to rebuild it)';
+
+/** libc's SIGRTMIN (34 with glibc, which keeps two for itself; not a constant to hard-code). */
+export function sigrtmin(): Result<number, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const read = a.value.sigrtmin;
+  if (read === undefined) return err(STALE_ADDON);
+  return attempt(() => read());
+}
+
+/** A caught signal; close() stops catching it (the signal's default action applies again). */
+export interface SignalWatch {
+  /** Idempotent. */
+  close(): void;
+}
+
+/**
+ * Catch `signum` on Node's event loop, also a realtime one Node's process.on() cannot name. The
+ * callback runs on the main thread; the watch alone does not keep the process alive.
+ */
+export function watchSignal(signum: number, callback: (signum: number) => void): Result<SignalWatch, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Watcher = a.value.SignalWatcher;
+  if (Watcher === undefined) return err(STALE_ADDON);
+  return attempt(() => {
+    const watcher = new Watcher(signum, callback);
+    return { close: () => watcher.close() };
+  });
 }

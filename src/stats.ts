@@ -58,6 +58,18 @@ export function createStats(): InstanceStats {
 }
 
 /**
+ * STATS_CLEAR: every counter back to zero, in place (the instance keeps the same object), our
+ * per-reason drop counts included, as keepalived's memset of vrrp->stats.
+ */
+export function clearStats(stats: InstanceStats): void {
+  const zero = createStats();
+  for (const key of Object.keys(zero) as (keyof InstanceStats)[]) {
+    if (key !== 'drops') stats[key] = 0;
+  }
+  for (const reason of DROP_REASONS) stats.drops[reason] = 0;
+}
+
+/**
  * Which keepalived counters each drop feeds, as keepalived 2.2.7's `vrrp_check_packet()` does
  * (vrrp.c; keepalived.md §3.2). Differences from keepalived, on purpose:
  * - advertIntervalMismatch feeds "Advertisement Interval": keepalived prints that counter but never

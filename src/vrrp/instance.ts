@@ -12,6 +12,7 @@ import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } f
 import { encodeDatagram, nextIpId, VRRP_MULTICAST_GROUP, type Advert, type Drop, type Expectation } from './packet.js';
 import { instanceParams } from './params.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
+import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
 
 /** Where a VIP lives: the instance's interface unless `dev` says otherwise. */
 export interface VipLink {
@@ -335,6 +336,27 @@ export class Instance {
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+  }
+
+  /** What the SIGUSR1/JSON dumps print about this instance now (src/dump/). */
+  snapshot(): InstanceSnapshot {
+    const s = this.state;
+    return {
+      name: this.name,
+      state: s.role,
+      wantState: wantStateOf(s, this.config),
+      basePriority: s.basePriority,
+      effectivePriority: s.effectivePriority,
+      master: s.master,
+      ownAddress: this.host.ownAddress,
+      ifname: this.host.ifname,
+      ifindex: this.host.ifindex,
+      mac: this.host.vips.find((v) => v.ifindex === this.host.ifindex)?.mac,
+      vipSet: s.role === 'MASTER',
+      nextTimerAt: nextTimerOf(s),
+      takenAt: this.ports.now(),
+      stats: { ...this.stats },
+    };
   }
 }
 
