@@ -195,6 +195,21 @@ function instance(input: DumpInput, c: InstanceConfig, d: DumpInstance, w: Write
   w(`   Notify deleted = ${c.notifyDeleted ? 'Deleted' : 'Fault'}`);
   notifyScripts(input, c.notify, w);
   w(`   Notify priority changes = ${c.notifyPriorityChanges}`);
+  peerProblems(w, s, d.snapshot.takenAt);
+}
+
+/**
+ * vrrpd's addition, printed only when there is something to say: peers whose adverts this instance
+ * ignores for their configuration (peers.ts), so a dual MASTER is explained where it is looked at.
+ */
+function peerProblems(w: Write, s: DumpInstance['snapshot'], now: number): void {
+  if (s.peers.length === 0) return;
+  w(`   Peer problems (${s.peers.length}):`);
+  for (const p of s.peers) {
+    const ago = Math.round((now - p.lastSeen) / 1000);
+    w(`     ${p.peer} ${p.cause}: ${p.count} adverts ignored, last ${ago} s ago, ${p.active ? 'ongoing' : 'over'}`);
+    w(`       ${p.message}`);
+  }
 }
 
 /** dump_track_if / dump_track_script: "name weight N"; dump_track_file_monitor: "name, weight N". */

@@ -356,6 +356,7 @@ export class Instance {
       nextTimerAt: nextTimerOf(s),
       takenAt: this.ports.now(),
       stats: { ...this.stats },
+      peers: this.peers.all(),
     };
   }
 }

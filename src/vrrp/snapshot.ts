@@ -5,6 +5,7 @@ import type { InstanceConfig } from '../config/config.js';
 import type { KeepalivedCounters } from '../stats.js';
 import type { Ipv4, Millis, Priority } from '../types.js';
 import type { FsmState, Role } from './fsm.js';
+import type { PeerReport } from './peers.js';
 
 /** keepalived's state names; STOPPED (after our shutdown step) has none there. */
 export type SnapshotState = Role;
@@ -34,6 +35,8 @@ export interface InstanceSnapshot {
   /** The monotonic clock (ms) when the snapshot was taken, to turn nextTimerAt into wall time. */
   readonly takenAt: Millis;
   readonly stats: Readonly<KeepalivedCounters>;
+  /** Peers whose adverts we ignore (or did) for their configuration: vrrpd's own, not keepalived's. */
+  readonly peers: readonly PeerReport[];
 }
 
 /** keepalived's wantstate from our core state (vrrp.c / vrrp_scheduler.c set it on each move). */

@@ -40,6 +40,7 @@ export function nodeA(overrides: Partial<KeepalivedCounters> = {}): DumpInput {
     nextTimerAt: 0,
     takenAt: 0,
     stats,
+    peers: [],
   };
   return input(pairConfig('A'), snapshot, us('1795599833.833275'), us('1795599836.833799'));
 }
@@ -62,6 +63,7 @@ export function nodeB(overrides: Partial<KeepalivedCounters> = {}): DumpInput {
     nextTimerAt: 0,
     takenAt: 0,
     stats,
+    peers: [],
   };
   return input(pairConfig('B'), snapshot, us('1795599830.418716'), us('1795599849.445289'));
 }

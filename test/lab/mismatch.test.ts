@@ -2,11 +2,12 @@
 // input): two nodes whose VIP lists differ, and a foreign router on our VRID. keepalived logs one
 // line per ignored advert, forever, naming neither side. vrrpd says it once per peer and cause,
 // with both sides and the fix, and keeps quiet after that (a reminder at most every minute).
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderKeepalivedConfig } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
-import { sleep } from '../../lab/process.js';
+import { sleep, waitUntil } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram } from '../../src/vrrp/packet.js';
@@ -87,6 +88,14 @@ describe.skipIf(!available.ok)(`peer mismatch and foreign routers: once per peer
     for (const d of [a, b]) expect(d.logLines().filter((l) => /unexpected ip number count/.test(l))).toHaveLength(1);
     // Both went MASTER: the mismatch is real, not a quiet BACKUP.
     for (const d of [a, b]) expect(d.logLines().some((l) => /^\(VI_1\) Entering MASTER STATE/.test(l))).toBe(true);
+  });
+
+  it('SIGUSR1\'s data dump shows the peer problem under the instance (the status output until `vrrpd status`)', async () => {
+    const file = join(a.dir, 'vrrpd.data');
+    expect(a.signal('SIGUSR1')).toBe(true);
+    expect(await waitUntil(() => existsSync(file) && readFileSync(file, 'utf8').includes('Peer problems'), { timeoutMs: 3000, intervalMs: 50 })).toBe(true);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(new RegExp(`Peer problems \\(1\\):\\n     ${B_IP.replace(/\./g, '\\.')} vipList: \\d+ adverts ignored, last \\d+ s ago, ongoing`));
   });
 
   it('a foreign router on VRID 51 is named as such once, however often it sends', async () => {

@@ -55,7 +55,12 @@ const OMITTED: readonly RegExp[] = [
  * lab additions to h1.conf/h2.conf (enable_script_security, the notify script) and with the
  * sender renamed to vrrpd@localhost, so these follow the config, not the fixture.
  */
-const VALUE_FOLLOWS_CONFIG: readonly RegExp[] = [/^ Email notification from = /, /^ Script security (enabled|disabled)$/];
+const VALUE_FOLLOWS_CONFIG: readonly RegExp[] = [
+  /^ Email notification from = /,
+  /^ Script security (enabled|disabled)$/,
+  // vrrpd's default differs on purpose (README "Faster heal"): true here, false in keepalived.
+  /^ {1,3}Send advert after receive higher priority advert = /,
+];
 
 /** Lines ours has and the fixture lacks, for the same reason: the lab's notify script. */
 const EXTRA: readonly RegExp[] = [/^ {3}Generic state transition script = /];
