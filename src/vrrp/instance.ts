@@ -6,10 +6,10 @@ import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
-import type { Ipv4, Millis, Priority, Result } from '../types.js';
+import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
 import { initialState, mustCheckAddresses, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
-import { encodeDatagram, nextIpId, VRRP_MULTICAST_GROUP, type Advert, type Drop, type Expectation } from './packet.js';
+import { encodeDatagram, nextIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
 
 /** Where a VIP lives: the instance's interface unless `dev` says otherwise. */
@@ -24,7 +24,11 @@ export interface VipLink {
 export interface InstanceHost {
   readonly ifname: string;
   readonly ifindex: number;
-  /** Primary IPv4 of the interface: our adverts' source, never a VIP (RFC 3768 §5.2.1 / §6.4.3). */
+  /**
+   * Our adverts' source and the tie-break address (RFC 3768 §5.2.1 / §6.4.3): unicast_src_ip /
+   * mcast_src_ip when configured (the daemon checked it is on the interface), else the interface's
+   * primary IPv4, never a VIP.
+   */
   readonly ownAddress: Ipv4;
   readonly vips: readonly VipLink[];
 }
@@ -108,6 +112,8 @@ export class Instance {
   private readonly garpIntervalMs: Millis;
   private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
   private readonly driver: Driver;
+  /** unicast_peer entries; empty for a multicast instance (unicast iff there is a peer). */
+  private readonly peers: readonly PeerTtlRange[];
 
   constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
     this.config = config;
@@ -115,6 +121,7 @@ export class Instance {
     this.ports = ports;
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
+    this.peers = unicastPeers(config);
     this.state = initialState(instanceParams(config, host.ownAddress));
   }
 
@@ -153,8 +160,16 @@ export class Instance {
       auth: this.config.auth,
       vips: this.config.vips.map((v) => v.address),
       checkAddresses: mustCheckAddresses(this.state, from),
-      multicast: true,
+      multicast: this.peers.length === 0,
+      group: this.config.multicastGroup,
+      ...(this.peers.length > 0 ? { localAddress: this.host.ownAddress } : {}),
+      ...(this.peers.length > 0 && this.config.checkUnicastSrc ? { peers: this.peers } : {}),
     };
+  }
+
+  /** A unicast instance's peers, for the daemon's demultiplexing of one VRID among instances. */
+  get unicastPeers(): readonly PeerTtlRange[] {
+    return this.peers;
   }
 
   receive(advert: Advert): void {
@@ -244,23 +259,36 @@ export class Instance {
     this.timers.delete(timer);
   }
 
+  /**
+   * One advert: to the multicast group, or one copy per unicast peer (keepalived's vrrp_send_adv):
+   * every copy carries the same IP id (one counter step per advert), the peer as destination and
+   * unicast_ttl; it counts once as sent when any copy left.
+   */
   private async sendAdvert(priority: number): Promise<void> {
     this.ipId = nextIpId(this.ipId);
-    const datagram = encodeDatagram({
-      vrid: this.config.vrid,
-      priority: priority as Advert['priority'],
-      advertIntSec: this.config.advertIntMs / 1000,
-      auth: this.config.auth,
-      addresses: this.config.vips.map((v) => v.address),
-      src: this.host.ownAddress,
-      dst: VRRP_MULTICAST_GROUP,
-      id: this.ipId,
-    });
-    const sent = await this.ports.sendDatagram(datagram, VRRP_MULTICAST_GROUP);
-    if (!sent.ok) {
-      this.ports.log.warn(`(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
-      return;
+    const unicast = this.peers.length > 0;
+    const targets = unicast
+      ? this.peers.map((p) => ({ dst: p.address, ttl: this.config.unicastTtl }))
+      : [{ dst: this.config.multicastGroup, ttl: VRRP_TTL }];
+    let sentAny = false;
+    for (const { dst, ttl } of targets) {
+      const datagram = encodeDatagram({
+        vrid: this.config.vrid,
+        priority: priority as Advert['priority'],
+        advertIntSec: this.config.advertIntMs / 1000,
+        auth: this.config.auth,
+        addresses: this.config.vips.map((v) => v.address),
+        src: this.host.ownAddress,
+        dst,
+        id: this.ipId,
+        ttl,
+      });
+      const sent = await this.ports.sendDatagram(datagram, dst);
+      if (sent.ok) sentAny = true;
+      else if (unicast) this.ports.log.warn(`(${this.name}) Cant send advert to ${dst} (${sent.error})`);
+      else this.ports.log.warn(`(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
     }
+    if (!sentAny) return;
     recordAdvertSent(this.stats, priority);
     // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
     if (priority === 0) this.ports.log.debug(`(${this.name}) sent 0 priority`);
@@ -303,6 +331,14 @@ export class Instance {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
+}
+
+/** The config's unicast_peer list with parsed addresses (the schema only lets IPv4 peers through). */
+function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
+  return config.unicastPeers.flatMap((p) => {
+    const address = parseIpv4(p.address);
+    return address === undefined ? [] : [{ address, minTtl: p.minTtl, maxTtl: p.maxTtl }];
+  });
 }
 
 const sleep = (ms: Millis): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
