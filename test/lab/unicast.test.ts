@@ -9,14 +9,15 @@
 //      master's priority 0.
 // The lab's bridge is turned into a hub (ageing_time 0: it learns no MAC, floods every frame), as a
 // mirror port would be, so the client sees the unicast adverts between the two nodes.
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advertsFrom, firstGarpAfter, startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { execChecked, sleep, waitUntil } from '../../lab/process.js';
-import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../lab/vrrpd.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram } from '../../src/vrrp/packet.js';
 
@@ -146,6 +147,30 @@ describe.skipIf(!available.ok)(`unicast 1: a vrrpd pair${skipped}`, () => {
 
   afterAll(async () => {
     await lab?.destroy();
+  }, 20_000);
+
+  it('a wrong unicast setup stops the start (exit 2), never a multicast fall-back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `${lab.id}-bad-`));
+    lab.onDestroy(() => rmSync(dir, { recursive: true, force: true }), () => rmSync(dir, { recursive: true, force: true }));
+    const bad = {
+      'not-local.conf': unicastConfig('a').replace(`unicast_src_ip ${A_IP}`, 'unicast_src_ip 192.0.2.50'),
+      'no-peers.conf': unicastConfig('a').replace(/unicast_peer \{[^}]*\}/, ''),
+    };
+    const outcomes: Record<string, { code: number | null; error: string | undefined }> = {};
+    for (const [name, text] of Object.entries(bad)) {
+      writeFileSync(join(dir, name), text);
+      const r = await lab.exec('a', [process.execPath, vrrpdCli(), '-n', '-f', join(dir, name), '-p', join(dir, `${name}.pid`)], { timeoutMs: 10_000 });
+      outcomes[name] = { code: r.code, error: r.stderr.split('\n').find((l) => /unicast/.test(l))?.replace(/^.*?: (?=\(VI_1\))/, '') };
+    }
+    expect(outcomes).toEqual({
+      'not-local.conf': { code: 2, error: '(VI_1) unicast_src_ip 192.0.2.50 is not an address of eth0 (it has 192.0.2.11)' },
+      'no-peers.conf': {
+        code: 2,
+        error:
+          '(VI_1) A unicast keyword (unicast_src_ip) has been specified without any unicast peers: keepalived defaults to multicast (deprecated); ' +
+          'vrrpd refuses - add a unicast_peer block or remove the keyword',
+      },
+    });
   }, 20_000);
 
   it('A becomes MASTER; the adverts go unicast to the peer with unicast_ttl, none to 224.0.0.18', async () => {
