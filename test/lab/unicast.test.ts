@@ -327,3 +327,62 @@ describe.skipIf(!available.ok)(`unicast 2: mixed with keepalived, both ways roun
     await scenario('vrrpd');
   }, 25_000);
 });
+
+/** Multicast with mcast_dst_ip / mcast_src_ip: the same text for both daemons, each node with a second address. */
+function groupConfig(node: 'a' | 'b'): string {
+  const [src, state, priority] = node === 'a' ? ['192.0.2.21', 'MASTER', 150] : ['192.0.2.22', 'BACKUP', 100];
+  return unicastConfig(node).replace(
+    /    unicast_src_ip[^]*?unicast_peer \{[^}]*\}\n/,
+    `    mcast_src_ip ${src}\n    mcast_dst_ip 224.0.0.19\n`,
+  ).replace(/state \w+/, `state ${state}`).replace(/priority \d+/, `priority ${priority}`);
+}
+
+describe.skipIf(!available.ok)(`multicast group and source: keepalived MASTER, vrrpd BACKUP on 224.0.0.19${skipped}`, () => {
+  let lab: Lab;
+  let capture: Capture;
+  const frames = (): Frame[] => unwrap(capture.framesSoFar());
+
+  beforeAll(async () => {
+    lab = await createLab({
+      hosts: [
+        { name: 'a', interfaces: [{ addresses: [`${A_IP}/24`, '192.0.2.21/24'], mac: '02:00:c0:00:02:0b' }] },
+        { name: 'b', interfaces: [{ addresses: [`${B_IP}/24`, '192.0.2.22/24'], mac: B_MAC }] },
+        { name: 'client', address: `${CLIENT_IP}/24`, mac: '02:00:c0:00:02:64', arpAccept: true },
+      ],
+    });
+    capture = unwrap(await startCapture(lab, 'client'));
+  }, 20_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  }, 20_000);
+
+  it('vrrpd joined the group: it stays BACKUP behind keepalived, drops nothing, and takes over on its priority 0, sending from mcast_src_ip', async () => {
+    expect(groupConfig('b')).toContain('mcast_dst_ip 224.0.0.19');
+    expect(groupConfig('b')).not.toContain('unicast');
+    const ka = unwrap(await startKeepalived(lab, 'a', groupConfig('a')));
+    unwrap(await ka.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
+    const vd = unwrap(await startVrrpd(lab, 'b', groupConfig('b')));
+    unwrap(await vd.waitForLog(/^\(VI_1\) Entering BACKUP STATE \(init\)$/, { timeoutMs: 2000 }));
+    const watchFrom = Date.now() / 1000;
+    await sleep(STEADY_MS);
+    expect(vd.logLines()).not.toContain('(VI_1) Entering MASTER STATE');
+    expect([...ka.logLines(), ...vd.logLines()].filter((l) => DROP_LINE.test(l))).toEqual([]);
+    const heard = await stats(vd);
+    expect(heard.get('Advertisements/Received')).toBeGreaterThanOrEqual(2);
+    const kaAdverts = advertsFrom(frames(), '192.0.2.21').filter((f) => f.t > watchFrom);
+    expect(kaAdverts.length).toBeGreaterThanOrEqual(2);
+    expect(kaAdverts.every((f) => f.dst === '224.0.0.19' && f.dstMac === '01:00:5e:00:00:13' && f.ttl === 255)).toBe(true);
+
+    const since = vd.logMark();
+    expect(await ka.stop()).toEqual({ code: 0, signal: null });
+    unwrap(await vd.waitForLog(/^\(VI_1\) Backup received priority 0 advertisement$/, { timeoutMs: 1000, since }));
+    unwrap(await vd.waitForState('VI_1', 'MASTER', { timeoutMs: 3000, since }));
+    await sleep(1200);
+    const mine = advertsFrom(frames(), '192.0.2.22');
+    expect(mine.length).toBeGreaterThanOrEqual(1);
+    expect(mine.map((f) => ({ dst: f.dst, ttl: f.ttl, srcMac: f.srcMac }))).toEqual(mine.map(() => ({ dst: '224.0.0.19', ttl: 255, srcMac: B_MAC })));
+    expect(vrrpFrames(frames()).filter((f) => f.dst === '224.0.0.18')).toEqual([]);
+    expect(await lab.hasAddress('b', LAB_VIP)).toBe(true);
+  }, 25_000);
+});
