@@ -313,6 +313,9 @@ function reportNotActedOn(d: InstanceDraft, c: InstanceConfig, ctx: InstanceCont
   if (c.promoteSecondaries && s.promoteSecondaries !== undefined) {
     notSupportedYet(sink, 'promote_secondaries', s.promoteSecondaries.pos, 'the interface keeps the kernel setting, so removing a VIP may remove other addresses of its subnet');
   }
+  if (c.trackSrcIp && s.trackSrcIp !== undefined) {
+    notSupportedYet(sink, 'track_src_ip', s.trackSrcIp.pos, `the instance does not go to FAULT when ${c.sourceAddress ?? 'its source address'} is removed`);
+  }
   if (s.linkbeatUsePolling !== undefined) notSupportedYet(sink, 'linkbeat_use_polling', s.linkbeatUsePolling.pos, 'the link state is not polled');
   if (s.kernelRxBufSize !== undefined) notSupportedYet(sink, 'kernel_rx_buf_size', s.kernelRxBufSize.pos, 'the kernel default receive buffer is used');
   reportTracksNotActedOn(tracks, sink);

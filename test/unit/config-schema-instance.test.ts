@@ -134,6 +134,13 @@ describe('unicast and multicast addressing', () => {
     expect(only(withGlobals(['vrrp_check_unicast_src'], 'unicast_peer {', '192.0.2.12', '}')).checkUnicastSrc).toBe(true);
   });
 
+  it('track_src_ip with a source address is not acted on yet: said once; without one keepalived clears it', () => {
+    expect(warnings(instance('unicast_src_ip 192.0.2.11', 'track_src_ip', 'unicast_peer {', '192.0.2.12', '}'))).toEqual([
+      "s.conf:8: 'track_src_ip' is not supported yet - the instance does not go to FAULT when 192.0.2.11 is removed",
+    ]);
+    expect(only(instance('track_src_ip')).trackSrcIp).toBe(false);
+  });
+
   it('unicast_peer entries are read fully, each bad one an error; mcast_dst_ip is ignored with unicast', () => {
     const text = instance('unicast_peer {', '192.0.2.2 min_ttl 10 max_ttl 5', '192.0.2.3 min_ttl', '192.0.2.4 foo 3', '2001:db8::1',
       '192.0.2.5 max_ttl 300', '192.0.2.6 min_ttl 250', '}', 'mcast_dst_ip 224.0.0.19');
