@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
+import { sourceAddressProblem } from './config-env-address.js';
 import { environmentDiagnostics } from './environment.js';
 import { createLogger, type Logger } from './log.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
@@ -18,6 +19,7 @@ import { createTransitionClock, installDumpSignals, type TransitionClock } from 
 import { createStats, recordDrop, type InstanceStats } from './stats.js';
 import { err, ok, type Ipv4, type Result } from './types.js';
 import { Instance, SyncGroupDriver, type InstanceHost, type InstancePorts, type VipLink } from './vrrp/instance.js';
+import { chooseInstance } from './vrrp/demux.js';
 import { decodeDatagram } from './vrrp/packet.js';
 import { VERSION } from './version.js';
 
@@ -233,20 +235,25 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   for (const [ifname, configs] of byInterface) {
     const link = byName.get(ifname);
     if (!link) return fatal(`interface ${ifname} disappeared`);
-    const byVrid = new Map<number, Instance>();
+    // Several instances may share a VRID here (unicast and multicast, other groups, other peers).
+    const byVrid = new Map<number, Instance[]>();
+    const demuxKey = (i: Instance) => ({ peers: i.unicastPeers.map((p) => p.address), group: i.config.multicastGroup, localAddress: i.host.ownAddress });
     const onDatagram = (d: Datagram): void => {
-      const decoded = decodeDatagram(d.bytes, d.from, (vrid, from) => byVrid.get(vrid)?.expectation(from));
-      if (decoded.ok) {
-        byVrid.get(decoded.advert.vrid)?.receive(decoded.advert);
-        return;
-      }
-      const owner = decoded.drop.vrid === undefined ? undefined : byVrid.get(decoded.drop.vrid);
-      if (owner) owner.dropped(decoded.drop, d);
+      let owner: Instance | undefined;
+      const decoded = decodeDatagram(d.bytes, d.from, (vrid, from, dst) => {
+        owner = chooseInstance(byVrid.get(vrid) ?? [], demuxKey, from, dst);
+        return owner?.expectation(from);
+      });
+      if (decoded.ok) owner?.receive(decoded.advert);
+      else if (owner && decoded.drop.vrid !== undefined) owner.dropped(decoded.drop, d);
       else recordDrop(running.unmatched, decoded.drop.reason);
     };
+    // Only the multicast instances' groups are joined: a unicast-only interface hears no multicast.
+    const groups = configs.filter((c) => c.unicastPeers.length === 0).map((c) => c.multicastGroup);
     const opened = openVrrpSocket({
       ifname,
       ifindex: link.index,
+      groups,
       onDatagram,
       onError: (message) => log.error(`${message} - adverts on ${ifname} can no longer be received`),
     });
@@ -263,7 +270,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
       const driver = inst.syncGroup === undefined ? undefined : drivers.get(inst.syncGroup);
       const instance = new Instance(inst, host, instancePorts, config.global.garpIntervalMs, driver);
       driver?.add(instance);
-      byVrid.set(inst.vrid, instance);
+      byVrid.set(inst.vrid, [...(byVrid.get(inst.vrid) ?? []), instance]);
       running.instances.push(instance);
     }
   }
@@ -273,8 +280,8 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
 async function resolveHost(inst: InstanceConfig, byName: Map<string, LinkInfo>, rtnl: Rtnl): Promise<Result<InstanceHost, string>> {
   const link = byName.get(inst.interface);
   if (!link) return err(`${inst.pos.file}:${inst.pos.line}: interface ${inst.interface} for vrrp_instance ${inst.name} doesn't exist`);
-  const primary = await primaryAddress(link.index, inst, rtnl);
-  if (!primary.ok) return err(`cannot read addresses of ${inst.interface}: ${primary.error}`);
+  const primary = await sourceAddress(link.index, inst, rtnl);
+  if (!primary.ok) return err(primary.error);
   if (!primary.value) {
     return err(`${inst.pos.file}:${inst.pos.line}: interface ${inst.interface} of vrrp_instance ${inst.name} has no IPv4 address to send adverts from`);
   }
@@ -286,6 +293,23 @@ async function resolveHost(inst: InstanceConfig, byName: Map<string, LinkInfo>, 
     vips.push({ vip, ifname: vipLink.name, ifindex: vipLink.index, mac: vipLink.mac });
   }
   return ok({ ifname: link.name, ifindex: link.index, ownAddress: primary.value, vips });
+}
+
+/**
+ * Our adverts' source: unicast_src_ip / mcast_src_ip, which must be an address of the interface
+ * (keepalived would send from a foreign source, or sit in FAULT for unicast), else the primary.
+ */
+async function sourceAddress(index: number, inst: InstanceConfig, rtnl: Rtnl): Promise<Result<Ipv4 | undefined, string>> {
+  if (inst.sourceAddress === undefined) {
+    const primary = await primaryAddress(index, inst, rtnl);
+    return primary.ok ? primary : err(`cannot read addresses of ${inst.interface}: ${primary.error}`);
+  }
+  const addresses = await rtnl.ipv4Addresses(index);
+  if (!addresses.ok) return err(`cannot read addresses of ${inst.interface}: ${addresses.error}`);
+  // Checked by -t's rules before start-up too; the address may have gone since.
+  const problem = sourceAddressProblem(inst, addresses.value.map((a) => a.address));
+  if (problem !== undefined) return err(`${inst.pos.file}:${inst.pos.line}: ${problem}`);
+  return ok(addresses.value.find((a) => a.address === inst.sourceAddress)?.address);
 }
 
 /**

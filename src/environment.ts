@@ -11,18 +11,22 @@ import {
   scriptUses,
   type LinkFacts,
 } from './config-env.js';
+import { checkSourceAddresses } from './config-env-address.js';
 import { hostFs, ownIds, readHostUserDb } from './host-files.js';
 import { openRtnl } from './net/rtnl.js';
 import { err, ok, type Result } from './types.js';
 
-/** The links of this network namespace by name, as the daemon will find them. */
-async function readLinks(): Promise<Result<Map<string, LinkFacts>, string>> {
+/** The links of this network namespace by name, as the daemon will find them, with their IPv4 addresses. */
+async function readLinks(): Promise<Result<Map<string, LinkFacts & { addresses: string[] }>, string>> {
   const rtnl = openRtnl();
   if (!rtnl.ok) return err(rtnl.error);
   try {
     const links = await rtnl.value.links();
     if (!links.ok) return err(links.error);
-    return ok(new Map(links.value.map((l) => [l.name, { name: l.name, loopback: l.loopback }])));
+    const addresses = await rtnl.value.ipv4Addresses();
+    if (!addresses.ok) return err(addresses.error);
+    const on = (index: number): string[] => addresses.value.filter((a) => a.index === index).map((a) => a.address);
+    return ok(new Map(links.value.map((l) => [l.name, { name: l.name, loopback: l.loopback, addresses: on(l.index) }])));
   } finally {
     rtnl.value.close();
   }
@@ -32,7 +36,10 @@ async function readLinks(): Promise<Result<Map<string, LinkFacts>, string>> {
 export async function environmentDiagnostics(config: Config, path: string): Promise<ConfigDiagnostic[]> {
   const out: ConfigDiagnostic[] = [];
   const links = await readLinks();
-  if (links.ok) out.push(...checkInterfaces(interfaceUses(config), links.value));
+  if (links.ok) {
+    out.push(...checkInterfaces(interfaceUses(config), links.value));
+    out.push(...checkSourceAddresses(config, (ifname) => links.value.get(ifname)?.addresses));
+  }
   else out.push({ severity: 'warning', pos: { file: path, line: 0 }, message: `cannot list the network interfaces (${links.error}): not checked` });
   const scripts = scriptUses(config, readHostUserDb(), ownIds());
   out.push(...checkScripts(scripts, { pathEnv: process.env['PATH'] ?? DEFAULT_PATH, fs: hostFs, scriptSecurity: config.global.enableScriptSecurity }));

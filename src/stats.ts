@@ -77,8 +77,9 @@ export function clearStats(stats: InstanceStats): void {
  *   dual master is invisible in its stats. Ours counts it.
  * Faithful quirks kept:
  * - badDestination feeds "Address List" (keepalived's addr_list_err for a unicast/multicast mix-up).
- * - addressMissing also counts as a received advert: keepalived increments advert_rcvd once type,
- *   version, length and checksum are good, before comparing the VIP list.
+ * - addressMissing, notUnicastPeer and ttlOutOfRange also count as a received advert: keepalived
+ *   increments advert_rcvd once type, version, length and checksum are good, before comparing the
+ *   VIP list and the unicast source.
  * - badVersion and badChecksum feed nothing (keepalived counts them only in SNMP builds), and the
  *   dispatcher drops (tooShort, notIpv4Vrrp, unknownVrid) have no instance in keepalived at all.
  */
@@ -99,6 +100,9 @@ export const KEEPALIVED_COUNTERS_FOR_DROP: Readonly<Record<DropReason, readonly 
   badChecksum: [],
   badDestination: ['addressListErrors'],
   addressMissing: ['advertReceived', 'addressListErrors'],
+  // keepalived counts these after advert_rcvd; only the TTL range feeds a counter (ip_ttl_err).
+  notUnicastPeer: ['advertReceived'],
+  ttlOutOfRange: ['advertReceived', 'ttlErrors'],
 };
 
 /** Count one dropped datagram: its reason, and the keepalived counters that reason feeds. */

@@ -15,7 +15,6 @@ import type {
 } from './config.js';
 import { notSupportedRefused, notSupportedYet } from './keywords.js';
 import type { Setting, Sink } from './keywords.js';
-import { VRRP_MCAST_GROUP4 } from './schema-global.js';
 import type { InstanceDraft } from './schema-instance.js';
 import { completeNotify } from './schema-notify.js';
 import { reportTracksNotActedOn } from './schema-sync-group.js';
@@ -223,24 +222,8 @@ function vmacAddress(mac: string | undefined, vrid: number): string {
 }
 
 /** The features vrrpd refuses to run without: they change the wire or where the VIPs go. */
-function refuseUnimplemented(d: InstanceDraft, iface: string | undefined, globalGroup: string, sink: Sink): void {
+function refuseUnimplemented(d: InstanceDraft, iface: string | undefined, sink: Sink): void {
   const s = d.settings;
-  if (d.unicastPeers.length > 0 && d.unicastPeerPos !== undefined) {
-    notSupportedRefused(
-      sink, 'unicast_peer', d.unicastPeerPos,
-      `send multicast where you asked for unicast (adverts to ${globalGroup} instead of ${d.unicastPeers.map((p) => p.address).join(', ')})`,
-    );
-  }
-  if (s.sourceAddress !== undefined) {
-    notSupportedRefused(
-      sink, s.sourceAddress.value.keyword, s.sourceAddress.pos,
-      `send adverts from the interface's primary address instead of ${s.sourceAddress.value.address} (peers also break ties on it)`,
-    );
-  }
-  // With unicast peers keepalived ignores mcast_dst_ip (completeUnicast says so).
-  if (s.mcastDstIp !== undefined && s.mcastDstIp.value !== VRRP_MCAST_GROUP4 && d.unicastPeers.length === 0) {
-    notSupportedRefused(sink, 'mcast_dst_ip', s.mcastDstIp.pos, `send adverts to ${VRRP_MCAST_GROUP4} where the peers listen on ${s.mcastDstIp.value}`);
-  }
   if (s.useVmac !== undefined) {
     notSupportedRefused(
       sink, 'use_vmac', s.useVmac.pos,
@@ -255,27 +238,38 @@ function refuseUnimplemented(d: InstanceDraft, iface: string | undefined, global
   }
 }
 
-/** Unicast keywords keepalived accepts without peers, and what it does then (vrrp_complete_instance). */
+/**
+ * Unicast keywords without peers (vrrp_complete_instance). keepalived falls back to multicast with
+ * a deprecation warning (unicast_ttl: "resetting"), so adverts meant for two hosts go to the whole
+ * LAN and a peer configured for unicast never hears them: both nodes become MASTER. vrrpd refuses.
+ * With unicast_fault_no_peer keepalived instead keeps the instance in FAULT for good (its peers
+ * would come with a reload); vrrpd has no reload yet, so such an instance could never run: refused
+ * too, rather than a daemon that starts and silently never holds the VIP.
+ */
 function completeUnicast(d: InstanceDraft, strict: boolean, sink: Sink): void {
   const s = d.settings;
   if (strict && d.unicastPeers.length > 0 && d.unicastPeerPos !== undefined) {
     sink.error(d.unicastPeerPos, `(${d.name}) Unicast peers are not supported in strict mode`);
   }
   if (d.unicastPeers.length === 0) {
-    if (s.unicastTtl !== undefined) sink.corrected(s.unicastTtl.pos, `(${d.name}): Cannot use unicast_ttl without unicast peers - resetting`);
+    if (s.unicastTtl !== undefined) {
+      sink.error(s.unicastTtl.pos, `(${d.name}) unicast_ttl without any unicast_peer: keepalived resets it and runs multicast; vrrpd refuses`);
+    }
     if (s.unicastFaultNoPeer !== undefined) {
-      // keepalived keeps such an instance in FAULT for ever; running it multicast would be wrong too.
       sink.error(
         s.unicastFaultNoPeer.pos,
         `(${d.name}) unicast_fault_no_peer without any unicast_peer: keepalived keeps this instance in FAULT ` +
-          "('Cannot use unicast without any peers - going to fault state'); vrrpd refuses it instead of running it multicast",
+          "('Cannot use unicast without any peers - going to fault state'); vrrpd refuses it instead",
       );
-    } else if (d.unicastKeyword !== undefined) {
-      sink.corrected(
+    } else if (d.unicastKeyword !== undefined && d.unicastPeerPos === undefined) {
+      sink.error(
         d.unicastKeyword.pos,
-        `(${d.name}) A unicast keyword (${d.unicastKeyword.keyword}) has been specified without any unicast peers. Defaulting to multicast. ` +
-          'This usage is deprecated - please update your configuration.',
+        `(${d.name}) A unicast keyword (${d.unicastKeyword.keyword}) has been specified without any unicast peers: ` +
+          'keepalived defaults to multicast (deprecated); vrrpd refuses - add a unicast_peer block or remove the keyword',
       );
+    } else if (d.unicastPeerPos !== undefined) {
+      // A unicast_peer block whose every entry was wrong (each already reported): say what follows.
+      sink.error(d.unicastPeerPos, `(${d.name}) unicast_peer has no valid peer: vrrpd would have no one to send adverts to`);
     }
   } else if (s.mcastDstIp !== undefined) {
     sink.corrected(s.mcastDstIp.pos, `(${d.name}) multicast destination specified with unicast - ignoring`);
@@ -319,6 +313,9 @@ function reportNotActedOn(d: InstanceDraft, c: InstanceConfig, ctx: InstanceCont
   if (c.promoteSecondaries && s.promoteSecondaries !== undefined) {
     notSupportedYet(sink, 'promote_secondaries', s.promoteSecondaries.pos, 'the interface keeps the kernel setting, so removing a VIP may remove other addresses of its subnet');
   }
+  if (c.trackSrcIp && s.trackSrcIp !== undefined) {
+    notSupportedYet(sink, 'track_src_ip', s.trackSrcIp.pos, `the instance does not go to FAULT when ${c.sourceAddress ?? 'its source address'} is removed`);
+  }
   if (s.linkbeatUsePolling !== undefined) notSupportedYet(sink, 'linkbeat_use_polling', s.linkbeatUsePolling.pos, 'the link state is not polled');
   if (s.kernelRxBufSize !== undefined) notSupportedYet(sink, 'kernel_rx_buf_size', s.kernelRxBufSize.pos, 'the kernel default receive buffer is used');
   reportTracksNotActedOn(tracks, sink);
@@ -348,7 +345,7 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
   const auth = completeAuth(d, strict, strictPos, sink);
   completeUnicast(d, strict, sink);
   const multicastGroup = s.mcastDstIp?.value ?? g.mcastGroup4;
-  refuseUnimplemented(d, iface, g.mcastGroup4, sink);
+  refuseUnimplemented(d, iface, sink);
   if (s.vmacXmitBase !== undefined && s.useVmac === undefined) {
     sink.corrected(s.vmacXmitBase.pos, `(${d.name}) vmac_xmit_base is only valid with a vmac - ignoring`);
   }

@@ -14,7 +14,6 @@ import {
   ipv4Address,
   isIpv4Multicast,
   namesAs,
-  notSupportedRefused,
   notSupportedYet,
   notYet,
   outOfScope,
@@ -409,9 +408,6 @@ export function completeGlobal(g: GlobalDraft, sink: Sink): GlobalDefs {
   const s = g.settings;
   const minGarp = s.minGarp?.value ?? false;
   reportGlobalsNotActedOn(s, sink);
-  if (s.mcastGroup4 !== undefined && s.mcastGroup4.value !== VRRP_MCAST_GROUP4) {
-    notSupportedRefused(sink, 'vrrp_mcast_group4', s.mcastGroup4.pos, `send adverts to ${VRRP_MCAST_GROUP4} where the peers listen on ${s.mcastGroup4.value}`);
-  }
   const notifyFifo = s.notifyFifo?.value;
   const vrrpNotifyFifo = s.vrrpNotifyFifo?.value;
   const firewall: FirewallConfig = {

@@ -56,7 +56,8 @@ export interface Datagram {
 export interface VrrpSocket {
   /**
    * datagram: a complete IPv4 datagram (IP_HDRINCL): the header's TOS, TTL, id and source are sent
-   * as given; the kernel fills in total length and header checksum. dst: 224.0.0.18 or a unicast peer.
+   * as given; the kernel fills in total length and header checksum. dst: the group or a unicast peer
+   * (the header's destination; the kernel routes by this one).
    */
   send(datagram: Buffer, dst: Ipv4): Promise<Result<number, string>>;
   /** Leaves the group and releases the socket; idempotent; pending sends resolve as errors. */
@@ -66,6 +67,13 @@ export interface VrrpSocket {
 export interface VrrpSocketOptions {
   readonly ifname: string;
   readonly ifindex: number;
+  /**
+   * Multicast groups to join (224.0.0.18, mcast_dst_ip's): those of the interface's multicast
+   * instances. None for an interface with unicast instances only: with IP_MULTICAST_ALL off the
+   * socket then sees no multicast VRRP at all, as keepalived's unicast socket does not. Unicast
+   * adverts to any of the host's addresses arrive either way (a raw socket without bind()).
+   */
+  readonly groups: readonly Ipv4[];
   readonly onDatagram: (d: Datagram) => void;
   /** Receive-side failure; the socket is closed by then (the library closes on error). */
   readonly onError: (message: string) => void;
@@ -155,7 +163,10 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
     // Our own adverts must not come back to us as if from a peer.
     ['IP_MULTICAST_LOOP', () => socket.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0)],
     ['IP_MULTICAST_ALL', () => socket.setOption(IPPROTO_IP, IP_MULTICAST_ALL, 0)],
-    ['IP_ADD_MEMBERSHIP', () => socket.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(vrrpMulticastGroup, opts.ifindex), 12)],
+    ...[...new Set(opts.groups)].map((group): [string, () => void] => [
+      `IP_ADD_MEMBERSHIP ${group}`,
+      () => socket.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(group, opts.ifindex), 12),
+    ]),
   ];
   for (const [name, apply] of steps) {
     try {

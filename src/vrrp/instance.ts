@@ -6,10 +6,10 @@ import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
-import type { Ipv4, Millis, Priority, Result } from '../types.js';
+import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
 import { initialState, mustCheckAddresses, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
-import { encodeDatagram, nextIpId, VRRP_MULTICAST_GROUP, type Advert, type Drop, type Expectation } from './packet.js';
+import { encodeDatagram, nextIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
 import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
@@ -26,7 +26,11 @@ export interface VipLink {
 export interface InstanceHost {
   readonly ifname: string;
   readonly ifindex: number;
-  /** Primary IPv4 of the interface: our adverts' source, never a VIP (RFC 3768 §5.2.1 / §6.4.3). */
+  /**
+   * Our adverts' source and the tie-break address (RFC 3768 §5.2.1 / §6.4.3): unicast_src_ip /
+   * mcast_src_ip when configured (the daemon checked it is on the interface), else the interface's
+   * primary IPv4, never a VIP.
+   */
   readonly ownAddress: Ipv4;
   readonly vips: readonly VipLink[];
 }
@@ -109,8 +113,10 @@ export class Instance {
   private ipId = 0;
   private readonly garpIntervalMs: Millis;
   private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
-  private readonly peers = new PeerReports();
+  private readonly peerReportTable = new PeerReports();
   private readonly driver: Driver;
+  /** unicast_peer entries; empty for a multicast instance (unicast iff there is a peer). */
+  private readonly peers: readonly PeerTtlRange[];
 
   constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
     this.config = config;
@@ -118,6 +124,7 @@ export class Instance {
     this.ports = ports;
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
+    this.peers = unicastPeers(config);
     this.state = initialState(instanceParams(config, host.ownAddress));
   }
 
@@ -156,13 +163,21 @@ export class Instance {
       auth: this.config.auth,
       vips: this.config.vips.map((v) => v.address),
       checkAddresses: mustCheckAddresses(this.state, from),
-      multicast: true,
+      multicast: this.peers.length === 0,
+      group: this.config.multicastGroup,
+      ...(this.peers.length > 0 ? { localAddress: this.host.ownAddress } : {}),
+      ...(this.peers.length > 0 && this.config.checkUnicastSrc ? { peers: this.peers } : {}),
     };
+  }
+
+  /** A unicast instance's peers, for the daemon's demultiplexing of one VRID among instances. */
+  get unicastPeers(): readonly PeerTtlRange[] {
+    return this.peers;
   }
 
   receive(advert: Advert): void {
     recordAdvertReceived(this.stats, advert.priority);
-    for (const line of this.peers.accepted(advert.src)) this.ports.log.info(`(${this.name}) ${line}`);
+    for (const line of this.peerReportTable.accepted(advert.src)) this.ports.log.info(`(${this.name}) ${line}`);
     this.feed({ type: 'advert', priority: advert.priority, from: advert.src });
   }
 
@@ -179,7 +194,7 @@ export class Instance {
       const own = this.ownSide();
       const cause = causeOf(drop.reason, peer, own);
       if (cause !== undefined) {
-        const line = this.peers.dropped(cause, peer, own, drop.detail, now);
+        const line = this.peerReportTable.dropped(cause, peer, own, drop.detail, now);
         if (line !== undefined) this.ports.log.warn(`(${this.name}) ${line}`);
         return;
       }
@@ -196,7 +211,7 @@ export class Instance {
 
   /** Peers whose adverts we ignore (or did) for their configuration: for the status output. */
   peerReports(): PeerReport[] {
-    return this.peers.all();
+    return this.peerReportTable.all();
   }
 
   private ownSide(): OwnSide {
@@ -278,23 +293,36 @@ export class Instance {
     this.timers.delete(timer);
   }
 
+  /**
+   * One advert: to the multicast group, or one copy per unicast peer (keepalived's vrrp_send_adv):
+   * every copy carries the same IP id (one counter step per advert), the peer as destination and
+   * unicast_ttl; it counts once as sent when any copy left.
+   */
   private async sendAdvert(priority: number): Promise<void> {
     this.ipId = nextIpId(this.ipId);
-    const datagram = encodeDatagram({
-      vrid: this.config.vrid,
-      priority: priority as Advert['priority'],
-      advertIntSec: this.config.advertIntMs / 1000,
-      auth: this.config.auth,
-      addresses: this.config.vips.map((v) => v.address),
-      src: this.host.ownAddress,
-      dst: VRRP_MULTICAST_GROUP,
-      id: this.ipId,
-    });
-    const sent = await this.ports.sendDatagram(datagram, VRRP_MULTICAST_GROUP);
-    if (!sent.ok) {
-      this.ports.log.warn(`(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
-      return;
+    const unicast = this.peers.length > 0;
+    const targets = unicast
+      ? this.peers.map((p) => ({ dst: p.address, ttl: this.config.unicastTtl }))
+      : [{ dst: this.config.multicastGroup, ttl: VRRP_TTL }];
+    let sentAny = false;
+    for (const { dst, ttl } of targets) {
+      const datagram = encodeDatagram({
+        vrid: this.config.vrid,
+        priority: priority as Advert['priority'],
+        advertIntSec: this.config.advertIntMs / 1000,
+        auth: this.config.auth,
+        addresses: this.config.vips.map((v) => v.address),
+        src: this.host.ownAddress,
+        dst,
+        id: this.ipId,
+        ttl,
+      });
+      const sent = await this.ports.sendDatagram(datagram, dst);
+      if (sent.ok) sentAny = true;
+      else if (unicast) this.ports.log.warn(`(${this.name}) Cant send advert to ${dst} (${sent.error})`);
+      else this.ports.log.warn(`(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
     }
+    if (!sentAny) return;
     recordAdvertSent(this.stats, priority);
     // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
     if (priority === 0) this.ports.log.debug(`(${this.name}) sent 0 priority`);
@@ -356,9 +384,17 @@ export class Instance {
       nextTimerAt: nextTimerOf(s),
       takenAt: this.ports.now(),
       stats: { ...this.stats },
-      peers: this.peers.all(),
+      peers: this.peerReportTable.all(),
     };
   }
+}
+
+/** The config's unicast_peer list with parsed addresses (the schema only lets IPv4 peers through). */
+function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
+  return config.unicastPeers.flatMap((p) => {
+    const address = parseIpv4(p.address);
+    return address === undefined ? [] : [{ address, minTtl: p.minTtl, maxTtl: p.maxTtl }];
+  });
 }
 
 const sleep = (ms: Millis): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

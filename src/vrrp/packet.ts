@@ -201,6 +201,10 @@ export const DROP_REASONS = [
   'badDestination',
   /** One of our VIPs is not in the advert (when addresses are checked). */
   'addressMissing',
+  /** check_unicast_src: the unicast advert's source is not one of our unicast_peer addresses. */
+  'notUnicastPeer',
+  /** The unicast advert's TTL is outside its peer's min_ttl..max_ttl. */
+  'ttlOutOfRange',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -215,8 +219,29 @@ export interface Expectation {
    * `vrrp_skip_check_adv_addr` applies: in BACKUP, advert from the master we last accepted.
    */
   readonly checkAddresses: boolean;
-  /** true: adverts come to 224.0.0.18 with TTL 255; false: unicast peers. */
+  /** true: adverts come to the multicast group with TTL 255; false: unicast peers. */
   readonly multicast: boolean;
+  /** Multicast instances: the group (mcast_dst_ip / vrrp_mcast_group4); default 224.0.0.18. */
+  readonly group?: Ipv4;
+  /**
+   * Unicast instances: the address our peers must send to (unicast_src_ip, else the interface's
+   * primary). keepalived binds its unicast socket to it, so an advert to another of our addresses
+   * never reaches the instance; our one raw socket per interface sees it, and drops it by name.
+   */
+  readonly localAddress?: Ipv4;
+  /**
+   * Unicast instances with check_unicast_src (instance keyword, global vrrp_check_unicast_src, or
+   * implied by a peer's min_ttl/max_ttl): the peers an advert may come from, with their TTL range.
+   * Undefined: any source is accepted (keepalived's default).
+   */
+  readonly peers?: readonly PeerTtlRange[];
+}
+
+/** A unicast_peer as the receive checks need it. */
+export interface PeerTtlRange {
+  readonly address: Ipv4;
+  readonly minTtl: number;
+  readonly maxTtl: number;
 }
 
 /** A received advertisement that passed every check. Holds no reference to the received buffer. */
@@ -264,7 +289,7 @@ function isMulticast(bytes: Uint8Array, offset: number): boolean {
 export function decodeDatagram(
   bytes: Buffer,
   from: Ipv4,
-  lookup: (vrid: Vrid, from: Ipv4) => Expectation | undefined,
+  lookup: (vrid: Vrid, from: Ipv4, dst: Ipv4) => Expectation | undefined,
 ): Decoded {
   const received = bytes.length;
 
@@ -282,7 +307,8 @@ export function decodeDatagram(
   const vrid = bytes[vrrp + 1] ?? 0;
   const knownVrid = toVrid(vrid);
   // VRID 0 is not a valid VRID; no instance can have it, so it is unknown like any unconfigured one.
-  const expected = knownVrid === undefined ? undefined : lookup(knownVrid, from);
+  // The destination helps the lookup tell a multicast instance from a unicast one with the same VRID.
+  const expected = knownVrid === undefined ? undefined : lookup(knownVrid, from, ipv4FromBytes(bytes, 16));
   if (knownVrid === undefined || expected === undefined) {
     // The VRID rides along (when it is a valid one) so the shell can tell "another cluster uses
     // VRID 52 on this LAN" apart from noise (keepalived.md §4, pain point 3).
@@ -373,10 +399,15 @@ export function decodeDatagram(
     const [want, got] = expected.multicast ? ['mult', 'un'] : ['un', 'mult'];
     return drop('badDestination', `Expected ${want}icast packet but received ${got}icast packet`, knownVrid);
   }
-  // keepalived accepts any multicast destination here; our socket only joins 224.0.0.18, so
-  // anything else is a misdirected packet and says so rather than passing silently.
-  if (expected.multicast && dst !== VRRP_MULTICAST_GROUP) {
-    return drop('badDestination', `received an advert for group ${dst}, expected ${VRRP_MULTICAST_GROUP}`, knownVrid);
+  // keepalived accepts any multicast destination here (its socket is bound to the group); our one
+  // socket per interface may have joined several groups, so another group is a misdirected packet
+  // and says so rather than passing silently.
+  const group = expected.group ?? VRRP_MULTICAST_GROUP;
+  if (expected.multicast && dst !== group) {
+    return drop('badDestination', `received an advert for group ${dst}, expected ${group}`, knownVrid);
+  }
+  if (!expected.multicast && expected.localAddress !== undefined && dst !== expected.localAddress) {
+    return drop('badDestination', `received a unicast advert for ${dst}, expected ${expected.localAddress}`, knownVrid);
   }
 
   const addresses: Ipv4[] = [];
@@ -391,6 +422,18 @@ export function decodeDatagram(
         `ip address associated with VRID ${vrid} not present in MASTER advert: ${missing}`,
         knownVrid,
       );
+    }
+  }
+
+  // check_unicast_src (keepalived.md §3.2 step 13: "unicast source address X not a unicast peer",
+  // then the peer's "TTL/HL N not in range MIN - MAX"). keepalived runs these only when it checks
+  // the address list, so skip_check_adv_addr also skips them for the master it last accepted; we
+  // always run them: the peer set and TTL range do not depend on who is master.
+  if (!expected.multicast && expected.peers !== undefined) {
+    const peer = expected.peers.find((p) => p.address === from);
+    if (peer === undefined) return drop('notUnicastPeer', `unicast source address ${from} not a unicast peer`, knownVrid);
+    if (ttl < peer.minTtl || ttl > peer.maxTtl) {
+      return drop('ttlOutOfRange', `TTL/HL ${ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`, knownVrid);
     }
   }
 

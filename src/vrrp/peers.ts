@@ -8,7 +8,7 @@
 import type { DropReason } from './packet.js';
 import { ipv4FromBytes, type Ipv4, type Millis } from '../types.js';
 
-export type PeerCause = 'foreignRouter' | 'vipList' | 'advertInterval' | 'password' | 'authType' | 'ttl' | 'transport';
+export type PeerCause = 'foreignRouter' | 'vipList' | 'advertInterval' | 'password' | 'authType' | 'ttl' | 'transport' | 'notPeer';
 
 /** The fields of a dropped advert that say who sent it and how it is configured (best effort). */
 export interface PeerView {
@@ -87,10 +87,12 @@ export function causeOf(reason: DropReason, peer: PeerView, own: OwnSide): PeerC
     addressCountMismatch: 'vipList',
     addressMissing: 'vipList',
     badTtl: 'ttl',
+    ttlOutOfRange: 'ttl',
     badDestination: 'transport',
+    notUnicastPeer: 'notPeer',
   };
   const cause = configured[reason];
-  if (cause === undefined || cause === 'ttl' || cause === 'transport') return cause;
+  if (cause === undefined || cause === 'ttl' || cause === 'transport' || cause === 'notPeer') return cause;
   // Not one VIP in common: not our peer with another config, but another cluster on our VRID.
   const ours = new Set(own.vips);
   if (peer.addresses.length > 0 && !peer.addresses.some((a) => ours.has(a))) return 'foreignRouter';
@@ -118,7 +120,10 @@ function explain(cause: PeerCause, peer: PeerView, own: OwnSide): string {
       return `peer ${peer.src} uses auth type ${authName(peer.authType)}, ${us} ${authName(own.authType)}${strictHint}: ${bothMaster}; make the authentication the same on both nodes`;
     }
     case 'ttl':
-      return `peer ${peer.src} arrives with TTL ${peer.ttl ?? '?'}, not 255: it is not on this link (RFC 3768 §7.1), ${bothMaster}`;
+      return `peer ${peer.src} arrives with TTL ${peer.ttl ?? '?'}, outside what ${us} accepts (255 for multicast, RFC 3768 §7.1; a unicast_peer's min_ttl/max_ttl): ${bothMaster}`;
+    case 'notPeer':
+      return `${peer.src} sends unicast adverts on VRID ${own.vrid} but is not in the unicast_peer list of ${us}: ` +
+        'its adverts are ignored; add it to unicast_peer, or check the other node\'s unicast_src_ip';
     case 'transport':
       return `peer ${peer.src} sends to ${peer.dst ?? '?'}, which ${us} does not expect: configure unicast_peer on both nodes or on neither; ${bothMaster}`;
   }

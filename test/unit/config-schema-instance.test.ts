@@ -105,26 +105,46 @@ describe('preempt_delay', () => {
 });
 
 describe('unicast and multicast addressing', () => {
-  it('unicast keywords without peers: multicast with keepalived\'s deprecation warning; unicast_ttl reset', () => {
+  it('unicast keywords without peers are errors: keepalived falls back to multicast, vrrpd refuses', () => {
     const text = instance('check_unicast_src', 'unicast_ttl 5');
-    expect(only(text)).toMatchObject({ unicastPeers: [], checkUnicastSrc: true, unicastTtl: 255, multicastGroup: '224.0.0.18' });
-    expect(warnings(text)).toEqual([
-      's.conf:7: (VI_1) A unicast keyword (check_unicast_src) has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.',
-      's.conf:8: (VI_1): Cannot use unicast_ttl without unicast peers - resetting',
+    expect(errors(text)).toEqual([
+      's.conf:7: (VI_1) A unicast keyword (check_unicast_src) has been specified without any unicast peers: keepalived defaults to multicast (deprecated); vrrpd refuses - add a unicast_peer block or remove the keyword',
+      's.conf:8: (VI_1) unicast_ttl without any unicast_peer: keepalived resets it and runs multicast; vrrpd refuses',
+    ]);
+    expect(errors(instance('unicast_src_ip 192.0.2.11'))).toEqual([
+      's.conf:7: (VI_1) A unicast keyword (unicast_src_ip) has been specified without any unicast peers: keepalived defaults to multicast (deprecated); vrrpd refuses - add a unicast_peer block or remove the keyword',
+    ]);
+    expect(errors(instance('unicast_peer {', '}'))).toEqual([
+      's.conf:7: (VI_1) unicast_peer has no valid peer: vrrpd would have no one to send adverts to',
     ]);
   });
 
-  it('unicast_fault_no_peer without peers: refused (keepalived would sit in FAULT for ever)', () => {
+  it('unicast_fault_no_peer without peers: refused (keepalived would sit in FAULT until a reload adds peers; vrrpd has no reload)', () => {
     expect(errors(instance('unicast_fault_no_peer'))).toEqual([
-      "s.conf:7: (VI_1) unicast_fault_no_peer without any unicast_peer: keepalived keeps this instance in FAULT ('Cannot use unicast without any peers - going to fault state'); vrrpd refuses it instead of running it multicast",
+      "s.conf:7: (VI_1) unicast_fault_no_peer without any unicast_peer: keepalived keeps this instance in FAULT ('Cannot use unicast without any peers - going to fault state'); vrrpd refuses it instead",
     ]);
+    expect(only(instance('unicast_fault_no_peer', 'unicast_peer {', '192.0.2.12', '}'))).toMatchObject({ unicastFaultNoPeer: true });
   });
 
-  it('unicast_peer entries are read fully (their own errors first), then refused', () => {
+  it('a unicast instance: peers with their TTL range, unicast_ttl, the source, check_unicast_src implied by min_ttl', () => {
+    const c = only(instance('unicast_src_ip 192.0.2.11', 'unicast_ttl 64', 'unicast_peer {', '192.0.2.12 min_ttl 60', '192.0.2.13', '}'));
+    expect(c).toMatchObject({ sourceAddress: '192.0.2.11', unicastTtl: 64, checkUnicastSrc: true });
+    expect(c.unicastPeers.map((p) => [p.address, p.minTtl, p.maxTtl])).toEqual([['192.0.2.12', 60, 255], ['192.0.2.13', 0, 255]]);
+    expect(only(instance('unicast_peer {', '192.0.2.12', '}'))).toMatchObject({ unicastTtl: 255, checkUnicastSrc: false });
+    expect(only(withGlobals(['vrrp_check_unicast_src'], 'unicast_peer {', '192.0.2.12', '}')).checkUnicastSrc).toBe(true);
+  });
+
+  it('track_src_ip with a source address is not acted on yet: said once; without one keepalived clears it', () => {
+    expect(warnings(instance('unicast_src_ip 192.0.2.11', 'track_src_ip', 'unicast_peer {', '192.0.2.12', '}'))).toEqual([
+      "s.conf:8: 'track_src_ip' is not supported yet - the instance does not go to FAULT when 192.0.2.11 is removed",
+    ]);
+    expect(only(instance('track_src_ip')).trackSrcIp).toBe(false);
+  });
+
+  it('unicast_peer entries are read fully, each bad one an error; mcast_dst_ip is ignored with unicast', () => {
     const text = instance('unicast_peer {', '192.0.2.2 min_ttl 10 max_ttl 5', '192.0.2.3 min_ttl', '192.0.2.4 foo 3', '2001:db8::1',
       '192.0.2.5 max_ttl 300', '192.0.2.6 min_ttl 250', '}', 'mcast_dst_ip 224.0.0.19');
     expect(errors(text)).toEqual([
-      "s.conf:7: 'unicast_peer' is not supported yet; running without it would send multicast where you asked for unicast (adverts to 224.0.0.18 instead of 192.0.2.6)",
       's.conf:8: (VI_1) min_ttl 10 > max_ttl 5 - all packets will be discarded',
       's.conf:9: (VI_1) min_ttl is missing a value',
       's.conf:10: (VI_1) unknown unicast_peer option foo: min_ttl or max_ttl',
@@ -134,32 +154,25 @@ describe('unicast and multicast addressing', () => {
     expect(warnings(text)).toEqual(['s.conf:15: (VI_1) multicast destination specified with unicast - ignoring']);
   });
 
-  it('unicast peers are refused in strict mode too, with keepalived\'s message', () => {
+  it('unicast peers are refused in strict mode, with keepalived\'s message', () => {
     expect(errors(instance('strict_mode', 'unicast_peer {', '192.0.2.2', '}'))).toEqual([
       's.conf:8: (VI_1) Unicast peers are not supported in strict mode',
-      "s.conf:8: 'unicast_peer' is not supported yet; running without it would send multicast where you asked for unicast (adverts to 224.0.0.18 instead of 192.0.2.2)",
     ]);
   });
 
-  it('a source address would change the wire: refused after being read', () => {
-    expect(errors(instance('mcast_src_ip 192.0.2.1'))).toEqual([
-      "s.conf:7: 'mcast_src_ip' is not supported yet; running without it would send adverts from the interface's primary address instead of 192.0.2.1 (peers also break ties on it)",
-    ]);
+  it('mcast_src_ip is the source address; an IPv6 one or a non-multicast mcast_dst_ip is an error', () => {
+    expect(only(instance('mcast_src_ip 192.0.2.1'))).toMatchObject({ sourceAddress: '192.0.2.1', unicastPeers: [] });
     expect(errors(instance('mcast_dst_ip 10.0.0.1', 'mcast_src_ip 2001:db8::1'))).toEqual([
       's.conf:7: (VI_1) mcast_dst_ip 10.0.0.1 not multicast',
       's.conf:8: (VI_1) mcast_src_ip 2001:db8::1 is IPv6: VRRP instance and src address MUST be of the same family (IPv4 for VRRPv2)',
     ]);
   });
 
-  it('mcast_dst_ip / vrrp_mcast_group4 of 224.0.0.18 is what vrrpd sends: accepted; another group is refused', () => {
-    expect(only(instance('mcast_dst_ip 224.0.0.18')).multicastGroup).toBe('224.0.0.18');
-    expect(only(withGlobals(['vrrp_mcast_group4 224.0.0.18'])).multicastGroup).toBe('224.0.0.18');
-    expect(errors(instance('mcast_dst_ip 224.0.0.19'))).toEqual([
-      "s.conf:7: 'mcast_dst_ip' is not supported yet; running without it would send adverts to 224.0.0.18 where the peers listen on 224.0.0.19",
-    ]);
-    expect(errors(withGlobals(['vrrp_mcast_group4 224.0.0.100']))).toEqual([
-      "s.conf:2: 'vrrp_mcast_group4' is not supported yet; running without it would send adverts to 224.0.0.18 where the peers listen on 224.0.0.100",
-    ]);
+  it('mcast_dst_ip, else vrrp_mcast_group4, else 224.0.0.18 is the instance\'s group', () => {
+    expect(only(instance()).multicastGroup).toBe('224.0.0.18');
+    expect(only(instance('mcast_dst_ip 224.0.0.19')).multicastGroup).toBe('224.0.0.19');
+    expect(only(withGlobals(['vrrp_mcast_group4 224.0.0.100'])).multicastGroup).toBe('224.0.0.100');
+    expect(only(withGlobals(['vrrp_mcast_group4 224.0.0.100'], 'mcast_dst_ip 224.0.0.19')).multicastGroup).toBe('224.0.0.19');
   });
 });
 

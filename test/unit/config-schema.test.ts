@@ -646,10 +646,10 @@ describe('schema: unknown and not-yet-supported keywords', () => {
     expect(load(text).config?.scripts.map((s) => [s.name, s.command.argv, s.intervalMs])).toEqual([['chk', ['/bin/true'], 2000]]);
   });
 
-  it('unicast_peer is refused after being read: running without it would send multicast where you asked for unicast', () => {
-    expect(errors(instance(...base, 'unicast_peer {', '192.0.2.2', '}'))).toEqual([
-      "s.conf:7: 'unicast_peer' is not supported yet; running without it would send multicast where you asked for unicast (adverts to 224.0.0.18 instead of 192.0.2.2)",
-    ]);
+  it('unicast_peer is read and used: the instance is unicast', () => {
+    const text = instance(...base, 'unicast_peer {', '192.0.2.2', '}');
+    expect(errors(text)).toEqual([]);
+    expect(load(text).config?.instances[0]?.unicastPeers.map((p) => p.address)).toEqual(['192.0.2.2']);
   });
 
   it('net_namespace is refused: ignoring it would put the VIPs in the wrong namespace', () => {

@@ -104,7 +104,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
     const receiver = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
       import { ifInfo } from ${JSON.stringify(dist('native'))};
-      const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index,
+      const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'],
         onDatagram: (d) => { console.log(JSON.stringify({ from: d.from, ttl: d.ttl, hex: d.bytes.toString('hex') })); s.value.close(); },
         onError: (m) => { console.log(JSON.stringify({ error: m })); } });
       if (!s.ok) { console.log(JSON.stringify({ error: s.error })); process.exit(1); }
@@ -117,7 +117,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
       import { ifInfo } from ${JSON.stringify(dist('native'))};
       let own = 0;
-      const s = openVrrpSocket({ ifname: 'va', ifindex: ifInfo('va').value.index, onDatagram: () => own++, onError: () => {} }).value;
+      const s = openVrrpSocket({ ifname: 'va', ifindex: ifInfo('va').value.index, groups: ['224.0.0.18'], onDatagram: () => own++, onError: () => {} }).value;
       const h = Buffer.alloc(20);
       h[0] = 0x45; h[1] = 0xc0; h.writeUInt16BE(40, 2); h.writeUInt16BE(0x1234, 4); h[8] = 255; h[9] = 112;
       Buffer.from([192, 0, 2, 1]).copy(h, 12); Buffer.from([224, 0, 0, 18]).copy(h, 16);
@@ -153,7 +153,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
   it('VRRP socket: a missing interface is an error value naming the failing step', () => {
     const script = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
-      console.log(JSON.stringify(openVrrpSocket({ ifname: 'h1-none', ifindex: 99, onDatagram: () => {}, onError: () => {} })));`;
+      console.log(JSON.stringify(openVrrpSocket({ ifname: 'h1-none', ifindex: 99, groups: ['224.0.0.18'], onDatagram: () => {}, onError: () => {} })));`;
     expect(runIn(nsA, script)).toEqual({ ok: false, error: 'VRRP socket on h1-none: SO_BINDTODEVICE: No such device' });
   });
 

@@ -46,6 +46,34 @@ function decode(bytes: Buffer, expectation: Expectation = pair): Decoded {
   return decodeDatagram(bytes, MASTER, (vrid: Vrid) => (vrid === 51 ? expectation : undefined));
 }
 
+const BACKUP = '192.0.2.12' as Ipv4;
+const STRANGER = '192.0.2.100' as Ipv4;
+/** A unicast instance on 192.0.2.12 whose one peer, 192.0.2.11, sends with TTL 250..255 (check_unicast_src on). */
+const unicastChecked: Expectation = {
+  ...pair,
+  multicast: false,
+  localAddress: BACKUP,
+  peers: [{ address: MASTER, minTtl: 250, maxTtl: 255 }],
+};
+
+function unicastAdvert(over: { src?: Ipv4; dst?: Ipv4; ttl?: number }): Buffer {
+  return encodeDatagram({
+    vrid: VRID_51,
+    priority: PRIO_150,
+    advertIntSec: 1,
+    auth: PASS_1111,
+    addresses: [VIP],
+    src: over.src ?? MASTER,
+    dst: over.dst ?? BACKUP,
+    id: 1,
+    ttl: over.ttl ?? 255,
+  });
+}
+
+function decodeFrom(bytes: Buffer, from: Ipv4, expectation: Expectation): Decoded {
+  return decodeDatagram(bytes, from, (vrid: Vrid) => (vrid === 51 ? expectation : undefined));
+}
+
 function expectDrop(decoded: Decoded, reason: DropReason, detail?: string): void {
   if (decoded.ok) throw new Error(`expected a drop (${reason}), got an advert`);
   expect(decoded.drop.reason).toBe(reason);
@@ -212,6 +240,16 @@ describe('one drop reason per check, keepalived 2.2.7 order', () => {
       'badDestination',
       'Expected unicast packet but received multicast packet',
     );
+    // mcast_dst_ip: the instance's own group, not 224.0.0.18.
+    const group19 = { ...pair, group: '224.0.0.19' as Ipv4 };
+    expectDrop(decode(captured, group19), 'badDestination', 'received an advert for group 224.0.0.18, expected 224.0.0.19');
+    expect(decode(mutate((d) => (d[19] = 19)), group19).ok).toBe(true);
+    // A unicast advert to another of our addresses: keepalived's bound socket would never see it.
+    expectDrop(
+      decodeFrom(unicastAdvert({ dst: '192.0.2.13' as Ipv4 }), MASTER, unicastChecked),
+      'badDestination',
+      'received a unicast advert for 192.0.2.13, expected 192.0.2.12',
+    );
   });
 
   dropTest('addressMissing', 'the advert names 192.0.2.201 instead of our 192.0.2.200', () => {
@@ -223,6 +261,22 @@ describe('one drop reason per check, keepalived 2.2.7 order', () => {
       'ip address associated with VRID 51 not present in MASTER advert: 192.0.2.200',
     );
     expect(decode(otherVip, { ...pair, checkAddresses: false }).ok).toBe(true);
+  });
+
+  dropTest('notUnicastPeer', 'check_unicast_src: an advert from a host that is not a unicast_peer', () => {
+    const fromStranger = unicastAdvert({ src: STRANGER });
+    expectDrop(decodeFrom(fromStranger, STRANGER, unicastChecked), 'notUnicastPeer', 'unicast source address 192.0.2.100 not a unicast peer');
+    // Without check_unicast_src any source is accepted (keepalived's default).
+    expect(decodeFrom(fromStranger, STRANGER, { ...unicastChecked, peers: undefined }).ok).toBe(true);
+    expect(decodeFrom(unicastAdvert({}), MASTER, unicastChecked).ok).toBe(true);
+  });
+
+  dropTest('ttlOutOfRange', "a peer's advert with a TTL outside its min_ttl..max_ttl", () => {
+    expectDrop(decodeFrom(unicastAdvert({ ttl: 64 }), MASTER, unicastChecked), 'ttlOutOfRange', 'TTL/HL 64 not in range 250 - 255');
+    expect(decodeFrom(unicastAdvert({ ttl: 250 }), MASTER, unicastChecked).ok).toBe(true);
+    const window = { ...unicastChecked, peers: [{ address: MASTER, minTtl: 10, maxTtl: 20 }] };
+    expectDrop(decodeFrom(unicastAdvert({ ttl: 21 }), MASTER, window), 'ttlOutOfRange', 'TTL/HL 21 not in range 10 - 20');
+    expect(decodeFrom(unicastAdvert({ ttl: 10 }), MASTER, window).ok).toBe(true);
   });
 
   it('every reason in DROP_REASONS has a test above', () => {
