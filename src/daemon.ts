@@ -9,7 +9,9 @@ import type { Config, InstanceConfig } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import { environmentDiagnostics } from './environment.js';
-import { createLogger, type Logger } from './log.js';
+import { monitorAddresses } from './address-monitor.js';
+import { dumpConfig } from './config-dump.js';
+import { cpuUsage, createLogger, stoppedLine, type Logger } from './log.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
 import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socket.js';
@@ -36,10 +38,29 @@ export interface DaemonOptions {
   readonly detail: boolean;
   readonly logConsole: boolean;
   readonly syslog: boolean;
+  /** keepalived's command-line flags with a meaning for the daemon (src/cli-flags.ts). */
+  readonly flags?: DaemonFlags;
   /** Problems before the logger can be trusted to reach anyone (detached: the waiting parent). */
   readonly report: (line: string) => void;
   /** Called once the daemon is up: sockets open, instances started, pidfile written. */
   readonly onReady: () => void;
+}
+
+export interface DaemonFlags {
+  /** -S: the syslog facility (LOG_DAEMON by default). */
+  readonly facility?: number;
+  /** -g FILE. */
+  readonly logFile?: string;
+  /** -u: the notify scripts' umask too (the process's own is set by the command line). */
+  readonly umask?: number;
+  /** -r FILE: vrrpd is the VRRP process, so its pid goes there too. */
+  readonly vrrpPidFile?: string;
+  /** -V: on stop, keep the VIPs and send no priority 0. */
+  readonly dontReleaseVrrp?: boolean;
+  /** -d: the effective configuration to the log at start-up. */
+  readonly dumpConfig?: boolean;
+  /** -a: log every address netlink reports added or removed. */
+  readonly addressMonitoring?: boolean;
 }
 
 interface Running {
@@ -54,7 +75,13 @@ interface Running {
 
 /** Runs until stopped; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  const log = createLogger({ detail: opts.detail, console: opts.logConsole, syslog: opts.syslog });
+  const flags = opts.flags ?? {};
+  const logger = createLogger({ detail: opts.detail, console: opts.logConsole, syslog: opts.syslog, facility: flags.facility, file: flags.logFile });
+  if (!logger.ok) {
+    opts.report(logger.error);
+    return EXIT.fatal;
+  }
+  const log = logger.value;
   // Node starts its inspector (a debugger port, as root) on SIGUSR1 unless a listener exists.
   // keepalived's DATA dump arrives with issue "Drop-in replacement"; until then, only say so.
   process.on('SIGUSR1', () => log.warn('SIGUSR1: data dump is not supported yet'));
@@ -89,10 +116,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return EXIT.config;
   }
   log.info(`Starting vrrpd v${VERSION}`);
+  if (flags.dumpConfig === true) for (const line of dumpConfig(config).trimEnd().split('\n')) log.info(line);
 
   const rtnl = openRtnl();
   if (!rtnl.ok) return fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`);
-  const notifier = createNotifier(config, { log });
+  const notifier = createNotifier(config, { log, ...(flags.umask === undefined ? {} : { umask: flags.umask }) });
   const started = await start(config, rtnl.value, log, notifier);
   if (!started.ok) {
     rtnl.value.close();
@@ -100,11 +128,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   const running = started.value;
 
-  try {
-    writeFileSync(opts.pidFile, `${process.pid}\n`);
-  } catch (e) {
-    await stopAll(running);
-    return fail(EXIT.fatal, `cannot write pidfile ${opts.pidFile}: ${e instanceof Error ? e.message : String(e)}`);
+  const pidFiles = [opts.pidFile, ...(flags.vrrpPidFile === undefined ? [] : [flags.vrrpPidFile])];
+  for (const pidFile of pidFiles) {
+    try {
+      writeFileSync(pidFile, `${process.pid}\n`);
+    } catch (e) {
+      await stopAll(running);
+      pidFiles.forEach(removePidFile);
+      return fail(EXIT.fatal, `cannot write pidfile ${pidFile}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (flags.addressMonitoring === true) {
+    const links = await running.rtnl.links();
+    monitorAddresses(running.rtnl, log, links.ok ? links.value : []);
   }
   sdNotify('READY=1');
   // keepalived's order: "Startup complete", then each instance's "Entering BACKUP STATE (init)".
@@ -116,10 +152,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
-      log.info(`Stopping (${signal})`);
+      // keepalived's words, exactly: alerts match the whole line.
+      log.info('Stopping');
+      log.debug(`${signal} received`);
       sdNotify('STOPPING=1');
-      void stopAll(running).then(() => {
-        removePidFile(opts.pidFile);
+      void stopAll(running, flags.dontReleaseVrrp !== true).then(() => {
+        pidFiles.forEach(removePidFile);
+        log.info(stoppedLine(opts.detail, cpuUsage()));
         log.info(`Stopped vrrpd v${VERSION}`);
         resolve(EXIT.ok);
       });
@@ -324,8 +363,8 @@ async function removeResidualVips(instances: readonly InstanceConfig[], hosts: M
   }
 }
 
-async function stopAll(running: Running): Promise<void> {
-  await Promise.all(running.instances.map((i) => i.stop()));
+async function stopAll(running: Running, release = true): Promise<void> {
+  await Promise.all(running.instances.map((i) => i.stop(release)));
   // notify STOP must run before we go (keepalived §3.7), bounded; then no tracking script may outlive us.
   await Promise.all([running.notifier.drain(NOTIFY_DRAIN_TIMEOUT_MS), running.tracker.stop()]);
   for (const i of running.instances) i.dispose();
