@@ -67,7 +67,7 @@ export const FLAGS: readonly FlagRow[] = [
   },
   { short: 'n', long: 'dont-fork', keepalived: "don't fork the daemon process", vrrpd: 'same', why: '' },
   { short: 'd', long: 'dump-conf', keepalived: 'dump the configuration to the log at start-up', vrrpd: 'same', why: 'the effective config (defaults applied) as JSON, one log line per line; with -t on stdout. --dump is the same' },
-  { short: 'p', long: 'pid', arg: file(), keepalived: 'pidfile of the parent process (default /run/keepalived.pid)', vrrpd: 'same', why: 'default /run/vrrpd.pid' },
+  { short: 'p', long: 'pid', arg: file(), keepalived: 'pidfile of the parent process (default /run/keepalived.pid)', vrrpd: 'same', why: 'default /run/vrrpd.pid; written 0644 whatever the umask, as keepalived writes it' },
   { short: 'r', long: 'vrrp_pid', arg: file(), keepalived: 'pidfile of the VRRP child (default /run/keepalived_vrrp.pid)', vrrpd: 'same', why: "vrrpd is the VRRP process: its pid is written there too (only when -r is given), removed at exit" },
   {
     short: 'T', long: 'genhash', keepalived: 'genhash utility mode (HTTP checker digests)', vrrpd: 'refused',

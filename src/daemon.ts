@@ -1,7 +1,7 @@
 // Lifecycle of a running vrrpd: load the config, resolve interfaces, remove VIPs a crashed run
 // left behind, open one VRRP socket per interface, start the instances, and on SIGTERM/SIGINT
 // shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0.
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -128,10 +128,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   const running = started.value;
 
-  const pidFiles = [opts.pidFile, ...(flags.vrrpPidFile === undefined ? [] : [flags.vrrpPidFile])];
-  for (const pidFile of pidFiles) {
+  const pidFiles: string[] = [];
+  for (const pidFile of [opts.pidFile, ...(flags.vrrpPidFile === undefined ? [] : [flags.vrrpPidFile])]) {
     try {
       writeFileSync(pidFile, `${process.pid}\n`);
+      pidFiles.push(pidFile);
+      // keepalived's pidfile_write(): rw-r--r-- whatever the umask (0177 by default).
+      chmodSync(pidFile, 0o644);
     } catch (e) {
       await stopAll(running);
       pidFiles.forEach(removePidFile);

@@ -139,10 +139,12 @@ describe.skipIf(!available.ok || !built)(
       // -d: the effective config in the log at start-up.
       expect(lines).toContain('  "instances": [');
       expect(lines.some((l) => /"routerId": "NodeA"/.test(l))).toBe(true);
-      // -r: vrrpd is the VRRP process, so its pid is there too; -u 0027 made it 0640.
+      // -r: vrrpd is the VRRP process, so its pid is there too; pidfiles are 0644 whatever -u
+      // says, as keepalived's pidfile_write() makes them.
       const vrrpPid = join(a.dir, 'vrrp.pid');
       expect(readFileSync(vrrpPid, 'utf8')).toBe(`${a.proc.pid}\n`);
-      expect(statSync(vrrpPid).mode & 0o777).toBe(0o640);
+      expect(statSync(vrrpPid).mode & 0o777).toBe(0o644);
+      expect(statSync(join(a.dir, 'vrrpd.pid')).mode & 0o777).toBe(0o644);
       expect(b.messages()).toContain('(VI_1) Entering BACKUP STATE (init)');
     }, 20_000);
 
