@@ -8,9 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { FLAGS, type FlagRow } from './cli-flags.js';
-import { DEFAULT_UMASK, parseUmask, rtSignals, signalNumber } from './cli-values.js';
+import { DEFAULT_UMASK, parseFacility, parseUmask, rtSignals, signalNumber } from './cli-values.js';
 import { runConfigTest, type LoadOptions } from './config-test.js';
-import { parseFacility } from './log.js';
 import { VERSION } from './version.js';
 
 /**

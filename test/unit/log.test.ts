@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addressLine } from '../../src/address-monitor.js';
-import { createLogger, fileLine, fileTimestamp, LOG_DAEMON, LOG_USER, parseFacility, stoppedLine } from '../../src/log.js';
+import { LOG_DAEMON, LOG_USER, parseFacility } from '../../src/cli-values.js';
+import { createLogger, fileLine, fileTimestamp, stoppedLine } from '../../src/log.js';
 import type { Ipv4 } from '../../src/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vrrpd-log-test-'));
@@ -14,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('-S facility (keepalived parse_cmdline, measured against keepalived 2.2.7)', () => {
   const LOCAL = (n: number): number => (16 + n) << 3;
   it.each([
-    ['0', LOCAL(0)], ['3', LOCAL(3)], ['7', LOCAL(7)], ['03', LOCAL(3)], [' 3', LOCAL(3)],
+    ['0', LOCAL(0)], ['3', LOCAL(3)], ['7', LOCAL(7)], ['03', LOCAL(3)], [' 3', LOCAL(3)], ['+3', LOCAL(3)], ['local 3', LOCAL(3)],
     ['local0', LOCAL(0)], ['local3', LOCAL(3)], ['local7', LOCAL(7)], ['daemon', LOG_DAEMON], ['user', LOG_USER],
   ])('%j -> facility %i', (text, facility) => {
     expect(parseFacility(text)).toEqual({ ok: true, value: facility });
@@ -22,7 +23,7 @@ describe('-S facility (keepalived parse_cmdline, measured against keepalived 2.2
   it('local3 is LOG_LOCAL3 of <syslog.h> (19 << 3), daemon 3 << 3, user 1 << 3', () => {
     expect([LOCAL(3), LOG_DAEMON, LOG_USER]).toEqual([152, 24, 8]);
   });
-  it.each(['8', '-1', 'local8', 'LOCAL3', 'Daemon', '0x3', 'foo', '', 'local', 'kern', 'syslog'])('%j: keepalived\'s message', (text) => {
+  it.each(['8', '-1', '3 ', 'local8', 'LOCAL3', 'Daemon', '0x3', 'foo', '', 'local', 'kern', 'syslog'])('%j: keepalived\'s message', (text) => {
     expect(parseFacility(text)).toEqual({ ok: false, error: `Invalid log facility '${text}'` });
   });
 });
