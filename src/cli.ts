@@ -3,96 +3,195 @@
 // `vrrpd -D -f /etc/vrrpd.conf` does what `keepalived -D -f ...` did.
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { FLAGS, type FlagRow } from './cli-flags.js';
+import { DEFAULT_UMASK, parseFacility, parseUmask, rtSignals, signalNumber } from './cli-values.js';
 import { runConfigTest, type LoadOptions } from './config-test.js';
 import { VERSION } from './version.js';
-
-interface CliOptions {
-  useFile: string;
-  logDetail?: boolean;
-  dontFork?: boolean;
-  logConsole?: boolean;
-  pid: string;
-  configTest?: string | boolean;
-  vrrp?: boolean;
-  allConfig?: boolean;
-  configId?: string;
-  dumpConf?: boolean;
-  dump?: boolean;
-}
 
 /**
  * keepalived's exit codes the command line itself uses (the daemon's full set is daemon.ts EXIT).
  * Local so that `-t`, `-v` and `-h` do not load the daemon (pino, raw sockets): `vrrpd -t` is
  * run by hand and by deploy scripts, and its start-up time is most of what they wait for.
  */
-const EXIT = { ok: 0, fatal: 1 } as const;
+const EXIT = { ok: 0, fatal: 1, configErrors: 5, security: 6 } as const;
 
 /** Set in the detached child so it knows to report to its parent over fd 3. */
 const DETACHED_ENV = 'VRRPD_DETACHED_CHILD';
 const READY_LINE = 'ready';
+/** -g without FILE. keepalived's default is keepalived.log in its working directory (/). */
+const DEFAULT_LOG_FILE = '/var/log/vrrpd.log';
 
-function program(): Command {
-  return new Command('vrrpd')
-    .description('VRRPv2 daemon (RFC 3768) reading keepalived.conf')
-    .option('-f, --use-file <file>', 'use the specified configuration file', '/etc/vrrpd.conf')
-    .option('-D, --log-detail', 'detailed log messages')
-    .option('-n, --dont-fork', "don't fork the daemon process")
-    .option('-l, --log-console', 'log messages to the console (JSON lines on stdout)')
-    .option('-p, --pid <file>', 'pidfile', '/run/vrrpd.pid')
-    .option('-t, --config-test [file]', 'check the configuration for obvious errors; output to stderr or FILE')
-    .option('-P, --vrrp', 'only run the VRRP subsystem (vrrpd has no other; accepted for keepalived compatibility)')
-    .option('-e, --all-config', "don't start if any configuration file is missing (as global include_check)")
-    .option('-i, --config-id <id>', "match '@id' configuration lines against ID (default: the short hostname)")
-    .option('-d, --dump-conf', 'with -t: print the effective configuration as JSON on stdout')
-    .option('--dump', 'the same as -d')
-    .version(`vrrpd v${VERSION}`, '-v, --version', 'display the version number')
-    .helpOption('-h, --help', 'display this help message')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+/** Option values by commander's attribute name; types are checked where they are read. */
+type Values = Record<string, unknown>;
+
+/** commander's attribute for a row: camelCase of the long name; `--no-syslog` negates `syslog`. */
+function attribute(row: FlagRow): string {
+  const name = row.long.startsWith('no-') ? row.long.slice(3) : row.long;
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-async function main(argv: string[]): Promise<number> {
-  let opts: CliOptions;
+function describe(row: FlagRow): string {
+  switch (row.vrrpd) {
+    case 'same':
+      return row.why === '' ? row.keepalived : `${row.keepalived} [vrrpd: ${row.why}]`;
+    case 'note':
+      return `${row.keepalived} [vrrpd: accepted, no effect - ${row.why}]`;
+    case 'refused':
+      return `${row.keepalived} [vrrpd: refused, exit 1 - ${row.why}]`;
+  }
+}
+
+function program(): Command {
+  const cmd = new Command('vrrpd')
+    .description('VRRPv2 daemon (RFC 3768) reading keepalived.conf; the flags are keepalived 2.2\'s')
+    .exitOverride()
+    .allowExcessArguments(true)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
+  for (const row of FLAGS) {
+    if (row.long === 'version' || row.long === 'help') continue;
+    const arg = row.arg === undefined ? '' : row.arg.optional ? ` [${row.arg.name}]` : ` <${row.arg.name}>`;
+    const option = new Option(`${row.short === undefined ? '' : `-${row.short}, `}--${row.long}${arg}`, describe(row));
+    if (row.long === 'use-file') option.default('/etc/vrrpd.conf');
+    if (row.long === 'pid') option.default('/run/vrrpd.pid');
+    cmd.addOption(option);
+  }
+  return cmd
+    .option('--dump', 'the same as -d')
+    .version(`vrrpd v${VERSION}`, '-v, --version', 'display the version number')
+    .helpOption('-h, --help', 'display this help message');
+}
+
+/** How the user spelt a row's flag, for keepalived's messages: `-f` if they used it, else `--use-file`. */
+function spelt(row: FlagRow, argv: readonly string[]): string {
+  const long = `--${row.long}`;
+  if (row.short === undefined || argv.some((a) => a === long || a.startsWith(`${long}=`))) return long;
+  return `-${row.short}`;
+}
+
+/** commander's error in keepalived's words (parse_cmdline: "Unknown option -Z", "Missing parameter for option -f"). */
+function keepalivedError(e: CommanderError, argv: readonly string[]): string {
+  const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+  if (e.code === 'commander.unknownOption') return `Unknown option ${quoted}`;
+  if (e.code === 'commander.optionMissingArgument') {
+    const row = FLAGS.find((f) => quoted.includes(`--${f.long} `) || quoted.endsWith(`--${f.long}`));
+    return `Missing parameter for option ${row === undefined ? quoted : spelt(row, argv)}`;
+  }
+  return e.message.replace(/^error: /, '');
+}
+
+type Parsed =
+  | { readonly kind: 'exit'; readonly code: number }
+  | { readonly kind: 'run'; readonly values: Values; readonly given: ReadonlySet<FlagRow> };
+
+function parse(argv: readonly string[]): Parsed {
+  const cmd = program();
   try {
-    const cmd = program().parse(argv, { from: 'user' });
-    opts = cmd.opts<CliOptions>();
-    if (cmd.args.length > 0) process.stderr.write(`Unexpected argument(s): ${cmd.args.join(' ')}\n`);
+    cmd.parse([...argv], { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.fatal;
-    throw e;
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.exitCode === 0) return { kind: 'exit', code: EXIT.ok };
+    process.stderr.write(`${keepalivedError(e, argv)}\n`);
+    return { kind: 'exit', code: EXIT.fatal };
   }
-
-  const load: LoadOptions = {
-    ...(opts.allConfig === true ? { includeCheck: true } : {}),
-    ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
-  };
-  const dump = opts.dumpConf === true || opts.dump === true;
-  if (opts.configTest !== undefined) {
-    return runConfigTest({
-      path: opts.useFile,
-      logFile: typeof opts.configTest === 'string' ? opts.configTest : undefined,
-      load,
-      dump,
-    });
+  // keepalived prints them and runs on (on stdout; stderr here, where -t --dump's JSON is not).
+  if (cmd.args.length > 0) process.stderr.write(`Unexpected argument(s): ${cmd.args.join(' ')}\n`);
+  const values = cmd.opts<Values>();
+  const given = new Set(FLAGS.filter((row) => cmd.getOptionValueSource(attribute(row)) === 'cli'));
+  // getopt hands `--use-file=` over as an empty argument; keepalived calls it missing.
+  for (const row of given) {
+    if (row.arg !== undefined && !row.arg.optional && values[attribute(row)] === '') {
+      process.stderr.write(`Missing parameter for option --${row.long}\n`);
+      return { kind: 'exit', code: EXIT.fatal };
+    }
   }
-  // keepalived's -d dumps the parsed config to the log at start-up; vrrpd's daemon does not yet.
-  if (dump) process.stderr.write('vrrpd: -d/--dump-conf is only implemented with -t (vrrpd -t -d -f FILE); ignored\n');
-  if (!opts.dontFork && process.env[DETACHED_ENV] === undefined) return detach(argv);
+  return { kind: 'run', values, given };
+}
 
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parse(argv);
+  if (parsed.kind === 'exit') return parsed.code;
+  const { values, given } = parsed;
   const detachedChild = process.env[DETACHED_ENV] !== undefined;
+  // The parent already said it on the terminal; the detached child has no stderr.
+  const say = (line: string): void => {
+    if (!detachedChild) process.stderr.write(`${line}\n`);
+  };
+
+  const sigfunc = str(values['signum']);
+  if (sigfunc !== undefined) {
+    const n = signalNumber(sigfunc, rtSignals());
+    if (n === undefined) {
+      process.stderr.write(`Unknown sigfunc ${sigfunc}\n`);
+      return EXIT.fatal;
+    }
+    process.stdout.write(`${n}\n`);
+    return EXIT.ok;
+  }
+  for (const row of given) {
+    if (row.vrrpd === 'refused') {
+      process.stderr.write(`vrrpd: ${spelt(row, argv)}: ${row.message ?? row.why} - not started\n`);
+      return EXIT.fatal;
+    }
+  }
+  for (const row of given) if (row.vrrpd === 'note') say(`vrrpd: ${spelt(row, argv)}: ${row.message ?? row.why}`);
+
+  let facilityInvalid = false;
+  const facilityText = str(values['logFacility']);
+  const facility = facilityText === undefined ? undefined : parseFacility(facilityText);
+  if (facility !== undefined && !facility.ok) {
+    say(facility.error);
+    facilityInvalid = true;
+  }
+  const umaskText = str(values['umask']);
+  const umask = umaskText === undefined ? undefined : parseUmask(umaskText);
+  if (umask !== undefined && !umask.ok) say(umask.error);
+
+  const useFile = str(values['useFile']) ?? '/etc/vrrpd.conf';
+  const configId = str(values['configId']);
+  const load: LoadOptions = {
+    ...(values['allConfig'] === true ? { includeCheck: true } : {}),
+    ...(configId !== undefined ? { configId } : {}),
+  };
+  const dump = values['dumpConf'] === true || values['dump'] === true;
+  const configTest = values['configTest'];
+  if (configTest !== undefined) {
+    const code = await runConfigTest({ path: useFile, logFile: str(configTest), load, dump });
+    // keepalived's -t exits 5 after "Invalid log facility" (a config error to it); 6 still wins.
+    if (!facilityInvalid || code === EXIT.security || code === EXIT.configErrors) return code;
+    process.stderr.write(`vrrpd: exit ${EXIT.configErrors}: invalid -S log facility (keepalived's -t exits 5 on it too)\n`);
+    return EXIT.configErrors;
+  }
+  if (values['dontFork'] !== true && !detachedChild) return detach(argv);
+
+  // keepalived sets its umask (0177 unless -u) before anything creates a file; scripts inherit it.
+  process.umask(umask?.ok === true ? umask.value : DEFAULT_UMASK);
+  const logFile = values['logFile'];
   const report = detachedChild ? (line: string) => writeParent(`${line}\n`) : (line: string) => process.stderr.write(`${line}\n`);
+  const vrrpPidFile = str(values['vrrp_pid']);
   const { runDaemon } = await import('./daemon.js');
   return runDaemon({
-    configPath: opts.useFile,
+    configPath: useFile,
     load,
-    pidFile: opts.pid,
-    detail: opts.logDetail === true,
+    pidFile: str(values['pid']) ?? '/run/vrrpd.pid',
+    detail: values['logDetail'] === true,
     // A detached daemon has no console; keepalived's -l is then a no-op too.
-    logConsole: opts.logConsole === true && !detachedChild,
-    syslog: true,
+    logConsole: values['logConsole'] === true && !detachedChild,
+    syslog: values['syslog'] !== false,
+    flags: {
+      ...(facility?.ok === true ? { facility: facility.value } : {}),
+      ...(logFile === undefined ? {} : { logFile: resolvePath(str(logFile) ?? DEFAULT_LOG_FILE) }),
+      ...(umask?.ok === true ? { umask: umask.value } : {}),
+      ...(vrrpPidFile === undefined ? {} : { vrrpPidFile }),
+      dontReleaseVrrp: values['dontReleaseVrrp'] === true,
+      dumpConfig: dump,
+      addressMonitoring: values['addressMonitoring'] === true,
+    },
     report,
     onReady: () => {
       if (!detachedChild) return;

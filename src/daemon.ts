@@ -1,14 +1,16 @@
 // Lifecycle of a running vrrpd: load the config, resolve interfaces, remove VIPs a crashed run
 // left behind, open one VRRP socket per interface, start the instances, and on SIGTERM/SIGINT
 // shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0.
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import { sourceAddressProblem } from './config-env-address.js';
 import { environmentDiagnostics } from './environment.js';
-import { createLogger, type Logger } from './log.js';
+import { monitorAddresses } from './address-monitor.js';
+import { dumpConfig } from './config-dump.js';
+import { cpuUsage, createLogger, stoppedLine, type Logger } from './log.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
 import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socket.js';
@@ -37,10 +39,29 @@ export interface DaemonOptions {
   readonly detail: boolean;
   readonly logConsole: boolean;
   readonly syslog: boolean;
+  /** keepalived's command-line flags with a meaning for the daemon (src/cli-flags.ts). */
+  readonly flags?: DaemonFlags;
   /** Problems before the logger can be trusted to reach anyone (detached: the waiting parent). */
   readonly report: (line: string) => void;
   /** Called once the daemon is up: sockets open, instances started, pidfile written. */
   readonly onReady: () => void;
+}
+
+export interface DaemonFlags {
+  /** -S: the syslog facility (LOG_DAEMON by default). */
+  readonly facility?: number;
+  /** -g FILE. */
+  readonly logFile?: string;
+  /** -u: the notify scripts' umask too (the process's own is set by the command line). */
+  readonly umask?: number;
+  /** -r FILE: vrrpd is the VRRP process, so its pid goes there too. */
+  readonly vrrpPidFile?: string;
+  /** -V: on stop, keep the VIPs and send no priority 0. */
+  readonly dontReleaseVrrp?: boolean;
+  /** -d: the effective configuration to the log at start-up. */
+  readonly dumpConfig?: boolean;
+  /** -a: log every address netlink reports added or removed. */
+  readonly addressMonitoring?: boolean;
 }
 
 interface Running {
@@ -56,7 +77,13 @@ interface Running {
 
 /** Runs until stopped; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  const log = createLogger({ detail: opts.detail, console: opts.logConsole, syslog: opts.syslog });
+  const flags = opts.flags ?? {};
+  const logger = createLogger({ detail: opts.detail, console: opts.logConsole, syslog: opts.syslog, facility: flags.facility, file: flags.logFile });
+  if (!logger.ok) {
+    opts.report(logger.error);
+    return EXIT.fatal;
+  }
+  const log = logger.value;
   // From the start: SIGUSR1 must not start Node's inspector, and a realtime JSON/STATS_CLEAR
   // signal's default action would kill us (src/signals.ts).
   const dumps = installDumpSignals(log);
@@ -91,10 +118,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return EXIT.config;
   }
   log.info(`Starting vrrpd v${VERSION}`);
+  if (flags.dumpConfig === true) for (const line of dumpConfig(config).trimEnd().split('\n')) log.info(line);
 
   const rtnl = openRtnl();
   if (!rtnl.ok) return fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`);
-  const notifier = createNotifier(config, { log });
+  const notifier = createNotifier(config, { log, ...(flags.umask === undefined ? {} : { umask: flags.umask }) });
   const started = await start(config, rtnl.value, log, notifier);
   if (!started.ok) {
     rtnl.value.close();
@@ -103,11 +131,22 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const running = started.value;
   dumps.setSources({ config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
 
-  try {
-    writeFileSync(opts.pidFile, `${process.pid}\n`);
-  } catch (e) {
-    await stopAll(running);
-    return fail(EXIT.fatal, `cannot write pidfile ${opts.pidFile}: ${e instanceof Error ? e.message : String(e)}`);
+  const pidFiles: string[] = [];
+  for (const pidFile of [opts.pidFile, ...(flags.vrrpPidFile === undefined ? [] : [flags.vrrpPidFile])]) {
+    try {
+      writeFileSync(pidFile, `${process.pid}\n`);
+      pidFiles.push(pidFile);
+      // keepalived's pidfile_write(): rw-r--r-- whatever the umask (0177 by default).
+      chmodSync(pidFile, 0o644);
+    } catch (e) {
+      await stopAll(running);
+      pidFiles.forEach(removePidFile);
+      return fail(EXIT.fatal, `cannot write pidfile ${pidFile}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (flags.addressMonitoring === true) {
+    const links = await running.rtnl.links();
+    monitorAddresses(running.rtnl, log, links.ok ? links.value : []);
   }
   sdNotify('READY=1');
   // keepalived's order: "Startup complete", then each instance's "Entering BACKUP STATE (init)".
@@ -119,11 +158,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
-      log.info(`Stopping (${signal})`);
+      // keepalived's words, exactly: alerts match the whole line.
+      log.info('Stopping');
+      log.debug(`${signal} received`);
       sdNotify('STOPPING=1');
-      void stopAll(running).then(() => {
-        removePidFile(opts.pidFile);
+      void stopAll(running, flags.dontReleaseVrrp !== true).then(() => {
+        pidFiles.forEach(removePidFile);
         dumps.close();
+        log.info(stoppedLine(opts.detail, cpuUsage()));
         log.info(`Stopped vrrpd v${VERSION}`);
         resolve(EXIT.ok);
       });
@@ -354,8 +396,8 @@ async function removeResidualVips(instances: readonly InstanceConfig[], hosts: M
   }
 }
 
-async function stopAll(running: Running): Promise<void> {
-  await Promise.all(running.instances.map((i) => i.stop()));
+async function stopAll(running: Running, release = true): Promise<void> {
+  await Promise.all(running.instances.map((i) => i.stop(release)));
   // notify STOP must run before we go (keepalived §3.7), bounded; then no tracking script may outlive us.
   await Promise.all([running.notifier.drain(NOTIFY_DRAIN_TIMEOUT_MS), running.tracker.stop()]);
   for (const i of running.instances) i.dispose();

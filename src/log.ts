@@ -1,17 +1,97 @@
-// pino logging with keepalived's message text. Two sinks, as keepalived has: syslog (ident
-// `vrrpd`, facility daemon, the plain message so `grep "Entering MASTER STATE"` works on
-// /var/log/messages and journald alike) and, with `-l`/`-n`, JSON lines on stdout for tooling.
+// pino logging with keepalived's message text. Three sinks, as keepalived has: syslog (ident
+// `vrrpd`, facility daemon unless -S (parsed in cli-values.ts), the plain message so `grep "Entering MASTER STATE"` works on
+// /var/log/messages and journald alike; -G turns it off), with `-l` JSON lines on stdout for
+// tooling, and with `-g FILE` keepalived's timestamped text lines appended to FILE.
 // `-D` (log detail) enables the `debug` level, which carries keepalived's -D-only lines.
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger, type StreamEntry } from 'pino';
-import { openSyslog, syslog, syslogFacility, syslogSeverity } from './native.js';
+import { openSyslog, syslog, syslogSeverity } from './native.js';
+import { LOG_DAEMON } from './cli-values.js';
+import { err, ok, type Result } from './types.js';
 
 export type { Logger };
+
+// ---------------------------------------------------------------------------------------------
+// -g: the log file
+
+/**
+ * keepalived's log-file timestamp (lib/logger.c: strftime "%a %b %d %T", nanoseconds, " %Y"),
+ * local time: `Wed Nov 25 12:36:54.123000000 2026`. Our clock has millisecond resolution.
+ */
+export function fileTimestamp(ms: number): string {
+  const d = new Date(ms);
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const nanos = String((((ms % 1000) + 1000) % 1000) * 1_000_000).padStart(9, '0');
+  return `${days[d.getDay()]} ${months[d.getMonth()]} ${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${nanos} ${d.getFullYear()}`;
+}
+
+/** One line of the -g file: `TIMESTAMP: message`, as keepalived writes it. */
+export function fileLine(ms: number, message: string): string {
+  return `${fileTimestamp(ms)}: ${message}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// "Stopped - used ..." (-D)
+
+export interface CpuUsage {
+  /** Microseconds. */
+  readonly userUs: number;
+  readonly systemUs: number;
+  /** Waited-for children (scripts), microseconds. */
+  readonly childUserUs: number;
+  readonly childSystemUs: number;
+}
+
+const secUs = (us: number): string => `${Math.floor(us / 1e6)}.${String(Math.round(us % 1e6)).padStart(6, '0')}`;
+
+/**
+ * keepalived's log_stopping() (lib/utils.c): plain "Stopped" without -D; with -D the CPU time
+ * used, with the children's too when they used any.
+ */
+export function stoppedLine(detail: boolean, u: CpuUsage): string {
+  if (!detail) return 'Stopped';
+  if (u.childUserUs > 0) {
+    return `Stopped - used (self/children) ${secUs(u.userUs)}/${secUs(u.childUserUs)} user time, ${secUs(u.systemUs)}/${secUs(u.childSystemUs)} system time`;
+  }
+  return `Stopped - used ${secUs(u.userUs)} user time, ${secUs(u.systemUs)} system time`;
+}
+
+/** This process's CPU time; the children's from /proc/self/stat (cutime, cstime; USER_HZ 100). */
+export function cpuUsage(): CpuUsage {
+  const self = process.resourceUsage();
+  let childUserUs = 0;
+  let childSystemUs = 0;
+  try {
+    // The fields after the command name, which is in parentheses and may contain blanks.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // cutime and cstime are fields 16 and 17 of proc(5); the slice starts at field 3.
+    childUserUs = Number(fields[13]) * 10_000;
+    childSystemUs = Number(fields[14]) * 10_000;
+  } catch {
+    // Without /proc, report our own time only.
+  }
+  return {
+    userUs: self.userCPUTime,
+    systemUs: self.systemCPUTime,
+    childUserUs: Number.isFinite(childUserUs) ? childUserUs : 0,
+    childSystemUs: Number.isFinite(childSystemUs) ? childSystemUs : 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The logger
 
 export interface LogOptions {
   readonly detail: boolean;
   readonly console: boolean;
   readonly syslog: boolean;
+  /** -S; LOG_DAEMON by default. */
   readonly facility?: number;
+  /** -g FILE: keepalived's text lines appended to this file. */
+  readonly file?: string;
   /** Where console lines go; stdout by default. Tests pass their own stream. */
   readonly consoleStream?: DestinationStream;
 }
@@ -25,29 +105,72 @@ const pinoLevelToSeverity: Record<number, number> = {
   60: syslogSeverity.crit,
 };
 
+/** A pino record's level, time and message, or undefined for a line that is not one. */
+function recordOf(line: string): { level: number; time: number; msg: string } | undefined {
+  try {
+    const r = JSON.parse(line) as { level?: number; time?: number; msg?: unknown };
+    if (typeof r.msg !== 'string') return undefined;
+    return { level: r.level ?? 30, time: r.time ?? Date.now(), msg: r.msg };
+  } catch {
+    // A line we cannot parse is not worth crashing the daemon over.
+    return undefined;
+  }
+}
+
 /** A pino destination that forwards each record's message to syslog(3). */
 function syslogStream(): DestinationStream {
   return {
     write(line: string): void {
+      const r = recordOf(line);
+      if (r) syslog(pinoLevelToSeverity[r.level] ?? syslogSeverity.info, r.msg);
+    },
+  };
+}
+
+/**
+ * keepalived's log file: appended, one write per line (so --flush-log-file is what always
+ * happens), created 0600 under the default umask. A failed write (disk full) drops the line
+ * rather than the daemon.
+ */
+function fileStream(fd: number): DestinationStream & { close(): void } {
+  return {
+    write(line: string): void {
+      const r = recordOf(line);
+      if (!r) return;
       try {
-        const record = JSON.parse(line) as { level?: number; msg?: string };
-        if (typeof record.msg !== 'string') return;
-        syslog(pinoLevelToSeverity[record.level ?? 30] ?? syslogSeverity.info, record.msg);
+        writeSync(fd, fileLine(r.time, r.msg));
       } catch {
-        // A line we cannot parse is not worth crashing the daemon over.
+        // nothing better to do with a log line that cannot be written
+      }
+    },
+    close(): void {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
       }
     },
   };
 }
 
-export function createLogger(opts: LogOptions): Logger {
+/** The logger, or why it cannot log where it was told to (the -g file cannot be opened). */
+export function createLogger(opts: LogOptions): Result<Logger, string> {
   const level = opts.detail ? 'debug' : 'info';
   const streams: StreamEntry[] = [];
+  if (opts.file !== undefined) {
+    let fd: number;
+    try {
+      fd = openSync(opts.file, 'a', 0o666);
+    } catch (e) {
+      return err(`cannot open log file ${opts.file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    streams.push({ level, stream: fileStream(fd) });
+  }
   if (opts.console) {
     streams.push({ level, stream: opts.consoleStream ?? pino.destination({ dest: 1, sync: true }) });
   }
-  if (opts.syslog && openSyslog('vrrpd', opts.facility ?? syslogFacility.daemon).ok) {
+  if (opts.syslog && openSyslog('vrrpd', opts.facility ?? LOG_DAEMON).ok) {
     streams.push({ level, stream: syslogStream() });
   }
-  return pino({ level, base: { pid: process.pid } }, pino.multistream(streams));
+  return ok(pino({ level, base: { pid: process.pid } }, pino.multistream(streams)));
 }

@@ -117,6 +117,7 @@ export class Instance {
   private readonly driver: Driver;
   /** unicast_peer entries; empty for a multicast instance (unicast iff there is a peer). */
   private readonly peers: readonly PeerTtlRange[];
+  private keepOnStop = false;
 
   constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
     this.config = config;
@@ -145,8 +146,13 @@ export class Instance {
     this.feed(initial === undefined ? { type: 'startup' } : { type: 'startup', fault: initial.fault, priority: initial.priority });
   }
 
-  /** Shut down as RFC 3768 §6.4.3 asks; resolves once the priority-0 advert is sent and VIPs are gone. */
-  async stop(): Promise<void> {
+  /**
+   * Shut down as RFC 3768 §6.4.3 asks; resolves once the priority-0 advert is sent and VIPs are gone.
+   * `release: false` is keepalived's -V (--dont-release-vrrp): a MASTER keeps its VIPs and sends no
+   * priority 0, so the backup takes over only after Master_Down_Interval; notify STOP still runs.
+   */
+  async stop(release = true): Promise<void> {
+    this.keepOnStop = !release;
     this.feed({ type: 'shutdown' });
     await this.idle();
   }
@@ -243,6 +249,7 @@ export class Instance {
 
   /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
   execute(a: Action): void {
+    if (this.keepOnStop && this.state.role === 'STOPPED' && (a.type === 'sendAdvert' || a.type === 'delVips')) return;
     switch (a.type) {
       case 'armTimer':
         return this.arm(a.timer, a.ms);
