@@ -257,7 +257,7 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
     const host = hosts.value.get(a.name);
     if (host) addedHosts.set(a.name, { ...host, vips: host.vips.filter((v) => !keptVips.has(v.vip.address)) });
   }
-  await removeResidualVips(plan.added, addedHosts, running.rtnl, log);
+  if (plan.added.length > 0) await removeResidualVips(plan.added, addedHosts, running.rtnl, log);
   for (const inst of plan.added) {
     const host = hosts.value.get(inst.name);
     const instance = host === undefined ? undefined : addInstance(running, inst, host);
