@@ -167,7 +167,7 @@ export class Instance {
     if (this.state.role === 'MASTER') {
       const removed = before.filter((v) => !host.vips.some((n) => sameVip(v, n)));
       const added = host.vips.filter((n) => !before.some((v) => sameVip(v, n)));
-      if (removed.length > 0 || added.length > 0) this.enqueue(() => this.changeVips(removed, added));
+      if (host.vips.length > 0 || removed.length > 0) this.enqueue(() => this.changeVips(removed, added));
     }
     const result = reconfigure(this.state, instanceParams(config, host.ownAddress), this.ports.now(), effectivePriority);
     this.apply(result.state, result.actions);
@@ -344,6 +344,8 @@ export class Instance {
   }
 
   private async changeVips(removed: readonly VipLink[], added: readonly VipLink[]): Promise<void> {
+    // keepalived 2.2.7 logs this for a MASTER at every reload (it re-adds them all; we only add what is new).
+    if (this.host.vips.length > 0) this.ports.log.info(`(${this.name}) setting VIPs.`);
     for (const link of removed) await this.vipOp(link, false);
     for (const link of added) await this.vipOp(link, true);
   }

@@ -2,7 +2,7 @@
 // the VIP every 10 ms. 100 reloads of A in a row lose no ping and change no state; a VIP added to
 // the config appears on A with its GARPs and no state change; a broken config changes nothing; an
 // instance removed from A's config gives up (priority 0) and B takes over.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
@@ -41,6 +41,9 @@ async function addressMonitor(lab: Lab, host: string): Promise<{ stop: () => Pro
     },
   };
 }
+
+const openFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
+
 
 const transitions = (d: Vrrpd, since: number): string[] => d.logLines().slice(since).filter((l) => /Entering \w+ STATE/.test(l));
 
@@ -82,19 +85,29 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     await sleep(300);
     const started = performance.now();
     const took: number[] = [];
-    for (let i = 0; i < RELOADS; i++) took.push(await hup(a));
+    let fdsBefore = 0;
+    for (let i = 0; i < RELOADS; i++) {
+      took.push(await hup(a));
+      // Counted from the first reload on: the GARP sender opens with A's first burst, which may
+      // still be on its way when the test starts.
+      if (i === 0) fdsBefore = openFds(a.pid);
+    }
     const reloadsMs = performance.now() - started;
     const ping = await pinging;
     const addressEvents = await monitor.stop();
+    const fdsAfter = openFds(a.pid);
     took.sort((x, y) => x - y);
     console.info(
       `${RELOADS} reloads in ${reloadsMs.toFixed(0)} ms: HUP -> "Reload complete" median ${took[RELOADS >> 1]?.toFixed(1)} ms, ` +
-        `max ${took.at(-1)?.toFixed(1)} ms; ping every 10 ms: ${ping.transmitted} sent, ${ping.received} answered`,
+        `max ${took.at(-1)?.toFixed(1)} ms; ping every 10 ms: ${ping.transmitted} sent, ${ping.received} answered; ` +
+        `open fds ${fdsBefore} after the first reload, ${fdsAfter} after the last`,
     );
     // The reloads all fell inside the ping's run (300 ms in, PINGS × 10 ms long).
     expect(300 + reloadsMs).toBeLessThan(PINGS * 10);
     expect(ping.transmitted).toBe(PINGS);
     expect(ping.received).toBe(PINGS);
+    // Sockets, rtnetlink monitors and pipes of the replaced tracking are all closed.
+    expect(fdsAfter).toBe(fdsBefore);
     expect(transitions(a, aMark)).toEqual([]);
     expect(transitions(b, bMark)).toEqual([]);
     expect(a.logLines().slice(aMark).filter((l) => l === 'Reloading')).toHaveLength(RELOADS);
