@@ -1,7 +1,7 @@
 // Lifecycle of a running vrrpd: load the config, resolve interfaces, remove VIPs a crashed run
 // left behind, open one VRRP socket per interface, start the instances, and on SIGTERM/SIGINT
 // shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0. SIGHUP
-// reloads the config without a hit (src/reload.ts plans it, applyReload here carries it out).
+// reloads the config without a hit (src/reload.ts plans it, reload() here carries it out).
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from './config/config.js';
@@ -197,7 +197,9 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
   const links = await running.rtnl.links();
   if (!links.ok) return refuse(`cannot list interfaces: ${links.error}`);
   const byName = new Map(links.value.map((l) => [l.name, l]));
-  const hosts = await resolveHosts([...plan.kept.map((k) => k.next), ...plan.added], byName, running.rtnl);
+  // Every VIP of the running config may be on an interface now; none is an advert source.
+  const held = new Set(running.config.instances.flatMap((i) => i.vips.map((v) => v.address)));
+  const hosts = await resolveHosts([...plan.kept.map((k) => k.next), ...plan.added], byName, running.rtnl, held);
   if (!hosts.ok) return refuse(hosts.error);
   const opened = new Map<string, InterfaceSocket>();
   for (const ifname of new Set(next.instances.map((i) => i.interface))) {
@@ -439,20 +441,26 @@ function addInstance(running: Running, inst: InstanceConfig, host: InstanceHost)
   return instance;
 }
 
-async function resolveHosts(instances: readonly InstanceConfig[], byName: Map<string, LinkInfo>, rtnl: Rtnl): Promise<Result<Map<string, InstanceHost>, string>> {
+/** `held`: addresses a running MASTER may still hold besides its configured VIPs (a reload's dropped ones). */
+async function resolveHosts(
+  instances: readonly InstanceConfig[],
+  byName: Map<string, LinkInfo>,
+  rtnl: Rtnl,
+  held: ReadonlySet<Ipv4> = new Set(),
+): Promise<Result<Map<string, InstanceHost>, string>> {
   const hosts = new Map<string, InstanceHost>();
   for (const inst of instances) {
-    const host = await resolveHost(inst, byName, rtnl);
+    const host = await resolveHost(inst, byName, rtnl, held);
     if (!host.ok) return host;
     hosts.set(inst.name, host.value);
   }
   return ok(hosts);
 }
 
-async function resolveHost(inst: InstanceConfig, byName: Map<string, LinkInfo>, rtnl: Rtnl): Promise<Result<InstanceHost, string>> {
+async function resolveHost(inst: InstanceConfig, byName: Map<string, LinkInfo>, rtnl: Rtnl, held: ReadonlySet<Ipv4> = new Set()): Promise<Result<InstanceHost, string>> {
   const link = byName.get(inst.interface);
   if (!link) return err(`${inst.pos.file}:${inst.pos.line}: interface ${inst.interface} for vrrp_instance ${inst.name} doesn't exist`);
-  const primary = await primaryAddress(link.index, inst, rtnl);
+  const primary = await primaryAddress(link.index, inst, rtnl, held);
   if (!primary.ok) return err(`cannot read addresses of ${inst.interface}: ${primary.error}`);
   if (!primary.value) {
     return err(`${inst.pos.file}:${inst.pos.line}: interface ${inst.interface} of vrrp_instance ${inst.name} has no IPv4 address to send adverts from`);
@@ -472,10 +480,10 @@ async function resolveHost(inst: InstanceConfig, byName: Map<string, LinkInfo>, 
  * listed first (a /32 is never "secondary"), and RFC 3768 §5.2.1 forbids sending from a VIP, so
  * the instance's VIPs are skipped.
  */
-async function primaryAddress(index: number, inst: InstanceConfig, rtnl: Rtnl): Promise<Result<Ipv4 | undefined, string>> {
+async function primaryAddress(index: number, inst: InstanceConfig, rtnl: Rtnl, held: ReadonlySet<Ipv4>): Promise<Result<Ipv4 | undefined, string>> {
   const addresses = await rtnl.ipv4Addresses(index);
   if (!addresses.ok) return addresses;
-  const vips = new Set(inst.vips.map((v) => v.address));
+  const vips = new Set([...held, ...inst.vips.map((v) => v.address)]);
   const primaries = addresses.value.filter((a) => !a.secondary);
   // An address owner's VIP is its real address; then there is nothing else to pick.
   return ok((primaries.find((a) => !vips.has(a.address)) ?? primaries[0])?.address);

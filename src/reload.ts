@@ -1,7 +1,7 @@
 // SIGHUP reload, hitless (keepalived.md §3.10, §4 item 11). Three parts:
 // - planReload (pure): old Config + new Config -> which instances are kept (matched as keepalived's
 //   vrrp_exist matches them), added and removed; per kept instance its VIP diff and which
-//   parameters changed. The daemon executes the plan (src/daemon.ts applyReload).
+//   parameters changed. The daemon executes the plan (src/daemon.ts reload()).
 // - loadForReload: the new config is parsed and checked exactly as at start-up before anything is
 //   touched; any error leaves the running configuration alone (keepalived with reload_check_config
 //   off would act on a half-read config, §4 item 11).

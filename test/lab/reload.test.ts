@@ -2,7 +2,7 @@
 // the VIP every 10 ms. 100 reloads of A in a row lose no ping and change no state; a VIP added to
 // the config appears on A with its GARPs and no state change; a broken config changes nothing; an
 // instance removed from A's config gives up (priority 0) and B takes over.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
@@ -164,6 +164,28 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     // Still advertising, with the old config (two addresses, priority 150).
     expect(advertsFrom(frames(), A_IP).filter((f) => f.t > t).map((f) => [f.priority, f.addresses.length])).toContainEqual([150, 2]);
     writeFileSync(a.configPath, good);
+  }, 15_000);
+
+  it('a check script added by a reload runs from then on (the MASTER waits for its first result and stays), a removed one stops', async () => {
+    const aMark = a.logMark();
+    const good = readFileSync(a.configPath, 'utf8');
+    const runs = join(a.dir, 'runs');
+    const script = join(a.dir, 'check.sh');
+    writeFileSync(script, `#!/bin/sh\necho run >> ${runs}\n`, { mode: 0o755 });
+    const count = (): number => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').filter(Boolean).length : 0);
+    // Weight 0: a failure, or no result yet, would mean FAULT.
+    const tracked = `vrrp_script chk {\n    script "${script}"\n    interval 1\n}\n${good.replace(/^(\s*priority 150)$/m, '$1\n    track_script {\n        chk\n    }')}`;
+    writeFileSync(a.configPath, tracked);
+    await hup(a);
+    await sleep(2300);
+    const whileTracked = count();
+    expect(whileTracked).toBeGreaterThanOrEqual(2);
+    writeFileSync(a.configPath, good);
+    await hup(a);
+    const atRemoval = count();
+    await sleep(2300);
+    expect(count()).toBe(atRemoval);
+    expect(transitions(a, aMark)).toEqual([]);
   }, 15_000);
 
   it('the instance removed from the MASTER\'s config gives up (priority 0) and B takes over; an added one starts', async () => {
