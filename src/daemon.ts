@@ -1,6 +1,7 @@
 // Lifecycle of a running vrrpd: load the config, resolve interfaces, remove VIPs a crashed run
 // left behind, open one VRRP socket per interface, start the instances, and on SIGTERM/SIGINT
-// shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0.
+// shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0. SIGHUP
+// reloads the config without a hit (src/reload.ts plans it, reload() here carries it out).
 import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from './config/config.js';
@@ -10,6 +11,7 @@ import { sourceAddressProblem } from './config-env-address.js';
 import { environmentDiagnostics } from './environment.js';
 import { monitorAddresses } from './address-monitor.js';
 import { dumpConfig } from './config-dump.js';
+import { createReloadQueue, describePlan, loadForReload, planReload, RELOAD_FAILED } from './reload.js';
 import { cpuUsage, createLogger, stoppedLine, type Logger } from './log.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
@@ -64,15 +66,29 @@ export interface DaemonFlags {
   readonly addressMonitoring?: boolean;
 }
 
+/** One VRRP socket per interface, shared by the instances on it and demultiplexed by VRID. */
+interface InterfaceSocket {
+  readonly socket: VrrpSocket;
+  /** Several instances may share a VRID on one interface (unicast and multicast, other groups, other peers). */
+  readonly byVrid: Map<number, Instance[]>;
+}
+
+/** What runs; a reload replaces the config, the tracker and the drivers and edits the rest in place. */
 interface Running {
+  config: Config;
   readonly instances: Instance[];
   readonly notifier: Notifier;
-  readonly tracker: Tracker;
-  readonly sockets: VrrpSocket[];
+  tracker: Tracker;
+  readonly sockets: Map<string, InterfaceSocket>;
   readonly garp: Map<string, GarpSender>;
   readonly rtnl: Rtnl;
   readonly unmatched: InstanceStats;
   readonly transitions: TransitionClock;
+  /** The ports every instance shares; each gets its own sendDatagram (its interface's socket). */
+  readonly shared: Omit<InstancePorts, 'sendDatagram'>;
+  drivers: Map<string, SyncGroupDriver>;
+  /** Unsubscribes the instances from the current tracker. */
+  unfollow: () => void;
 }
 
 /** Runs until stopped; resolves with the exit code. */
@@ -155,6 +171,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let started: Promise<void> = Promise.resolve();
+    const publish = (): void => dumps.setSources({ config: running.config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
+    // A HUP during start-up (tracking's first results, vrrp_startup_delay) waits until it is done.
+    const reloads = createReloadQueue(
+      () => started.then(() => reload(opts, running, log, () => stopping, publish)),
+      (e) => log.error(`internal error during reload: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+    );
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
@@ -162,7 +185,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.info('Stopping');
       log.debug(`${signal} received`);
       sdNotify('STOPPING=1');
-      void stopAll(running, flags.dontReleaseVrrp !== true).then(() => {
+      // A reload in progress sees `stopping` and ends at its next step; then everything stops.
+      void reloads.idle().then(() => stopAll(running, flags.dontReleaseVrrp !== true)).then(() => {
         pidFiles.forEach(removePidFile);
         dumps.close();
         log.info(stoppedLine(opts.detail, cpuUsage()));
@@ -172,10 +196,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    // Reload arrives with issue "Production operations"; until then a HUP must not kill us
-    // (Node's default for SIGHUP is to exit), so say so and keep running.
-    process.on('SIGHUP', () => log.warn('SIGHUP: configuration reload is not supported yet - ignoring'));
-    void startInstances(config, running, log, () => stopping);
+    process.on('SIGHUP', () => {
+      if (!stopping) reloads.request();
+    });
+    started = startInstances(config, running, log, () => stopping);
   });
 }
 
@@ -187,23 +211,149 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 async function startInstances(config: Config, running: Running, log: Logger, stopping: () => boolean): Promise<void> {
   const tracker = running.tracker;
   tracker.start();
-  const byName = new Map(running.instances.map((i) => [i.name, i]));
-  const pending = (): string[] => running.instances.filter((i) => tracker.outcome(i.name)?.pending !== false).map((i) => i.name);
-  // A script that hangs is killed at its timeout and counts as failed, so this always ends.
-  const waitMs = Math.max(0, ...config.scripts.map((s) => s.timeoutMs)) + SCRIPT_KILL_GRACE_MS + 1000;
-  const settled = await waitUntil(() => pending().length === 0 || stopping(), waitMs);
-  if (!settled) log.warn(`tracking has no first result for ${pending().join(', ')} after ${waitMs} ms - starting them in FAULT`);
+  await firstTrackingResults(config, tracker, running.instances.map((i) => i.name), log, stopping);
   if (config.global.startupDelayMs > 0 && !stopping()) {
     log.info(`Delaying startup for ${config.global.startupDelayMs / 1000} seconds`);
     await waitUntil(stopping, config.global.startupDelayMs);
   }
   if (stopping()) return;
-  for (const instance of running.instances) {
-    const outcome = tracker.outcome(instance.name);
-    instance.start(outcome === undefined ? undefined : { fault: outcome.fault || outcome.pending, priority: outcome.priority });
+  for (const instance of running.instances) startInstance(instance, tracker);
+  running.unfollow = followTracking(running, tracker, stopping);
+}
+
+/**
+ * SIGHUP (keepalived §3.10, hitless): read and check the new config first; then everything that
+ * can fail (interfaces, addresses, new sockets, tracking's first results) before any instance is
+ * touched; only then removed instances give up, kept ones take their new parameters and VIPs
+ * without changing state, added ones start. Any failure before that point keeps the running
+ * configuration and says why.
+ */
+async function reload(opts: DaemonOptions, running: Running, log: Logger, stopping: () => boolean, published: () => void): Promise<void> {
+  log.info('Reloading');
+  const refuse = (why: string): void => {
+    log.error(why);
+    log.error(RELOAD_FAILED);
+  };
+  const next = await loadForReload(opts.configPath, opts.load, log);
+  if (next === undefined || stopping()) return;
+  const plan = planReload(running.config, next);
+  for (const line of describePlan(plan)) log.debug(line);
+
+  const links = await running.rtnl.links();
+  if (!links.ok) return refuse(`cannot list interfaces: ${links.error}`);
+  const byName = new Map(links.value.map((l) => [l.name, l]));
+  // Every VIP of the running config may be on an interface now; none is an advert source.
+  const held = new Set(running.config.instances.flatMap((i) => i.vips.map((v) => v.address)));
+  const hosts = await resolveHosts([...plan.kept.map((k) => k.next), ...plan.added], byName, running.rtnl, held);
+  if (!hosts.ok) return refuse(hosts.error);
+  const opened = new Map<string, InterfaceSocket>();
+  for (const ifname of new Set(next.instances.map((i) => i.interface))) {
+    if (running.sockets.has(ifname)) continue;
+    const link = byName.get(ifname);
+    const socket = link === undefined ? err(`interface ${ifname} disappeared`) : openInterface(ifname, link, running, log, next);
+    if (!socket.ok) {
+      for (const s of opened.values()) s.socket.close();
+      return refuse(`cannot open VRRP socket on ${ifname}: ${socket.error}`);
+    }
+    opened.set(ifname, socket.value);
   }
-  tracker.onChange((name, outcome, previous) => {
-    const instance = byName.get(name);
+
+  // New tracking runs next to the old until it has its first results; the old keeps driving the
+  // instances meanwhile (keepalived restarts every script at a reload too).
+  const tracker = createTracker(next, { log, links: running.rtnl });
+  tracker.start();
+  await firstTrackingResults(next, tracker, next.instances.map((i) => i.name), log, stopping);
+  if (stopping()) {
+    for (const s of opened.values()) s.socket.close();
+    await tracker.stop();
+    return;
+  }
+
+  // From here on nothing fails: the new configuration takes over.
+  const removed = running.instances.filter((i) => plan.removed.some((r) => r.name === i.name));
+  for (const instance of removed) {
+    const sharing = running.sockets.get(instance.config.interface)?.byVrid;
+    const others = (sharing?.get(instance.config.vrid) ?? []).filter((i) => i !== instance);
+    if (others.length > 0) sharing?.set(instance.config.vrid, others);
+    else sharing?.delete(instance.config.vrid);
+    running.instances.splice(running.instances.indexOf(instance), 1);
+  }
+  await Promise.all(removed.map((i) => i.remove()));
+
+  const oldTracker = running.tracker;
+  running.unfollow();
+  running.notifier.update(next);
+  running.config = next;
+  running.tracker = tracker;
+  running.drivers = createDrivers(next, log, running.notifier);
+  for (const [ifname, socket] of opened) running.sockets.set(ifname, socket);
+  for (const k of plan.kept) {
+    const instance = running.instances.find((i) => i.config === k.old);
+    const host = hosts.value.get(k.next.name);
+    if (!instance || !host) continue;
+    const driver = k.next.syncGroup === undefined ? undefined : running.drivers.get(k.next.syncGroup);
+    const outcome = tracker.outcome(k.next.name);
+    instance.reconfigure(k.next, host, next.global.garpIntervalMs, driver, outcome?.priority);
+    driver?.add(instance);
+    if (outcome !== undefined && (outcome.fault || outcome.pending) !== instance.fsmState.ownFault) {
+      instance.feed({ type: outcome.fault || outcome.pending ? 'fault' : 'faultCleared' });
+    }
+  }
+  // An added instance clears leftovers of its VIPs as at start-up, but not an address a kept
+  // instance holds (two instances with one VIP is a config mistake; a reload must not cut it).
+  const keptVips = new Set(plan.kept.flatMap((k) => k.next.vips.map((v) => v.address)));
+  const addedHosts = new Map<string, InstanceHost>();
+  for (const a of plan.added) {
+    const host = hosts.value.get(a.name);
+    if (host) addedHosts.set(a.name, { ...host, vips: host.vips.filter((v) => !keptVips.has(v.vip.address)) });
+  }
+  if (plan.added.length > 0) await removeResidualVips(plan.added, addedHosts, running.rtnl, log);
+  for (const inst of plan.added) {
+    const host = hosts.value.get(inst.name);
+    const instance = host === undefined ? undefined : addInstance(running, inst, host);
+    if (instance) startInstance(instance, tracker);
+  }
+  running.unfollow = followTracking(running, tracker, stopping);
+
+  // What nothing uses any more: sockets of interfaces without instances, GARP senders of
+  // interfaces without VIPs, the old tracking (its scripts are killed).
+  for (const [ifname, socket] of running.sockets) {
+    if (next.instances.some((i) => i.interface === ifname)) continue;
+    socket.socket.close();
+    running.sockets.delete(ifname);
+  }
+  const vipInterfaces = new Set(running.instances.flatMap((i) => i.host.vips.map((v) => v.ifname)));
+  for (const [ifname, sender] of running.garp) {
+    if (vipInterfaces.has(ifname)) continue;
+    sender.close();
+    running.garp.delete(ifname);
+  }
+  published();
+  await oldTracker.stop();
+  log.info('Reload complete');
+}
+
+/**
+ * Waits until tracking has a first result for every instance (keepalived §3.8: an instance waits
+ * for its weight-0 scripts). A script that hangs is killed at its timeout and counts as failed,
+ * so this always ends.
+ */
+async function firstTrackingResults(config: Config, tracker: Tracker, names: readonly string[], log: Logger, stopping: () => boolean): Promise<void> {
+  const pending = (): string[] => names.filter((name) => tracker.outcome(name)?.pending !== false);
+  const waitMs = Math.max(0, ...config.scripts.map((s) => s.timeoutMs)) + SCRIPT_KILL_GRACE_MS + 1000;
+  const settled = await waitUntil(() => pending().length === 0 || stopping(), waitMs);
+  if (!settled) log.warn(`tracking has no first result for ${pending().join(', ')} after ${waitMs} ms - starting them in FAULT`);
+}
+
+function startInstance(instance: Instance, tracker: Tracker): void {
+  const outcome = tracker.outcome(instance.name);
+  instance.start(outcome === undefined ? undefined : { fault: outcome.fault || outcome.pending, priority: outcome.priority });
+}
+
+/** Tracking changes become FSM events; the instance is looked up at each change (a reload edits the list). */
+function followTracking(running: Running, tracker: Tracker, stopping: () => boolean): () => void {
+  return tracker.onChange((name, outcome, previous) => {
+    const instance = running.instances.find((i) => i.name === name);
     if (!instance || stopping()) return;
     if (outcome.priority !== previous.priority) instance.feed({ type: 'priorityChanged', priority: outcome.priority });
     if (outcome.fault !== previous.fault) instance.feed({ type: outcome.fault ? 'fault' : 'faultCleared' });
@@ -226,28 +376,24 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   if (!links.ok) return fatal(`cannot list interfaces: ${links.error}`);
   const byName = new Map(links.value.map((l) => [l.name, l]));
 
-  const hosts = new Map<string, InstanceHost>();
-  for (const inst of config.instances) {
-    const host = await resolveHost(inst, byName, rtnl);
-    if (!host.ok) return fatal(host.error, EXIT.config);
-    hosts.set(inst.name, host.value);
-  }
-  await removeResidualVips(config.instances, hosts, rtnl, log);
+  const hosts = await resolveHosts(config.instances, byName, rtnl);
+  if (!hosts.ok) return fatal(hosts.error, EXIT.config);
+  await removeResidualVips(config.instances, hosts.value, rtnl, log);
 
   const tracker = createTracker(config, { log, links: rtnl });
   const transitions = createTransitionClock();
-  const running: Running = { instances: [], notifier, tracker, sockets: [], garp: new Map(), rtnl, unmatched: createStats(), transitions };
+  const garp = new Map<string, GarpSender>();
   const now = (): number => performance.now();
   const shared: Omit<InstancePorts, 'sendDatagram'> = {
     addAddress: (a) => rtnl.addAddress(a),
     delAddress: (a) => rtnl.delAddress(a),
     sendFrames: (ifname, frames) => {
-      let sender = running.garp.get(ifname);
+      let sender = garp.get(ifname);
       if (!sender) {
         const opened = openGarpSender(ifname);
         if (!opened.ok) return opened;
         sender = opened.value;
-        running.garp.set(ifname, sender);
+        garp.set(ifname, sender);
       }
       return sender.send(frames);
     },
@@ -260,6 +406,41 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     },
     onMasterRxLowerPri: (instance, priority) => notifier.masterRxLowerPri(instance, priority),
   };
+  const running: Running = {
+    config,
+    instances: [],
+    notifier,
+    tracker,
+    sockets: new Map(),
+    garp,
+    rtnl,
+    unmatched: createStats(),
+    transitions,
+    shared,
+    drivers: createDrivers(config, log, notifier),
+    unfollow: () => undefined,
+  };
+
+  for (const ifname of new Set(config.instances.map((i) => i.interface))) {
+    const link = byName.get(ifname);
+    if (!link) return fatal(`interface ${ifname} disappeared`);
+    const opened = openInterface(ifname, link, running, log, config);
+    if (!opened.ok) {
+      await stopAll(running);
+      const denied = /permitted|EPERM|EACCES/i.test(opened.error);
+      return fatal(`cannot open VRRP socket on ${ifname}: ${opened.error}`, denied ? EXIT.permission : EXIT.fatal);
+    }
+    running.sockets.set(ifname, opened.value);
+  }
+  for (const inst of config.instances) {
+    const host = hosts.value.get(inst.name);
+    if (host) addInstance(running, inst, host);
+  }
+  return ok(running);
+}
+
+/** The sync groups' drivers: their lines are logged, their notifies run. */
+function createDrivers(config: Config, log: Logger, notifier: Notifier): Map<string, SyncGroupDriver> {
   const drivers = new Map<string, SyncGroupDriver>();
   for (const group of config.syncGroups) {
     drivers.set(
@@ -270,59 +451,69 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
       }),
     );
   }
-
-  // One socket per interface, shared by the instances on it and demultiplexed by VRID.
-  const byInterface = new Map<string, InstanceConfig[]>();
-  for (const inst of config.instances) byInterface.set(inst.interface, [...(byInterface.get(inst.interface) ?? []), inst]);
-  for (const [ifname, configs] of byInterface) {
-    const link = byName.get(ifname);
-    if (!link) return fatal(`interface ${ifname} disappeared`);
-    // Several instances may share a VRID here (unicast and multicast, other groups, other peers).
-    const byVrid = new Map<number, Instance[]>();
-    const demuxKey = (i: Instance) => ({ peers: i.unicastPeers.map((p) => p.address), group: i.config.multicastGroup, localAddress: i.host.ownAddress });
-    const onDatagram = (d: Datagram): void => {
-      let owner: Instance | undefined;
-      const decoded = decodeDatagram(d.bytes, d.from, (vrid, from, dst) => {
-        owner = chooseInstance(byVrid.get(vrid) ?? [], demuxKey, from, dst);
-        return owner?.expectation(from);
-      });
-      if (decoded.ok) owner?.receive(decoded.advert);
-      else if (owner && decoded.drop.vrid !== undefined) owner.dropped(decoded.drop, d);
-      else recordDrop(running.unmatched, decoded.drop.reason);
-    };
-    // Only the multicast instances' groups are joined: a unicast-only interface hears no multicast.
-    const groups = configs.filter((c) => c.unicastPeers.length === 0).map((c) => c.multicastGroup);
-    const opened = openVrrpSocket({
-      ifname,
-      ifindex: link.index,
-      groups,
-      onDatagram,
-      onError: (message) => log.error(`${message} - adverts on ${ifname} can no longer be received`),
-    });
-    if (!opened.ok) {
-      await stopAll(running);
-      const denied = /permitted|EPERM|EACCES/i.test(opened.error);
-      return fatal(`cannot open VRRP socket on ${ifname}: ${opened.error}`, denied ? EXIT.permission : EXIT.fatal);
-    }
-    running.sockets.push(opened.value);
-    for (const inst of configs) {
-      const host = hosts.get(inst.name);
-      if (!host) continue;
-      const instancePorts: InstancePorts = { ...shared, sendDatagram: (datagram, dst) => opened.value.send(datagram, dst) };
-      const driver = inst.syncGroup === undefined ? undefined : drivers.get(inst.syncGroup);
-      const instance = new Instance(inst, host, instancePorts, config.global.garpIntervalMs, driver);
-      driver?.add(instance);
-      byVrid.set(inst.vrid, [...(byVrid.get(inst.vrid) ?? []), instance]);
-      running.instances.push(instance);
-    }
-  }
-  return ok(running);
+  return drivers;
 }
 
-async function resolveHost(inst: InstanceConfig, byName: Map<string, LinkInfo>, rtnl: Rtnl): Promise<Result<InstanceHost, string>> {
+/** The interface's VRRP socket; received adverts go to the instance of their VRID. */
+function openInterface(ifname: string, link: LinkInfo, running: Running, log: Logger, config: Config): Result<InterfaceSocket, string> {
+  const byVrid = new Map<number, Instance[]>();
+  const demuxKey = (i: Instance) => ({ peers: i.unicastPeers.map((p) => p.address), group: i.config.multicastGroup, localAddress: i.host.ownAddress });
+  const onDatagram = (d: Datagram): void => {
+    let owner: Instance | undefined;
+    const decoded = decodeDatagram(d.bytes, d.from, (vrid, from, dst) => {
+      owner = chooseInstance(byVrid.get(vrid) ?? [], demuxKey, from, dst);
+      return owner?.expectation(from);
+    });
+    if (decoded.ok) owner?.receive(decoded.advert);
+    else if (owner && decoded.drop.vrid !== undefined) owner.dropped(decoded.drop, d);
+    else recordDrop(running.unmatched, decoded.drop.reason);
+  };
+  // Only the multicast instances' groups are joined: a unicast-only interface hears no multicast.
+  // (Joined when the socket opens: a reload that adds a group on an open interface does not join it.)
+  const groups = config.instances.filter((c) => c.interface === ifname && c.unicastPeers.length === 0).map((c) => c.multicastGroup);
+  const opened = openVrrpSocket({
+    ifname,
+    ifindex: link.index,
+    groups,
+    onDatagram,
+    onError: (message) => log.error(`${message} - adverts on ${ifname} can no longer be received`),
+  });
+  return opened.ok ? ok({ socket: opened.value, byVrid }) : opened;
+}
+
+/** A new Instance on its interface's socket (which must be open) and in its sync group. */
+function addInstance(running: Running, inst: InstanceConfig, host: InstanceHost): Instance | undefined {
+  const entry = running.sockets.get(inst.interface);
+  if (!entry) return undefined;
+  const instancePorts: InstancePorts = { ...running.shared, sendDatagram: (datagram, dst) => entry.socket.send(datagram, dst) };
+  const driver = inst.syncGroup === undefined ? undefined : running.drivers.get(inst.syncGroup);
+  const instance = new Instance(inst, host, instancePorts, running.config.global.garpIntervalMs, driver);
+  driver?.add(instance);
+  entry.byVrid.set(inst.vrid, [...(entry.byVrid.get(inst.vrid) ?? []), instance]);
+  running.instances.push(instance);
+  return instance;
+}
+
+/** `held`: addresses a running MASTER may still hold besides its configured VIPs (a reload's dropped ones). */
+async function resolveHosts(
+  instances: readonly InstanceConfig[],
+  byName: Map<string, LinkInfo>,
+  rtnl: Rtnl,
+  held: ReadonlySet<Ipv4> = new Set(),
+): Promise<Result<Map<string, InstanceHost>, string>> {
+  const hosts = new Map<string, InstanceHost>();
+  for (const inst of instances) {
+    const host = await resolveHost(inst, byName, rtnl, held);
+    if (!host.ok) return host;
+    hosts.set(inst.name, host.value);
+  }
+  return ok(hosts);
+}
+
+async function resolveHost(inst: InstanceConfig, byName: Map<string, LinkInfo>, rtnl: Rtnl, held: ReadonlySet<Ipv4> = new Set()): Promise<Result<InstanceHost, string>> {
   const link = byName.get(inst.interface);
   if (!link) return err(`${inst.pos.file}:${inst.pos.line}: interface ${inst.interface} for vrrp_instance ${inst.name} doesn't exist`);
-  const primary = await sourceAddress(link.index, inst, rtnl);
+  const primary = await sourceAddress(link.index, inst, rtnl, held);
   if (!primary.ok) return err(primary.error);
   if (!primary.value) {
     return err(`${inst.pos.file}:${inst.pos.line}: interface ${inst.interface} of vrrp_instance ${inst.name} has no IPv4 address to send adverts from`);
@@ -341,9 +532,9 @@ async function resolveHost(inst: InstanceConfig, byName: Map<string, LinkInfo>, 
  * Our adverts' source: unicast_src_ip / mcast_src_ip, which must be an address of the interface
  * (keepalived would send from a foreign source, or sit in FAULT for unicast), else the primary.
  */
-async function sourceAddress(index: number, inst: InstanceConfig, rtnl: Rtnl): Promise<Result<Ipv4 | undefined, string>> {
+async function sourceAddress(index: number, inst: InstanceConfig, rtnl: Rtnl, held: ReadonlySet<Ipv4>): Promise<Result<Ipv4 | undefined, string>> {
   if (inst.sourceAddress === undefined) {
-    const primary = await primaryAddress(index, inst, rtnl);
+    const primary = await primaryAddress(index, inst, rtnl, held);
     return primary.ok ? primary : err(`cannot read addresses of ${inst.interface}: ${primary.error}`);
   }
   const addresses = await rtnl.ipv4Addresses(index);
@@ -359,10 +550,10 @@ async function sourceAddress(index: number, inst: InstanceConfig, rtnl: Rtnl): P
  * listed first (a /32 is never "secondary"), and RFC 3768 §5.2.1 forbids sending from a VIP, so
  * the instance's VIPs are skipped.
  */
-async function primaryAddress(index: number, inst: InstanceConfig, rtnl: Rtnl): Promise<Result<Ipv4 | undefined, string>> {
+async function primaryAddress(index: number, inst: InstanceConfig, rtnl: Rtnl, held: ReadonlySet<Ipv4>): Promise<Result<Ipv4 | undefined, string>> {
   const addresses = await rtnl.ipv4Addresses(index);
   if (!addresses.ok) return addresses;
-  const vips = new Set(inst.vips.map((v) => v.address));
+  const vips = new Set([...held, ...inst.vips.map((v) => v.address)]);
   const primaries = addresses.value.filter((a) => !a.secondary);
   // An address owner's VIP is its real address; then there is nothing else to pick.
   return ok((primaries.find((a) => !vips.has(a.address)) ?? primaries[0])?.address);
@@ -401,7 +592,7 @@ async function stopAll(running: Running, release = true): Promise<void> {
   // notify STOP must run before we go (keepalived §3.7), bounded; then no tracking script may outlive us.
   await Promise.all([running.notifier.drain(NOTIFY_DRAIN_TIMEOUT_MS), running.tracker.stop()]);
   for (const i of running.instances) i.dispose();
-  for (const s of running.sockets) s.close();
+  for (const s of running.sockets.values()) s.socket.close();
   for (const g of running.garp.values()) g.close();
   running.rtnl.close();
 }

@@ -117,6 +117,11 @@ export interface Notifier {
    */
   drain(timeoutMs: number): Promise<void>;
   status(): NotifyStatus;
+  /**
+   * A reload: transitions from now on run the new config's scripts (users resolved again); what is
+   * queued or running keeps the scripts it was planned with, and the queues keep their order.
+   */
+  update(config: Config): void;
 }
 
 const NOTIFY_FIELDS: readonly (readonly [keyof NotifyScripts, string])[] = [
@@ -166,8 +171,10 @@ export function createNotifier(config: Config, deps: NotifierDeps): Notifier {
   const limits: NotifyLimits = { ...DEFAULT_NOTIFY_LIMITS, ...deps.limits };
   const clock = deps.clock ?? ((): number => performance.timeOrigin + performance.now());
   const own = deps.own ?? ownIds();
-  const users = resolveUsers(config, deps.userDb ?? readHostUserDb(), own, log);
-  const check = { fs: deps.fs ?? hostFs, pathEnv: deps.pathEnv ?? process.env['PATH'] ?? DEFAULT_PATH, scriptSecurity: config.global.enableScriptSecurity };
+  const userDb = deps.userDb ?? readHostUserDb();
+  let currentUsers = resolveUsers(config, userDb, own, log);
+  let users = currentUsers;
+  let check = { fs: deps.fs ?? hostFs, pathEnv: deps.pathEnv ?? process.env['PATH'] ?? DEFAULT_PATH, scriptSecurity: config.global.enableScriptSecurity };
   const runContext: RunContext = {
     spawn: deps.spawn ?? nodeSpawn,
     log,
@@ -182,8 +189,8 @@ export function createNotifier(config: Config, deps: NotifierDeps): Notifier {
       output: { maxLines: limits.maxOutputLines, maxBytes: limits.maxOutputBytes },
     },
   };
-  const instances = new Map<string, InstanceConfig>(config.instances.map((i) => [i.name, i]));
-  const groups = new Map<string, SyncGroupConfig>(config.syncGroups.map((g) => [g.name, g]));
+  let instances = new Map<string, InstanceConfig>(config.instances.map((i) => [i.name, i]));
+  let groups = new Map<string, SyncGroupConfig>(config.syncGroups.map((g) => [g.name, g]));
   const queues = new Map<string, NotifyQueue>();
   let drainWaiters: (() => void)[] = [];
 
@@ -264,6 +271,16 @@ export function createNotifier(config: Config, deps: NotifierDeps): Notifier {
     },
     status() {
       return { queues: [...queues.values()].map((q) => q.status()) };
+    },
+    update(next) {
+      // The previous config's users stay known (bounded: one config back), as runs queued before
+      // the reload look their command up only when they start.
+      const fresh = resolveUsers(next, userDb, own, log);
+      users = new Map([...currentUsers, ...fresh]);
+      currentUsers = fresh;
+      check = { ...check, scriptSecurity: next.global.enableScriptSecurity };
+      instances = new Map(next.instances.map((i) => [i.name, i]));
+      groups = new Map(next.syncGroups.map((g) => [g.name, g]));
     },
   };
 }

@@ -133,10 +133,19 @@ export function openRtnl(): Result<Rtnl, string> {
     return err(`rtnetlink socket: ${message(e)}`);
   }
   const watchers = new Set<() => void>();
+  // One request at a time on the shared socket: netlink@0.3.0 mixes up a dump's multipart reply
+  // with another request's ("Multipart message not terminated properly"), which a reload's address
+  // dump running next to a VIP add (or tracking's link resync) showed.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(request: () => Promise<T>): Promise<T> => {
+    const run = tail.then(request, request);
+    tail = run.catch(() => undefined);
+    return run;
+  };
 
   async function links(): Promise<Result<LinkInfo[], string>> {
     try {
-      return ok((await requests.getLinks()).map(toLinkInfo).filter(notDefined));
+      return ok((await serial(() => requests.getLinks())).map(toLinkInfo).filter(notDefined));
     } catch (e) {
       return err(`list links: ${message(e)}`);
     }
@@ -145,7 +154,7 @@ export function openRtnl(): Result<Rtnl, string> {
   async function ipv4Addresses(index?: number): Promise<Result<AddressInfo[], string>> {
     try {
       // Dump filtering by index needs strict checking on the socket; filter here instead.
-      const all = (await requests.getAddresses({ family: AF_INET })).map(toAddressInfo).filter(notDefined);
+      const all = (await serial(() => requests.getAddresses({ family: AF_INET }))).map(toAddressInfo).filter(notDefined);
       return ok(index === undefined ? all : all.filter((a) => a.index === index));
     } catch (e) {
       return err(`list IPv4 addresses: ${message(e)}`);
@@ -167,9 +176,11 @@ export function openRtnl(): Result<Rtnl, string> {
     const bytes = ipv4ToBytes(a.address);
     const attrs: rt.AddressAttrs = a.label === undefined ? { local: bytes, address: bytes } : { local: bytes, address: bytes, label: a.label };
     try {
-      await requests.newAddress({ family: AF_INET, prefixlen: a.prefixLength, index: a.index, scope: RT_SCOPE_UNIVERSE }, attrs, {
-        flags: FlagsNew.CREATE | FlagsNew.REPLACE,
-      });
+      await serial(() =>
+        requests.newAddress({ family: AF_INET, prefixlen: a.prefixLength, index: a.index, scope: RT_SCOPE_UNIVERSE }, attrs, {
+          flags: FlagsNew.CREATE | FlagsNew.REPLACE,
+        }),
+      );
       return ok(undefined);
     } catch (e) {
       return err(`${what}: ${rejectedCode(e) ?? message(e)}`);
@@ -179,7 +190,7 @@ export function openRtnl(): Result<Rtnl, string> {
   async function delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Promise<Result<void, string>> {
     const what = `delete ${a.address}/${a.prefixLength} on ifindex ${a.index}`;
     try {
-      await requests.delAddress({ family: AF_INET, prefixlen: a.prefixLength, index: a.index }, { local: ipv4ToBytes(a.address) });
+      await serial(() => requests.delAddress({ family: AF_INET, prefixlen: a.prefixLength, index: a.index }, { local: ipv4ToBytes(a.address) }));
       return ok(undefined);
     } catch (e) {
       const code = rejectedCode(e);

@@ -7,8 +7,8 @@ import { ipv4ToUint32 } from '../types.js';
 
 export type Role = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOPPED';
 export type TimerName = 'adver' | 'masterDown' | 'garpDelay' | 'lowerPrioGarp' | 'garpRefresh';
-/** The state names keepalived passes to notify scripts. */
-export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+/** The state names keepalived passes to notify scripts (DELETED: removed by a reload). */
+export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED';
 
 export const OWNER_PRIORITY = 255 as Priority;
 export const STOP_PRIORITY = 0 as Priority;
@@ -80,7 +80,11 @@ export type FsmEvent =
    * `priority`: the effective priority tracking computed before start (no "Changing" log line).
    */
   | { readonly type: 'startup'; readonly fault?: boolean; readonly priority?: Priority }
-  | { readonly type: 'shutdown' }
+  /**
+   * `notify`: what the scripts hear; STOP at daemon stop (default), DELETED (or nothing, for an
+   * instance already in FAULT without notify_deleted) when a reload removes the instance.
+   */
+  | { readonly type: 'shutdown'; readonly notify?: 'STOP' | 'DELETED' | 'none' }
   /** A received advert that passed every check of packet.ts. */
   | { readonly type: 'advert'; readonly priority: Priority; readonly from: Ipv4 }
   | { readonly type: 'timer'; readonly timer: TimerName }
@@ -169,7 +173,7 @@ function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[], sync: Sy
       if (s.role !== 'INIT') return s;
       return startup(e.priority === undefined ? s : { ...s, effectivePriority: e.priority }, e.fault === true, now, out);
     case 'shutdown':
-      return shutdown(s, out);
+      return shutdown(s, out, e.notify ?? 'STOP');
     case 'advert':
       if (s.role === 'BACKUP') return backupReceivesAdvert(s, e.priority, e.from, now, out);
       if (s.role === 'MASTER') return masterReceivesAdvert(s, e.priority, e.from, now, out);
@@ -426,7 +430,7 @@ function sendPeriodicAdvert(s: FsmState, now: Millis, out: Action[]): FsmState {
  * RFC 3768 §6.4.3 "If a Shutdown event is received": cancel the Adver_Timer, send an
  * ADVERTISEMENT with Priority = 0. keepalived also removes the VIPs and runs notify STOP (§3.7).
  */
-function shutdown(s: FsmState, out: Action[]): FsmState {
+function shutdown(s: FsmState, out: Action[], notify: 'STOP' | 'DELETED' | 'none'): FsmState {
   if (s.role === 'STOPPED') return s;
   if (s.role === 'MASTER') {
     cancelMasterTimers(out);
@@ -434,7 +438,7 @@ function shutdown(s: FsmState, out: Action[]): FsmState {
   } else {
     out.push({ type: 'cancelTimer', timer: 'masterDown' });
   }
-  out.push({ type: 'notify', state: 'STOP' });
+  if (notify !== 'none') out.push({ type: 'notify', state: notify });
   return { ...s, role: 'STOPPED', masterDown: undefined, advertDue: undefined };
 }
 
@@ -477,4 +481,49 @@ function priorityChanged(s: FsmState, priority: Priority, now: Millis, out: Acti
   const due = armedAt + interval;
   out.push({ type: 'armTimer', timer: 'masterDown', ms: Math.max(0, due - now) });
   return { ...changed, masterDown: { armedAt, kind, due } };
+}
+
+/**
+ * A reload kept this instance (keepalived matches it by VRID, interface and transport): the new
+ * parameters replace the old, the role and the timers' anchors stay; `effectivePriority` is what the
+ * new tracking says (the base may have changed). A MASTER whose priority changes stays MASTER (a
+ * backup may then preempt it, as the protocol says, but it never passes through BACKUP itself). keepalived (§3.10) has every MASTER announce itself after a reload: one advert,
+ * then a GARP burst per VIP (the shell diffs the VIPs before these run).
+ */
+export function reconfigure(s: FsmState, params: InstanceParams, now: Millis, effectivePriority: Priority = s.effectivePriority): StepResult {
+  const out: Action[] = [];
+  const old = s.params;
+  const base = params.basePriority;
+  // Only the owner conflict lowers the base (255 -> 254); a new configured priority replaces it.
+  const next: FsmState = { ...s, params, basePriority: base === old.basePriority ? s.basePriority : base, effectivePriority };
+  if (effectivePriority !== s.effectivePriority && s.role !== 'STOPPED') {
+    out.push(log(next, 'info', `Changing effective priority from ${s.effectivePriority} to ${effectivePriority}`));
+  }
+  switch (s.role) {
+    case 'MASTER': {
+      out.push({ type: 'sendAdvert', priority: next.effectivePriority }, { type: 'armTimer', timer: 'adver', ms: params.advertIntMs });
+      if (params.garpMasterRepeat > 0) out.push({ type: 'garp', count: params.garpMasterRepeat });
+      if (params.garpMasterRefreshMs !== old.garpMasterRefreshMs) {
+        out.push(
+          params.garpMasterRefreshMs > 0
+            ? { type: 'armTimer', timer: 'garpRefresh', ms: params.garpMasterRefreshMs }
+            : { type: 'cancelTimer', timer: 'garpRefresh' },
+        );
+      }
+      return { state: { ...next, advertDue: now + params.advertIntMs }, actions: out };
+    }
+    case 'BACKUP': {
+      const cleared = params.preemptDelayMs > 0 ? next : { ...next, preemptDeadline: undefined };
+      if (!s.masterDown) return { state: cleared, actions: out };
+      // Re-base the running Master_Down timer on the new advert_int / down_timer_adverts, counted
+      // from the last accepted advert, as a priority change does.
+      const { armedAt, kind } = s.masterDown;
+      const interval = kind === 'full' ? masterDownIntervalMs(params, effectivePriority) : skewTimeMs(effectivePriority);
+      const due = armedAt + interval;
+      out.push({ type: 'armTimer', timer: 'masterDown', ms: Math.max(0, due - now) });
+      return { state: { ...cleared, masterDown: { armedAt, kind, due } }, actions: out };
+    }
+    default:
+      return { state: next, actions: out };
+  }
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
-import { initialState, mustCheckAddresses, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
+import { initialState, mustCheckAddresses, reconfigure, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
 import { encodeDatagram, nextIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
@@ -103,25 +103,26 @@ export class SyncGroupDriver implements Driver {
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class Instance {
-  readonly config: InstanceConfig;
-  readonly host: InstanceHost;
+  // Replaced only by reconfigure() (a reload); everything else reads them through the getters.
+  private cfg: InstanceConfig;
+  private hostInfo: InstanceHost;
   readonly stats: InstanceStats = createStats();
   private state: FsmState;
   private readonly ports: InstancePorts;
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private io: Promise<void> = Promise.resolve();
   private ipId = 0;
-  private readonly garpIntervalMs: Millis;
   private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
   private readonly peerReportTable = new PeerReports();
-  private readonly driver: Driver;
+  private driver: Driver;
+  private garpIntervalMs: Millis;
   /** unicast_peer entries; empty for a multicast instance (unicast iff there is a peer). */
-  private readonly peers: readonly PeerTtlRange[];
+  private peers: readonly PeerTtlRange[];
   private keepOnStop = false;
 
   constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
-    this.config = config;
-    this.host = host;
+    this.cfg = config;
+    this.hostInfo = host;
     this.ports = ports;
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
@@ -131,6 +132,14 @@ export class Instance {
 
   now(): Millis {
     return this.ports.now();
+  }
+
+  get config(): InstanceConfig {
+    return this.cfg;
+  }
+
+  get host(): InstanceHost {
+    return this.hostInfo;
   }
 
   get name(): string {
@@ -155,6 +164,41 @@ export class Instance {
     this.keepOnStop = !release;
     this.feed({ type: 'shutdown' });
     await this.idle();
+  }
+
+  /**
+   * A reload kept this instance (src/reload.ts): new parameters, VIPs and sync group driver; the
+   * role and timers stay. A MASTER removes the VIPs the new config dropped and adds the new ones
+   * (never touching one that stays), then re-announces (fsm.reconfigure: advert + GARP burst).
+   */
+  reconfigure(config: InstanceConfig, host: InstanceHost, garpIntervalMs: Millis, driver: Driver = soloDriver, effectivePriority?: Priority): void {
+    const before = this.hostInfo.vips;
+    this.cfg = config;
+    this.hostInfo = host;
+    this.peers = unicastPeers(config);
+    this.garpIntervalMs = garpIntervalMs;
+    this.driver = driver;
+    if (this.state.role === 'MASTER') {
+      const removed = before.filter((v) => !host.vips.some((n) => sameVip(v, n)));
+      const added = host.vips.filter((n) => !before.some((v) => sameVip(v, n)));
+      if (host.vips.length > 0 || removed.length > 0) this.enqueue(() => this.changeVips(removed, added));
+    }
+    const result = reconfigure(this.state, instanceParams(config, host.ownAddress), this.ports.now(), effectivePriority);
+    this.apply(result.state, result.actions);
+  }
+
+  /**
+   * A reload removed this instance: give up as at stop (priority 0 and VIPs removed if MASTER),
+   * notify DELETED (the notifier reports FAULT unless notify_deleted; keepalived says nothing for
+   * an instance already in FAULT without it), then drop the timers. Stepped alone, not through
+   * its sync group, whose members are regrouped by the reload anyway.
+   */
+  async remove(): Promise<void> {
+    const notify = this.state.role === 'FAULT' && !this.cfg.notifyDeleted ? 'none' : 'DELETED';
+    const result = step(this.state, { type: 'shutdown', notify }, this.ports.now());
+    this.apply(result.state, result.actions);
+    await this.idle();
+    this.dispose();
   }
 
   /** Resolves when every queued action has run. */
@@ -335,18 +379,25 @@ export class Instance {
     if (priority === 0) this.ports.log.debug(`(${this.name}) sent 0 priority`);
   }
 
+  private async changeVips(removed: readonly VipLink[], added: readonly VipLink[]): Promise<void> {
+    // keepalived 2.2.7 logs this for a MASTER at every reload (it re-adds them all; we only add what is new).
+    if (this.host.vips.length > 0) this.ports.log.info(`(${this.name}) setting VIPs.`);
+    for (const link of removed) await this.vipOp(link, false);
+    for (const link of added) await this.vipOp(link, true);
+  }
+
+  private async vipOp({ vip, ifindex }: VipLink, add: boolean): Promise<void> {
+    const where = { index: ifindex, address: vip.address, prefixLength: vip.prefixLength };
+    const done = add ? await this.ports.addAddress(vip.label ? { ...where, label: vip.label } : where) : await this.ports.delAddress(where);
+    if (!done.ok) {
+      this.ports.log.error(`(${this.name}) cannot ${add ? 'add' : 'remove'} VIP ${vip.address}/${vip.prefixLength}: ${done.error}`);
+    }
+  }
+
   private async setVips(add: boolean): Promise<void> {
     if (this.host.vips.length === 0) return;
     this.ports.log.info(`(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
-    for (const { vip, ifindex } of this.host.vips) {
-      const where = { index: ifindex, address: vip.address, prefixLength: vip.prefixLength };
-      const done = add
-        ? await this.ports.addAddress(vip.label ? { ...where, label: vip.label } : where)
-        : await this.ports.delAddress(where);
-      if (!done.ok) {
-        this.ports.log.error(`(${this.name}) cannot ${add ? 'add' : 'remove'} VIP ${vip.address}/${vip.prefixLength}: ${done.error}`);
-      }
-    }
+    for (const link of this.host.vips) await this.vipOp(link, add);
   }
 
   /** keepalived §3.6: `count` ARP requests per VIP, back to back or `vrrp_garp_interval` apart. */
@@ -403,5 +454,9 @@ function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
     return address === undefined ? [] : [{ address, minTtl: p.minTtl, maxTtl: p.maxTtl }];
   });
 }
+
+/** The same address on the same interface: a reload leaves it in place. */
+const sameVip = (a: VipLink, b: VipLink): boolean =>
+  a.ifindex === b.ifindex && a.vip.address === b.vip.address && a.vip.prefixLength === b.vip.prefixLength;
 
 const sleep = (ms: Millis): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

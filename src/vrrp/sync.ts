@@ -13,7 +13,7 @@ export type GroupRole = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOPPED';
 export type GroupAction =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string }
   /** The group's own notify scripts (generic `notify` gets GROUP NAME STATE 0). */
-  | { readonly type: 'notify'; readonly state: NotifyState };
+  | { readonly type: 'notify'; readonly state: Exclude<NotifyState, 'DELETED'> };
 
 /** Actions in the order they must run: a member's, or the group's own. */
 export type GroupOutput =
@@ -46,7 +46,7 @@ function groupRoleOf(states: Iterable<FsmState>): GroupRole {
   return 'INIT';
 }
 
-const NOTIFY_FOR: Partial<Record<GroupRole, NotifyState>> = { MASTER: 'MASTER', BACKUP: 'BACKUP', FAULT: 'FAULT', STOPPED: 'STOP' };
+const NOTIFY_FOR: Partial<Record<GroupRole, Exclude<NotifyState, 'DELETED'>>> = { MASTER: 'MASTER', BACKUP: 'BACKUP', FAULT: 'FAULT', STOPPED: 'STOP' };
 
 export function groupStep(group: SyncGroupState, member: string, event: FsmEvent, now: Millis): GroupStepResult {
   const states = new Map(group.states);

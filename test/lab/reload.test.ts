@@ -1,0 +1,214 @@
+// SIGHUP reload, hitless, for real: the seed pair (A MASTER 150, B BACKUP 100) with a client pinging
+// the VIP every 10 ms. 100 reloads of A in a row lose no ping and change no state; a VIP added to
+// the config appears on A with its GARPs and no state change; a broken config changes nothing; an
+// instance removed from A's config gives up (priority 0) and B takes over.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
+import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
+import { pidAlive, sleep, wallClockSeconds } from '../../lab/process.js';
+import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+
+const available = labAvailable();
+const A_IP = '192.0.2.11';
+const A_MAC = '02:00:c0:00:02:0b';
+const SECOND_VIP = '192.0.2.201';
+const OTHER_VIP = '192.0.2.210';
+const RELOADS = 100;
+/** Pings every 10 ms: 5 s and more, longer than the 100 reloads take (2.4 s measured). */
+const PINGS = 500;
+
+const seed = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
+/** The seed config with the VIP list replaced. */
+const withVips = (text: string, vips: readonly string[]): string =>
+  text.replace(/virtual_ipaddress \{[^}]*\}/, `virtual_ipaddress {\n${vips.map((v) => `        ${v}`).join('\n')}\n    }`);
+
+function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
+
+/** `ip monitor address` in a host: every address added or deleted there while it runs. */
+async function addressMonitor(lab: Lab, host: string): Promise<{ stop: () => Promise<string[]> }> {
+  const mon = lab.spawn(host, ['ip', '-o', '-4', 'monitor', 'address']);
+  await sleep(100);
+  return {
+    stop: async () => {
+      await sleep(100);
+      await mon.stop(1000);
+      return mon.stdoutLines();
+    },
+  };
+}
+
+const openFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
+
+
+const transitions = (d: Vrrpd, since: number): string[] => d.logLines().slice(since).filter((l) => /Entering \w+ STATE/.test(l));
+
+describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+  let lab: Lab;
+  let capture: Capture;
+  let a: Vrrpd;
+  let b: Vrrpd;
+  const frames = (): Frame[] => unwrap(capture.framesSoFar());
+
+  /** HUP A and wait for its verdict line; returns the milliseconds it took and the line. */
+  async function hup(d: Vrrpd, verdict: RegExp = /^Reload complete$/): Promise<number> {
+    const since = d.logMark();
+    const t0 = performance.now();
+    d.signal('SIGHUP');
+    unwrap(await d.waitForLog(verdict, { timeoutMs: 5000, since }));
+    return performance.now() - t0;
+  }
+
+  beforeAll(async () => {
+    lab = await createLab(pairLabSpec());
+    capture = unwrap(await startCapture(lab, 'client'));
+    a = unwrap(await startVrrpd(lab, 'a', seed('node-a.conf')));
+    b = unwrap(await startVrrpd(lab, 'b', seed('node-b.conf')));
+    unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
+    unwrap(await b.waitForState('VI_1', 'BACKUP', { timeoutMs: 2000 }));
+  }, 20_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  }, 20_000);
+
+  it(`${RELOADS} reloads of the MASTER in a row: no ping lost, no state change on either node`, async () => {
+    const aMark = a.logMark();
+    const bMark = b.logMark();
+    const monitor = await addressMonitor(lab, 'a');
+    // ping ends by itself (-c), so its every line and its summary are flushed.
+    const pinging = lab.ping('client', LAB_VIP, { count: PINGS, intervalMs: 10, timeoutMs: 20_000 });
+    await sleep(300);
+    const started = performance.now();
+    const took: number[] = [];
+    let fdsBefore = 0;
+    for (let i = 0; i < RELOADS; i++) {
+      took.push(await hup(a));
+      // Counted from the first reload on: the GARP sender opens with A's first burst, which may
+      // still be on its way when the test starts.
+      if (i === 0) fdsBefore = openFds(a.pid);
+    }
+    const reloadsMs = performance.now() - started;
+    const ping = await pinging;
+    const addressEvents = await monitor.stop();
+    const fdsAfter = openFds(a.pid);
+    took.sort((x, y) => x - y);
+    console.info(
+      `${RELOADS} reloads in ${reloadsMs.toFixed(0)} ms: HUP -> "Reload complete" median ${took[RELOADS >> 1]?.toFixed(1)} ms, ` +
+        `max ${took.at(-1)?.toFixed(1)} ms; ping every 10 ms: ${ping.transmitted} sent, ${ping.received} answered; ` +
+        `open fds ${fdsBefore} after the first reload, ${fdsAfter} after the last`,
+    );
+    // The reloads all fell inside the ping's run (300 ms in, PINGS × 10 ms long).
+    expect(300 + reloadsMs).toBeLessThan(PINGS * 10);
+    expect(ping.transmitted).toBe(PINGS);
+    expect(ping.received).toBe(PINGS);
+    // Sockets, rtnetlink monitors and pipes of the replaced tracking are all closed.
+    expect(fdsAfter).toBe(fdsBefore);
+    expect(transitions(a, aMark)).toEqual([]);
+    expect(transitions(b, bMark)).toEqual([]);
+    expect(a.logLines().slice(aMark).filter((l) => l === 'Reloading')).toHaveLength(RELOADS);
+    expect(a.logLines().slice(aMark).filter((l) => l === 'Reload complete')).toHaveLength(RELOADS);
+    // The VIP was never taken off, not even for a moment: no address deleted on A.
+    expect(addressEvents.filter((l) => l.startsWith('Deleted'))).toEqual([]);
+    expect(a.logLines().slice(aMark).filter((l) => l.includes('removing VIPs'))).toEqual([]);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+  }, 40_000);
+
+  it('a VIP added to the config appears on the MASTER with its GARPs, without a state change', async () => {
+    const aMark = a.logMark();
+    const bMark = b.logMark();
+    // Both nodes get the new list (as an operator would: the backup first), else the peer rejects
+    // the adverts for their address count (keepalived.md §3.10's footgun).
+    writeFileSync(b.configPath, withVips(seed('node-b.conf'), [LAB_VIP, SECOND_VIP]));
+    await hup(b);
+    writeFileSync(a.configPath, withVips(seed('node-a.conf'), [LAB_VIP, SECOND_VIP]));
+    const monitor = await addressMonitor(lab, 'a');
+    const t = wallClockSeconds();
+    await hup(a);
+    await sleep(300);
+    const addressEvents = await monitor.stop();
+    // The new VIP is added, the old one is not touched (the monitor does see address changes).
+    expect(addressEvents.filter((l) => l.includes(' inet '))).toEqual([expect.stringContaining(`inet ${SECOND_VIP}/32`)]);
+    expect(addressEvents.filter((l) => l.startsWith('Deleted'))).toEqual([]);
+    expect(await lab.hasAddress('a', SECOND_VIP)).toBe(true);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await lab.hasAddress('b', SECOND_VIP)).toBe(false);
+    expect(garpsFor(frames(), SECOND_VIP, A_MAC).filter((f) => f.t > t - 0.05)).toHaveLength(5);
+    const advert = advertsFrom(frames(), A_IP).find((f) => f.t > t - 0.05);
+    expect(advert?.addresses).toEqual([LAB_VIP, SECOND_VIP]);
+    expect(a.logLines().slice(aMark)).toContain(`(VI_1) Sending/queueing gratuitous ARPs on eth0 for ${SECOND_VIP}`);
+    expect(transitions(a, aMark)).toEqual([]);
+    expect(transitions(b, bMark)).toEqual([]);
+    expect((await lab.ping('client', SECOND_VIP, { count: 2, intervalMs: 100, timeoutMs: 2000 })).received).toBe(2);
+  }, 15_000);
+
+  it('a broken config: the error with its line, the old configuration keeps running, nothing changes', async () => {
+    const aMark = a.logMark();
+    const good = readFileSync(a.configPath, 'utf8');
+    writeFileSync(a.configPath, good.replace(/^(\s*virtual_router_id 51)$/m, '$1 {'));
+    await hup(a, /^Reload failed: keeping the running configuration$/);
+    const lines = a.logLines().slice(aMark);
+    expect(lines).toContain(`${a.configPath}:28: 'virtual_router_id' does not take a { ... } block - ignoring it`);
+    expect(lines).not.toContain('Reload complete');
+    const t = wallClockSeconds();
+    await sleep(1300);
+    expect(pidAlive(a.pid)).toBe(true);
+    expect(transitions(a, aMark)).toEqual([]);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await lab.hasAddress('a', SECOND_VIP)).toBe(true);
+    // Still advertising, with the old config (two addresses, priority 150).
+    expect(advertsFrom(frames(), A_IP).filter((f) => f.t > t).map((f) => [f.priority, f.addresses.length])).toContainEqual([150, 2]);
+    writeFileSync(a.configPath, good);
+  }, 15_000);
+
+  it('a check script added by a reload runs from then on (the MASTER waits for its first result and stays), a removed one stops', async () => {
+    const aMark = a.logMark();
+    const good = readFileSync(a.configPath, 'utf8');
+    const runs = join(a.dir, 'runs');
+    const script = join(a.dir, 'check.sh');
+    writeFileSync(script, `#!/bin/sh\necho run >> ${runs}\n`, { mode: 0o755 });
+    const count = (): number => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').filter(Boolean).length : 0);
+    // Weight 0: a failure, or no result yet, would mean FAULT.
+    const tracked = `vrrp_script chk {\n    script "${script}"\n    interval 1\n}\n${good.replace(/^(\s*priority 150)$/m, '$1\n    track_script {\n        chk\n    }')}`;
+    writeFileSync(a.configPath, tracked);
+    await hup(a);
+    await sleep(2300);
+    const whileTracked = count();
+    expect(whileTracked).toBeGreaterThanOrEqual(2);
+    writeFileSync(a.configPath, good);
+    await hup(a);
+    const atRemoval = count();
+    await sleep(2300);
+    expect(count()).toBe(atRemoval);
+    expect(transitions(a, aMark)).toEqual([]);
+  }, 15_000);
+
+  it('the instance removed from the MASTER\'s config gives up (priority 0) and B takes over; an added one starts', async () => {
+    const aMark = a.logMark();
+    const bMark = b.logMark();
+    // VI_1 (VRID 51) goes, VI_2 (VRID 52, another VIP) comes: A's only instance must be another one.
+    const replaced = withVips(seed('node-a.conf'), [OTHER_VIP])
+      .replace(/^vrrp_instance VI_1 /m, 'vrrp_instance VI_2 ')
+      .replace(/^(\s*virtual_router_id) 51$/m, '$1 52');
+    writeFileSync(a.configPath, replaced);
+    const t = wallClockSeconds();
+    await hup(a);
+    unwrap(await b.waitForState('VI_1', 'MASTER', { timeoutMs: 2000, since: bMark }));
+    const zero = advertsFrom(frames(), A_IP).find((f) => f.t > t && f.vrid === 51 && f.priority === 0);
+    expect(zero).toBeDefined();
+    expect(a.logLines().slice(aMark)).toContain('(VI_1) sent 0 priority');
+    expect(a.logLines().slice(aMark)).toContain('(VI_2) Entering BACKUP STATE (init)');
+    await sleep(300);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(false);
+    expect(await lab.hasAddress('a', SECOND_VIP)).toBe(false);
+    expect(await lab.hasAddress('b', LAB_VIP)).toBe(true);
+    unwrap(await a.waitForState('VI_2', 'MASTER', { timeoutMs: 5000, since: aMark }));
+    expect(await lab.hasAddress('a', OTHER_VIP)).toBe(true);
+    expect(transitions(a, aMark).filter((l) => l.startsWith('(VI_1)'))).toEqual([]);
+  }, 15_000);
+});

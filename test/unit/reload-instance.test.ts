@@ -1,0 +1,176 @@
+// A reload seen by one instance: fsm.reconfigure (pure) keeps the role and re-announces a MASTER;
+// Instance.reconfigure diffs the VIPs on the host without touching those that stay; Instance.remove
+// gives up as at stop and reports DELETED. Ports are recorded, nothing is timed.
+import { describe, expect, it } from 'vitest';
+import type { Config, InstanceConfig } from '../../src/config/config.js';
+import { parseConfigText } from '../../src/config/load.js';
+import type { Logger } from '../../src/log.js';
+import { ok, parseIpv4, toPriority, type Ipv4, type Priority } from '../../src/types.js';
+import { reconfigure, step, type FsmState, type NotifyState } from '../../src/vrrp/fsm.js';
+import { Instance, type InstanceHost, type InstancePorts } from '../../src/vrrp/instance.js';
+import { instanceParams } from '../../src/vrrp/params.js';
+
+const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
+const prio = (n: number): Priority => toPriority(n) as Priority;
+const OWN = ip('192.0.2.11');
+const MAC = Buffer.from([2, 0, 0xc0, 0, 2, 0x0b]);
+
+function instanceConfig(body: string): InstanceConfig {
+  const loaded = parseConfigText(`vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n advert_int 1\n ${body}\n}\n`, 'test.conf');
+  const inst = (loaded.config as Config | undefined)?.instances[0];
+  if (inst === undefined) throw new Error(loaded.diagnostics.map((d) => d.message).join('; '));
+  return inst;
+}
+
+const vipsOf = (addresses: string[]): string => `virtual_ipaddress {\n${addresses.join('\n')}\n}`;
+
+function hostFor(config: InstanceConfig): InstanceHost {
+  return { ifname: 'eth0', ifindex: 2, ownAddress: OWN, vips: config.vips.map((vip) => ({ vip, ifname: 'eth0', ifindex: 2, mac: MAC })) };
+}
+
+/** BACKUP then MASTER through the core, as at start-up and a Master_Down timeout. */
+function masterState(config: InstanceConfig): FsmState {
+  const s0 = step({ ...stateOf(config) }, { type: 'startup' }, 0).state;
+  return step(s0, { type: 'timer', timer: 'masterDown' }, 3609).state;
+}
+
+function stateOf(config: InstanceConfig): FsmState {
+  return new Instance(config, hostFor(config), recorder().ports, 0).fsmState;
+}
+
+function recorder() {
+  const events: string[] = [];
+  const quiet = (): void => undefined;
+  const log = { info: (m: string) => events.push(`log ${m}`), warn: quiet, error: quiet, debug: quiet } as unknown as Logger;
+  const ports: InstancePorts = {
+    sendDatagram: async (d) => {
+      events.push(`advert prio ${d[20 + 2]} count ${d[20 + 3]}`);
+      return ok(d.length);
+    },
+    addAddress: async (a) => {
+      events.push(`add ${a.address}`);
+      return ok(undefined);
+    },
+    delAddress: async (a) => {
+      events.push(`del ${a.address}`);
+      return ok(undefined);
+    },
+    sendFrames: (_ifname, frames) => {
+      events.push(`garp ${frames.length}`);
+      return ok(frames.length);
+    },
+    now: () => 5000,
+    log,
+    onNotify: (_name: string, state: NotifyState, priority: number) => events.push(`notify ${state} ${priority}`),
+  };
+  return { events, ports };
+}
+
+describe('fsm.reconfigure: the role stays, a MASTER re-announces', () => {
+  it('a MASTER sends one advert, re-arms its advert timer and sends a GARP burst; no state change', () => {
+    const config = instanceConfig(`priority 150\n${vipsOf(['192.0.2.200'])}`);
+    const s = masterState(config);
+    expect(s.role).toBe('MASTER');
+    const r = reconfigure(s, instanceParams(instanceConfig(`priority 150\n${vipsOf(['192.0.2.200', '192.0.2.201'])}`), OWN), 4000);
+    expect(r.state.role).toBe('MASTER');
+    expect(r.actions).toEqual([
+      { type: 'sendAdvert', priority: 150 },
+      { type: 'armTimer', timer: 'adver', ms: 1000 },
+      { type: 'garp', count: 5 },
+    ]);
+    expect(r.actions.some((a) => a.type === 'notify' || a.type === 'delVips')).toBe(false);
+  });
+
+  it('a MASTER whose priority drops stays MASTER and advertises the new priority', () => {
+    const s = masterState(instanceConfig(`priority 150\n${vipsOf(['192.0.2.200'])}`));
+    const next = instanceConfig(`priority 90\n${vipsOf(['192.0.2.200'])}`);
+    const r = reconfigure(s, instanceParams(next, OWN), 4000, prio(90));
+    expect(r.state.role).toBe('MASTER');
+    expect(r.state.basePriority).toBe(90);
+    expect(r.actions[0]).toEqual({ type: 'log', level: 'info', message: '(VI_1) Changing effective priority from 150 to 90' });
+    expect(r.actions[1]).toEqual({ type: 'sendAdvert', priority: 90 });
+  });
+
+  it('a BACKUP keeps counting Master_Down from the last advert, on the new advert_int', () => {
+    const config = instanceConfig(`priority 100\n${vipsOf(['192.0.2.200'])}`);
+    const backup = step(stateOf(config), { type: 'startup' }, 1000).state;
+    expect(backup.masterDown?.due).toBe(1000 + 3609.375);
+    const slower = instanceConfig(`priority 100\nadvert_int 2\n${vipsOf(['192.0.2.200'])}`.replace('advert_int 1', ''));
+    const r = reconfigure(backup, { ...instanceParams(slower, OWN), advertIntMs: 2000 }, 2000);
+    expect(r.state.role).toBe('BACKUP');
+    expect(r.state.masterDown).toEqual({ armedAt: 1000, kind: 'full', due: 1000 + 6609.375 });
+    expect(r.actions).toEqual([{ type: 'armTimer', timer: 'masterDown', ms: 5609.375 }]);
+  });
+
+  it('FAULT and INIT only take the parameters', () => {
+    const config = instanceConfig(`priority 100\n${vipsOf(['192.0.2.200'])}`);
+    const r = reconfigure(stateOf(config), instanceParams(instanceConfig(`priority 120\n${vipsOf(['192.0.2.200'])}`), OWN), 0);
+    expect(r.state.role).toBe('INIT');
+    expect(r.state.basePriority).toBe(120);
+    expect(r.actions).toEqual([]);
+  });
+});
+
+describe('Instance.reconfigure and remove', () => {
+  async function master(config: InstanceConfig) {
+    const rec = recorder();
+    const instance = new Instance(config, hostFor(config), rec.ports, 0);
+    instance.start();
+    instance.feed({ type: 'timer', timer: 'masterDown' });
+    await instance.idle();
+    instance.dispose();
+    rec.events.length = 0;
+    return { instance, events: rec.events };
+  }
+
+  it('a MASTER adds the new VIP, removes the dropped one, never touches the one that stays, then advert + GARPs', async () => {
+    const old = instanceConfig(`priority 150\n${vipsOf(['192.0.2.200', '192.0.2.201'])}`);
+    const { instance, events } = await master(old);
+    const next = instanceConfig(`priority 150\n${vipsOf(['192.0.2.200', '192.0.2.202'])}`);
+    instance.reconfigure(next, hostFor(next), 0);
+    await instance.idle();
+    instance.dispose();
+    expect(instance.fsmState.role).toBe('MASTER');
+    expect(events.filter((e) => !e.startsWith('log'))).toEqual([
+      'del 192.0.2.201',
+      'add 192.0.2.202',
+      'advert prio 150 count 2',
+      ...Array<string>(10).fill('garp 1'),
+    ]);
+    expect(events).toContain('log (VI_1) Sending/queueing gratuitous ARPs on eth0 for 192.0.2.202');
+    expect(instance.config).toBe(next);
+  });
+
+  it('a BACKUP touches no address and sends nothing', async () => {
+    const rec = recorder();
+    const old = instanceConfig(`priority 100\n${vipsOf(['192.0.2.200'])}`);
+    const instance = new Instance(old, hostFor(old), rec.ports, 0);
+    instance.start();
+    const next = instanceConfig(`priority 100\n${vipsOf(['192.0.2.200', '192.0.2.201'])}`);
+    rec.events.length = 0;
+    instance.reconfigure(next, hostFor(next), 0);
+    await instance.idle();
+    instance.dispose();
+    expect(rec.events).toEqual([]);
+    expect(instance.fsmState.role).toBe('BACKUP');
+  });
+
+  it('remove: a MASTER sends priority 0, removes its VIPs and reports DELETED', async () => {
+    const { instance, events } = await master(instanceConfig(`priority 150\n${vipsOf(['192.0.2.200'])}`));
+    await instance.remove();
+    expect(events.filter((e) => !e.startsWith('log'))).toEqual(['notify DELETED 150', 'advert prio 0 count 1', 'del 192.0.2.200']);
+    expect(instance.fsmState.role).toBe('STOPPED');
+  });
+
+  it('remove: an instance already in FAULT says nothing without notify_deleted, DELETED with it', async () => {
+    for (const [extra, expected] of [['', []], ['notify_deleted', ['notify DELETED 100']]] as const) {
+      const rec = recorder();
+      const config = instanceConfig(`priority 100\n${extra}\n${vipsOf(['192.0.2.200'])}`);
+      const instance = new Instance(config, hostFor(config), rec.ports, 0);
+      instance.start({ fault: true, priority: prio(100) });
+      rec.events.length = 0;
+      await instance.remove();
+      expect(rec.events.filter((e) => !e.startsWith('log'))).toEqual(expected);
+    }
+  });
+});
