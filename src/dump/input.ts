@@ -1,7 +1,7 @@
 // What the dump formatters read: the typed config plus one snapshot per instance and the tracked
 // objects' status, all taken at the moment of the signal. Times are wall-clock microseconds since
 // the epoch, as keepalived's timevals print them.
-import type { CommandConfig, Config } from '../config/config.js';
+import type { AddressOptions, CommandConfig, Config } from '../config/config.js';
 import type { TrackedObjectStatus } from '../track/tracker.js';
 import type { InstanceSnapshot } from '../vrrp/snapshot.js';
 
@@ -45,22 +45,7 @@ export function commandString(command: CommandConfig): string {
 
 /** format_ipaddress() for a VIP: "192.0.2.200 dev eth0 scope global set". */
 export function formatVip(
-  vip: {
-    readonly address: string;
-    readonly prefixLength: number;
-    readonly broadcast?: string | undefined;
-    readonly dev: string | undefined;
-    readonly scope: number | undefined;
-    readonly label: string | undefined;
-    readonly peer: string | undefined;
-    readonly home: boolean;
-    readonly noDad: boolean;
-    readonly mngTmpAddr: boolean;
-    readonly noPrefixRoute: boolean;
-    readonly autoJoin: boolean;
-    readonly noTrack: boolean;
-    readonly useVmac: boolean;
-  },
+  vip: Omit<AddressOptions, 'preferredLft' | 'pos'> & { readonly address: string },
   ifname: string,
   set: boolean,
 ): string {
