@@ -242,9 +242,8 @@ function refuseUnimplemented(d: InstanceDraft, iface: string | undefined, sink: 
  * Unicast keywords without peers (vrrp_complete_instance). keepalived falls back to multicast with
  * a deprecation warning (unicast_ttl: "resetting"), so adverts meant for two hosts go to the whole
  * LAN and a peer configured for unicast never hears them: both nodes become MASTER. vrrpd refuses.
- * With unicast_fault_no_peer keepalived instead keeps the instance in FAULT for good (its peers
- * would come with a reload); vrrpd has no reload yet, so such an instance could never run: refused
- * too, rather than a daemon that starts and silently never holds the VIP.
+ * With unicast_fault_no_peer the instance is held in FAULT until a reload brings peers, as in
+ * keepalived: that is the user's explicit choice, not a fall-back.
  */
 function completeUnicast(d: InstanceDraft, strict: boolean, sink: Sink): void {
   const s = d.settings;
@@ -256,11 +255,9 @@ function completeUnicast(d: InstanceDraft, strict: boolean, sink: Sink): void {
       sink.error(s.unicastTtl.pos, `(${d.name}) unicast_ttl without any unicast_peer: keepalived resets it and runs multicast; vrrpd refuses`);
     }
     if (s.unicastFaultNoPeer !== undefined) {
-      sink.error(
-        s.unicastFaultNoPeer.pos,
-        `(${d.name}) unicast_fault_no_peer without any unicast_peer: keepalived keeps this instance in FAULT ` +
-          "('Cannot use unicast without any peers - going to fault state'); vrrpd refuses it instead",
-      );
+      // Not a fall-back: keepalived (and vrrpd) hold the instance in FAULT until a reload brings
+      // peers (instance.ts). Said at -t and at start.
+      sink.warn(s.unicastFaultNoPeer.pos, `(${d.name}) Cannot use unicast without any peers - going to fault state`);
     } else if (d.unicastKeyword !== undefined && d.unicastPeerPos === undefined) {
       sink.error(
         d.unicastKeyword.pos,

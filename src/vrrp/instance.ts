@@ -152,7 +152,17 @@ export class Instance {
 
   /** Start with what tracking already knows: FAULT, or an effective priority other than the base. */
   start(initial: { fault: boolean; priority: Priority } | undefined = undefined): void {
-    this.feed(initial === undefined ? { type: 'startup' } : { type: 'startup', fault: initial.fault, priority: initial.priority });
+    if (this.waitsForPeers) this.ports.log.info(`(${this.name}) Cannot use unicast without any peers - going to fault state`);
+    const fault = (initial?.fault ?? false) || this.waitsForPeers;
+    this.feed(initial === undefined && !fault ? { type: 'startup' } : { type: 'startup', fault, ...(initial ? { priority: initial.priority } : {}) });
+  }
+
+  /**
+   * unicast_fault_no_peer with no unicast_peer: keepalived holds the instance in FAULT (rather than
+   * falling back to multicast) until a reload brings peers; tracking cannot clear that.
+   */
+  private get waitsForPeers(): boolean {
+    return this.cfg.unicastFaultNoPeer && this.peers.length === 0;
   }
 
   /**
@@ -185,6 +195,8 @@ export class Instance {
     }
     const result = reconfigure(this.state, instanceParams(config, host.ownAddress), this.ports.now(), effectivePriority);
     this.apply(result.state, result.actions);
+    // The reload took the last peer away (its caller clears the FAULT when peers come back).
+    if (this.waitsForPeers && !this.state.ownFault) this.feed({ type: 'fault' });
   }
 
   /**
@@ -275,6 +287,7 @@ export class Instance {
   }
 
   feed(event: FsmEvent): void {
+    if (event.type === 'faultCleared' && this.waitsForPeers) return;
     this.driver.feed(this, event);
   }
 

@@ -100,11 +100,6 @@ const INTENDED: Readonly<Record<string, Intended>> = {
     vrrpd: 5,
     reason: 'mcast_src_ip not on the interface is an error (keepalived sends its adverts from an address that is not its own)',
   },
-  'compat/unicast-fault-no-peer.conf': {
-    keepalived: 0,
-    vrrpd: 5,
-    reason: 'unicast_fault_no_peer without peers is refused (keepalived runs the instance in FAULT until a reload adds peers; vrrpd has no reload yet)',
-  },
   'compat/include-missing.conf -e': {
     keepalived: 6,
     vrrpd: 4,

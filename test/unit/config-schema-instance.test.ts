@@ -119,10 +119,9 @@ describe('unicast and multicast addressing', () => {
     ]);
   });
 
-  it('unicast_fault_no_peer without peers: refused (keepalived would sit in FAULT until a reload adds peers; vrrpd has no reload)', () => {
-    expect(errors(instance('unicast_fault_no_peer'))).toEqual([
-      "s.conf:7: (VI_1) unicast_fault_no_peer without any unicast_peer: keepalived keeps this instance in FAULT ('Cannot use unicast without any peers - going to fault state'); vrrpd refuses it instead",
-    ]);
+  it('unicast_fault_no_peer without peers: accepted with keepalived\'s warning (the instance sits in FAULT until a reload adds peers)', () => {
+    expect(errors(instance('unicast_fault_no_peer'))).toEqual([]);
+    expect(warnings(instance('unicast_fault_no_peer'))).toEqual(['s.conf:7: (VI_1) Cannot use unicast without any peers - going to fault state']);
     expect(only(instance('unicast_fault_no_peer', 'unicast_peer {', '192.0.2.12', '}'))).toMatchObject({ unicastFaultNoPeer: true });
   });
 

@@ -174,3 +174,27 @@ describe('Instance.reconfigure and remove', () => {
     }
   });
 });
+
+describe('unicast_fault_no_peer: FAULT until a reload brings peers (keepalived)', () => {
+  it('starts in FAULT, ignores tracking saying all is well, and leaves FAULT once a reload adds a peer', () => {
+    const noPeers = instanceConfig(`priority 100\nunicast_fault_no_peer\n${vipsOf(['192.0.2.200'])}`);
+    const { events, ports } = recorder();
+    const instance = new Instance(noPeers, hostFor(noPeers), ports, 0);
+    instance.start();
+    expect(instance.fsmState.role).toBe('FAULT');
+    expect(events).toContain('log (VI_1) Cannot use unicast without any peers - going to fault state');
+    instance.feed({ type: 'faultCleared' });
+    expect(instance.fsmState.role).toBe('FAULT');
+
+    const withPeer = instanceConfig(`priority 100\nunicast_fault_no_peer\nunicast_peer {\n192.0.2.12\n}\n${vipsOf(['192.0.2.200'])}`);
+    instance.reconfigure(withPeer, hostFor(withPeer), 0);
+    // What the daemon's reload does when tracking has no fault and the instance still has one.
+    instance.feed({ type: 'faultCleared' });
+    expect(instance.fsmState.role).toBe('BACKUP');
+
+    // And a reload that takes the last peer away puts it back in FAULT.
+    instance.reconfigure(noPeers, hostFor(noPeers), 0);
+    expect(instance.fsmState.role).toBe('FAULT');
+    instance.dispose();
+  });
+});
