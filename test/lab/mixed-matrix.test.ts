@@ -93,6 +93,8 @@ interface Cell {
 const outageOf = (c: Cell): number => (c.outage.lost === 0 ? 0 : Math.max(0, c.outage.seconds - PING_INTERVAL_MS / 1000));
 
 const cells: Cell[] = [];
+/** Per pairing: how far each node's advert spacing strayed from advert_int (1 s), from the client's capture. */
+const punctuality = new Map<Pairing, string>();
 const failures = new Map<Pairing, string>();
 
 const daemonOf = (letter: string): PairDaemon => (letter === 'k' ? 'keepalived' : 'vrrpd');
@@ -335,11 +337,13 @@ async function heal(run: Run, bGarpT: number): Promise<void> {
     scenario: 'heal',
     takeover: oneMasterT - before,
     measures: "heal -> B logs BACKUP (one MASTER left)",
-    protocol: undefined,
+    // By construction: the heal is placed that long before A's next advert, which B yields to.
+    protocol: HEAL_BEFORE_ADVERT_MS / 1000,
     outage,
     eventT: before,
     note:
       `A's first advert after heal -> B BACKUP ${msText(oneMasterT - (aFirst?.t ?? Number.NaN))} ms; ` +
+      `that advert ${signedMs((aFirst?.t ?? Number.NaN) - (advert.t + 1))} ms off A's 1 s period; ` +
       `client's ARP entry at the heal: ${clientMac === B_MAC ? 'B' : clientMac === A_MAC ? 'A' : String(clientMac)}; ` +
       `A GARP after heal: ${aGarp === undefined ? 'none' : `+${msText(aGarp.t - before)} ms`}; ` +
       `client answered again via ${recovery}${aAnswer === undefined ? '' : ` (A's ARP reply +${msText(aAnswer.t - before)} ms)`}; heal took ${msText(healedIn)} ms`,
@@ -376,6 +380,16 @@ async function runPairing(pairing: Pairing): Promise<void> {
       step = s;
       await scenarios[s](run);
     }
+    const frames = framesOf(client);
+    const spread = (ip: string): string => {
+      const ts = advertsFrom(frames, ip).map((f) => f.t);
+      // Consecutive adverts of one run as MASTER (restarts and takeovers leave longer gaps).
+      const offs = ts.slice(1).map((t, i) => t - (ts[i] ?? 0) - 1).filter((d) => Math.abs(d) < 0.1);
+      const worst = offs.reduce((w, d) => (Math.abs(d) > Math.abs(w) ? d : w), 0);
+      const late = offs.filter((d) => d > 0.005).length;
+      return `${offs.length} periods, worst ${signedMs(worst)} ms, ${late} over +5 ms`;
+    };
+    punctuality.set(pairing, `A (${daemonOf(pairing[0] ?? 'k')}): ${spread(A_IP)}; B (${daemonOf(pairing[1] ?? 'k')}): ${spread(NODE_B.address.split('/')[0] ?? '')}`);
   } catch (e) {
     const text = dumpLogs(run, pairing, step, e);
     console.error(text);
@@ -386,7 +400,7 @@ async function runPairing(pairing: Pairing): Promise<void> {
     const dump = process.env['MATRIX_DUMP'];
     if (dump !== undefined && run !== undefined) {
       writeFileSync(join(dump, `${pairing}-ping.txt`), run.pinger.process.stdoutLines().join('\n'));
-      writeFileSync(join(dump, `${pairing}-logs.txt`), run.nodes.map((n) => `--- ${n.daemon} on ${n.host}\n${n.logLines().join('\n')}`).join('\n'));
+      writeFileSync(join(dump, `${pairing}-logs.txt`), run.nodes.map((n) => `--- ${n.daemon} on ${n.host}\n${n.process.lines.map((l) => `${l.at} ${l.text}`).join('\n')}`).join('\n'));
     }
     await lab.destroy();
   }
@@ -416,7 +430,9 @@ describe.skipIf(!available.ok)(`mixed-pair matrix: {keepalived, vrrpd} × {maste
   afterAll(() => {
     console.log(
       "mixed-pair matrix (first letter = the master's daemon; k = keepalived 2.2.7, v = vrrpd; outages compare as the reply gap less one ping interval, 0 with no ping lost):\n" +
-        table(),
+        table() +
+        '\nadvert spacing vs advert_int 1 s, on the client:\n' +
+        PAIRINGS.map((p) => `${p}  ${punctuality.get(p) ?? '-'}`).join('\n'),
     );
   });
 
