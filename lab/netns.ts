@@ -338,13 +338,14 @@ export interface Lab {
    * bridge (the hosts given in one call can still reach each other). No carrier change, only silence.
    */
   partition(hosts: string | readonly string[], iface?: string): Promise<void>;
-  /** Put every partitioned port back on its segment's bridge, and end every split. */
-  heal(): Promise<void>;
   /**
-   * Split brain as a LAN sees it: the given hosts stop hearing each other while everyone else
-   * (the client) still hears them all (bridge port isolation). heal() ends it.
+   * A split brain the rest of the segment still sees: the given hosts' switch ports are marked
+   * isolated (bridge port isolation), so these hosts can no longer reach each other but every one of
+   * them still reaches every other host (a client hears both sides). Undone by heal().
    */
-  split(hosts: readonly string[], iface?: string): Promise<void>;
+  isolate(hosts: readonly string[], iface?: string): Promise<void>;
+  /** Put every partitioned port back on its segment's bridge and clear every isolated port. */
+  heal(): Promise<void>;
   neigh(host: string, ip: string, iface?: string): Promise<NeighEntry | undefined>;
   addresses(host: string, iface?: string): Promise<AddressEntry[]>;
   hasAddress(host: string, ip: string, iface?: string): Promise<boolean>;
@@ -434,7 +435,7 @@ function makeLab(id: string, sw: string, hosts: readonly ResolvedHost[], interna
   const asyncCleanups: (() => void | Promise<void>)[] = [];
   /** switch port → island bridge it was moved to. */
   const partitioned = new Map<string, string>();
-  /** switch ports isolated from each other by split(). */
+  /** switch ports with bridge port isolation on (isolate()). */
   const isolated = new Set<string>();
   let islandCounter = 0;
   let destroyed: Promise<void> | undefined;
@@ -509,19 +510,22 @@ function makeLab(id: string, sw: string, hosts: readonly ResolvedHost[], interna
     }
   };
 
-  // An isolated bridge port forwards only to non-isolated ports: the split hosts lose each other,
-  // nobody else loses anyone, and no carrier changes.
-  const split = async (names: readonly string[], ifname?: string): Promise<void> => {
+  const isolate = async (names: readonly string[], ifname?: string): Promise<void> => {
     const ports = names.flatMap((h) => (ifname === undefined ? resolved(h).interfaces : [iface(h, ifname)]));
     for (const p of ports) {
-      await ipIn(sw, ['link', 'set', 'dev', p.switchPort, 'type', 'bridge_slave', 'isolated', 'on']);
+      const r = await execChecked(['bridge', '-n', sw, 'link', 'set', 'dev', p.switchPort, 'isolated', 'on'], { timeoutMs: IP_TIMEOUT_MS });
+      if (!r.ok) throw new Error(r.error);
       isolated.add(p.switchPort);
     }
   };
 
   const heal = async (): Promise<void> => {
-    for (const port of isolated) await ipIn(sw, ['link', 'set', 'dev', port, 'type', 'bridge_slave', 'isolated', 'off']);
-    isolated.clear();
+    // One port leaving isolation is enough for traffic to flow again between all of them.
+    for (const port of [...isolated]) {
+      const r = await execChecked(['bridge', '-n', sw, 'link', 'set', 'dev', port, 'isolated', 'off'], { timeoutMs: IP_TIMEOUT_MS });
+      if (!r.ok) throw new Error(r.error);
+      isolated.delete(port);
+    }
     const segmentOf = new Map(hosts.flatMap((h) => h.interfaces.map((i) => [i.switchPort, i.segment] as const)));
     for (const port of partitioned.keys()) await ipIn(sw, ['link', 'set', port, 'master', `br-${segmentOf.get(port) ?? 'lan'}`]);
     for (const island of new Set(partitioned.values())) await ipIn(sw, ['link', 'del', island]);
@@ -571,8 +575,8 @@ function makeLab(id: string, sw: string, hosts: readonly ResolvedHost[], interna
     spawn,
     setLink: (host, state, ifname) => ipIn(resolved(host).ns, ['link', 'set', iface(host, ifname).name, state]),
     partition,
+    isolate,
     heal,
-    split,
     neigh,
     addresses,
     hasAddress: async (host, ip, ifname) => (await addresses(host, ifname)).some((a) => a.address === ip),

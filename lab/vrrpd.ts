@@ -51,6 +51,11 @@ export interface VrrpdOptions {
   readonly onLog?: (message: string) => void;
   /** Extra environment for the daemon, over ours; TMPDIR defaults to the daemon's own directory. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Run on this existing file (e.g. the keepalived.conf a keepalived on the same node used, for a
+   * migration in place) instead of writing `configText` (then ignored) to a file of our own.
+   */
+  readonly configFile?: string;
 }
 
 export interface Vrrpd {
@@ -83,8 +88,8 @@ export async function startVrrpd(lab: Lab, host: string, configText: string, opt
     () => rmSync(dir, { recursive: true, force: true }),
     () => rmSync(dir, { recursive: true, force: true }),
   );
-  const configPath = join(dir, 'vrrpd.conf');
-  writeFileSync(configPath, configText);
+  const configPath = opts.configFile ?? join(dir, 'vrrpd.conf');
+  if (opts.configFile === undefined) writeFileSync(configPath, configText);
   const argv = [process.execPath, cli, '-n', '-l', '-D', '-f', configPath, '-p', join(dir, 'vrrpd.pid'), ...(opts.extraArgs ?? [])];
   const onLine = opts.onLog === undefined ? undefined : (l: OutputLine): void => opts.onLog?.(messageOf(l));
   const proc = lab.spawn(host, argv, { env: { ...process.env, TMPDIR: dir, ...opts.env }, ...(onLine ? { onLine } : {}) });

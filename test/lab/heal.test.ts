@@ -1,7 +1,7 @@
 // The faster heal (issue "Drop-in replacement" item 8), measured against keepalived in the same run.
 //
 // A split brain as the LAN sees it: nodes A (150) and B (100) stop hearing each other while the
-// client still hears both (lab.split: bridge port isolation). B takes over, GARPs, and the client's
+// client still hears both (lab.isolate: bridge port isolation). B takes over, GARPs, and the client's
 // ARP entry for the VIP follows B. Then the split heals right after one of B's adverts, so A's
 // next advert is the first to cross. keepalived's B then yields in silence; A never hears a lower
 // priority, sends no GARP, and the client keeps sending to B's MAC, where the VIP is gone, until
@@ -128,7 +128,7 @@ async function splitAndHeal(kind: Kind): Promise<HealFigures> {
     const ping = lab.spawn('client', ['ping', '-n', '-D', '-i', String(PING_INTERVAL_S), '-w', '40', LAB_VIP]);
 
     const bMark = b.logMark();
-    await lab.split(['a', 'b']);
+    await lab.isolate(['a', 'b']);
     unwrap(await b.waitForState('VI_1', 'MASTER', { timeoutMs: 6000, since: bMark }));
     expect(
       await waitUntil(async () => (await lab.neigh('client', LAB_VIP))?.mac === B_MAC, { timeoutMs: 2000, intervalMs: 20 }),
