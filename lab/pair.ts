@@ -22,9 +22,10 @@ export const masterDownInterval = (priority: number): number => 3 + skewTime(pri
  * The pair's keepalived.conf, the same for both daemons: `state MASTER` priority 150 on the master,
  * `state BACKUP` priority 100 on the backup; VRID 51, advert_int 1, PASS 1111, the lab's VIP.
  */
-export function pairConfig(role: PairRole, routerId = role === 'master' ? 'NodeA' : 'NodeB'): string {
+export function pairConfig(role: PairRole, routerId = role === 'master' ? 'NodeA' : 'NodeB', globalLines: readonly string[] = []): string {
   return renderKeepalivedConfig({
     routerId,
+    globalLines,
     instances: [
       {
         state: role === 'master' ? 'MASTER' : 'BACKUP',
