@@ -8,12 +8,9 @@ import { firstGarpAfter, garpsFor, startCapture, type Capture, type Frame, type 
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { sleep } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { A_IP, B_IP, A_MAC, B_MAC, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
-const A_IP = '192.0.2.11';
-const B_IP = '192.0.2.12';
-const A_MAC = '02:00:c0:00:02:0b';
-const B_MAC = '02:00:c0:00:02:0c';
 /** RFC 3768 §6.1 with advert_int 1: 3 × 1 s + (256 − 100)/256 s for node B. */
 const MASTER_DOWN_B = 3.609375;
 const SKEW_B = 0.609375;
@@ -21,11 +18,6 @@ const SKEW_B = 0.609375;
 const SLACK = 0.1;
 
 const config = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 const advertsFrom = (frames: readonly Frame[], src: string): VrrpFrame[] =>
   frames.filter((f): f is VrrpFrame => f.kind === 'vrrp' && f.src === src);

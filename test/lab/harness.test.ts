@@ -33,11 +33,9 @@ import {
 } from '../../lab/netns.js';
 import { pidAlive, sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
 import { CAPTURES_DIR } from '../helpers/captures.js';
+import { A_MAC, B_MAC, CLIENT_MAC } from '../helpers/lab.js';
 
 const CAPTURES = CAPTURES_DIR;
-const A_MAC = '02:00:c0:00:02:0b';
-const B_MAC = '02:00:c0:00:02:0c';
-const CLIENT_MAC = '02:00:c0:00:02:64';
 
 function framesOf(file: string): Frame[] {
   const r = decodePcap(readFileSync(join(CAPTURES, file)));

@@ -16,13 +16,10 @@ import { advertsFrom, garpsFor, startCapture, type Frame } from '../../lab/captu
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { nextAdvert, pairConfig, startNode, startPinger, type PairNode } from '../../lab/pair.js';
 import { sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
+import { A_IP, B_IP, A_MAC, B_MAC, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
-const A_IP = '192.0.2.11';
-const B_IP = '192.0.2.12';
-const A_MAC = '02:00:c0:00:02:0b';
-const B_MAC = '02:00:c0:00:02:0c';
 const ADVERT_INT_S = 1;
 /** The issue's bound: the client reaches the VIP at the right MAC within 50 ms of one MASTER remaining. */
 const RIGHT_MAC_WITHIN_S = 0.05;
@@ -34,11 +31,6 @@ const WATCH_AFTER_HEAL_MS = 12_000;
 const GARP_MASTER_DELAY_MS = 5000;
 
 type Kind = 'keepalived' | 'vrrpd' | 'vrrpd, keepalived mode';
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 async function startPairNode(lab: Lab, node: 'a' | 'b', kind: Kind): Promise<PairNode> {
   const globals = kind === 'vrrpd, keepalived mode' ? ['vrrp_higher_prio_send_advert off'] : [];

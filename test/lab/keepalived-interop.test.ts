@@ -28,13 +28,10 @@ import { LINKTYPE_ETHERNET, parsePcap } from '../../lab/pcap.js';
 import { sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { readCapture, type CaptureName } from '../helpers/captures.js';
+import { A_IP, B_IP, A_MAC, B_MAC, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
-const A_IP = '192.0.2.11';
-const B_IP = '192.0.2.12';
-const A_MAC = '02:00:c0:00:02:0b';
-const B_MAC = '02:00:c0:00:02:0c';
 /** RFC 3768 §6.1, advert_int 1, node B's priority 100: Skew_Time and Master_Down_Interval. */
 const SKEW_B = 0.609375;
 const MASTER_DOWN_B = 3.609375;
@@ -74,11 +71,6 @@ const DROP_LINE = new RegExp(
 );
 
 const config = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 const ms = (seconds: number): string => `${(seconds * 1000).toFixed(1)} ms`;
 

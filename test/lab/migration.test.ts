@@ -13,10 +13,10 @@ import { createLab, LAB_VIP, labAvailable, NODE_A, NODE_B, pairLabSpec, type Lab
 import { framesOf, PAIR_PRIORITY, skewTime, startPinger, type Outage, type Pinger } from '../../lab/pair.js';
 import { sleep, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { A_IP, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
-const A_IP = NODE_A.address.split('/')[0] ?? '';
 const SKEW_B = skewTime(PAIR_PRIORITY.backup);
 /** The issue's bound for a step: one graceful handover plus 50 ms. */
 const STEP_BOUND = SKEW_B + 0.05;
@@ -25,11 +25,6 @@ const WATCH_MS = 4500;
 const SETTLE_MS = 300;
 
 const etc = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 const msText = (s: number): string => (s * 1000).toFixed(1);
 const describeOutage = (o: Outage): string =>

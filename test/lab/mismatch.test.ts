@@ -11,20 +11,13 @@ import { sleep, waitUntil } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram } from '../../src/vrrp/packet.js';
+import { A_IP, B_IP, CLIENT_IP, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
-const A_IP = '192.0.2.11';
-const B_IP = '192.0.2.12';
-const CLIENT_IP = '192.0.2.100';
 const EXTRA_VIP = '192.0.2.201';
 /** How long both nodes run with mismatching configs: several adverts each way. */
 const WATCH_MS = 6000;
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 const config = (node: 'a' | 'b'): string =>
   renderKeepalivedConfig({

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { advertsFrom, firstGarpAfter, lastAdvertBefore, startCapture, type Capture } from '../../lab/capture.js';
-import { createLab, LAB_VIP, labAvailable, NODE_A, NODE_B, pairLabSpec, type Lab } from '../../lab/netns.js';
+import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import {
   atAdvertPhase,
   framesOf,
@@ -28,13 +28,11 @@ import {
   type Pinger,
 } from '../../lab/pair.js';
 import { sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
+import { A_IP, A_MAC, B_IP, B_MAC, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
 
-const A_IP = NODE_A.address.split('/')[0] ?? '';
-const A_MAC = NODE_A.mac;
-const B_MAC = NODE_B.mac;
 const SKEW_B = skewTime(PAIR_PRIORITY.backup);
 const MASTER_DOWN_B = masterDownInterval(PAIR_PRIORITY.backup);
 const MASTER_DOWN_A = masterDownInterval(PAIR_PRIORITY.master);
@@ -100,11 +98,6 @@ const failures = new Map<Pairing, string>();
 const daemonOf = (letter: string): PairDaemon => (letter === 'k' ? 'keepalived' : 'vrrpd');
 const msText = (s: number | undefined): string => (s === undefined || Number.isNaN(s) ? '-' : (s * 1000).toFixed(1));
 const signedMs = (s: number | undefined): string => (s === undefined || Number.isNaN(s) ? '-' : `${s >= 0 ? '+' : ''}${(s * 1000).toFixed(1)}`);
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 /** Everything one pairing's run holds, for the scenarios and for the diagnostics on failure. */
 interface Run {
@@ -389,7 +382,7 @@ async function runPairing(pairing: Pairing): Promise<void> {
       const late = offs.filter((d) => d > 0.005).length;
       return `${offs.length} periods, worst ${signedMs(worst)} ms, ${late} over +5 ms`;
     };
-    punctuality.set(pairing, `A (${daemonOf(pairing[0] ?? 'k')}): ${spread(A_IP)}; B (${daemonOf(pairing[1] ?? 'k')}): ${spread(NODE_B.address.split('/')[0] ?? '')}`);
+    punctuality.set(pairing, `A (${daemonOf(pairing[0] ?? 'k')}): ${spread(A_IP)}; B (${daemonOf(pairing[1] ?? 'k')}): ${spread(B_IP)}`);
   } catch (e) {
     const text = dumpLogs(run, pairing, step, e);
     console.error(text);

@@ -38,6 +38,7 @@ import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../l
 import { httpGetArgv, nginxArgv, NGINX_BINARY, renderNginxConfig, startNginx, writeNginxCheck, type Nginx } from '../../lab/nginx.js';
 import { pidAlive, sleep, waitUntil } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { A_IP, B_IP, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 const missing = [
@@ -73,14 +74,7 @@ const BOUND_MS = {
 } as const;
 /** How long the nopreempt case watches B keep the VIP after A's nginx is back. */
 const NOPREEMPT_WATCH_MS = INTERVAL_MS * RISE + MASTER_DOWN_A_MS + 1000;
-const A_IP = '192.0.2.11';
-const B_IP = '192.0.2.12';
 const CASE_TIMEOUT_MS = 45_000;
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Configs: test/fixtures/nginx/keepalived.conf.in, rendered per node and case

@@ -9,10 +9,9 @@ import { advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '.
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pidAlive, sleep, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { A_IP, A_MAC, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
-const A_IP = '192.0.2.11';
-const A_MAC = '02:00:c0:00:02:0b';
 const SECOND_VIP = '192.0.2.201';
 const OTHER_VIP = '192.0.2.210';
 const RELOADS = 100;
@@ -23,11 +22,6 @@ const seed = (name: string): string => readFileSync(join(repoRoot(), 'etc', name
 /** The seed config with the VIP list replaced. */
 const withVips = (text: string, vips: readonly string[]): string =>
   text.replace(/virtual_ipaddress \{[^}]*\}/, `virtual_ipaddress {\n${vips.map((v) => `        ${v}`).join('\n')}\n    }`);
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 /** `ip monitor address` in a host: every address added or deleted there while it runs. */
 async function addressMonitor(lab: Lab, host: string): Promise<{ stop: () => Promise<string[]> }> {

@@ -10,17 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pidAlive, sleep } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 const config = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
 /** glibc's SIGRTMIN is 34 (the addon reads it from libc; keepalived's --signum prints these). */
 const JSON_SIGNAL = 36;
 const STATS_CLEAR_SIGNAL = 63;
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 /** Signal the daemon's PID (numbers too: Node has no names for the realtime ones). */
 function send(d: Vrrpd, signal: NodeJS.Signals | number): void {

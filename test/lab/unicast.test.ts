@@ -20,13 +20,10 @@ import { execChecked, sleep, waitUntil } from '../../lab/process.js';
 import { repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../lab/vrrpd.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram } from '../../src/vrrp/packet.js';
+import { A_IP, B_IP, B_MAC, CLIENT_IP, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
-const A_IP = '192.0.2.11';
-const B_IP = '192.0.2.12';
-const CLIENT_IP = '192.0.2.100';
-const B_MAC = '02:00:c0:00:02:0c';
 const UNICAST_TTL = 250;
 /** RFC 3768 §6.1, advert_int 1, node B's priority 100. */
 const MASTER_DOWN_B = 3.609375;
@@ -73,11 +70,6 @@ const DROP_LINE = new RegExp(
   ].join('|'),
   'i',
 );
-
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 const ms = (seconds: number): string => `${(seconds * 1000).toFixed(1)} ms`;
 const vrrpFrames = (frames: readonly Frame[]): VrrpFrame[] => frames.filter((f): f is VrrpFrame => f.kind === 'vrrp');

@@ -1,0 +1,17 @@
+// What every lab test names: the pair lab's hosts (lab/netns.ts pairLabSpec) without their prefix
+// length, their MACs, and a Result unwrapper that fails the test with the error's own text.
+import { CLIENT, NODE_A, NODE_B } from '../../lab/netns.js';
+
+const withoutPrefix = (cidr: string): string => cidr.split('/')[0] ?? cidr;
+
+export const A_IP = withoutPrefix(NODE_A.address);
+export const B_IP = withoutPrefix(NODE_B.address);
+export const CLIENT_IP = withoutPrefix(CLIENT.address);
+export const A_MAC: string = NODE_A.mac;
+export const B_MAC: string = NODE_B.mac;
+export const CLIENT_MAC: string = CLIENT.mac;
+
+export function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
