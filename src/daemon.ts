@@ -17,6 +17,9 @@ import { createNotifier, NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from './notify
 import { createTracker, type Tracker } from './track/tracker.js';
 import { sdNotify } from './native.js';
 import { describePidFileError, lockPidFiles } from './pidfile.js';
+import { readEffectiveCapabilities, scriptUserSwitchProblem } from './privilege.js';
+import { scriptUses } from './config-env.js';
+import { ownIds, readHostUserDb } from './host-files.js';
 import { createSystemdStatus, startWatchdog, watchdogPingMs } from './watchdog.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
 import { createStats, recordDrop, type InstanceStats } from './stats.js';
@@ -132,6 +135,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     for (const d of environmentErrors) fail(EXIT.config, formatDiagnostic(d));
     return EXIT.config;
   }
+  const userSwitch = scriptUserSwitchProblem(scriptUses(config, readHostUserDb(), ownIds()), ownIds(), readEffectiveCapabilities());
+  if (userSwitch !== undefined) log.warn(userSwitch);
   log.info(`Starting vrrpd v${VERSION}`);
   if (flags.dumpConfig === true) for (const line of dumpConfig(config).trimEnd().split('\n')) log.info(line);
 
