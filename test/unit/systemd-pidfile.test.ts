@@ -48,6 +48,18 @@ describe('lockPidFile', () => {
     if (again.ok) again.value.release();
   });
 
+  it('is not inherited by the scripts we start: a long-lived notify child must not keep the lock', () => {
+    const path = join(dir, 'cloexec.pid');
+    const lock = lockPidFile(path);
+    expect(lock.ok).toBe(true);
+    // ls lists its own open files: whatever a child of ours inherited.
+    const r = spawnSync('ls', ['-l', '/proc/self/fd/'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('/proc/');
+    expect(r.stdout).not.toContain('cloexec.pid');
+    if (lock.ok) lock.value.release();
+  });
+
   it('takes over a stale file with garbage in it', () => {
     const path = join(dir, 'garbage.pid');
     writeFileSync(path, 'not a pid at all, and longer than a pid\n');
