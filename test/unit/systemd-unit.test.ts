@@ -76,6 +76,18 @@ describe.skipIf(!analyze)(`systemd-analyze on systemd/vrrpd.service${skipWhy}`, 
     expect(broken.out).toMatch(/nokill/);
   });
 
+  it.skipIf(spawnSync('systemd-sysusers', ['--help']).status !== 0)('systemd/vrrpd.sysusers creates the user and group the unit runs as', () => {
+    const tree = join(root, 'sysusers');
+    mkdirSync(join(tree, 'etc'), { recursive: true });
+    writeFileSync(join(tree, 'etc/passwd'), '');
+    writeFileSync(join(tree, 'etc/group'), '');
+    const r = spawnSync('systemd-sysusers', [`--root=${tree}`, join(repoRoot(), 'systemd', 'vrrpd.sysusers')], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(tree, 'etc/passwd'), 'utf8')).toMatch(/^vrrpd:x:\d+:\d+:[^:]*:\/var\/lib\/vrrpd:\/sbin\/nologin$/m);
+    expect(readFileSync(join(tree, 'etc/group'), 'utf8')).toMatch(/^vrrpd:x:\d+:/m);
+    expect([values('User'), values('Group')]).toEqual([['vrrpd'], ['vrrpd']]);
+  });
+
   it('security --offline=true scores 3.0 or lower', () => {
     const score = exposure(unitPath);
     console.log(`systemd-analyze security --offline=true systemd/vrrpd.service: ${score}`);
