@@ -17,7 +17,7 @@ import { createNotifier, NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from './notify
 import { createTracker, type Tracker } from './track/tracker.js';
 import { sdNotify } from './native.js';
 import { describePidFileError, lockPidFiles } from './pidfile.js';
-import { readEffectiveCapabilities, scriptUserSwitchProblem } from './privilege.js';
+import { missingNetCapabilities, readEffectiveCapabilities, scriptUserSwitchProblem } from './privilege.js';
 import { scriptUses } from './config-env.js';
 import { ownIds, readHostUserDb } from './host-files.js';
 import { createSystemdStatus, startWatchdog, watchdogPingMs } from './watchdog.js';
@@ -140,6 +140,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   log.info(`Starting vrrpd v${VERSION}`);
   if (flags.dumpConfig === true) for (const line of dumpConfig(config).trimEnd().split('\n')) log.info(line);
 
+  const capabilities = missingNetCapabilities(readEffectiveCapabilities());
+  if (capabilities !== undefined) return fail(EXIT.permission, capabilities);
   const rtnl = openRtnl();
   if (!rtnl.ok) return fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`);
   const systemd = createSystemdStatus(config.instances.map((i) => i.name), sdNotify, (m) => log.warn(m));

@@ -7,6 +7,27 @@ import type { ScriptUse } from './config-env.js';
 
 const CAP_SETGID = 6n;
 const CAP_SETUID = 7n;
+const CAP_NET_ADMIN = 12n;
+const CAP_NET_RAW = 13n;
+
+/** What each capability vrrpd cannot work without is for, in the words of the refusal. */
+const NEEDED: readonly (readonly [bigint, string, string])[] = [
+  [CAP_NET_RAW, 'CAP_NET_RAW', 'the VRRP raw socket and gratuitous ARP'],
+  [CAP_NET_ADMIN, 'CAP_NET_ADMIN', 'adding and removing the VIPs'],
+];
+
+/**
+ * Why vrrpd cannot do its job with these capabilities, or undefined. Without CAP_NET_ADMIN it
+ * would otherwise win the election and then fail to add the VIP: a MASTER that announces an
+ * address nobody answers for, which is worse than not starting.
+ */
+export function missingNetCapabilities(caps: bigint | undefined): string | undefined {
+  if (caps === undefined) return undefined;
+  const missing = NEEDED.filter(([cap]) => (caps & (1n << cap)) === 0n);
+  if (missing.length === 0) return undefined;
+  const what = missing.map(([, name, why]) => `${name} (${why})`).join(' and ');
+  return `vrrpd lacks ${what}: run it as root or grant ${missing.length === 1 ? 'it' : 'them'} (systemd/vrrpd.service: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)`;
+}
 
 /** CapEff of /proc/self/status; undefined when it cannot be read (then nothing is claimed). */
 export function effectiveCapabilities(status: string): bigint | undefined {

@@ -21,17 +21,18 @@ const NOBODY = 65534;
 /** CAP_NET_ADMIN (12) | CAP_NET_RAW (13), as /proc/PID/status prints a capability set. */
 const NET_CAPS = '0000000000003000';
 /** What systemd/vrrpd.service gives: the same two capabilities, as ambient ones, and nothing to gain more. */
-const SETPRIV = [
+const setpriv = (caps: string): string[] => [
   'setpriv',
   '--reuid=nobody',
   '--regid=nogroup',
   '--init-groups',
-  '--inh-caps=-all,+net_raw,+net_admin',
-  '--ambient-caps=-all,+net_raw,+net_admin',
-  '--bounding-set=-all,+net_raw,+net_admin',
+  `--inh-caps=-all${caps}`,
+  `--ambient-caps=-all${caps}`,
+  `--bounding-set=-all${caps}`,
   '--no-new-privs',
   '--',
 ];
+const SETPRIV = setpriv(',+net_raw,+net_admin');
 
 const config = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
 
@@ -53,12 +54,14 @@ describe.skipIf(!available.ok)(`vrrpd as an unprivileged user with CAP_NET_RAW +
   const frames = (): Frame[] => unwrap(capture.framesSoFar());
   const pidFile = (): string => join(run, 'vrrpd.pid');
   const notifications = (): string[] => (notifyListener?.stdoutLines() ?? []).map((l) => JSON.parse(l) as string);
-  const vrrpdAsNobody = (args: readonly string[], env: NodeJS.ProcessEnv = {}): TrackedProcess =>
-    lab.spawn('a', [...SETPRIV, process.execPath, vrrpdCli(), '-n', '-l', '-D', ...args], { env: { ...process.env, TMPDIR: run, ...env } });
+  const vrrpdAsNobody = (args: readonly string[], env: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = SETPRIV): TrackedProcess =>
+    lab.spawn('a', [...wrapper, process.execPath, vrrpdCli(), '-n', '-l', '-D', ...args], { env: { ...process.env, TMPDIR: run, ...env } });
 
   beforeAll(async () => {
     run = mkdtempSync(join(tmpdir(), 'vrrpd-privilege-'));
     chownSync(run, NOBODY, NOBODY);
+    // The config is read as nobody: readable by it, as /etc/vrrpd.conf is by the unit's user.
+    writeFileSync(join(run, 'node-a.conf'), config('node-a.conf'), { mode: 0o644 });
     lab = await createLab(pairLabSpec());
     lab.onDestroy(
       () => rmSync(run, { recursive: true, force: true }),
@@ -83,6 +86,21 @@ describe.skipIf(!available.ok)(`vrrpd as an unprivileged user with CAP_NET_RAW +
     expect(said.join('\n')).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
   }, 10_000);
 
+  it('with one of the two capabilities missing it refuses to start (exit 4) instead of becoming a MASTER without its VIP', async () => {
+    for (const [caps, missing] of [
+      [',+net_raw', 'CAP_NET_ADMIN (adding and removing the VIPs)'],
+      [',+net_admin', 'CAP_NET_RAW (the VRRP raw socket and gratuitous ARP)'],
+    ] as const) {
+      const proc = vrrpdAsNobody(['-f', join(run, 'node-a.conf'), '-p', pidFile()], {}, setpriv(caps));
+      expect(await exitWithin(proc, 5000)).toEqual({ code: 4, signal: null });
+      expect(proc.lines.map((l) => messageOf(l.text))).toContain(
+        `vrrpd lacks ${missing}: run it as root or grant it (systemd/vrrpd.service: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)`,
+      );
+    }
+    expect(advertsFrom(frames(), A_IP)).toEqual([]);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(false);
+  }, 15_000);
+
   it('becomes MASTER as nobody with only the two capabilities: VIP added, GARP sent, READY/STATUS/WATCHDOG told', async () => {
     // sd_notify's other end, as systemd would hold it: a datagram socket the daemon's user may write to.
     const socketPath = join(run, 'notify.sock');
@@ -97,8 +115,6 @@ while True:
     notifyListener = unwrap(spawnTracked(['python3', '-c', listener, socketPath]));
     unwrap(await notifyListener.waitForLine(/^"bound"$/, { timeoutMs: 3000 }));
 
-    // The config is read as nobody: readable by it, as /etc/vrrpd.conf (0644) is.
-    writeFileSync(join(run, 'node-a.conf'), config('node-a.conf'), { mode: 0o644 });
     // A first, as in failover.test.ts: it must be MASTER before keepalived's B times out.
     a = vrrpdAsNobody(['-f', join(run, 'node-a.conf'), '-p', pidFile()], { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '1000000' });
     unwrap(await a.waitForLine((l) => messageOf(l) === '(VI_1) Entering MASTER STATE', { timeoutMs: 8000 }));

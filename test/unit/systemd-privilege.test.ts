@@ -2,7 +2,7 @@
 // CAP_SETUID/CAP_SETGID can run scripts only as itself; any other script user is named at start-up.
 import { describe, expect, it } from 'vitest';
 import type { ScriptUse } from '../../src/config-env.js';
-import { effectiveCapabilities, scriptUserSwitchProblem } from '../../src/privilege.js';
+import { effectiveCapabilities, missingNetCapabilities, scriptUserSwitchProblem } from '../../src/privilege.js';
 
 const pos = { file: '/etc/vrrpd.conf', line: 3 };
 const use = (label: string, uid: number, gid: number): ScriptUse => ({ label, command: '/usr/local/bin/chk', pos, runAs: { ok: true, uid, gid } });
@@ -45,5 +45,22 @@ describe('scriptUserSwitchProblem', () => {
     const line = scriptUserSwitchProblem(uses, VRRPD, NET_ONLY) ?? '';
     expect(line).toContain('vrrp_script s2 (uid 0 gid 0) and 7 more: ');
     expect(line).not.toContain('\n');
+  });
+});
+
+describe('missingNetCapabilities', () => {
+  it('is satisfied by CAP_NET_RAW + CAP_NET_ADMIN (and by root\'s full set)', () => {
+    expect(missingNetCapabilities(NET_ONLY)).toBeUndefined();
+    expect(missingNetCapabilities(0x1ffffffffffn)).toBeUndefined();
+    expect(missingNetCapabilities(undefined)).toBeUndefined();
+  });
+
+  it('names what is missing and what it is for', () => {
+    expect(missingNetCapabilities(1n << 13n)).toBe(
+      'vrrpd lacks CAP_NET_ADMIN (adding and removing the VIPs): run it as root or grant it (systemd/vrrpd.service: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)',
+    );
+    expect(missingNetCapabilities(0n)).toBe(
+      'vrrpd lacks CAP_NET_RAW (the VRRP raw socket and gratuitous ARP) and CAP_NET_ADMIN (adding and removing the VIPs): run it as root or grant them (systemd/vrrpd.service: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)',
+    );
   });
 });
