@@ -5,6 +5,8 @@
 //                           creates AF_INET/AF_INET6 sockets (reference/node-deps.md §3).
 //   sdNotify(state)         systemd readiness/watchdog without libsystemd (node-deps.md §4).
 //   openlog/syslog          libc syslog, so log lines land where keepalived's do.
+//   flock(fd)               flock(LOCK_EX|LOCK_NB) for the pidfile lock: Node has no flock, and
+//                           the kernel drops the lock when the process dies, however it dies.
 //   sigrtmin()              libc's SIGRTMIN (glibc reserves the first realtime signals for itself).
 //   SignalWatcher(n, fn)    catch signal n on Node's event loop: Node's process.on() only knows the
 //                           signals in os.constants.signals, and the default action of a realtime
@@ -22,6 +24,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <string>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -210,6 +213,22 @@ Napi::Value Syslog(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// true: we hold the lock now; false: another open file description holds it (EWOULDBLOCK).
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "flock(fd: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int rc;
+  do rc = flock(fd, LOCK_EX | LOCK_NB);
+  while (rc < 0 && errno == EINTR);
+  if (rc == 0) return Napi::Boolean::New(env, true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  return ThrowErrno(env, "flock", errno);
+}
+
 Napi::Value SigRtMin(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), SIGRTMIN);
 }
@@ -306,6 +325,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
   exports.Set("openlog", Napi::Function::New(env, OpenLog, "openlog"));
   exports.Set("syslog", Napi::Function::New(env, Syslog, "syslog"));
+  exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("sigrtmin", Napi::Function::New(env, SigRtMin, "sigrtmin"));
   exports.Set("SignalWatcher", SignalWatcher::Define(env));
   return exports;

@@ -2,7 +2,6 @@
 // left behind, open one VRRP socket per interface, start the instances, and on SIGTERM/SIGINT
 // shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0. SIGHUP
 // reloads the config without a hit (src/reload.ts plans it, reload() here carries it out).
-import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
@@ -19,6 +18,11 @@ import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socke
 import { createNotifier, NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from './notify.js';
 import { createTracker, type Tracker } from './track/tracker.js';
 import { sdNotify } from './native.js';
+import { describePidFileError, lockPidFiles } from './pidfile.js';
+import { missingNetCapabilities, readEffectiveCapabilities, scriptUserSwitchProblem } from './privilege.js';
+import { scriptUses } from './config-env.js';
+import { ownIds, readHostUserDb } from './host-files.js';
+import { createSystemdStatus, startWatchdog, watchdogPingMs } from './watchdog.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
 import { createStats, recordDrop, type InstanceStats } from './stats.js';
 import { err, ok, type Ipv4, type Result } from './types.js';
@@ -109,6 +113,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     opts.report(message);
     return code;
   };
+  // From the event loop, from the first moment: a loop stuck in start-up is as dead as one stuck later.
+  const watchdogMs = watchdogPingMs(process.env, process.pid);
+  if (watchdogMs !== undefined) startWatchdog(sdNotify, watchdogMs);
+  // Before anything touches the network: a second daemon would remove the running one's VIPs as
+  // "leftovers". keepalived checks here too, before reading its config.
+  const locked = lockPidFiles([opts.pidFile, ...(flags.vrrpPidFile === undefined ? [] : [flags.vrrpPidFile])]);
+  if (!locked.ok) {
+    if (locked.error.kind === 'running') fail(EXIT.fatal, 'daemon is already running');
+    return fail(EXIT.fatal, describePidFileError(locked.error));
+  }
+  const pidFiles = locked.value;
+  // Every way out removes them, early errors included; the locks themselves die with the process.
+  process.once('exit', () => pidFiles.forEach((p) => p.release()));
+  for (const p of pidFiles) if (p.stalePid !== undefined) log.info(`pidfile ${p.path} was left by pid ${p.stalePid}, which is gone - taking it over`);
 
   const loaded = loadConfig(opts.configPath, opts.load);
   for (const d of loaded.diagnostics) {
@@ -133,12 +151,25 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     for (const d of environmentErrors) fail(EXIT.config, formatDiagnostic(d));
     return EXIT.config;
   }
+  const userSwitch = scriptUserSwitchProblem(scriptUses(config, readHostUserDb(), ownIds()), ownIds(), readEffectiveCapabilities());
+  if (userSwitch !== undefined) log.warn(userSwitch);
   log.info(`Starting vrrpd v${VERSION}`);
   if (flags.dumpConfig === true) for (const line of dumpConfig(config).trimEnd().split('\n')) log.info(line);
 
+  const capabilities = missingNetCapabilities(readEffectiveCapabilities());
+  if (capabilities !== undefined) return fail(EXIT.permission, capabilities);
   const rtnl = openRtnl();
   if (!rtnl.ok) return fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`);
-  const notifier = createNotifier(config, { log, ...(flags.umask === undefined ? {} : { umask: flags.umask }) });
+  const systemd = createSystemdStatus(config.instances.map((i) => i.name), sdNotify, (m) => log.warn(m));
+  const scripts = createNotifier(config, { log, ...(flags.umask === undefined ? {} : { umask: flags.umask }) });
+  // Every state change passes here (its notify), so systemd's STATUS= follows it.
+  const notifier: Notifier = {
+    ...scripts,
+    instance: (name, state, priority) => {
+      systemd.update(name, state);
+      scripts.instance(name, state, priority);
+    },
+  };
   const started = await start(config, rtnl.value, log, notifier);
   if (!started.ok) {
     rtnl.value.close();
@@ -147,24 +178,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const running = started.value;
   dumps.setSources({ config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
 
-  const pidFiles: string[] = [];
-  for (const pidFile of [opts.pidFile, ...(flags.vrrpPidFile === undefined ? [] : [flags.vrrpPidFile])]) {
-    try {
-      writeFileSync(pidFile, `${process.pid}\n`);
-      pidFiles.push(pidFile);
-      // keepalived's pidfile_write(): rw-r--r-- whatever the umask (0177 by default).
-      chmodSync(pidFile, 0o644);
-    } catch (e) {
-      await stopAll(running);
-      pidFiles.forEach(removePidFile);
-      return fail(EXIT.fatal, `cannot write pidfile ${pidFile}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
   if (flags.addressMonitoring === true) {
     const links = await running.rtnl.links();
     monitorAddresses(running.rtnl, log, links.ok ? links.value : []);
   }
-  sdNotify('READY=1');
+  systemd.send('READY=1');
   // keepalived's order: "Startup complete", then each instance's "Entering BACKUP STATE (init)".
   log.info('Startup complete');
   opts.onReady();
@@ -184,10 +202,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       // keepalived's words, exactly: alerts match the whole line.
       log.info('Stopping');
       log.debug(`${signal} received`);
-      sdNotify('STOPPING=1');
+      systemd.send('STOPPING=1');
       // A reload in progress sees `stopping` and ends at its next step; then everything stops.
       void reloads.idle().then(() => stopAll(running, flags.dontReleaseVrrp !== true)).then(() => {
-        pidFiles.forEach(removePidFile);
+        pidFiles.forEach((p) => p.release());
         dumps.close();
         log.info(stoppedLine(opts.detail, cpuUsage()));
         log.info(`Stopped vrrpd v${VERSION}`);
@@ -595,12 +613,4 @@ async function stopAll(running: Running, release = true): Promise<void> {
   for (const s of running.sockets.values()) s.socket.close();
   for (const g of running.garp.values()) g.close();
   running.rtnl.close();
-}
-
-function removePidFile(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone: nothing to do
-  }
 }

@@ -20,6 +20,8 @@ interface NativeAddon {
   ifInfo(name: string): { index: number; mac: Buffer };
   /** Absent from an addon built before the dump signals: everything else still works. */
   sigrtmin?: () => number;
+  /** Absent from an addon built before the pidfile lock. */
+  flock?: (fd: number) => boolean;
   SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
   sdNotify(state: string): boolean;
@@ -156,6 +158,18 @@ export function syslog(priority: number, message: string): Result<void, string> 
 }
 
 const STALE_ADDON = 'the native addon was built before signal support (run npm install to rebuild it)';
+
+/**
+ * flock(fd, LOCK_EX|LOCK_NB): ok(true) when we now hold the lock, ok(false) when another open file
+ * (another daemon) holds it. The kernel releases it when the fd closes or the process dies.
+ */
+export function flockExclusive(fd: number): Result<boolean, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const lock = a.value.flock;
+  if (lock === undefined) return err('the native addon was built before the pidfile lock (run npm install to rebuild it)');
+  return attempt(() => lock(fd));
+}
 
 /** libc's SIGRTMIN (34 with glibc, which keeps two for itself; not a constant to hard-code). */
 export function sigrtmin(): Result<number, string> {
