@@ -11,6 +11,7 @@ import { environmentDiagnostics } from './environment.js';
 import { monitorAddresses } from './address-monitor.js';
 import { dumpConfig } from './config-dump.js';
 import { cpuUsage, createLogger, stoppedLine, type Logger } from './log.js';
+import { prepareFirewall, type Firewall } from './net/firewall.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
 import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socket.js';
@@ -73,6 +74,8 @@ interface Running {
   readonly rtnl: Rtnl;
   readonly unmatched: InstanceStats;
   readonly transitions: TransitionClock;
+  /** No-accept mode's drop rules; undefined when every instance accepts. */
+  readonly firewall: Firewall | undefined;
 }
 
 /** Runs until stopped; resolves with the exit code. */
@@ -162,7 +165,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.info('Stopping');
       log.debug(`${signal} received`);
       sdNotify('STOPPING=1');
-      void stopAll(running, flags.dontReleaseVrrp !== true).then(() => {
+      void stopAll(running, flags.dontReleaseVrrp !== true, log).then(() => {
         pidFiles.forEach(removePidFile);
         dumps.close();
         log.info(stoppedLine(opts.detail, cpuUsage()));
@@ -233,12 +236,15 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     hosts.set(inst.name, host.value);
   }
   await removeResidualVips(config.instances, hosts, rtnl, log);
+  const firewall = await prepareFirewall(config.instances, log);
+  if (!firewall.ok) return fatal(firewall.error);
 
   const tracker = createTracker(config, { log, links: rtnl });
   const transitions = createTransitionClock();
-  const running: Running = { instances: [], notifier, tracker, sockets: [], garp: new Map(), rtnl, unmatched: createStats(), transitions };
+  const running: Running = { instances: [], notifier, tracker, sockets: [], garp: new Map(), rtnl, unmatched: createStats(), transitions, firewall: firewall.value };
   const now = (): number => performance.now();
   const shared: Omit<InstancePorts, 'sendDatagram'> = {
+    ...(firewall.value === undefined ? {} : { firewall: firewall.value }),
     addAddress: (a) => rtnl.addAddress(a),
     delAddress: (a) => rtnl.delAddress(a),
     sendFrames: (ifname, frames) => {
@@ -396,11 +402,16 @@ async function removeResidualVips(instances: readonly InstanceConfig[], hosts: M
   }
 }
 
-async function stopAll(running: Running, release = true): Promise<void> {
+async function stopAll(running: Running, release = true, log?: Logger): Promise<void> {
   await Promise.all(running.instances.map((i) => i.stop(release)));
   // notify STOP must run before we go (keepalived §3.7), bounded; then no tracking script may outlive us.
   await Promise.all([running.notifier.drain(NOTIFY_DRAIN_TIMEOUT_MS), running.tracker.stop()]);
   for (const i of running.instances) i.dispose();
+  // keepalived deletes its table at exit; with -V the VIPs stay, and so do their drop rules.
+  if (release && running.firewall !== undefined) {
+    const closed = await running.firewall.close();
+    if (!closed.ok) log?.error(`cannot remove the firewall drop rules: ${closed.error}`);
+  }
   for (const s of running.sockets) s.close();
   for (const g of running.garp.values()) g.close();
   running.rtnl.close();
