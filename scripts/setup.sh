@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Everything vrrpd needs on a fresh Debian/Ubuntu machine, from nothing: the system tools the lab
-# tests and the demo drive (iproute2, tcpdump, a real keepalived peer, nginx, ping), then the
+# tests and the demo drive (iproute2, tcpdump, a real keepalived peer, nginx, ping, nft), then the
 # node modules and the native addon (npm ci builds it with node-gyp). Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(iproute2 tcpdump keepalived nginx iputils-ping procps g++ make python3)
+packages=(iproute2 tcpdump keepalived nginx iputils-ping procps nftables g++ make python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

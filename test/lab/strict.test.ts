@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advertsFrom, startCapture } from '../../lab/capture.js';
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { httpGetArgv, startNginx } from '../../lab/nginx.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
@@ -97,6 +98,10 @@ describe.skipIf(!available.ok || !nft)(`vrrp_strict, as keepalived 2.2.7 does it
       expect(a.logLines().filter((l) => l.includes('accept no traffic'))).toHaveLength(1);
       expect(a.logLines()).toContain('use_vmac or no_accept/strict specified, but no firewall configured - using nftables');
       expect(a.logLines()).toContain('(VI_1) removing firewall drop rule');
+      // state MASTER at 150 starts as BACKUP, as a strict keepalived does; PASS is dropped.
+      expect(a.logLines().filter((l) => l.includes('(VI_1) State MASTER must match being address owner'))).toHaveLength(1);
+      expect(a.logLines().filter((l) => l.includes('(VI_1) Strict mode does not support authentication. Ignoring.'))).toHaveLength(1);
+      unwrap(await a.waitForLog(/^\(VI_1\) Entering BACKUP STATE \(init\)$/, { timeoutMs: 2000 }));
       unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 8000 }));
       await sleep(1500);
       expect(b.logLines().some((l) => /Entering MASTER STATE/.test(l))).toBe(false);
@@ -132,6 +137,7 @@ describe.skipIf(!available.ok || !nft)(`vrrp_strict, as keepalived 2.2.7 does it
   }, 40_000);
 
   it('mixed with keepalived (strict on both): one master either way, pings unanswered, no drops', async () => {
+    const capture = unwrap(await startCapture(lab, 'client'));
     try {
       const ka = await keepalived('a', seed('a'));
       const b = await vrrpd('b', seed('b'));
@@ -160,7 +166,17 @@ describe.skipIf(!available.ok || !nft)(`vrrp_strict, as keepalived 2.2.7 does it
       expect(await vipMac()).toBe(A_MAC);
       expect(await pingVip()).toBe(0);
       for (const l of [...b.logLines(), ...ka.logLines(), ...ka2.logLines()]) expect(l).not.toMatch(/auth, expecting|invalid passwd|CONFIGURATION ERROR/);
+      // On the wire, PASS is gone from both: auth type 0 and eight zero bytes (the stored capture's form).
+      const frames = unwrap(await capture.stop());
+      for (const [who, src] of [['keepalived', A_IP], ['vrrpd', B_IP]] as const) {
+        const adverts = advertsFrom(frames, src).filter((f) => f.priority > 0);
+        expect(adverts.length, `${who}'s adverts`).toBeGreaterThan(0);
+        for (const f of adverts) {
+          expect({ who, authType: f.authType, authBytes: f.rawVrrp.subarray(-8).toString('hex') }).toEqual({ who, authType: 0, authBytes: '00'.repeat(8) });
+        }
+      }
     } finally {
+      await capture.stop();
       await stopAll();
     }
   }, 60_000);
