@@ -11,7 +11,7 @@ import { environmentDiagnostics } from './environment.js';
 import { monitorAddresses } from './address-monitor.js';
 import { dumpConfig } from './config-dump.js';
 import { cpuUsage, createLogger, stoppedLine, type Logger } from './log.js';
-import { prepareFirewall, type Firewall } from './net/firewall.js';
+import { firewallSettings, prepareFirewall, type Firewall } from './net/firewall.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
 import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socket.js';
@@ -236,7 +236,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     hosts.set(inst.name, host.value);
   }
   await removeResidualVips(config.instances, hosts, rtnl, log);
-  const firewall = await prepareFirewall(config.instances, log);
+  const firewall = await prepareFirewall(config.instances, log, undefined, firewallSettings(config.global.firewall));
   if (!firewall.ok) return fatal(firewall.error);
 
   const tracker = createTracker(config, { log, links: rtnl });

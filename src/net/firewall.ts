@@ -9,10 +9,12 @@
 //     chain in  { type filter hook input  priority filter - 1; policy accept; ip daddr @vips drop }
 //   }
 //
-// under the table name `vrrpd`, so the two daemons never remove each other's rules. keepalived
-// creates the table at its first VIP, adds and deletes set elements with the VIPs, keeps the
-// (empty) table in BACKUP and deletes it at exit; a crash leaves it behind, so start-up removes
-// it. iptables (own chains jumped to from INPUT/OUTPUT) when nft is not usable. Everything runs
+// under the table name `vrrpd` (or global_defs `nftables NAME`, priority `nftables_priority`), so
+// the two daemons never remove each other's rules. keepalived creates the table at its first VIP,
+// adds and deletes set elements with the VIPs, keeps the (empty) table in BACKUP and deletes it at
+// exit; a crash leaves it behind, so start-up removes it. `vrrp_iptables IN OUT`: rules appended
+// to those chains, as keepalived does; else iptables in chains of our own jumped to from
+// INPUT/OUTPUT when nft is not usable. Everything runs
 // the `nft`/`iptables` commands in the daemon's own network namespace: the daemon is the only
 // process here and never enters another namespace.
 import { spawn } from 'node:child_process';
@@ -26,6 +28,34 @@ export type CommandRunner = (argv: readonly string[], stdin?: string) => Promise
 export const NFT_TABLE = 'vrrpd';
 export const IPTABLES_IN_CHAIN = 'vrrpd-in';
 export const IPTABLES_OUT_CHAIN = 'vrrpd-out';
+/** keepalived's default chain priority: just before the filter tables (vrrp_nf_chain_priority). */
+export const NFT_PRIORITY = -1;
+
+/**
+ * Where the rules go, from global_defs: `nftables [TABLE]` (keepalived's name when given without
+ * one: keepalived), `nftables_priority N`, and `vrrp_iptables [IN [OUT]]`, with which keepalived
+ * appends its rules to those chains (INPUT/OUTPUT by default) instead of using nftables.
+ */
+export interface FirewallSettings {
+  readonly table: string;
+  readonly priority: number;
+  readonly iptables?: { readonly inChain: string; readonly outChain: string | undefined };
+}
+
+export const DEFAULT_FIREWALL: FirewallSettings = { table: NFT_TABLE, priority: NFT_PRIORITY };
+
+/** The settings from the config's global firewall keywords. */
+export function firewallSettings(g: {
+  readonly nftablesTable: string | undefined;
+  readonly nftablesPriority: number | undefined;
+  readonly iptables: { readonly inChain: string; readonly outChain: string | undefined } | undefined;
+}): FirewallSettings {
+  return {
+    table: g.nftablesTable ?? NFT_TABLE,
+    priority: g.nftablesPriority ?? NFT_PRIORITY,
+    ...(g.iptables === undefined ? {} : { iptables: g.iptables }),
+  };
+}
 
 /** keepalived's log line when it picks the firewall (vrrp_firewall.c), "nftables" or "iptables". */
 export const backendLine = (backend: FirewallBackend): string =>
@@ -34,25 +64,32 @@ export const backendLine = (backend: FirewallBackend): string =>
 // ---------------------------------------------------------------------------------------------
 // nftables scripts (pure). `add table` then `delete table` always succeeds, in one transaction.
 
-export function nftRemoveTableScript(): string {
-  return `add table ip ${NFT_TABLE}\ndelete table ip ${NFT_TABLE}\n`;
+export function nftRemoveTableScript(table = NFT_TABLE): string {
+  return `add table ip ${table}\ndelete table ip ${table}\n`;
+}
+
+/** `priority filter - 1` as nft lists keepalived's chains. */
+function nftPriority(priority: number): string {
+  if (priority === 0) return 'filter';
+  return `filter ${priority < 0 ? '-' : '+'} ${Math.abs(priority)}`;
 }
 
 /** A fresh table with keepalived's layout and the given VIPs, replacing whatever was there. */
-export function nftCreateScript(vips: readonly Ipv4[]): string {
+export function nftCreateScript(vips: readonly Ipv4[], fw: FirewallSettings = DEFAULT_FIREWALL): string {
+  const prio = nftPriority(fw.priority);
   return (
-    nftRemoveTableScript() +
-    `table ip ${NFT_TABLE} {\n` +
+    nftRemoveTableScript(fw.table) +
+    `table ip ${fw.table} {\n` +
     '  set vips {\n    type ipv4_addr\n  }\n' +
-    '  chain out {\n    type filter hook output priority filter - 1; policy accept;\n    ip saddr @vips drop\n  }\n' +
-    '  chain in {\n    type filter hook input priority filter - 1; policy accept;\n    ip daddr @vips drop\n  }\n' +
+    `  chain out {\n    type filter hook output priority ${prio}; policy accept;\n    ip saddr @vips drop\n  }\n` +
+    `  chain in {\n    type filter hook input priority ${prio}; policy accept;\n    ip daddr @vips drop\n  }\n` +
     '}\n' +
-    (vips.length > 0 ? nftElementScript('add', vips) : '')
+    (vips.length > 0 ? nftElementScript('add', vips, fw.table) : '')
   );
 }
 
-export function nftElementScript(op: 'add' | 'delete', vips: readonly Ipv4[]): string {
-  return `${op} element ip ${NFT_TABLE} vips { ${vips.join(', ')} }\n`;
+export function nftElementScript(op: 'add' | 'delete', vips: readonly Ipv4[], table = NFT_TABLE): string {
+  return `${op} element ip ${table} vips { ${vips.join(', ')} }\n`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -81,9 +118,14 @@ export function iptablesCleanupCommands(): string[][] {
   ];
 }
 
-export function iptablesRuleCommands(op: 'add' | 'delete', vip: Ipv4): string[][] {
+export function iptablesRuleCommands(
+  op: 'add' | 'delete',
+  vip: Ipv4,
+  chains: { readonly inChain: string; readonly outChain: string | undefined } = { inChain: IPTABLES_IN_CHAIN, outChain: IPTABLES_OUT_CHAIN },
+): string[][] {
   const flag = op === 'add' ? '-A' : '-D';
-  return [ipt(flag, IPTABLES_IN_CHAIN, '-d', `${vip}/32`, '-j', 'DROP'), ipt(flag, IPTABLES_OUT_CHAIN, '-s', `${vip}/32`, '-j', 'DROP')];
+  const input = ipt(flag, chains.inChain, '-d', `${vip}/32`, '-j', 'DROP');
+  return chains.outChain === undefined ? [input] : [input, ipt(flag, chains.outChain, '-s', `${vip}/32`, '-j', 'DROP')];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,27 +195,48 @@ async function runAll(run: CommandRunner, commands: readonly string[][]): Promis
   return ok(undefined);
 }
 
-function nftFirewall(run: CommandRunner): Firewall {
+function nftFirewall(run: CommandRunner, fw: FirewallSettings): Firewall {
   let created = false;
   return {
     backend: 'nftables',
     async add(vips) {
-      const r = await nft(run, created ? nftElementScript('add', vips) : nftCreateScript(vips));
+      const r = await nft(run, created ? nftElementScript('add', vips, fw.table) : nftCreateScript(vips, fw));
       if (!r.ok) return r;
       created = true;
       return ok(undefined);
     },
     async remove(vips) {
       if (!created) return ok(undefined);
-      const r = await nft(run, nftElementScript('delete', vips));
+      const r = await nft(run, nftElementScript('delete', vips, fw.table));
       return r.ok ? ok(undefined) : r;
     },
     async close() {
       created = false;
-      const r = await nft(run, nftRemoveTableScript());
+      const r = await nft(run, nftRemoveTableScript(fw.table));
       return r.ok ? ok(undefined) : r;
     },
   };
+}
+
+/** vrrp_iptables: rules appended to the user's chains, deleted with the VIPs (keepalived's way). */
+function configuredChainsFirewall(run: CommandRunner, chains: NonNullable<FirewallSettings['iptables']>): Firewall {
+  return {
+    backend: 'iptables',
+    add: (vips) => runAll(run, vips.flatMap((v) => iptablesRuleCommands('add', v, chains))),
+    remove: (vips) => runAll(run, vips.flatMap((v) => iptablesRuleCommands('delete', v, chains))),
+    close: async () => ok(undefined),
+  };
+}
+
+/** A crash's rules in the user's chains: delete each VIP's rule while there is one (bounded). */
+async function removeConfiguredChainRules(run: CommandRunner, chains: NonNullable<FirewallSettings['iptables']>, vips: readonly Ipv4[]): Promise<number> {
+  let removed = 0;
+  for (const vip of vips) {
+    for (const c of iptablesRuleCommands('delete', vip, chains)) {
+      for (let i = 0; i < 16 && (await run(c)).ok; i++) removed++;
+    }
+  }
+  return removed;
 }
 
 function iptablesFirewall(run: CommandRunner): Firewall {
@@ -203,13 +266,18 @@ function iptablesFirewall(run: CommandRunner): Firewall {
 }
 
 /**
- * nftables if `nft` works here, else iptables, else an error saying what each answered. `prefer`
- * exists for tests of the fallback.
+ * The configured vrrp_iptables chains; else nftables if `nft` works here, else iptables in chains
+ * of our own; else an error saying what each answered.
  */
-export async function openFirewall(run: CommandRunner = runCommand, prefer?: FirewallBackend): Promise<Result<Firewall, string>> {
-  const nftProbe = prefer === 'iptables' ? err('not tried') : await run(['nft', 'list', 'tables']);
-  if (nftProbe.ok) return ok(nftFirewall(run));
-  const iptProbe = prefer === 'nftables' ? err('not tried') : await run(ipt('-S', 'INPUT'));
+export async function openFirewall(run: CommandRunner = runCommand, fw: FirewallSettings = DEFAULT_FIREWALL): Promise<Result<Firewall, string>> {
+  if (fw.iptables !== undefined) {
+    const probe = await run(ipt('-S', fw.iptables.inChain));
+    if (probe.ok) return ok(configuredChainsFirewall(run, fw.iptables));
+    return err(`vrrp_iptables ${fw.iptables.inChain}: iptables is not usable (${probe.error}) - install iptables and create the chains, or remove vrrp_iptables to use nftables`);
+  }
+  const nftProbe = await run(['nft', 'list', 'tables']);
+  if (nftProbe.ok) return ok(nftFirewall(run, fw));
+  const iptProbe = await run(ipt('-S', 'INPUT'));
   if (iptProbe.ok) return ok(iptablesFirewall(run));
   return err(
     'no_accept needs firewall rules that drop traffic to the VIPs, but neither nftables nor iptables is usable ' +
@@ -223,12 +291,20 @@ export async function openFirewall(run: CommandRunner = runCommand, prefer?: Fir
  * VIPs are not silently dropped by a later run (in BACKUP, or with accept). Best effort, quiet when
  * a tool is absent; says what it removed.
  */
-export async function removeLeftoverRules(run: CommandRunner = runCommand): Promise<string[]> {
+export async function removeLeftoverRules(
+  run: CommandRunner = runCommand,
+  fw: FirewallSettings = DEFAULT_FIREWALL,
+  vips: readonly Ipv4[] = [],
+): Promise<string[]> {
   const removed: string[] = [];
   const tables = await run(['nft', 'list', 'tables']);
-  if (tables.ok && new RegExp(`^table ip ${NFT_TABLE}$`, 'm').test(tables.value)) {
-    const r = await nft(run, nftRemoveTableScript());
-    if (r.ok) removed.push(`nftables table ip ${NFT_TABLE}`);
+  if (tables.ok && tables.value.split('\n').includes(`table ip ${fw.table}`)) {
+    const r = await nft(run, nftRemoveTableScript(fw.table));
+    if (r.ok) removed.push(`nftables table ip ${fw.table}`);
+  }
+  if (fw.iptables !== undefined) {
+    const n = await removeConfiguredChainRules(run, fw.iptables, vips);
+    if (n > 0) removed.push(`iptables rules (${n}) for ${vips.join(' ')} in ${fw.iptables.inChain}${fw.iptables.outChain === undefined ? '' : `/${fw.iptables.outChain}`}`);
   }
   const chains = await run(ipt('-S'));
   if (chains.ok && chains.value.includes(`-N ${IPTABLES_IN_CHAIN}`)) {
@@ -270,10 +346,11 @@ export async function prepareFirewall(
   instances: readonly FirewallInstance[],
   log: LineLog,
   run: CommandRunner = runCommand,
+  fw: FirewallSettings = DEFAULT_FIREWALL,
 ): Promise<Result<Firewall | undefined, string>> {
-  for (const what of await removeLeftoverRules(run)) log.info(`removed leftover ${what} of an earlier run`);
   const ours = new Set(instances.flatMap((i) => i.vips.map((v) => v.address)));
-  const blocked = (await keepalivedTableVips(run))?.filter((v) => ours.has(v)) ?? [];
+  for (const what of await removeLeftoverRules(run, fw, [...ours])) log.info(`removed leftover ${what} of an earlier run`);
+  const blocked = fw.table === 'keepalived' ? [] : ((await keepalivedTableVips(run))?.filter((v) => ours.has(v)) ?? []);
   if (blocked.length > 0) {
     log.warn(
       `nftables table ip keepalived (left by keepalived) drops all traffic to and from ${blocked.join(' ')}: ` +
@@ -282,7 +359,7 @@ export async function prepareFirewall(
   }
   const needing = instances.filter((i) => !i.accept && i.vips.length > 0);
   if (needing.length === 0) return ok(undefined);
-  const firewall = await openFirewall(run);
+  const firewall = await openFirewall(run, fw);
   if (!firewall.ok) return err(`${needing.map((i) => `(${i.name})`).join(' ')} ${firewall.error}`);
   log.info(backendLine(firewall.value.backend));
   for (const i of needing) log.info(`(${i.name}) removing firewall drop rule`);

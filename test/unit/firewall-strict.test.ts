@@ -8,6 +8,7 @@ import { formatDiagnostic, type InstanceConfig } from '../../src/config/config.j
 import { parseConfigText } from '../../src/config/load.js';
 import {
   backendLine,
+  firewallSettings,
   nftCreateScript,
   nftElementScript,
   openFirewall,
@@ -86,6 +87,47 @@ describe('nftables: keepalived 2.2.7\'s layout, table ip vrrpd', () => {
     const fw = await openFirewall(run);
     if (!fw.ok) throw new Error(fw.error);
     expect(await fw.value.add([VIP])).toEqual(err('nft -f -: Error: Could not process rule: Operation not permitted'));
+  });
+});
+
+describe('global_defs: nftables NAME, nftables_priority, vrrp_iptables IN OUT', () => {
+  it('the table name and chain priority come from the config', async () => {
+    const fw = firewallSettings({ nftablesTable: 'keepalived', nftablesPriority: -150, iptables: undefined });
+    expect(nftCreateScript([VIP], fw)).toContain('table ip keepalived {');
+    expect(nftCreateScript([VIP], fw)).toContain('type filter hook input priority filter - 150; policy accept;');
+    expect(nftCreateScript([VIP], { ...fw, priority: 0 })).toContain('type filter hook output priority filter; policy accept;');
+    const { calls, run } = recorder();
+    const opened = await openFirewall(run, fw);
+    if (!opened.ok) throw new Error(opened.error);
+    await opened.value.add([VIP]);
+    await opened.value.close();
+    expect(calls.map((c) => c.stdin).slice(-1)).toEqual(['add table ip keepalived\ndelete table ip keepalived\n']);
+  });
+
+  it('vrrp_iptables: rules appended to the configured chains, deleted with the VIP; crash leftovers deleted at start-up', async () => {
+    const fw = firewallSettings({ nftablesTable: undefined, nftablesPriority: undefined, iptables: { inChain: 'INPUT', outChain: 'OUTPUT' } });
+    const { calls, run } = recorder();
+    const opened = await openFirewall(run, fw);
+    if (!opened.ok) throw new Error(opened.error);
+    expect(opened.value.backend).toBe('iptables');
+    await opened.value.add([VIP]);
+    await opened.value.remove([VIP]);
+    expect(calls.map((c) => c.argv)).toEqual([
+      'iptables -w -S INPUT',
+      'iptables -w -A INPUT -d 192.0.2.200/32 -j DROP',
+      'iptables -w -A OUTPUT -s 192.0.2.200/32 -j DROP',
+      'iptables -w -D INPUT -d 192.0.2.200/32 -j DROP',
+      'iptables -w -D OUTPUT -s 192.0.2.200/32 -j DROP',
+    ]);
+    // Two copies of the in rule left by crashes, one of the out rule.
+    let inLeft = 2;
+    let outLeft = 1;
+    const leftovers = recorder((argv) => {
+      if (argv === 'iptables -w -D INPUT -d 192.0.2.200/32 -j DROP') return Promise.resolve(inLeft-- > 0 ? ok('') : err('Bad rule'));
+      if (argv === 'iptables -w -D OUTPUT -s 192.0.2.200/32 -j DROP') return Promise.resolve(outLeft-- > 0 ? ok('') : err('Bad rule'));
+      return argv.startsWith('nft') ? Promise.resolve(err('no nft')) : undefined;
+    });
+    expect(await removeLeftoverRules(leftovers.run, fw, [VIP])).toEqual(['iptables rules (3) for 192.0.2.200 in INPUT/OUTPUT']);
   });
 });
 
