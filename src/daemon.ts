@@ -235,9 +235,9 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     if (!host.ok) return fatal(host.error, EXIT.config);
     hosts.set(inst.name, host.value);
   }
-  await removeResidualVips(config.instances, hosts, rtnl, log);
   const firewall = await prepareFirewall(config.instances, log, undefined, firewallSettings(config.global.firewall));
   if (!firewall.ok) return fatal(firewall.error);
+  await removeResidualVips(config.instances, hosts, rtnl, log, firewall.value !== undefined);
 
   const tracker = createTracker(config, { log, links: rtnl });
   const transitions = createTransitionClock();
@@ -378,7 +378,7 @@ async function primaryAddress(index: number, inst: InstanceConfig, rtnl: Rtnl): 
  * A crashed or SIGKILLed master leaves its VIPs on the interface (keepalived.md §4 item 12), which
  * would answer ARP next to the new master. keepalived removes them at start-up (§3.7); so do we.
  */
-async function removeResidualVips(instances: readonly InstanceConfig[], hosts: Map<string, InstanceHost>, rtnl: Rtnl, log: Logger): Promise<void> {
+async function removeResidualVips(instances: readonly InstanceConfig[], hosts: Map<string, InstanceHost>, rtnl: Rtnl, log: Logger, dropRules = false): Promise<void> {
   const present = await rtnl.ipv4Addresses();
   if (!present.ok) {
     log.warn(`cannot list addresses to remove leftover VIPs: ${present.error}`);
@@ -394,6 +394,8 @@ async function removeResidualVips(instances: readonly InstanceConfig[], hosts: M
     );
     // keepalived logs this for every instance with VIPs, whether or not any was left behind.
     if (host.vips.length > 0) log.info(`(${inst.name}) removing VIPs.`);
+    // No-accept instances: keepalived's next line (start-up already removed a crash's rules).
+    if (host.vips.length > 0 && dropRules && !inst.accept) log.info(`(${inst.name}) removing firewall drop rule`);
     for (const { vip, ifindex } of leftovers) {
       const removed = await rtnl.delAddress({ index: ifindex, address: vip.address, prefixLength: vip.prefixLength });
       if (!removed.ok) log.error(`(${inst.name}) cannot remove leftover VIP ${vip.address}: ${removed.error}`);

@@ -339,8 +339,8 @@ interface LineLog {
 
 /**
  * Start-up: remove what a crashed run left, warn about keepalived's own leftover table when it
- * drops our VIPs, then open the firewall if an instance needs it (keepalived logs "removing
- * firewall drop rule" for each such instance here). No firewall needed: ok(undefined).
+ * drops our VIPs, then open the firewall if an instance needs it, saying which (keepalived's line,
+ * before its "removing VIPs."). No firewall needed: ok(undefined).
  */
 export async function prepareFirewall(
   instances: readonly FirewallInstance[],
@@ -362,6 +362,5 @@ export async function prepareFirewall(
   const firewall = await openFirewall(run, fw);
   if (!firewall.ok) return err(`${needing.map((i) => `(${i.name})`).join(' ')} ${firewall.error}`);
   log.info(backendLine(firewall.value.backend));
-  for (const i of needing) log.info(`(${i.name}) removing firewall drop rule`);
   return firewall;
 }

@@ -201,7 +201,7 @@ describe('start-up', () => {
     const strict = logSink();
     const fw = await prepareFirewall([{ name: 'VI_1', accept: false, vips: [{ address: VIP }] }], strict.log, recorder().run);
     expect(fw.ok && fw.value?.backend).toBe('nftables');
-    expect(strict.lines).toEqual([`info ${backendLine('nftables')}`, 'info (VI_1) removing firewall drop rule']);
+    expect(strict.lines).toEqual([`info ${backendLine('nftables')}`]);
     expect(backendLine('nftables')).toBe('use_vmac or no_accept/strict specified, but no firewall configured - using nftables');
   });
 
