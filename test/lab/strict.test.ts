@@ -116,6 +116,8 @@ describe.skipIf(!available.ok || !nft)(`vrrp_strict, as keepalived 2.2.7 does it
       const setting = a.logLines().indexOf('(VI_1) setting firewall drop rule');
       expect(setting).toBeGreaterThan(-1);
       expect(a.logLines().indexOf('(VI_1) setting VIPs.')).toBeGreaterThan(setting);
+      const at = (msg: string): number => a.records().find((r) => r.msg === msg)?.time ?? NaN;
+      console.info(`drop rule (nft table created) before the VIP: ${at('(VI_1) setting VIPs.') - at('(VI_1) setting firewall drop rule')} ms`);
       expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
       expect(await pingVip()).toBe(0);
       expect(await vipMac()).toBe(A_MAC);
