@@ -82,6 +82,19 @@ describe('strict mode (vrrp_strict / strict_mode), as vrrp_complete_instance app
     expect(warnings(instance('no_accept'))).toEqual([]);
   });
 
+  it('the unreachable-VIP warning: once, only where strict mode makes the master drop traffic', () => {
+    const global = withGlobals(['vrrp_strict'], 'priority 150');
+    expect(warnings(global).filter((w) => w.includes('accept no traffic'))).toEqual([
+      "s.conf:2: (VI_1) vrrp_strict: the VIPs 192.0.2.200 of VI_1 accept no traffic while this node is MASTER with priority 150 (strict mode implies no_accept: " +
+        'firewall rules drop all packets to and from them, RFC 3768 §6.4.3), so a service behind them (nginx) is unreachable although the VIPs answer ARP; ' +
+        "to serve traffic on them remove vrrp_strict (or add 'strict_mode off' to VI_1) - 'accept' is not allowed with VRRPv2 under strict mode",
+    ]);
+    // The address owner accepts (RFC 3768 §6.4.3); strict_mode off or no strict at all: accept.
+    for (const text of [withGlobals(['vrrp_strict'], 'priority 255'), withGlobals(['vrrp_strict'], 'strict_mode off'), instance('no_accept')]) {
+      expect(warnings(text).filter((w) => w.includes('accept no traffic'))).toEqual([]);
+    }
+  });
+
   it('the strict lower-priority defaults come from strict mode, not from the globals', () => {
     const vi = only(withGlobals(['vrrp_strict', 'vrrp_garp_lower_prio_repeat 4', 'vrrp_garp_lower_prio_delay 3']));
     expect([vi.garpLowerPrioRepeat, vi.garpLowerPrioDelayMs]).toEqual([0, 0]);
