@@ -12,6 +12,7 @@ import { monitorAddresses } from './address-monitor.js';
 import { dumpConfig } from './config-dump.js';
 import { createReloadQueue, describePlan, loadForReload, planReload, RELOAD_FAILED } from './reload.js';
 import { cpuUsage, createLogger, stoppedLine, type Logger } from './log.js';
+import { firewallSettings, prepareFirewall, type Firewall } from './net/firewall.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
 import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socket.js';
@@ -93,6 +94,8 @@ interface Running {
   drivers: Map<string, SyncGroupDriver>;
   /** Unsubscribes the instances from the current tracker. */
   unfollow: () => void;
+  /** No-accept mode's drop rules; undefined when every instance accepts. */
+  readonly firewall: Firewall | undefined;
 }
 
 /** Runs until stopped; resolves with the exit code. */
@@ -204,7 +207,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.debug(`${signal} received`);
       systemd.send('STOPPING=1');
       // A reload in progress sees `stopping` and ends at its next step; then everything stops.
-      void reloads.idle().then(() => stopAll(running, flags.dontReleaseVrrp !== true)).then(() => {
+      void reloads.idle().then(() => stopAll(running, flags.dontReleaseVrrp !== true, log)).then(() => {
         pidFiles.forEach((p) => p.release());
         dumps.close();
         log.info(stoppedLine(opts.detail, cpuUsage()));
@@ -255,6 +258,12 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
   const next = await loadForReload(opts.configPath, opts.load, log);
   if (next === undefined || stopping()) return;
   const plan = planReload(running.config, next);
+  // The drop rules' table is prepared at start-up; a reload that first brings no-accept (vrrp_strict)
+  // must not run it without them.
+  const noAccept = next.instances.filter((i) => !i.accept).map((i) => i.name);
+  if (running.firewall === undefined && noAccept.length > 0) {
+    return refuse(`${noAccept.join(', ')}: no-accept mode (vrrp_strict) needs the firewall drop rules, which are set up at start-up - restart vrrpd to apply this configuration`);
+  }
   for (const line of describePlan(plan)) log.debug(line);
 
   const links = await running.rtnl.links();
@@ -325,7 +334,7 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
     const host = hosts.value.get(a.name);
     if (host) addedHosts.set(a.name, { ...host, vips: host.vips.filter((v) => !keptVips.has(v.vip.address)) });
   }
-  if (plan.added.length > 0) await removeResidualVips(plan.added, addedHosts, running.rtnl, log);
+  if (plan.added.length > 0) await removeResidualVips(plan.added, addedHosts, running.rtnl, log, running.firewall !== undefined);
   for (const inst of plan.added) {
     const host = hosts.value.get(inst.name);
     const instance = host === undefined ? undefined : addInstance(running, inst, host);
@@ -396,13 +405,16 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
 
   const hosts = await resolveHosts(config.instances, byName, rtnl);
   if (!hosts.ok) return fatal(hosts.error, EXIT.config);
-  await removeResidualVips(config.instances, hosts.value, rtnl, log);
+  const firewall = await prepareFirewall(config.instances, log, undefined, firewallSettings(config.global.firewall));
+  if (!firewall.ok) return fatal(firewall.error);
+  await removeResidualVips(config.instances, hosts.value, rtnl, log, firewall.value !== undefined);
 
   const tracker = createTracker(config, { log, links: rtnl });
   const transitions = createTransitionClock();
   const garp = new Map<string, GarpSender>();
   const now = (): number => performance.now();
   const shared: Omit<InstancePorts, 'sendDatagram'> = {
+    ...(firewall.value === undefined ? {} : { firewall: firewall.value }),
     addAddress: (a) => rtnl.addAddress(a),
     delAddress: (a) => rtnl.delAddress(a),
     sendFrames: (ifname, frames) => {
@@ -437,6 +449,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     shared,
     drivers: createDrivers(config, log, notifier),
     unfollow: () => undefined,
+    firewall: firewall.value,
   };
 
   for (const ifname of new Set(config.instances.map((i) => i.interface))) {
@@ -581,7 +594,7 @@ async function primaryAddress(index: number, inst: InstanceConfig, rtnl: Rtnl, h
  * A crashed or SIGKILLed master leaves its VIPs on the interface (keepalived.md §4 item 12), which
  * would answer ARP next to the new master. keepalived removes them at start-up (§3.7); so do we.
  */
-async function removeResidualVips(instances: readonly InstanceConfig[], hosts: Map<string, InstanceHost>, rtnl: Rtnl, log: Logger): Promise<void> {
+async function removeResidualVips(instances: readonly InstanceConfig[], hosts: Map<string, InstanceHost>, rtnl: Rtnl, log: Logger, dropRules = false): Promise<void> {
   const present = await rtnl.ipv4Addresses();
   if (!present.ok) {
     log.warn(`cannot list addresses to remove leftover VIPs: ${present.error}`);
@@ -597,6 +610,8 @@ async function removeResidualVips(instances: readonly InstanceConfig[], hosts: M
     );
     // keepalived logs this for every instance with VIPs, whether or not any was left behind.
     if (host.vips.length > 0) log.info(`(${inst.name}) removing VIPs.`);
+    // No-accept instances: keepalived's next line (start-up already removed a crash's rules).
+    if (host.vips.length > 0 && dropRules && !inst.accept) log.info(`(${inst.name}) removing firewall drop rule`);
     for (const { vip, ifindex } of leftovers) {
       const removed = await rtnl.delAddress({ index: ifindex, address: vip.address, prefixLength: vip.prefixLength });
       if (!removed.ok) log.error(`(${inst.name}) cannot remove leftover VIP ${vip.address}: ${removed.error}`);
@@ -605,11 +620,16 @@ async function removeResidualVips(instances: readonly InstanceConfig[], hosts: M
   }
 }
 
-async function stopAll(running: Running, release = true): Promise<void> {
+async function stopAll(running: Running, release = true, log?: Logger): Promise<void> {
   await Promise.all(running.instances.map((i) => i.stop(release)));
   // notify STOP must run before we go (keepalived §3.7), bounded; then no tracking script may outlive us.
   await Promise.all([running.notifier.drain(NOTIFY_DRAIN_TIMEOUT_MS), running.tracker.stop()]);
   for (const i of running.instances) i.dispose();
+  // keepalived deletes its table at exit; with -V the VIPs stay, and so do their drop rules.
+  if (release && running.firewall !== undefined) {
+    const closed = await running.firewall.close();
+    if (!closed.ok) log?.error(`cannot remove the firewall drop rules: ${closed.error}`);
+  }
   for (const s of running.sockets.values()) s.socket.close();
   for (const g of running.garp.values()) g.close();
   running.rtnl.close();

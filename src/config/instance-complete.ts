@@ -66,7 +66,8 @@ function completeAuth(d: InstanceDraft, strict: boolean, strictPos: SourcePos, s
     sink.corrected(
       type.pos,
       `(${d.name}) Strict mode does not support authentication. Ignoring. (strict mode from line ${strictPos.line}: ` +
-        'adverts go out without a password, as a strict keepalived sends them)',
+        'adverts go out with auth type 0 and no password, as a strict keepalived sends them, and only such adverts are accepted: ' +
+        'a peer that is not strict and uses auth_type PASS rejects them and both nodes become MASTER)',
     );
     return { type: 'NONE' };
   }
@@ -114,6 +115,25 @@ function completeWantState(d: InstanceDraft, priority: Priority, strict: boolean
       `priority ${priority} starts as ${corrected}`,
   );
   return corrected;
+}
+
+/**
+ * Issue 8 item 3 (reference §4 item 10): under strict mode a master that is not the address owner
+ * drops every packet to and from its VIPs (no_accept, RFC 3768 §6.4.3), so the VIP answers ARP but
+ * nothing else - a service behind it is unreachable while `ip a` and `arp -a` look right. Said once
+ * per instance at -t and at start-up, with the VIPs, and the way out.
+ */
+function warnUnreachableVips(d: InstanceDraft, priority: Priority, strictPos: SourcePos, sink: Sink): void {
+  if (d.vips.length === 0) return;
+  const vips = d.vips.map((v) => v.address).join(' ');
+  const off = d.settings.strict !== undefined ? `remove 'strict_mode' from ${d.name}` : `remove vrrp_strict (or add 'strict_mode off' to ${d.name})`;
+  sink.warn(
+    strictPos,
+    `(${d.name}) vrrp_strict: the VIPs ${vips} of ${d.name} accept no traffic while this node is MASTER with priority ${priority} ` +
+      '(strict mode implies no_accept: firewall rules drop all packets to and from them, RFC 3768 §6.4.3), ' +
+      'so a service behind them (nginx) is unreachable although the VIPs answer ARP; ' +
+      `to serve traffic on them ${off} - 'accept' is not allowed with VRRPv2 under strict mode`,
+  );
 }
 
 /** A value with keepalived's strict-mode default and correction (garp_lower_prio_*, lower_prio_no_advert, ...). */
@@ -286,13 +306,6 @@ function reportNotActedOn(d: InstanceDraft, c: InstanceConfig, ctx: InstanceCont
     else if (strictDecides && strictPos !== undefined) notSupportedYet(sink, `${keyword} (implied by strict mode)`, strictPos, consequence);
     else if (inherited !== undefined) notSupportedYet(sink, inherited.keyword, inherited.pos, consequence);
   };
-  if (!c.accept) {
-    const keyword = s.accept?.value === false ? 'no_accept' : 'no_accept (implied by strict mode)';
-    notSupportedYet(
-      sink, keyword, s.accept?.pos ?? strictPos ?? d.pos,
-      'vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs',
-    );
-  }
   const excluded = c.excludedVips[0];
   if (excluded !== undefined) notSupportedYet(sink, 'virtual_ipaddress_excluded', excluded.pos, 'these addresses are not added');
   const route = c.virtualRoutes[0];
@@ -383,6 +396,8 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
     sink.corrected(s.accept?.pos ?? strictPos, `(${d.name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`);
     accept = false;
   }
+
+  if (strict && !accept) warnUnreachableVips(d, priority, strictPos, sink);
 
   const garpLowerPrioRepeat = strictValue(s.garpLowerPrioRepeat, strict, 0, g.garpLowerPrioRepeat, `(${d.name}) Strict mode requires no repeat garps. resetting`, sink);
   const garpLowerPrioDelayMs = strictValue(s.garpLowerPrioDelayMs, strict, 0, g.garpLowerPrioDelayMs, `(${d.name}) Strict mode requires no repeat garp delay. resetting`, sink);

@@ -385,12 +385,10 @@ function reportGlobalsNotActedOn(s: GlobalDraft['settings'], sink: Sink): void {
   report(s.defaultInterface, 'default_interface', 'it only applies to static_ipaddress/static_routes/static_rules, which are not supported yet either');
   report(s.dynamicInterfaces, 'dynamic_interfaces', 'an instance whose interface is missing still refuses to start');
   report(s.disableLocalIgmp, 'disable_local_igmp', 'IGMP reports are left as the kernel sends them');
-  report(s.iptables, 'vrrp_iptables', 'vrrpd adds no firewall rules');
-  report(s.ipsets, 'vrrp_ipsets', 'vrrpd adds no firewall rules');
-  report(s.nftablesTable, 'nftables', 'vrrpd adds no firewall rules');
-  report(s.nftablesPriority, 'nftables_priority', 'vrrpd adds no firewall rules');
-  report(s.nftablesIfindex, 'nftables_ifindex', 'vrrpd adds no firewall rules');
-  report(s.nftablesCounters, 'nftables_counters', 'vrrpd adds no firewall rules');
+  // vrrp_iptables, nftables and nftables_priority place the no-accept drop rules (net/firewall.ts).
+  report(s.ipsets, 'vrrp_ipsets', 'the iptables drop rules name each VIP instead of using ipsets');
+  report(s.nftablesIfindex, 'nftables_ifindex', 'the nftables drop rules match the VIPs on every interface');
+  report(s.nftablesCounters, 'nftables_counters', 'the nftables drop rules carry no counters');
   report(s.notifyFifo, 'notify_fifo', 'nothing is written to the FIFO');
   report(s.notifyFifoScript, 'notify_fifo_script', 'the script will not be run');
   report(s.vrrpNotifyFifo, 'vrrp_notify_fifo', 'nothing is written to the FIFO');

@@ -41,6 +41,11 @@ export interface InstancePorts {
   addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Promise<Result<void, string>>;
   delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Promise<Result<void, string>>;
   sendFrames(ifname: string, frames: Buffer[]): Result<number, string>;
+  /** No-accept mode's drop rules (net/firewall.ts); given when the instance has `accept` off. */
+  readonly firewall?: {
+    add(vips: readonly Ipv4[]): Promise<Result<void, string>>;
+    remove(vips: readonly Ipv4[]): Promise<Result<void, string>>;
+  };
   /** Monotonic clock in ms. */
   now(): Millis;
   readonly log: Logger;
@@ -283,6 +288,7 @@ export class Instance {
       vips: this.config.vips.map((v) => v.address),
       advertIntSec: this.config.advertIntMs / 1000,
       authType: this.config.auth.type === 'PASS' ? 1 : 0,
+      strict: this.config.strict,
     };
   }
 
@@ -396,6 +402,8 @@ export class Instance {
     // keepalived 2.2.7 logs this for a MASTER at every reload (it re-adds them all; we only add what is new).
     if (this.host.vips.length > 0) this.ports.log.info(`(${this.name}) setting VIPs.`);
     for (const link of removed) await this.vipOp(link, false);
+    await this.setDropRule(false, removed);
+    await this.setDropRule(true, added);
     for (const link of added) await this.vipOp(link, true);
   }
 
@@ -409,8 +417,21 @@ export class Instance {
 
   private async setVips(add: boolean): Promise<void> {
     if (this.host.vips.length === 0) return;
+    // keepalived's order: the drop rule before the VIPs appear, removed after they are gone.
+    if (add) await this.setDropRule(true, this.host.vips);
     this.ports.log.info(`(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
     for (const link of this.host.vips) await this.vipOp(link, add);
+    if (!add) await this.setDropRule(false, this.host.vips);
+  }
+
+  /** No-accept mode (RFC 3768 §6.4.3): traffic to and from the VIPs is dropped while we hold them. */
+  private async setDropRule(add: boolean, links: readonly VipLink[]): Promise<void> {
+    const firewall = this.ports.firewall;
+    if (this.config.accept || firewall === undefined || links.length === 0) return;
+    this.ports.log.info(`(${this.name}) ${add ? 'setting' : 'removing'} firewall drop rule`);
+    const vips = links.map((v) => v.vip.address);
+    const done = add ? await firewall.add(vips) : await firewall.remove(vips);
+    if (!done.ok) this.ports.log.error(`(${this.name}) cannot ${add ? 'set' : 'remove'} firewall drop rule: ${done.error}`);
   }
 
   /** keepalived §3.6: `count` ARP requests per VIP, back to back or `vrrp_garp_interval` apart. */

@@ -28,6 +28,8 @@ export interface OwnSide {
   readonly vips: readonly Ipv4[];
   readonly advertIntSec: number;
   readonly authType: number;
+  /** vrrp_strict / strict_mode: our adverts carry auth type 0 and only auth type 0 is accepted. */
+  readonly strict?: boolean;
 }
 
 export interface PeerReport {
@@ -113,11 +115,16 @@ function explain(cause: PeerCause, peer: PeerView, own: OwnSide): string {
     case 'password':
       return `peer ${peer.src} uses another auth_pass than ${us}: ${bothMaster}; make auth_pass the same on both nodes`;
     case 'authType': {
-      const strictHint =
-        peer.authType === 0 ? ' (the peer sends no authentication: vrrp_strict on the peer ignores auth_type PASS)'
-        : own.authType === 0 ? ' (we send no authentication: vrrp_strict here ignores auth_type PASS)'
-        : '';
-      return `peer ${peer.src} uses auth type ${authName(peer.authType)}, ${us} ${authName(own.authType)}${strictHint}: ${bothMaster}; make the authentication the same on both nodes`;
+      const fix = 'make vrrp_strict (and the authentication) the same on both nodes';
+      if (own.strict === true) {
+        return `peer ${peer.src} uses auth type ${authName(peer.authType)}, ${us} ${authName(own.authType)}: we are strict ` +
+          `(vrrp_strict/strict_mode here: auth_type PASS is ignored, only auth type none is accepted), the peer is not: ${bothMaster}; ${fix}`;
+      }
+      if (peer.authType === 0) {
+        return `peer ${peer.src} uses auth type none, ${us} ${authName(own.authType)}: the peer is strict ` +
+          `(vrrp_strict there ignores auth_type PASS), we are not: ${bothMaster}; ${fix}`;
+      }
+      return `peer ${peer.src} uses auth type ${authName(peer.authType)}, ${us} ${authName(own.authType)}: ${bothMaster}; make the authentication the same on both nodes`;
     }
     case 'ttl':
       return `peer ${peer.src} arrives with TTL ${peer.ttl ?? '?'}, outside what ${us} accepts (255 for multicast, RFC 3768 §7.1; a unicast_peer's min_ttl/max_ttl): ${bothMaster}`;

@@ -104,9 +104,9 @@ describe("keepalived's shipped keepalived.conf", () => {
     // below as config errors while running on with them; here they are warnings, applied.
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([
-      `${path}:14: 'no_accept (implied by strict mode)' is not supported yet - vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs`,
+      `${path}:14: (VI_1) vrrp_strict: the VIPs 192.168.200.16 192.168.200.17 192.168.200.18 of VI_1 accept no traffic while this node is MASTER with priority 100 (strict mode implies no_accept: firewall rules drop all packets to and from them, RFC 3768 §6.4.3), so a service behind them (nginx) is unreachable although the VIPs answer ARP; to serve traffic on them remove vrrp_strict (or add 'strict_mode off' to VI_1) - 'accept' is not allowed with VRRPv2 under strict mode`,
       `${path}:20: (VI_1) State MASTER must match being address owner (strict mode from line 14): priority 100 starts as BACKUP`,
-      `${path}:26: (VI_1) Strict mode does not support authentication. Ignoring. (strict mode from line 14: adverts go out without a password, as a strict keepalived sends them)`,
+      `${path}:26: (VI_1) Strict mode does not support authentication. Ignoring. (strict mode from line 14: adverts go out with auth type 0 and no password, as a strict keepalived sends them, and only such adverts are accepted: a peer that is not strict and uses auth_type PASS rejects them and both nodes become MASTER)`,
       ...[36, 61, 109].map((line) => `${path}:${line}: 'virtual_server' ignored: vrrpd implements only keepalived's VRRP side`),
     ]);
 

@@ -27,7 +27,10 @@ function only(text: string): InstanceConfig {
   return first;
 }
 
-const NO_ACCEPT_IMPLIED = "'no_accept (implied by strict mode)' is not supported yet - vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs";
+const UNREACHABLE_STRICT_MODE =
+  "(VI_1) vrrp_strict: the VIPs 192.0.2.200 of VI_1 accept no traffic while this node is MASTER with priority 100 (strict mode implies no_accept: " +
+  'firewall rules drop all packets to and from them, RFC 3768 §6.4.3), so a service behind them (nginx) is unreachable although the VIPs answer ARP; ' +
+  "to serve traffic on them remove 'strict_mode' from VI_1 - 'accept' is not allowed with VRRPv2 under strict mode";
 
 describe('strict mode (vrrp_strict / strict_mode), as vrrp_complete_instance applies it', () => {
   it('state BACKUP at priority 255: becomes MASTER with keepalived\'s message', () => {
@@ -72,12 +75,24 @@ describe('strict mode (vrrp_strict / strict_mode), as vrrp_complete_instance app
     const text = instance('strict_mode', 'accept');
     expect(only(text).accept).toBe(false);
     expect(warnings(text)).toEqual([
+      `s.conf:7: ${UNREACHABLE_STRICT_MODE}`,
       's.conf:8: (VI_1) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting',
-      `s.conf:8: ${NO_ACCEPT_IMPLIED}`,
     ]);
-    expect(warnings(instance('no_accept'))).toEqual([
-      "s.conf:7: 'no_accept' is not supported yet - vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs",
+    // Asked for without strict mode: enforced with firewall rules, nothing to warn about.
+    expect(warnings(instance('no_accept'))).toEqual([]);
+  });
+
+  it('the unreachable-VIP warning: once, only where strict mode makes the master drop traffic', () => {
+    const global = withGlobals(['vrrp_strict'], 'priority 150');
+    expect(warnings(global).filter((w) => w.includes('accept no traffic'))).toEqual([
+      "s.conf:2: (VI_1) vrrp_strict: the VIPs 192.0.2.200 of VI_1 accept no traffic while this node is MASTER with priority 150 (strict mode implies no_accept: " +
+        'firewall rules drop all packets to and from them, RFC 3768 §6.4.3), so a service behind them (nginx) is unreachable although the VIPs answer ARP; ' +
+        "to serve traffic on them remove vrrp_strict (or add 'strict_mode off' to VI_1) - 'accept' is not allowed with VRRPv2 under strict mode",
     ]);
+    // The address owner accepts (RFC 3768 §6.4.3); strict_mode off or no strict at all: accept.
+    for (const text of [withGlobals(['vrrp_strict'], 'priority 255'), withGlobals(['vrrp_strict'], 'strict_mode off'), instance('no_accept')]) {
+      expect(warnings(text).filter((w) => w.includes('accept no traffic'))).toEqual([]);
+    }
   });
 
   it('the strict lower-priority defaults come from strict mode, not from the globals', () => {

@@ -588,8 +588,10 @@ describe('schema: global_defs', () => {
     expect(result.config?.global.vrrpStrict).toBe(true);
     expect(result.config?.instances[0]).toMatchObject({ strict: true, auth: { type: 'NONE' }, accept: false });
     expect(warnings(text)).toEqual([
-      "s.conf:2: 'no_accept (implied by strict mode)' is not supported yet - vrrpd adds no firewall rules, so a master that is not the address owner still accepts traffic to the VIPs",
-      's.conf:11: (VI_1) Strict mode does not support authentication. Ignoring. (strict mode from line 2: adverts go out without a password, as a strict keepalived sends them)',
+      "s.conf:2: (VI_1) vrrp_strict: the VIPs 192.0.2.200 of VI_1 accept no traffic while this node is MASTER with priority 100 (strict mode implies no_accept: " +
+        'firewall rules drop all packets to and from them, RFC 3768 §6.4.3), so a service behind them (nginx) is unreachable although the VIPs answer ARP; ' +
+        "to serve traffic on them remove vrrp_strict (or add 'strict_mode off' to VI_1) - 'accept' is not allowed with VRRPv2 under strict mode",
+      's.conf:11: (VI_1) Strict mode does not support authentication. Ignoring. (strict mode from line 2: adverts go out with auth type 0 and no password, as a strict keepalived sends them, and only such adverts are accepted: a peer that is not strict and uses auth_type PASS rejects them and both nodes become MASTER)',
     ]);
   });
 

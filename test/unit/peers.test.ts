@@ -101,9 +101,25 @@ describe('peers: reported once per peer and cause, naming both sides', () => {
     const b = classify({ auth: { type: 'NONE' } });
     const c = classify({ advertIntSec: 2, from: other });
     expect(reports.dropped('advertInterval', peerView(a.bytes, PEER), own, a.drop.detail, 0 as Millis)).toBeDefined();
-    expect(reports.dropped('authType', peerView(b.bytes, PEER), own, b.drop.detail, 1 as Millis)).toMatch(/vrrp_strict on the peer/);
+    expect(reports.dropped('authType', peerView(b.bytes, PEER), own, b.drop.detail, 1 as Millis)).toMatch(/the peer is strict \(vrrp_strict there ignores auth_type PASS\), we are not/);
     expect(reports.dropped('advertInterval', peerView(c.bytes, other), own, c.drop.detail, 2 as Millis)).toContain(other);
     expect(reports.all()).toHaveLength(3);
+  });
+
+  it('an auth type mismatch says which side is strict', () => {
+    // We are strict (auth none, as vrrp_strict makes it); the peer is not and sends PASS.
+    const strictOwn: OwnSide = { ...own, authType: 0, strict: true };
+    const strictExpectation: Expectation = { ...expectation, auth: { type: 'NONE' } };
+    const decoded = decodeDatagram(datagram({}), PEER, () => strictExpectation);
+    expect(decoded.ok).toBe(false);
+    if (decoded.ok) return;
+    expect(decoded.drop.detail).toBe('received a 1 auth, expecting 0!');
+    const line = new PeerReports().dropped('authType', peerView(datagram({}), PEER), strictOwn, decoded.drop.detail, 0 as Millis);
+    expect(line).toBe(
+      `received a 1 auth, expecting 0! - peer ${PEER} uses auth type PASS, ours (${US}) none: we are strict ` +
+        '(vrrp_strict/strict_mode here: auth_type PASS is ignored, only auth type none is accepted), the peer is not: ' +
+        'its adverts are ignored, so both nodes may be MASTER; make vrrp_strict (and the authentication) the same on both nodes',
+    );
   });
 
   it('is over once the peer\'s adverts pass, and reported afresh if it comes back', () => {
