@@ -1,4 +1,4 @@
-// Our daemon inside a lab host, the way a user runs it (`vrrpd -n -l -D -f FILE`), from the
+// Our daemon inside a lab host, the way systemd runs it (`vrrpd -n -D -f FILE`: JSON lines on stdout), from the
 // compiled dist/ (the daemon never runs under a TypeScript loader). Mirrors lab/keepalived.ts so a
 // test can put either daemon on either node.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,7 +90,7 @@ export async function startVrrpd(lab: Lab, host: string, configText: string, opt
   );
   const configPath = opts.configFile ?? join(dir, 'vrrpd.conf');
   if (opts.configFile === undefined) writeFileSync(configPath, configText);
-  const argv = [process.execPath, cli, '-n', '-l', '-D', '-f', configPath, '-p', join(dir, 'vrrpd.pid'), ...(opts.extraArgs ?? [])];
+  const argv = [process.execPath, cli, '-n', '-D', '-f', configPath, '-p', join(dir, 'vrrpd.pid'), ...(opts.extraArgs ?? [])];
   const onLine = opts.onLog === undefined ? undefined : (l: OutputLine): void => opts.onLog?.(messageOf(l));
   const proc = lab.spawn(host, argv, { env: { ...process.env, TMPDIR: dir, ...opts.env }, ...(onLine ? { onLine } : {}) });
 

@@ -48,7 +48,7 @@ export const FLAGS: readonly FlagRow[] = [
     long: 'all', keepalived: 'start every child process even if it has no configuration', vrrpd: 'note',
     why: 'there is only the VRRP process', message: 'vrrpd runs only VRRP: no checker or BFD process is started',
   },
-  { short: 'l', long: 'log-console', keepalived: 'also log to the console (with -n)', vrrpd: 'same', why: 'JSON lines (pino) on stdout rather than timestamped text on stderr; ignored when detached, as keepalived does' },
+  { short: 'l', long: 'log-console', keepalived: 'also log to the console (with -n)', vrrpd: 'same', why: "keepalived's timestamped text on stderr; ignored when detached, as keepalived does (in the foreground stdout always carries structured JSON lines)" },
   { short: 'D', long: 'log-detail', keepalived: 'detailed log messages (-DD: extra detail, BFD only)', vrrpd: 'same', why: "keepalived's -D lines (\"Receive advertisement timeout\", every \"Sending gratuitous ARP\", \"sent 0 priority\", \"Stopped - used ...\"); -DD is -D" },
   { short: 'S', long: 'log-facility', arg: { name: '[0-7]|local[0-7]|user|daemon', optional: false }, keepalived: 'syslog facility LOG_LOCAL0-7, user or daemon (default)', vrrpd: 'same', why: "an invalid one is reported (\"Invalid log facility 'x'\") and daemon is used; -t then exits 5, as keepalived's does" },
   {

@@ -182,6 +182,8 @@ async function main(argv: string[]): Promise<number> {
     detail: values['logDetail'] === true,
     // A detached daemon has no console; keepalived's -l is then a no-op too.
     logConsole: values['logConsole'] === true && !detachedChild,
+    // In the foreground (-n, systemd's Type=notify) stdout carries the structured JSON lines.
+    logJson: !detachedChild,
     syslog: values['syslog'] !== false,
     flags: {
       ...(facility?.ok === true ? { facility: facility.value } : {}),

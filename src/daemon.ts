@@ -11,7 +11,7 @@ import { environmentDiagnostics } from './environment.js';
 import { monitorAddresses } from './address-monitor.js';
 import { dumpConfig } from './config-dump.js';
 import { createReloadQueue, describePlan, loadForReload, planReload, RELOAD_FAILED } from './reload.js';
-import { cpuUsage, createLogger, stoppedLine, type Logger } from './log.js';
+import { cpuUsage, createLogger, reopenLogFiles, stoppedLine, type Logger } from './log.js';
 import { firewallSettings, prepareFirewall, type Firewall } from './net/firewall.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
@@ -44,7 +44,10 @@ export interface DaemonOptions {
   readonly load?: LoadOptions;
   readonly pidFile: string;
   readonly detail: boolean;
+  /** -l: keepalived's console text on stderr. */
   readonly logConsole: boolean;
+  /** Structured JSON lines on stdout (the foreground: journald, the lab). */
+  readonly logJson?: boolean;
   readonly syslog: boolean;
   /** keepalived's command-line flags with a meaning for the daemon (src/cli-flags.ts). */
   readonly flags?: DaemonFlags;
@@ -101,7 +104,17 @@ interface Running {
 /** Runs until stopped; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const flags = opts.flags ?? {};
-  const logger = createLogger({ detail: opts.detail, console: opts.logConsole, syslog: opts.syslog, facility: flags.facility, file: flags.logFile });
+  // Instance name -> VRID for the JSON lines' fields; filled once the config is read, and by reloads.
+  const vrids = new Map<string, number>();
+  const logger = createLogger({
+    detail: opts.detail,
+    json: opts.logJson === true,
+    console: opts.logConsole,
+    vridOf: (name) => vrids.get(name),
+    syslog: opts.syslog,
+    facility: flags.facility,
+    file: flags.logFile,
+  });
   if (!logger.ok) {
     opts.report(logger.error);
     return EXIT.fatal;
@@ -110,6 +123,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // From the start: SIGUSR1 must not start Node's inspector, and a realtime JSON/STATS_CLEAR
   // signal's default action would kill us (src/signals.ts).
   const dumps = installDumpSignals(log);
+  // keepalived's SIGUSR1 writes the data dump (signals.ts); it also reopens the -g file here.
+  process.on('SIGUSR1', reopenLogFiles);
   process.on('uncaughtException', (e) => log.error(`internal error (continuing): ${e.stack ?? e.message}`));
   const fail = (code: number, message: string): number => {
     log.error(message);
@@ -142,6 +157,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return unreadable ? EXIT.noConfig : EXIT.config;
   }
   const config = loaded.config;
+  const learnVrids = (c: Config): void => {
+    vrids.clear();
+    for (const i of c.instances) vrids.set(i.name, i.vrid);
+  };
+  learnVrids(config);
   // What -t checks beyond the text (interfaces, script files and users) refuses a start too: a
   // check script that cannot run would otherwise leave the VIP on a host whose nginx is dead
   // (keepalived disables such a check and runs on, reference §2.5).
@@ -193,7 +213,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     let started: Promise<void> = Promise.resolve();
-    const publish = (): void => dumps.setSources({ config: running.config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
+    const publish = (): void => {
+      learnVrids(running.config);
+      dumps.setSources({ config: running.config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
+    };
     // A HUP during start-up (tracking's first results, vrrp_startup_delay) waits until it is done.
     const reloads = createReloadQueue(
       () => started.then(() => reload(opts, running, log, () => stopping, publish)),

@@ -1,7 +1,10 @@
-// pino logging with keepalived's message text. Three sinks, as keepalived has: syslog (ident
-// `vrrpd`, facility daemon unless -S (parsed in cli-values.ts), the plain message so `grep "Entering MASTER STATE"` works on
-// /var/log/messages and journald alike; -G turns it off), with `-l` JSON lines on stdout for
-// tooling, and with `-g FILE` keepalived's timestamped text lines appended to FILE.
+// pino logging with keepalived's message text. The sinks: syslog (ident `vrrpd`, facility daemon
+// unless -S (parsed in cli-values.ts), the plain message so `grep "Entering MASTER STATE"` works on
+// /var/log/messages and journald alike; -G turns it off); in the foreground (-n) structured JSON
+// lines on stdout (journald under systemd, log shippers, the lab), each with the instance, its VRID,
+// the state entered and the peer named where the message has them; with `-l` keepalived's console
+// text on stderr; with `-g FILE` keepalived's timestamped text lines appended to FILE (reopened on
+// SIGUSR1 for logrotate's create mode; copytruncate needs nothing, the file is opened O_APPEND).
 // `-D` (log detail) enables the `debug` level, which carries keepalived's -D-only lines.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger, type StreamEntry } from 'pino';
@@ -82,18 +85,57 @@ export function cpuUsage(): CpuUsage {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Structured fields
+
+export interface LogFields {
+  readonly instance?: string;
+  readonly vrid?: number;
+  readonly state?: 'MASTER' | 'BACKUP' | 'FAULT';
+  readonly peer?: string;
+}
+
+/**
+ * What a keepalived-worded message says in fields: `(VI_1) ...` names the instance, `Entering
+ * MASTER STATE` the state, an address after `from`/`peer` the other router. The text stays the
+ * message (what users grep); the fields are for the JSON stream only.
+ */
+export function logFields(message: string, vridOf: (instance: string) => number | undefined = () => undefined): LogFields {
+  const instance = /^\(([^)\s]+)\) /.exec(message)?.[1];
+  const state = /\bEntering (MASTER|BACKUP|FAULT) STATE\b/.exec(message)?.[1] as LogFields['state'];
+  const peer = /\b(?:from|peer) (\d{1,3}(?:\.\d{1,3}){3})\b/.exec(message)?.[1];
+  const vrid = instance === undefined ? undefined : vridOf(instance);
+  return {
+    ...(instance === undefined ? {} : { instance }),
+    ...(vrid === undefined ? {} : { vrid }),
+    ...(state === undefined ? {} : { state }),
+    ...(peer === undefined ? {} : { peer }),
+  };
+}
+
+/** keepalived's console prefix (-l): `Wed Nov 25 09:50:32 2026: `, local time. */
+export function consoleLine(ms: number, message: string): string {
+  const stamp = fileTimestamp(ms);
+  return `${stamp.slice(0, 19)}${stamp.slice(29)}: ${message}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The logger
 
 export interface LogOptions {
   readonly detail: boolean;
+  /** Foreground (-n): structured JSON lines on stdout. */
+  readonly json?: boolean;
+  /** -l: keepalived's console text on stderr. */
   readonly console: boolean;
+  /** The VRID of an instance name, for the JSON fields (a reload changes it). */
+  readonly vridOf?: (instance: string) => number | undefined;
   readonly syslog: boolean;
   /** -S; LOG_DAEMON by default. */
   readonly facility?: number;
   /** -g FILE: keepalived's text lines appended to this file. */
   readonly file?: string;
-  /** Where console lines go; stdout by default. Tests pass their own stream. */
-  readonly consoleStream?: DestinationStream;
+  /** Where the JSON lines go; stdout by default. Tests pass their own stream. */
+  readonly jsonStream?: DestinationStream;
 }
 
 const pinoLevelToSeverity: Record<number, number> = {
@@ -130,24 +172,50 @@ function syslogStream(): DestinationStream {
 /**
  * keepalived's log file: appended, one write per line (so --flush-log-file is what always
  * happens), created 0600 under the default umask. A failed write (disk full) drops the line
- * rather than the daemon.
+ * rather than the daemon. reopen() follows logrotate's `create` (the old file moved away).
  */
-function fileStream(fd: number): DestinationStream & { close(): void } {
+function fileStream(path: string, fd: number): DestinationStream & { reopen(): void } {
+  let current = fd;
   return {
     write(line: string): void {
       const r = recordOf(line);
       if (!r) return;
       try {
-        writeSync(fd, fileLine(r.time, r.msg));
+        writeSync(current, fileLine(r.time, r.msg));
       } catch {
         // nothing better to do with a log line that cannot be written
       }
     },
-    close(): void {
+    reopen(): void {
       try {
-        closeSync(fd);
+        const next = openSync(path, 'a', 0o666);
+        closeSync(current);
+        current = next;
       } catch {
-        // already closed
+        // keep writing to the file we have
+      }
+    },
+  };
+}
+
+/** Every open -g file of this process (one logger per process, but tests make several). */
+const logFiles = new Set<{ reopen(): void }>();
+
+/** SIGUSR1: reopen the -g files (logrotate `create`; also sent by keepalived runbooks for the data dump). */
+export function reopenLogFiles(): void {
+  for (const f of logFiles) f.reopen();
+}
+
+/** keepalived's console text (-l) on stderr. */
+function consoleStream(): DestinationStream {
+  return {
+    write(line: string): void {
+      const r = recordOf(line);
+      if (!r) return;
+      try {
+        writeSync(2, consoleLine(r.time, r.msg));
+      } catch {
+        // a closed stderr is no reason to stop
       }
     },
   };
@@ -164,13 +232,34 @@ export function createLogger(opts: LogOptions): Result<Logger, string> {
     } catch (e) {
       return err(`cannot open log file ${opts.file}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    streams.push({ level, stream: fileStream(fd) });
+    const file = fileStream(opts.file, fd);
+    logFiles.add(file);
+    streams.push({ level, stream: file });
   }
-  if (opts.console) {
-    streams.push({ level, stream: opts.consoleStream ?? pino.destination({ dest: 1, sync: true }) });
-  }
+  if (opts.json === true) streams.push({ level, stream: opts.jsonStream ?? pino.destination({ dest: 1, sync: true }) });
+  if (opts.console) streams.push({ level, stream: consoleStream() });
   if (opts.syslog && openSyslog('vrrpd', opts.facility ?? LOG_DAEMON).ok) {
     streams.push({ level, stream: syslogStream() });
   }
-  return ok(pino({ level, base: { pid: process.pid } }, pino.multistream(streams)));
+  const vridOf = opts.vridOf;
+  return ok(
+    pino(
+      {
+        level,
+        base: { pid: process.pid },
+        hooks: {
+          // log.info('(VI_1) Entering MASTER STATE') -> the same message with its fields beside it.
+          logMethod(args, method) {
+            const [first, ...rest] = args;
+            if (typeof first === 'string' && rest.length === 0) {
+              const fields = logFields(first, vridOf);
+              if (Object.keys(fields).length > 0) return method.apply(this, [fields, first]);
+            }
+            return method.apply(this, args);
+          },
+        },
+      },
+      pino.multistream(streams),
+    ),
+  );
 }

@@ -80,7 +80,7 @@ describe.skipIf(!available.ok || !built)(
       const confPath = join(dir, 'vrrpd.conf');
       writeFileSync(confPath, conf);
       const argv = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', DEVLOG_WRAPPER, 'sh', dir, sink.path,
-        process.execPath, vrrpdCli(), '-n', '-l', '-D', '-f', confPath, '-p', join(dir, 'vrrpd.pid'), ...flags(dir)];
+        process.execPath, vrrpdCli(), '-n', '-D', '-f', confPath, '-p', join(dir, 'vrrpd.pid'), ...flags(dir)];
       const proc = lab.spawn(host, argv, { env: { ...process.env, TMPDIR: dir } });
       const messages = (): string[] => proc.lines.map((l) => (l.stream === 'stdout' ? parseLogLine(l.text)?.msg ?? l.text : l.text));
       return {

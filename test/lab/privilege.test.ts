@@ -55,7 +55,7 @@ describe.skipIf(!available.ok)(`vrrpd as an unprivileged user with CAP_NET_RAW +
   const pidFile = (): string => join(run, 'vrrpd.pid');
   const notifications = (): string[] => (notifyListener?.stdoutLines() ?? []).map((l) => JSON.parse(l) as string);
   const vrrpdAsNobody = (args: readonly string[], env: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = SETPRIV): TrackedProcess =>
-    lab.spawn('a', [...wrapper, process.execPath, vrrpdCli(), '-n', '-l', '-D', ...args], { env: { ...process.env, TMPDIR: run, ...env } });
+    lab.spawn('a', [...wrapper, process.execPath, vrrpdCli(), '-n', '-D', ...args], { env: { ...process.env, TMPDIR: run, ...env } });
 
   beforeAll(async () => {
     run = mkdtempSync(join(tmpdir(), 'vrrpd-privilege-'));

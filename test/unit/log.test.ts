@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addressLine } from '../../src/address-monitor.js';
 import { LOG_DAEMON, LOG_USER, parseFacility } from '../../src/cli-values.js';
-import { createLogger, fileLine, fileTimestamp, stoppedLine } from '../../src/log.js';
+import { consoleLine, createLogger, fileLine, fileTimestamp, logFields, reopenLogFiles, stoppedLine } from '../../src/log.js';
+import { renameSync } from 'node:fs';
 import type { Ipv4 } from '../../src/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vrrpd-log-test-'));
@@ -83,5 +84,51 @@ describe('-a address lines (keepalived_netlink.c)', () => {
   });
   it('other events are not address lines', () => {
     expect(addressLine({ kind: 'overrun', message: 'x' }, names)).toBeUndefined();
+  });
+});
+
+describe('structured JSON lines (stdout in the foreground: journald under systemd)', () => {
+  const vridOf = (name: string): number | undefined => (name === 'VI_1' ? 51 : undefined);
+
+  it('fields from keepalived-worded messages: instance, its VRID, the state entered, the peer', () => {
+    expect(logFields('(VI_1) Entering MASTER STATE', vridOf)).toEqual({ instance: 'VI_1', vrid: 51, state: 'MASTER' });
+    expect(logFields('(VI_1) Master received advert from 192.0.2.11 with higher priority 150, ours 100', vridOf)).toEqual({
+      instance: 'VI_1', vrid: 51, peer: '192.0.2.11',
+    });
+    expect(logFields('(VI_1) received an invalid passwd! - peer 192.0.2.12 uses another auth_pass', vridOf)).toMatchObject({ peer: '192.0.2.12' });
+    expect(logFields('Startup complete', vridOf)).toEqual({});
+    expect(logFields('(VI_9) Entering FAULT STATE', vridOf)).toEqual({ instance: 'VI_9', state: 'FAULT' });
+  });
+
+  it('a JSON line carries the message unchanged and the fields beside it', () => {
+    const lines: string[] = [];
+    const r = createLogger({ detail: false, json: true, console: false, syslog: false, vridOf, jsonStream: { write: (l: string) => void lines.push(l) } });
+    if (!r.ok) throw new Error(r.error);
+    r.value.info('(VI_1) Entering BACKUP STATE (init)');
+    r.value.info('Startup complete');
+    const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(first).toMatchObject({ msg: '(VI_1) Entering BACKUP STATE (init)', instance: 'VI_1', vrid: 51, state: 'BACKUP', level: 30 });
+    expect(second).toMatchObject({ msg: 'Startup complete' });
+    expect(second).not.toHaveProperty('instance');
+  });
+
+  it("-l: keepalived's console text, \"%a %b %d %T %Y: \" then the message", () => {
+    const at = new Date(2026, 10, 5, 9, 7, 3, 42).getTime();
+    expect(consoleLine(at, '(VI_1) Entering MASTER STATE')).toBe('Thu Nov 05 09:07:03 2026: (VI_1) Entering MASTER STATE\n');
+  });
+});
+
+describe('-g FILE under logrotate', () => {
+  it('create mode: after the file is moved away, SIGUSR1 (reopenLogFiles) starts a new one; copytruncate needs nothing', () => {
+    const path = join(dir, 'rotated.log');
+    const r = createLogger({ detail: false, console: false, syslog: false, file: path });
+    if (!r.ok) throw new Error(r.error);
+    r.value.info('before');
+    renameSync(path, `${path}.1`);
+    r.value.info('still to the moved file');
+    reopenLogFiles();
+    r.value.info('after');
+    expect(readFileSync(`${path}.1`, 'utf8')).toMatch(/: before\n.*: still to the moved file\n$/s);
+    expect(readFileSync(path, 'utf8')).toMatch(/: after\n$/);
   });
 });
