@@ -2,7 +2,8 @@
 // with a vrrp_script, real keepalived B as BACKUP): what the operator sees, who may ask, the scrape
 // on the namespace's loopback, and that a flood of requests and SIGUSR2 leaves the MASTER's adverts
 // on time (measured on a capture).
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advertsFrom, startCapture, type Capture } from '../../lab/capture.js';
@@ -10,7 +11,7 @@ import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pairConfig } from '../../lab/pair.js';
 import { execBounded, sleep, spawnTracked, type TrackedProcess } from '../../lab/process.js';
-import { repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../lab/vrrpd.js';
+import { parseLogLine, repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../lab/vrrpd.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram } from '../../src/vrrp/packet.js';
 import { A_IP, CLIENT_IP, unwrap } from '../helpers/lab.js';
@@ -257,4 +258,59 @@ print(n, flush=True)
     expect(figures.flooded.max).toBeLessThan(20);
     expect(Math.min(...loaded)).toBeGreaterThan(-20);
   }, 60_000);
+});
+
+describe.skipIf(!available.ok)(`vrrpd status of a daemon running as nobody (the unit's way)${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+  let lab: Lab;
+  let run = '';
+  let daemon: TrackedProcess;
+  const NOBODY_UID = 65534;
+  const sock = (): string => join(run, 'vrrpd.sock');
+  const ask = async (wrapper: readonly string[]): Promise<StatusRun> => {
+    const r = await execBounded([...wrapper, process.execPath, vrrpdCli(), 'status', '--json', '-p', join(run, 'vrrpd.pid')], { timeoutMs: 10_000 });
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  beforeAll(async () => {
+    run = mkdtempSync(join(tmpdir(), 'vrrpd-status-nobody-'));
+    lab = await createLab(pairLabSpec());
+    lab.onDestroy(
+      () => rmSync(run, { recursive: true, force: true }),
+      () => rmSync(run, { recursive: true, force: true }),
+    );
+    // What RuntimeDirectory=vrrpd is: the daemon's user owns it; others may pass (to show the socket's own mode).
+    chownSync(run, NOBODY_UID, NOBODY_UID);
+    chmodSync(run, 0o755);
+    writeFileSync(join(run, 'a.conf'), pairConfig('master'), { mode: 0o644 });
+    const caps = ',+net_raw,+net_admin';
+    const setpriv = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--init-groups', `--inh-caps=-all${caps}`, `--ambient-caps=-all${caps}`, `--bounding-set=-all${caps}`, '--no-new-privs', '--'];
+    daemon = lab.spawn('a', [...setpriv, process.execPath, vrrpdCli(), '-n', '-l', '-f', join(run, 'a.conf'), '-p', join(run, 'vrrpd.pid')], { env: { ...process.env, TMPDIR: run } });
+    unwrap(await daemon.waitForLine((l) => (parseLogLine(l)?.msg ?? l) === '(VI_1) Entering MASTER STATE', { timeoutMs: 8000 }));
+  }, 30_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  }, 20_000);
+
+  it('its socket is its own (nobody, 0600); root and nobody are answered, another user is not', async () => {
+    const st = await execBounded(['stat', '-c', '%F %a %U', sock()]);
+    expect(st.stdout.trim()).toBe('socket 600 nobody');
+    const asRoot = await ask([]);
+    expect(asRoot.code).toBe(0);
+    expect(JSON.parse(asRoot.stdout)).toMatchObject({ instances: [{ name: 'VI_1', state: 'MASTER' }] });
+    const asNobody = await ask(NOBODY);
+    expect(asNobody.stderr).toBe('');
+    expect(JSON.parse(asNobody.stdout)).toMatchObject({ instances: [{ name: 'VI_1', state: 'MASTER' }] });
+    const other = ['setpriv', '--reuid=daemon', '--regid=daemon', '--clear-groups', '--'];
+    expect(await ask(other)).toEqual({ code: 1, stdout: '', stderr: `permission denied on ${sock()}: run as root or as the daemon's user\n` });
+    chmodSync(sock(), 0o666);
+    expect(await ask(other)).toEqual({ code: 1, stdout: '', stderr: `vrrpd: permission denied: only root and uid ${NOBODY_UID} may use this socket\n` });
+  }, 20_000);
+
+  it('SIGTERM removes the socket', async () => {
+    daemon.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+    const gone = await execBounded(['test', '-e', sock()]);
+    expect(gone.code).toBe(1);
+  }, 15_000);
 });
