@@ -7,6 +7,8 @@
 //   openlog/syslog          libc syslog, so log lines land where keepalived's do.
 //   flock(fd)               flock(LOCK_EX|LOCK_NB) for the pidfile lock: Node has no flock, and
 //                           the kernel drops the lock when the process dies, however it dies.
+//   peerCred(fd)            SO_PEERCRED of a connected unix socket (pid, uid, gid): the control
+//                           socket answers root and the daemon's own uid only; Node cannot read it.
 //   sigrtmin()              libc's SIGRTMIN (glibc reserves the first realtime signals for itself).
 //   SignalWatcher(n, fn)    catch signal n on Node's event loop: Node's process.on() only knows the
 //                           signals in os.constants.signals, and the default action of a realtime
@@ -229,6 +231,23 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return ThrowErrno(env, "flock", errno);
 }
 
+Napi::Value PeerCred(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "peerCred(fd: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return ThrowErrno(env, "getsockopt(SO_PEERCRED)", errno);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, cred.pid));
+  out.Set("uid", Napi::Number::New(env, cred.uid));
+  out.Set("gid", Napi::Number::New(env, cred.gid));
+  return out;
+}
+
 Napi::Value SigRtMin(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), SIGRTMIN);
 }
@@ -326,6 +345,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openlog", Napi::Function::New(env, OpenLog, "openlog"));
   exports.Set("syslog", Napi::Function::New(env, Syslog, "syslog"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("sigrtmin", Napi::Function::New(env, SigRtMin, "sigrtmin"));
   exports.Set("SignalWatcher", SignalWatcher::Define(env));
   return exports;

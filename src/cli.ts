@@ -61,6 +61,9 @@ function program(): Command {
   }
   return cmd
     .option('--dump', 'the same as -d')
+    .option('--control-socket <path>', 'vrrpd: the control socket for `vrrpd status` (default: the pidfile with .sock for .pid)')
+    .option('--metrics-listen <host:port>', 'vrrpd: serve Prometheus metrics on http://HOST:PORT/metrics (off by default)')
+    .addHelpText('after', '\nvrrpd status [--json] [--control-socket PATH | -p PIDFILE]\n  what the running daemon says: state, priorities, master, VIPs, last transition and why,\n  tracking, counters, mismatched peers (exit 1: daemon not running or socket unreachable)')
     .version(`vrrpd v${VERSION}`, '-v, --version', 'display the version number')
     .helpOption('-h, --help', 'display this help message');
 }
@@ -113,7 +116,37 @@ function parse(argv: readonly string[]): Parsed {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** `vrrpd status ...`: its own small command line; the client is loaded only here. */
+async function statusCommand(argv: readonly string[]): Promise<number> {
+  const cmd = new Command('vrrpd status')
+    .description('ask the running vrrpd over its control socket')
+    .option('--json', 'the full status as one JSON object')
+    .option('--control-socket <path>', 'the daemon\'s control socket (default /run/vrrpd/vrrpd.sock, then /run/vrrpd.sock)')
+    .option('-p, --pid <file>', 'the daemon\'s pidfile; its socket is beside it (.sock for .pid)')
+    .helpOption('-h, --help', 'display this help message')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
+  try {
+    cmd.parse([...argv], { from: 'user' });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.exitCode === 0) return EXIT.ok;
+    process.stderr.write(`vrrpd status: ${e.message.replace(/^error: /, '')}\n`);
+    return EXIT.fatal;
+  }
+  const o = cmd.opts<Values>();
+  const controlSocket = str(o['controlSocket']);
+  const pidFile = str(o['pid']);
+  const { runStatusCommand } = await import('./control/command.js');
+  return runStatusCommand(
+    { json: o['json'] === true, ...(controlSocket === undefined ? {} : { controlSocket }), ...(pidFile === undefined ? {} : { pidFile }) },
+    (text) => process.stdout.write(text),
+    (line) => process.stderr.write(`${line}\n`),
+  );
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'status') return statusCommand(argv.slice(1));
   const parsed = parse(argv);
   if (parsed.kind === 'exit') return parsed.code;
   const { values, given } = parsed;
@@ -174,6 +207,14 @@ async function main(argv: string[]): Promise<number> {
   const logFile = values['logFile'];
   const report = detachedChild ? (line: string) => writeParent(`${line}\n`) : (line: string) => process.stderr.write(`${line}\n`);
   const vrrpPidFile = str(values['vrrp_pid']);
+  const controlSocket = str(values['controlSocket']);
+  const metricsText = str(values['metricsListen']);
+  const { parseListen } = await import('./metrics.js');
+  const metricsListen = metricsText === undefined ? undefined : parseListen(metricsText);
+  if (metricsListen !== undefined && !metricsListen.ok) {
+    report(`vrrpd: ${metricsListen.error} - not started`);
+    return EXIT.fatal;
+  }
   const { runDaemon } = await import('./daemon.js');
   return runDaemon({
     configPath: useFile,
@@ -193,6 +234,8 @@ async function main(argv: string[]): Promise<number> {
       dontReleaseVrrp: values['dontReleaseVrrp'] === true,
       dumpConfig: dump,
       addressMonitoring: values['addressMonitoring'] === true,
+      ...(controlSocket === undefined ? {} : { controlSocket: resolvePath(controlSocket) }),
+      ...(metricsListen === undefined ? {} : { metricsListen: metricsListen.value }),
     },
     report,
     onReady: () => {

@@ -31,6 +31,10 @@ import { Instance, SyncGroupDriver, type InstanceHost, type InstancePorts, type 
 import { chooseInstance } from './vrrp/demux.js';
 import { decodeDatagram } from './vrrp/packet.js';
 import { VERSION } from './version.js';
+import { startControlServer, type ControlServer } from './control/server.js';
+import { defaultSocketPath } from './control/protocol.js';
+import { collectStatus, type StatusSources } from './control/status.js';
+import { createMetricsRegistry, startMetricsServer, type ListenAddress, type MetricsServer } from './metrics.js';
 
 /** A timed-out script gets SIGTERM, then SIGKILL this much later (keepalived §3.9). */
 const SCRIPT_KILL_GRACE_MS = 2000;
@@ -72,6 +76,10 @@ export interface DaemonFlags {
   readonly dumpConfig?: boolean;
   /** -a: log every address netlink reports added or removed. */
   readonly addressMonitoring?: boolean;
+  /** --control-socket: `vrrpd status`'s socket; beside the pidfile by default. */
+  readonly controlSocket?: string;
+  /** --metrics-listen: Prometheus metrics over HTTP; off when absent. */
+  readonly metricsListen?: ListenAddress;
 }
 
 /** One VRRP socket per interface, shared by the instances on it and demultiplexed by VRID. */
@@ -205,6 +213,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const links = await running.rtnl.links();
     monitorAddresses(running.rtnl, log, links.ok ? links.value : []);
   }
+  const services = await startServices(opts, running, log);
   systemd.send('READY=1');
   // keepalived's order: "Startup complete", then each instance's "Entering BACKUP STATE (init)".
   log.info('Startup complete');
@@ -230,7 +239,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.debug(`${signal} received`);
       systemd.send('STOPPING=1');
       // A reload in progress sees `stopping` and ends at its next step; then everything stops.
-      void reloads.idle().then(() => stopAll(running, flags.dontReleaseVrrp !== true, log)).then(() => {
+      void reloads.idle().then(() => stopAll(running, flags.dontReleaseVrrp !== true, log)).then(() => services.close()).then(() => {
         pidFiles.forEach((p) => p.release());
         dumps.close();
         log.info(stoppedLine(opts.detail, cpuUsage()));
@@ -245,6 +254,31 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     });
     started = startInstances(config, running, log, () => stopping);
   });
+}
+
+/**
+ * The control socket (`vrrpd status`) and, when asked for, the metrics endpoint. Neither is needed
+ * to hold a VIP, so a failure to open one is logged and the daemon runs on. Both read the running
+ * state at each request (a reload replaces the config and the tracker).
+ */
+async function startServices(opts: DaemonOptions, running: Running, log: Logger): Promise<{ close(): Promise<void> }> {
+  const startedAtMs = performance.now();
+  const sources = (): StatusSources => ({ config: running.config, instances: running.instances, tracker: running.tracker, unmatched: running.unmatched });
+  const control = await startControlServer({
+    path: opts.flags?.controlSocket ?? defaultSocketPath(opts.pidFile),
+    log,
+    handle: () => ({ ok: true, status: collectStatus(sources(), { version: VERSION, startedAtMs }) }),
+  });
+  if (!control.ok) log.warn(`${control.error} - vrrpd status will not reach this daemon`);
+  const listen = opts.flags?.metricsListen;
+  let metrics: Result<MetricsServer, string> | undefined;
+  if (listen !== undefined) {
+    metrics = await startMetricsServer(listen, createMetricsRegistry(sources), log);
+    if (metrics.ok) log.info(`metrics on http://${listen.host}:${metrics.value.address.port}/metrics`);
+    else log.error(metrics.error);
+  }
+  const servers: (ControlServer | MetricsServer)[] = [...(control.ok ? [control.value] : []), ...(metrics?.ok === true ? [metrics.value] : [])];
+  return { close: async () => void (await Promise.all(servers.map((s) => s.close()))) };
 }
 
 /**
@@ -406,7 +440,7 @@ function followTracking(running: Running, tracker: Tracker, stopping: () => bool
     const instance = running.instances.find((i) => i.name === name);
     if (!instance || stopping()) return;
     if (outcome.priority !== previous.priority) instance.feed({ type: 'priorityChanged', priority: outcome.priority });
-    if (outcome.fault !== previous.fault) instance.feed({ type: outcome.fault ? 'fault' : 'faultCleared' });
+    if (outcome.fault !== previous.fault) instance.feed({ type: outcome.fault ? 'fault' : 'faultCleared' }, outcome.fault ? `fault: ${outcome.faultReasons.join('; ')}` : undefined);
   });
 }
 

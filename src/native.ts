@@ -20,6 +20,8 @@ interface NativeAddon {
   ifInfo(name: string): { index: number; mac: Buffer };
   /** Absent from an addon built before the dump signals: everything else still works. */
   sigrtmin?: () => number;
+  /** Absent from an addon built before the control socket. */
+  peerCred?: (fd: number) => { pid: number; uid: number; gid: number };
   /** Absent from an addon built before the pidfile lock. */
   flock?: (fd: number) => boolean;
   SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
@@ -199,4 +201,19 @@ export function watchSignal(signum: number, callback: (signum: number) => void):
     const watcher = new Watcher(signum, callback);
     return { close: () => watcher.close() };
   });
+}
+
+/** Who is at the other end of a connected unix socket (SO_PEERCRED, as of its connect()). */
+export interface PeerCredentials {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export function peerCredentials(fd: number): Result<PeerCredentials, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const read = a.value.peerCred;
+  if (read === undefined) return err('the native addon was built before the control socket (run npm install to rebuild it)');
+  return attempt(() => read(fd));
 }

@@ -92,6 +92,10 @@ export class SyncGroupDriver implements Driver {
     const current = this.group ?? initialGroupState(this.name, new Map([...this.members].map(([n, m]) => [n, m.fsmState])));
     const result = groupStep(current, instance.name, event, instance.now());
     this.group = result.group;
+    // A member moved by another's event says whose (`vrrpd status`'s reason).
+    for (const member of this.members.values()) {
+      if (member !== instance) member.noteCause(`sync group ${this.name}: ${instance.name} ${instance.cause}`);
+    }
     // Every member's new state first, so actions that read state (notify priority) see it.
     for (const [name, state] of result.group.states) this.members.get(name)?.setState(state);
     for (const output of result.outputs) {
@@ -124,6 +128,11 @@ export class Instance {
   /** unicast_peer entries; empty for a multicast instance (unicast iff there is a peer). */
   private peers: readonly PeerTtlRange[];
   private keepOnStop = false;
+  /** Why the event being stepped happened, and the last role change with it (`vrrpd status`). */
+  private why = 'start-up';
+  private last: LastTransition | undefined;
+  private zeroFrom: Ipv4 | undefined;
+  private roleChanges = 0;
 
   constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
     this.cfg = config;
@@ -159,6 +168,7 @@ export class Instance {
   start(initial: { fault: boolean; priority: Priority } | undefined = undefined): void {
     if (this.waitsForPeers) this.ports.log.info(`(${this.name}) Cannot use unicast without any peers - going to fault state`);
     const fault = (initial?.fault ?? false) || this.waitsForPeers;
+    this.why = this.waitsForPeers ? 'unicast_fault_no_peer without peers' : fault ? 'fault at start-up (tracking)' : 'start-up';
     this.feed(initial === undefined && !fault ? { type: 'startup' } : { type: 'startup', fault, ...(initial ? { priority: initial.priority } : {}) });
   }
 
@@ -177,6 +187,7 @@ export class Instance {
    */
   async stop(release = true): Promise<void> {
     this.keepOnStop = !release;
+    this.why = 'daemon stopping';
     this.feed({ type: 'shutdown' });
     await this.idle();
   }
@@ -198,6 +209,7 @@ export class Instance {
       const added = host.vips.filter((n) => !before.some((v) => sameVip(v, n)));
       if (host.vips.length > 0 || removed.length > 0) this.enqueue(() => this.changeVips(removed, added));
     }
+    this.why = 'reload';
     const result = reconfigure(this.state, instanceParams(config, host.ownAddress), this.ports.now(), effectivePriority);
     this.apply(result.state, result.actions);
     // The reload took the last peer away (its caller clears the FAULT when peers come back).
@@ -212,6 +224,7 @@ export class Instance {
    */
   async remove(): Promise<void> {
     const notify = this.state.role === 'FAULT' && !this.cfg.notifyDeleted ? 'none' : 'DELETED';
+    this.why = 'removed by reload';
     const result = step(this.state, { type: 'shutdown', notify }, this.ports.now());
     this.apply(result.state, result.actions);
     await this.idle();
@@ -292,8 +305,12 @@ export class Instance {
     };
   }
 
-  feed(event: FsmEvent): void {
+  /** `reason`: what the caller knows beyond the event (e.g. which tracked object failed). */
+  feed(event: FsmEvent, reason?: string): void {
     if (event.type === 'faultCleared' && this.waitsForPeers) return;
+    // A priority 0 acts through the Master_Down timer (skew time); the reason names its sender.
+    if (event.type === 'advert') this.zeroFrom = event.priority === 0 ? event.from : undefined;
+    if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);
     this.driver.feed(this, event);
   }
 
@@ -303,9 +320,32 @@ export class Instance {
     for (const action of actions) this.execute(action);
   }
 
+  /** Why the next role change happens, when another member's event moves this one. */
+  noteCause(why: string): void {
+    this.why = why;
+  }
+
+  get cause(): string {
+    return this.why;
+  }
+
+  /** The last role change: monotonic time, the role, and why. */
+  get lastTransition(): LastTransition | undefined {
+    return this.last;
+  }
+
+  /** Role changes since start (the metrics' transitions counter). */
+  get transitionCount(): number {
+    return this.roleChanges;
+  }
+
   setState(state: FsmState): void {
     const before = this.state.role;
     this.state = state;
+    if (before !== state.role) {
+      this.last = { at: this.ports.now(), from: before, to: state.role, reason: this.why };
+      this.roleChanges++;
+    }
     if (before !== 'MASTER' && state.role === 'MASTER') this.stats.becameMaster++;
     if (before === 'MASTER' && state.role !== 'MASTER') this.stats.releasedMaster++;
   }
@@ -478,6 +518,44 @@ export class Instance {
       stats: { ...this.stats },
       peers: this.peerReportTable.all(),
     };
+  }
+}
+
+export interface LastTransition {
+  /** Monotonic clock (ms). */
+  readonly at: Millis;
+  readonly from: FsmState['role'];
+  readonly to: FsmState['role'];
+  readonly reason: string;
+}
+
+/** An FSM event in an operator's words. */
+function eventReason(event: FsmEvent, zeroFrom: Ipv4 | undefined): string {
+  switch (event.type) {
+    case 'advert':
+      // The only role change an advert makes: a MASTER steps down for a better one.
+      return event.priority === 0 ? `priority 0 from ${event.from}` : `higher priority advert from ${event.from} (${event.priority})`;
+    case 'timer':
+      if (event.timer !== 'masterDown') return `${event.timer} timer`;
+      return zeroFrom === undefined ? 'master down timer' : `master down timer after priority 0 from ${zeroFrom}`;
+    case 'priorityChanged':
+      return `priority changed to ${event.priority}`;
+    case 'fault':
+      return 'fault: tracking';
+    case 'faultCleared':
+      return 'tracking ok again';
+    case 'syncFault':
+      return 'sync group member in fault';
+    case 'syncFaultCleared':
+      return 'sync group fault cleared';
+    case 'syncMaster':
+      return 'sync group going MASTER';
+    case 'syncBackup':
+      return 'sync group member left MASTER';
+    case 'startup':
+      return 'start-up';
+    case 'shutdown':
+      return 'daemon stopping';
   }
 }
 
