@@ -209,6 +209,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const running = started.value;
   dumps.setSources({ config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
 
+  // A VIP someone else deletes while we are MASTER is put back (Instance.addressRemoved).
+  const unwatchVips = running.rtnl.watch((e) => {
+    if (e.kind === 'addressRemoved') for (const i of running.instances) i.addressRemoved(e.address.index, e.address.address);
+  });
+  process.once('exit', unwatchVips);
   if (flags.addressMonitoring === true) {
     const links = await running.rtnl.links();
     monitorAddresses(running.rtnl, log, links.ok ? links.value : []);
