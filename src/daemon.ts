@@ -85,6 +85,8 @@ export interface DaemonFlags {
 /** One VRRP socket per interface, shared by the instances on it and demultiplexed by VRID. */
 interface InterfaceSocket {
   readonly socket: VrrpSocket;
+  /** The ifindex the socket is bound to: a recreated interface of the same name gets a new one. */
+  readonly ifindex: number;
   /** Several instances may share a VRID on one interface (unicast and multicast, other groups, other peers). */
   readonly byVrid: Map<number, Instance[]>;
 }
@@ -212,6 +214,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // A VIP someone else deletes while we are MASTER is put back (Instance.addressRemoved).
   const unwatchVips = running.rtnl.watch((e) => {
     if (e.kind === 'addressRemoved') for (const i of running.instances) i.addressRemoved(e.address.index, e.address.address);
+    if (e.kind === 'link') void followRecreatedLink(running, e.link, log);
+    // The recreated link's addresses come after it: hosts still on the old ifindex retry then.
+    if (e.kind === 'addressAdded') void refreshStaleHosts(running, log);
   });
   process.once('exit', unwatchVips);
   if (flags.addressMonitoring === true) {
@@ -571,14 +576,62 @@ function openInterface(ifname: string, link: LinkInfo, running: Running, log: Lo
     onDatagram,
     onError: (message) => log.error(`${message} - adverts on ${ifname} can no longer be received`),
   });
-  return opened.ok ? ok({ socket: opened.value, byVrid }) : opened;
+  return opened.ok ? ok({ socket: opened.value, ifindex: link.index, byVrid }) : opened;
+}
+
+/**
+ * An interface of ours was deleted and created again under the same name (a new ifindex): the
+ * socket bound to the old one hears nothing and sends nowhere, its multicast membership and the
+ * VIPs' ifindex are stale. Reopen the socket on the new link, drop the GARP sender so the next
+ * burst opens on it, and give the instances their new host (a MASTER re-adds its VIPs there).
+ */
+async function followRecreatedLink(running: Running, link: LinkInfo, log: Logger): Promise<void> {
+  const entry = running.sockets.get(link.name);
+  if (entry === undefined || entry.ifindex === link.index) return;
+  log.info(`Interface ${link.name} was recreated (ifindex ${entry.ifindex} -> ${link.index}) - reopening its VRRP socket`);
+  const opened = openInterface(link.name, link, running, log, running.config);
+  if (!opened.ok) {
+    log.error(`cannot reopen the VRRP socket on ${link.name}: ${opened.error}`);
+    return;
+  }
+  entry.socket.close();
+  for (const [vrid, instances] of entry.byVrid) opened.value.byVrid.set(vrid, instances);
+  running.sockets.set(link.name, opened.value);
+  running.garp.get(link.name)?.close();
+  running.garp.delete(link.name);
+  await refreshStaleHosts(running, log);
+}
+
+/** Instances whose interface's socket moved to a new ifindex get their host resolved again. */
+async function refreshStaleHosts(running: Running, log: Logger): Promise<void> {
+  const stale = running.instances.filter((i) => {
+    const entry = running.sockets.get(i.config.interface);
+    return entry !== undefined && entry.ifindex !== i.host.ifindex;
+  });
+  if (stale.length === 0) return;
+  const links = await running.rtnl.links();
+  if (!links.ok) return;
+  const byName = new Map(links.value.map((l) => [l.name, l]));
+  for (const instance of stale) {
+    // Resolved meanwhile by another event, or its address is not there yet (then the next one).
+    if (running.sockets.get(instance.config.interface)?.ifindex === instance.host.ifindex) continue;
+    const host = await resolveHost(instance.config, byName, running.rtnl);
+    if (!host.ok) continue;
+    const driver = instance.config.syncGroup === undefined ? undefined : running.drivers.get(instance.config.syncGroup);
+    log.info(`(${instance.name}) now on ${host.value.ifname} ifindex ${host.value.ifindex}`);
+    instance.reconfigure(instance.config, host.value, running.config.global.garpIntervalMs, driver, instance.fsmState.effectivePriority);
+  }
 }
 
 /** A new Instance on its interface's socket (which must be open) and in its sync group. */
 function addInstance(running: Running, inst: InstanceConfig, host: InstanceHost): Instance | undefined {
   const entry = running.sockets.get(inst.interface);
   if (!entry) return undefined;
-  const instancePorts: InstancePorts = { ...running.shared, sendDatagram: (datagram, dst) => entry.socket.send(datagram, dst) };
+  // Looked up at send time: a recreated interface replaces its socket (followRecreatedLink).
+  const instancePorts: InstancePorts = {
+    ...running.shared,
+    sendDatagram: (datagram, dst) => (running.sockets.get(inst.interface) ?? entry).socket.send(datagram, dst),
+  };
   const driver = inst.syncGroup === undefined ? undefined : running.drivers.get(inst.syncGroup);
   const instance = new Instance(inst, host, instancePorts, running.config.global.garpIntervalMs, driver);
   driver?.add(instance);
