@@ -38,6 +38,23 @@ async function addressMonitor(lab: Lab, host: string): Promise<{ stop: () => Pro
 
 const openFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
+/** Until `d` has logged nothing new for `quietMs` (bounded by 15 s). */
+async function waitUntilQuiet(d: Vrrpd, quietMs: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let mark = d.logMark();
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await sleep(100);
+    const now = d.logMark();
+    if (now !== mark) {
+      mark = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return;
+    }
+  }
+}
+
 
 const transitions = (d: Vrrpd, since: number): string[] => d.logLines().slice(since).filter((l) => /Entering \w+ STATE/.test(l));
 
@@ -111,6 +128,30 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     expect(a.logLines().slice(aMark).filter((l) => l.includes('removing VIPs'))).toEqual([]);
     expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
     expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+  }, 40_000);
+
+  it('a SIGHUP storm (500 in a burst, no waiting): coalesced, the daemon lives, no ping lost, no state change', async () => {
+    const aMark = a.logMark();
+    const bMark = b.logMark();
+    const pinging = lab.ping('client', LAB_VIP, { count: 300, intervalMs: 10, timeoutMs: 20_000 });
+    await sleep(300);
+    // One kill(1) invocation per 50 signals keeps the burst tight without 500 processes.
+    const pids = Array.from({ length: 50 }, () => String(a.pid));
+    for (let i = 0; i < 10; i++) expect((await lab.exec('a', ['kill', '-HUP', ...pids], { timeoutMs: 5000 })).code).toBe(0);
+    // A HUP during a reload queues one more (keepalived's rule): the last one ends the storm.
+    await waitUntilQuiet(a, 1500);
+    const ping = await pinging;
+    const lines = a.logLines().slice(aMark);
+    const reloads = lines.filter((l) => l === 'Reload complete').length;
+    console.info(`SIGHUP storm: 500 signals -> ${reloads} reloads; ping ${ping.received}/${ping.transmitted}`);
+    expect(pidAlive(a.pid)).toBe(true);
+    expect(reloads).toBeGreaterThanOrEqual(1);
+    expect(reloads).toBeLessThan(500);
+    expect(lines.filter((l) => l === 'Reloading')).toHaveLength(reloads);
+    expect(ping.received).toBe(ping.transmitted);
+    expect(transitions(a, aMark)).toEqual([]);
+    expect(transitions(b, bMark)).toEqual([]);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
   }, 40_000);
 
   it('a VIP added to the config appears on the MASTER with its GARPs, without a state change', async () => {
