@@ -23,7 +23,7 @@ import { describePidFileError, lockPidFiles } from './pidfile.js';
 import { missingNetCapabilities, readEffectiveCapabilities, scriptUserSwitchProblem } from './privilege.js';
 import { scriptUses } from './config-env.js';
 import { ownIds, readHostUserDb } from './host-files.js';
-import { createSystemdStatus, startWatchdog, watchdogPingMs } from './watchdog.js';
+import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs } from './watchdog.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
 import { createStats, recordDrop, type InstanceStats } from './stats.js';
 import { err, ok, type Ipv4, type Result } from './types.js';
@@ -144,6 +144,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // From the event loop, from the first moment: a loop stuck in start-up is as dead as one stuck later.
   const watchdogMs = watchdogPingMs(process.env, process.pid);
   if (watchdogMs !== undefined) startWatchdog(sdNotify, watchdogMs);
+  injectTestStall(process.env, (m) => log.warn(m));
   // Before anything touches the network: a second daemon would remove the running one's VIPs as
   // "leftovers". keepalived checks here too, before reading its config.
   const locked = lockPidFiles([opts.pidFile, ...(flags.vrrpPidFile === undefined ? [] : [flags.vrrpPidFile])]);

@@ -29,6 +29,25 @@ export function startWatchdog(send: SdSend, everyMs: number): { stop(): void } {
   return { stop: () => clearInterval(timer) };
 }
 
+/**
+ * Test hook, not for production: with VRRPD_TEST_STALL_MS=N (and VRRPD_TEST_STALL_AFTER_MS=M, default
+ * 2000) the event loop is blocked by a synchronous busy loop of N ms, M ms after start-up, so a test
+ * can show that WATCHDOG=1 stops (and adverts with it) and systemd's watchdog would restart us.
+ */
+export function injectTestStall(env: NodeJS.ProcessEnv, log: (message: string) => void): void {
+  const stallMs = Number(env['VRRPD_TEST_STALL_MS'] ?? '');
+  if (!Number.isSafeInteger(stallMs) || stallMs <= 0) return;
+  const afterMs = Number(env['VRRPD_TEST_STALL_AFTER_MS'] ?? '2000');
+  const timer = setTimeout(() => {
+    log(`test hook: blocking the event loop for ${stallMs} ms (VRRPD_TEST_STALL_MS)`);
+    const until = Date.now() + stallMs;
+    while (Date.now() < until) {
+      // a stuck loop: nothing else runs, no advert, no WATCHDOG=1
+    }
+  }, Number.isSafeInteger(afterMs) && afterMs >= 0 ? afterMs : 2000);
+  timer.unref();
+}
+
 /** "MASTER: VI_1; BACKUP: VI_2, VI_3", states in this order, instances in config order. */
 export function statusLine(states: ReadonlyMap<string, string>): string {
   const order = ['MASTER', 'BACKUP', 'FAULT', 'INIT', 'STOP'];
