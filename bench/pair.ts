@@ -83,8 +83,8 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
 
       const b = must(await startNode(lab, 'b', daemon, pairConfig('backup')), `${daemon} on B`);
       must(await b.waitForState('VI_1', 'BACKUP', { timeoutMs: 3000 }), `${daemon} B BACKUP`);
-      if (rep === 1 && jitterSeconds > 0) await sleep(jitterSeconds * 1000);
       const steadyFrom = wallClockSeconds();
+      if (rep === 1 && jitterSeconds > 0) await sleep(jitterSeconds * 1000);
 
       // Hard takeover.
       let bMark = b.logMark();

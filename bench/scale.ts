@@ -26,6 +26,8 @@ export interface ScaleFigures {
   readonly rssMaxBytes: number;
   /** CPU time over wall time in the window, percent of one core. */
   readonly cpuPercent: number;
+  /** The CPU time itself (clock ticks: 10 ms steps), seconds. */
+  readonly cpuSeconds: number;
   readonly lateness: Lateness;
   readonly adverts: number;
   /** State changes logged in the window. */
@@ -145,6 +147,7 @@ export async function measureScale(daemon: PairDaemon, instances: number, second
       seconds: t1 - t0,
       rssMaxBytes: Math.max(rssMax, s1.rssBytes),
       cpuPercent: ((s1.cpuSeconds - s0.cpuSeconds) / (t1 - t0)) * 100,
+      cpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
       lateness: { samples: lateness, breaks },
       adverts,
       transitions: logLines().slice(mark).filter((l) => TRANSITION.test(l)).length,
