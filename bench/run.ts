@@ -9,7 +9,7 @@
 //   --sample S       measuring window at the smaller instance counts                              [15]
 //   --scales LIST    instance counts                                                               [1,255,1000]
 //   --only LIST      sections: pair, scale, config                                                 [all]
-import { cpus, hostname, release, totalmem } from 'node:os';
+import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,6 +240,8 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   const problems: string[] = [];
   const t0 = Date.now();
+  // Other work on the machine shows in every figure: say how busy it was.
+  const loadBefore = loadavg()[0] ?? Number.NaN;
   if (opts.only.includes('pair')) {
     const figs = new Map<PairDaemon, PairFigures>();
     for (const d of DAEMONS) {
@@ -271,9 +273,12 @@ async function main(): Promise<number> {
   }
   const title =
     `vrrpd vs keepalived 2.2.7, same run, ${new Date().toISOString().slice(0, 16)}Z, ${((Date.now() - t0) / 1000).toFixed(0)} s` +
-    `\nmachine: ${machine()}` +
-    `\npair: advert_int 1, priorities 150/100, ${opts.reps} repetitions, +${opts.jitter} s steady; scale: ${opts.scales.join('/')} instances all MASTER, ` +
-    `${opts.duration} s window at ${Math.max(...opts.scales)}, ${opts.sample} s at the others; ratio = vrrpd / keepalived; verdict = vrrpd vs target` +
+    `\nmachine: ${machine()}; 1-min load average ${loadBefore.toFixed(2)} at the start, ${(loadavg()[0] ?? Number.NaN).toFixed(2)} at the end` +
+    (opts.only.includes('pair') ? `\npair: advert_int 1, priorities 150/100, ${opts.reps} repetitions, +${opts.jitter} s steady` : '') +
+    (opts.only.includes('scale')
+      ? `\nscale: ${opts.scales.join('/')} instances all MASTER, ${opts.duration} s window at ${Math.max(...opts.scales)}, ${opts.sample} s at the others`
+      : '') +
+    '\nratio = vrrpd / keepalived; verdict = vrrpd against the target' +
     `\n(ms figures: median of the repetitions, max in brackets; takeover verdicts use the sample farthest from the protocol, relative ones the medians)\n`;
   console.log(formatTable(title, rows));
   for (const p of problems) console.log(`NOT MEASURED: ${p}`);
