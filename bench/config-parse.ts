@@ -15,6 +15,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/load.js';
 import { labAvailable, withLab, type Lab } from '../lab/netns.js';
@@ -27,7 +28,7 @@ const PROCESS_RUNS = 5;
 const TARGET_MS = 200;
 const KEEPALIVED = ['/usr/sbin/keepalived', '/usr/local/sbin/keepalived'].find((p) => existsSync(p));
 
-interface Timing {
+export interface Timing {
   readonly label: string;
   readonly samples: readonly number[];
   /** Exit codes seen (process rows), to show that no run measured an error path. */
@@ -40,7 +41,7 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-function timeParse(path: string): { timing: Timing; instances: number; errors: number } {
+export function timeParse(path: string): { timing: Timing; instances: number; errors: number } {
   let last = loadConfig(path);
   for (let i = 0; i < WARMUP; i++) last = loadConfig(path);
   const samples: number[] = [];
@@ -70,7 +71,7 @@ async function timeProcess(lab: Lab, label: string, argv: readonly string[], env
   return { label, samples, exits };
 }
 
-async function timeProcesses(path: string, dir: string): Promise<Timing[] | string> {
+export async function timeProcesses(path: string, dir: string): Promise<Timing[] | string> {
   const lab = labAvailable();
   if (!lab.ok) return `no lab (${lab.reason})`;
   if (KEEPALIVED === undefined) return 'keepalived is not installed';
@@ -153,10 +154,13 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(`bench:config failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    process.exit(1);
-  },
-);
+// Run only as `node dist/bench/config-parse.js`; `npm run bench` imports the measurements.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`bench:config failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exit(1);
+    },
+  );
+}

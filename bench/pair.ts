@@ -1,0 +1,131 @@
+// The pair half of `npm run bench`: one daemon on both nodes of the pair lab (A priority 150, B 100,
+// advert_int 1), a client pinging the VIP every 9 ms and capturing, and per repetition:
+//   start    A alone:        A's "BACKUP STATE (init)" log -> A's first GARP (and process spawn -> GARP)
+//   hard     SIGKILL A 100 ms after one of its adverts: A's last advert -> B's first GARP
+//   preempt  A restarted:    A's "BACKUP STATE (init)" log -> A's first GARP
+//   graceful SIGTERM A:      A's priority-0 advert -> B's first GARP, and the client's ping gap
+// then B is stopped. The advert period jitter comes from A's adverts on the client's capture while A
+// is MASTER and B BACKUP, undisturbed (plus `jitterSeconds` of that in the first repetition). Everything is timed on the wire
+// (tcpdump nanosecond stamps) except the init log line, which is where the daemon's protocol starts.
+import { advertsFrom, firstGarpAfter, lastAdvertBefore, startCapture } from '../lab/capture.js';
+import { advertLateness, type Lateness } from '../lab/measure.js';
+import { createLab, LAB_VIP, NODE_A, NODE_B, pairLabSpec } from '../lab/netns.js';
+import { atAdvertPhase, framesOf, pairConfig, startNode, startPinger, type PairDaemon, type PairNode } from '../lab/pair.js';
+import { sleep, wallClockSeconds } from '../lab/process.js';
+
+export interface PairFigures {
+  readonly daemon: PairDaemon;
+  /** Seconds, one per repetition. */
+  readonly startInit: number[];
+  readonly startSpawn: number[];
+  readonly hard: number[];
+  readonly preempt: number[];
+  readonly graceful: number[];
+  /** The client's longest reply gap around the graceful handover less one ping interval (0 when nothing was lost). */
+  readonly outage: number[];
+  lateness: Lateness;
+}
+
+export const PING_INTERVAL_MS = 9;
+/** Where in A's advert cycle the kill happens (as in the mixed-pair matrix). */
+const KILL_AFTER_ADVERT_MS = 100;
+/** After a state change, before reading the capture: the GARP burst follows the state log. */
+const SETTLE_MS = 300;
+
+const A_IP = NODE_A.address.split('/')[0] ?? '';
+const A_MAC = NODE_A.mac;
+const B_MAC = NODE_B.mac;
+const INIT = /^\(VI_1\) Entering BACKUP STATE \(init\)$/;
+
+function must<T>(r: { ok: true; value: T } | { ok: false; error: string }, what: string): T {
+  if (!r.ok) throw new Error(`${what}: ${r.error}`);
+  return r.value;
+}
+
+export async function measurePair(daemon: PairDaemon, reps: number, jitterSeconds: number, progress: (s: string) => void): Promise<PairFigures> {
+  const fig: PairFigures = {
+    daemon,
+    startInit: [],
+    startSpawn: [],
+    hard: [],
+    preempt: [],
+    graceful: [],
+    outage: [],
+    lateness: { samples: [], breaks: 0 },
+  };
+  const lab = await createLab(pairLabSpec());
+  try {
+    const client = must(await startCapture(lab, 'client'), 'capture');
+    const pinger = startPinger(lab, 'client', LAB_VIP, PING_INTERVAL_MS);
+    const garp = (fromT: number, mac: string, what: string): number => {
+      const g = firstGarpAfter(framesOf(client), LAB_VIP, fromT, mac);
+      if (g === undefined) throw new Error(`${daemon}: no GARP from ${mac} after t=${fromT.toFixed(3)} (${what})`);
+      return g.t;
+    };
+    const startA = async (): Promise<{ a: PairNode; spawnT: number }> => {
+      const spawnT = wallClockSeconds();
+      const a = must(await startNode(lab, 'a', daemon, pairConfig('master')), `${daemon} on A`);
+      must(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 8000 }), `${daemon} A MASTER`);
+      await sleep(SETTLE_MS);
+      return { a, spawnT };
+    };
+    // A MASTER with B BACKUP, undisturbed: from B's start (less one period) to the kill.
+    const steady: [number, number][] = [];
+    for (let rep = 1; rep <= reps; rep++) {
+      progress(`${daemon} pair, repetition ${rep}/${reps}`);
+      // Start: A alone.
+      let { a, spawnT } = await startA();
+      const initT = a.loggedAt(INIT);
+      if (initT === undefined) throw new Error(`${daemon}: A never logged "Entering BACKUP STATE (init)"`);
+      const startGarp = garp(spawnT, A_MAC, 'A starts');
+      fig.startInit.push(startGarp - initT);
+      fig.startSpawn.push(startGarp - spawnT);
+
+      const b = must(await startNode(lab, 'b', daemon, pairConfig('backup')), `${daemon} on B`);
+      must(await b.waitForState('VI_1', 'BACKUP', { timeoutMs: 3000 }), `${daemon} B BACKUP`);
+      const steadyFrom = wallClockSeconds();
+      if (rep === 1 && jitterSeconds > 0) await sleep(jitterSeconds * 1000);
+
+      // Hard takeover.
+      let bMark = b.logMark();
+      must(await atAdvertPhase(client, A_IP, KILL_AFTER_ADVERT_MS), 'advert from A');
+      const killT = wallClockSeconds();
+      await a.crash();
+      steady.push([steadyFrom - 1, killT]);
+      must(await b.waitForState('VI_1', 'MASTER', { timeoutMs: 6000, since: bMark }), `${daemon} B takes over`);
+      await sleep(SETTLE_MS);
+      const last = lastAdvertBefore(framesOf(client), A_IP, killT + 0.05);
+      if (last === undefined) throw new Error(`${daemon}: no advert from A before the kill`);
+      fig.hard.push(garp(last.t, B_MAC, 'B takes over') - last.t);
+
+      // Preempt back.
+      bMark = b.logMark();
+      ({ a, spawnT } = await startA());
+      must(await b.waitForState('VI_1', 'BACKUP', { timeoutMs: 3000, since: bMark }), `${daemon} B yields`);
+      const preemptInit = a.loggedAt(INIT);
+      if (preemptInit === undefined) throw new Error(`${daemon}: restarted A never logged "Entering BACKUP STATE (init)"`);
+      fig.preempt.push(garp(spawnT, A_MAC, 'A preempts') - preemptInit);
+
+      // Graceful handover, and what the client sees of it (the VIP leaves A with its priority 0).
+      bMark = b.logMark();
+      const stopT = wallClockSeconds();
+      const [, master] = await Promise.all([a.stop(), b.waitForState('VI_1', 'MASTER', { timeoutMs: 3000, since: bMark })]);
+      must(master, `${daemon} B takes over after SIGTERM`);
+      await sleep(SETTLE_MS);
+      const zero = advertsFrom(framesOf(client), A_IP).find((f) => f.t > stopT && f.priority === 0);
+      if (zero === undefined) throw new Error(`${daemon}: no priority-0 advert from A after SIGTERM`);
+      const handover = garp(zero.t, B_MAC, 'B takes over after priority 0');
+      fig.graceful.push(handover - zero.t);
+      const gap = pinger.outage(stopT, handover + SETTLE_MS / 1000);
+      fig.outage.push(gap.lost === 0 ? 0 : Math.max(0, gap.seconds - PING_INTERVAL_MS / 1000));
+
+      await b.stop();
+    }
+    const frames = framesOf(client);
+    const windows = steady.map(([from, to]) => advertLateness(frames.filter((f) => f.kind === 'vrrp' && f.src === A_IP && f.t >= from && f.t <= to), 1));
+    fig.lateness = { samples: windows.flatMap((w) => w.samples), breaks: windows.reduce((n, w) => n + w.breaks, 0) };
+    return fig;
+  } finally {
+    await lab.destroy();
+  }
+}

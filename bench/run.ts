@@ -1,0 +1,297 @@
+// npm run bench: vrrpd and keepalived measured in the same run on the lab, one table with both, their
+// ratio, and each row's target (issue 7) marked met or MISSED for vrrpd. Sections run one after the
+// other, keepalived first, one lab at a time (two daemons measured at once would disturb each
+// other's figures), and every lab is destroyed, also on failure.
+//
+//   --reps N         pair repetitions per daemon (start, hard takeover, preempt back, graceful)  [3]
+//   --jitter S       extra steady seconds of the pair in the first repetition, for advert jitter  [20]
+//   --duration S     measuring window at the largest instance count (lateness, transitions, CPU)  [60]
+//   --sample S       measuring window at the smaller instance counts                              [15]
+//   --scales LIST    instance counts                                                               [1,255,1000]
+//   --only LIST      sections: pair, scale, config                                                 [all]
+import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { labAvailable } from '../lab/netns.js';
+import { median, percentile } from '../lab/measure.js';
+import { masterDownInterval, PAIR_PRIORITY, skewTime, type PairDaemon } from '../lab/pair.js';
+import { benchConfig, BENCH_CONFIG } from './config-gen.js';
+import { timeParse, timeProcesses } from './config-parse.js';
+import { measurePair, PING_INTERVAL_MS, type PairFigures } from './pair.js';
+import { measureScale, type ScaleFigures } from './scale.js';
+import {
+  atMost,
+  formatTable,
+  nearProtocol,
+  noWorseThanKeepalived,
+  under,
+  withinFactorOfKeepalived,
+  type Figure,
+  type Row,
+} from './table.js';
+
+const SECTIONS = ['pair', 'scale', 'config'] as const;
+type Section = (typeof SECTIONS)[number];
+
+export interface BenchOptions {
+  readonly reps: number;
+  readonly jitter: number;
+  readonly duration: number;
+  readonly sample: number;
+  readonly scales: readonly number[];
+  readonly only: readonly Section[];
+}
+
+/** Flags to options, or a message saying what is wrong with them. */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions | string {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        reps: { type: 'string', default: '3' },
+        jitter: { type: 'string', default: '20' },
+        duration: { type: 'string', default: '60' },
+        sample: { type: 'string', default: '15' },
+        scales: { type: 'string', default: '1,255,1000' },
+        only: { type: 'string', default: SECTIONS.join(',') },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const num = (name: string, text: string, min: number, max: number): number | string => {
+    const n = Number(text);
+    return Number.isInteger(n) && n >= min && n <= max ? n : `--${name} must be an integer ${min}..${max}, not ${JSON.stringify(text)}`;
+  };
+  const reps = num('reps', values.reps, 1, 50);
+  const jitter = num('jitter', values.jitter, 0, 3600);
+  const duration = num('duration', values.duration, 1, 3600);
+  const sample = num('sample', values.sample, 1, 3600);
+  const scales = values.scales.split(',').map((s) => num('scales', s.trim(), 1, 1000));
+  const only = values.only.split(',').map((s) => s.trim());
+  for (const x of [reps, jitter, duration, sample, ...scales]) if (typeof x === 'string') return x;
+  const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length > 0) return `--only: unknown section ${unknown.join(', ')} (sections: ${SECTIONS.join(', ')})`;
+  return {
+    reps: reps as number,
+    jitter: jitter as number,
+    duration: duration as number,
+    sample: sample as number,
+    scales: scales as number[],
+    only: only as Section[],
+  };
+}
+
+const DAEMONS: readonly PairDaemon[] = ['keepalived', 'vrrpd'];
+const ms = (s: number): number => s * 1000;
+const MB = 1024 * 1024;
+
+/** Median of seconds samples in ms, with the worst (largest) one. */
+function msFigure(samples: readonly number[]): Figure | undefined {
+  if (samples.length === 0) return undefined;
+  const worst = ms(Math.max(...samples));
+  return { value: ms(median(samples)), worst, detail: `max ${worst.toFixed(1)}` };
+}
+
+const medianOnly = (f: Figure | undefined): Figure | undefined => (f === undefined ? undefined : { value: f.value, ...(f.detail === undefined ? {} : { detail: f.detail }) });
+
+/** Takeovers are judged by their distance from the protocol's interval: the worst is the farthest. */
+function takeoverFigure(samples: readonly number[], protocolS: number): Figure | undefined {
+  const f = msFigure(samples);
+  if (f === undefined) return undefined;
+  const farthest = samples.reduce((w, s) => (Math.abs(s - protocolS) > Math.abs(w - protocolS) ? s : w), samples[0] ?? 0);
+  return { ...f, worst: ms(farthest) };
+}
+
+export function pairRows(figs: ReadonlyMap<PairDaemon, PairFigures>, reps: number): Row[] {
+  const f = (d: PairDaemon, pick: (p: PairFigures) => readonly number[], protocol?: number): Figure | undefined => {
+    const p = figs.get(d);
+    if (p === undefined) return undefined;
+    return protocol === undefined ? msFigure(pick(p)) : takeoverFigure(pick(p), protocol);
+  };
+  const row = (metric: string, pick: (p: PairFigures) => readonly number[], protocol: number | undefined, target: Row['target']): Row => ({
+    metric: `${metric}, median of ${reps}`,
+    unit: 'ms',
+    vrrpd: f('vrrpd', pick, protocol),
+    keepalived: f('keepalived', pick, protocol),
+    ...(target === undefined ? {} : { target }),
+  });
+  const masterDownA = masterDownInterval(PAIR_PRIORITY.master);
+  const masterDownB = masterDownInterval(PAIR_PRIORITY.backup);
+  const skewB = skewTime(PAIR_PRIORITY.backup);
+  const late = (d: PairDaemon, p: number): Figure | undefined => {
+    const l = figs.get(d)?.lateness;
+    return l === undefined || l.samples.length === 0 ? undefined : { value: ms(percentile(l.samples, p)), detail: `${l.samples.length} periods` };
+  };
+  return [
+    row('start -> MASTER: init log -> first GARP', (p) => p.startInit, masterDownA, nearProtocol(masterDownA)),
+    row('start -> MASTER: process spawn -> first GARP', (p) => p.startSpawn, undefined, undefined),
+    row('hard takeover: last advert -> first GARP', (p) => p.hard, masterDownB, nearProtocol(masterDownB)),
+    row('graceful: priority 0 -> first GARP', (p) => p.graceful, skewB, nearProtocol(skewB)),
+    row('preempt back: init log -> first GARP', (p) => p.preempt, masterDownA, nearProtocol(masterDownA)),
+    // Relative to keepalived, so median against median (the worst sample is shown, not judged).
+    { ...row(`client outage (graceful), ping every ${PING_INTERVAL_MS} ms`, (p) => p.outage, undefined, noWorseThanKeepalived(PING_INTERVAL_MS + 1, 'ms')), vrrpd: medianOnly(f('vrrpd', (p) => p.outage)) },
+    { metric: 'advert lateness p50, pair', unit: 'ms', vrrpd: late('vrrpd', 50), keepalived: late('keepalived', 50), digits: 2 },
+    { metric: 'advert lateness p99, pair', unit: 'ms', vrrpd: late('vrrpd', 99), keepalived: late('keepalived', 99), target: under(5, 'ms'), digits: 2 },
+  ];
+}
+
+export function scaleRows(figs: readonly ScaleFigures[], largest: number): Row[] {
+  const rows: Row[] = [];
+  const counts = [...new Set(figs.map((f) => f.instances))].sort((a, b) => a - b);
+  for (const n of counts) {
+    const get = (d: PairDaemon): ScaleFigures | undefined => figs.find((f) => f.daemon === d && f.instances === n);
+    const v = get('vrrpd');
+    const k = get('keepalived');
+    const secs = Math.round(v?.seconds ?? k?.seconds ?? 0);
+    const fig = (s: ScaleFigures | undefined, pick: (s: ScaleFigures) => number, detail?: (s: ScaleFigures) => string): Figure | undefined =>
+      s === undefined ? undefined : { value: pick(s), ...(detail === undefined ? {} : { detail: detail(s) }) };
+    const at = `@${n} (${secs} s)`;
+    const rssTarget = n === 1 ? under(60, 'MB') : n === 1000 ? under(100, 'MB') : undefined;
+    const lateP = (p: number) => (s: ScaleFigures) => ms(percentile(s.lateness.samples, p));
+    rows.push(
+      { metric: `RSS max ${at}`, unit: 'MB', vrrpd: fig(v, (s) => s.rssMaxBytes / MB), keepalived: fig(k, (s) => s.rssMaxBytes / MB, () => 'parent+child'), ...(rssTarget ? { target: rssTarget } : {}) },
+      {
+        metric: `CPU ${at}`,
+        unit: '% core',
+        vrrpd: fig(v, (s) => s.cpuPercent, (s) => `${s.cpuSeconds.toFixed(2)} s`),
+        keepalived: fig(k, (s) => s.cpuPercent, (s) => `${s.cpuSeconds.toFixed(2)} s`),
+        target: withinFactorOfKeepalived(2),
+        digits: 2,
+      },
+      {
+        metric: `advert lateness p50 ${at}`,
+        unit: 'ms',
+        vrrpd: fig(v, lateP(50), (s) => `${s.lateness.samples.length} periods`),
+        keepalived: fig(k, lateP(50), (s) => `${s.lateness.samples.length} periods`),
+        digits: 2,
+      },
+      {
+        metric: `advert lateness p99 ${at}`,
+        unit: 'ms',
+        vrrpd: fig(v, lateP(99), (s) => `max ${ms(Math.max(...s.lateness.samples)).toFixed(1)}`),
+        keepalived: fig(k, lateP(99), (s) => `max ${ms(Math.max(...s.lateness.samples)).toFixed(1)}`),
+        ...(n === largest ? { target: under(5, 'ms') } : {}),
+        digits: 2,
+      },
+      {
+        metric: `spurious transitions ${at}`,
+        unit: 'count',
+        vrrpd: fig(v, (s) => s.transitions, (s) => `${s.lateness.breaks} advert gaps`),
+        keepalived: fig(k, (s) => s.transitions, (s) => `${s.lateness.breaks} advert gaps`),
+        target: atMost(0, ''),
+        digits: 0,
+      },
+      { metric: `spawn -> all MASTER @${n}`, unit: 's', vrrpd: fig(v, (s) => s.allMasterS), keepalived: fig(k, (s) => s.allMasterS), digits: 2 },
+    );
+  }
+  return rows;
+}
+
+async function configRows(): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'vrrpd-bench-'));
+  try {
+    const path = join(dir, 'bench.conf');
+    writeFileSync(path, benchConfig());
+    const total = BENCH_CONFIG.interfaces.length * BENCH_CONFIG.vridsPerInterface;
+    const parse = timeParse(path);
+    const processes = await timeProcesses(path, dir);
+    const byLabel = (label: string): Figure | undefined => {
+      if (typeof processes === 'string') return undefined;
+      const t = processes.find((p) => p.label.startsWith(label));
+      return t === undefined ? undefined : { value: median(t.samples), detail: `max ${Math.max(...t.samples).toFixed(1)}` };
+    };
+    return [
+      {
+        metric: `config parse in-process, ${total} instances`,
+        unit: 'ms',
+        vrrpd: { value: median(parse.timing.samples), detail: parse.errors > 0 ? `${parse.errors} errors` : `${parse.instances} read` },
+        keepalived: undefined,
+        target: under(200, 'ms'),
+      },
+      { metric: `config check -t, whole process, ${total} inst.`, unit: 'ms', vrrpd: byLabel('vrrpd -t'), keepalived: byLabel('keepalived -t') },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? '?';
+  return `${cpus().length} x ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, kernel ${release()}, Node ${process.version.slice(1)}, host ${hostname()}`;
+}
+
+async function main(): Promise<number> {
+  const opts = parseBenchArgs(process.argv.slice(2));
+  if (typeof opts === 'string') {
+    console.error(`bench: ${opts}`);
+    return 2;
+  }
+  const lab = labAvailable();
+  if (!lab.ok) {
+    console.error(`bench: the lab is not available: ${lab.reason}`);
+    return 1;
+  }
+  const progress = (s: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+  const rows: Row[] = [];
+  const problems: string[] = [];
+  const t0 = Date.now();
+  // Other work on the machine shows in every figure: say how busy it was.
+  const loadBefore = loadavg()[0] ?? Number.NaN;
+  if (opts.only.includes('pair')) {
+    const figs = new Map<PairDaemon, PairFigures>();
+    for (const d of DAEMONS) {
+      try {
+        figs.set(d, await measurePair(d, opts.reps, opts.jitter, progress));
+      } catch (e) {
+        problems.push(`pair ${d}: ${(e as Error).message}`);
+      }
+    }
+    rows.push(...pairRows(figs, opts.reps));
+  }
+  if (opts.only.includes('scale')) {
+    const largest = Math.max(...opts.scales);
+    const figs: ScaleFigures[] = [];
+    for (const n of opts.scales) {
+      for (const d of DAEMONS) {
+        try {
+          figs.push(await measureScale(d, n, n === largest ? opts.duration : opts.sample, progress));
+        } catch (e) {
+          problems.push(`scale ${d} @${n}: ${(e as Error).message}`);
+        }
+      }
+    }
+    rows.push(...scaleRows(figs, largest));
+  }
+  if (opts.only.includes('config')) {
+    progress('config parse');
+    rows.push(...(await configRows()));
+  }
+  const title =
+    `vrrpd vs keepalived 2.2.7, same run, ${new Date().toISOString().slice(0, 16)}Z, ${((Date.now() - t0) / 1000).toFixed(0)} s` +
+    `\nmachine: ${machine()}; 1-min load average ${loadBefore.toFixed(2)} at the start, ${(loadavg()[0] ?? Number.NaN).toFixed(2)} at the end` +
+    (opts.only.includes('pair') ? `\npair: advert_int 1, priorities 150/100, ${opts.reps} repetitions, +${opts.jitter} s steady` : '') +
+    (opts.only.includes('scale')
+      ? `\nscale: ${opts.scales.join('/')} instances all MASTER, ${opts.duration} s window at ${Math.max(...opts.scales)}, ${opts.sample} s at the others`
+      : '') +
+    '\nratio = vrrpd / keepalived; verdict = vrrpd against the target' +
+    `\n(ms figures: median of the repetitions, max in brackets; takeover verdicts use the sample farthest from the protocol, relative ones the medians)\n`;
+  console.log(formatTable(title, rows));
+  for (const p of problems) console.log(`NOT MEASURED: ${p}`);
+  return problems.length > 0 ? 1 : 0;
+}
+
+// `node dist/bench/run.js` runs it; the smoke test imports the functions.
+if (process.argv[1]?.endsWith('/bench/run.js') === true) {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exit(1);
+    },
+  );
+}

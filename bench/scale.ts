@@ -1,0 +1,158 @@
+// The scale half of `npm run bench`: one lab host with 4 interfaces on 4 segments, one daemon with
+// `instances` VRRP instances spread over them (VRIDs 1..n per interface, up to 250 each; 1000 = 4 x
+// 250), every one `state MASTER` priority 150, advert_int 1, alone on its segment, so every
+// instance is MASTER and sends an advert a second: the load. Once all are MASTER, over `seconds`:
+// RSS (max of 1 s samples) and CPU time of the daemon (keepalived: parent + VRRP child summed, all
+// threads), the lateness of every advert on a capture of each interface (tcpdump in the host), and
+// every state transition logged in the window (each one is spurious: nobody else is there).
+import { startCapture, type Capture, type Frame } from '../lab/capture.js';
+import { startKeepalived, renderKeepalivedConfig, type KeepalivedInstanceSpec } from '../lab/keepalived.js';
+import { advertLateness, procStats, type Lateness } from '../lab/measure.js';
+import { createLab, type LabSpec } from '../lab/netns.js';
+import type { PairDaemon } from '../lab/pair.js';
+import { sleep, waitUntil, wallClockSeconds } from '../lab/process.js';
+import { startVrrpd } from '../lab/vrrpd.js';
+import { benchAddress } from './config-gen.js';
+
+export const SCALE_INTERFACES = ['eth0', 'eth1', 'eth2', 'eth3'] as const;
+const PER_INTERFACE = 250;
+
+export interface ScaleFigures {
+  readonly daemon: PairDaemon;
+  readonly instances: number;
+  /** Spawn -> the last instance logged MASTER, seconds. */
+  readonly allMasterS: number;
+  readonly seconds: number;
+  readonly rssMaxBytes: number;
+  /** CPU time over wall time in the window, percent of one core. */
+  readonly cpuPercent: number;
+  /** The CPU time itself (clock ticks: 10 ms steps), seconds. */
+  readonly cpuSeconds: number;
+  readonly lateness: Lateness;
+  readonly adverts: number;
+  /** State changes logged in the window. */
+  readonly transitions: number;
+}
+
+/** VRIDs per interface: all on eth0 up to 250 (255 -> 250 + 5), else spread evenly. */
+export function layout(instances: number): number[] {
+  if (instances < 1 || instances > SCALE_INTERFACES.length * 255) throw new Error(`instances must be 1..${SCALE_INTERFACES.length * 255}`);
+  if (instances % SCALE_INTERFACES.length === 0 && instances / SCALE_INTERFACES.length <= PER_INTERFACE && instances >= 100) {
+    return SCALE_INTERFACES.map(() => instances / SCALE_INTERFACES.length);
+  }
+  const out: number[] = [];
+  let left = instances;
+  for (let i = 0; i < SCALE_INTERFACES.length && left > 0; i++) {
+    const n = Math.min(left, i === 0 ? 255 : PER_INTERFACE);
+    out.push(n);
+    left -= n;
+  }
+  return out;
+}
+
+export function scaleConfig(instances: number): string {
+  const specs: KeepalivedInstanceSpec[] = [];
+  layout(instances).forEach((n, i) => {
+    const ifname = SCALE_INTERFACES[i] ?? 'eth0';
+    for (let vrid = 1; vrid <= n; vrid++) {
+      specs.push({ name: `VI_${ifname}_${vrid}`, state: 'MASTER', interface: ifname, vrid, priority: 150, advertInt: 1, authPass: 'bench', vips: [benchAddress(vrid - 1)] });
+    }
+  });
+  return renderKeepalivedConfig({ routerId: 'bench', instances: specs });
+}
+
+const scaleLab = (): LabSpec => ({
+  hosts: [
+    {
+      name: 'n',
+      // The node's own addresses are outside the VIPs' range (benchAddress: 192.0.2.x, 198.51.100.x first).
+      interfaces: SCALE_INTERFACES.map((name, i) => ({ name, segment: `s${i}`, addresses: [`203.0.113.${11 + i}/24`] })),
+    },
+  ],
+});
+
+const MASTER = / Entering MASTER STATE/;
+const TRANSITION = / Entering (MASTER|BACKUP|FAULT) STATE/;
+
+export async function measureScale(daemon: PairDaemon, instances: number, seconds: number, progress: (s: string) => void): Promise<ScaleFigures> {
+  const config = scaleConfig(instances);
+  const used = layout(instances).length;
+  const lab = await createLab(scaleLab());
+  try {
+    progress(`${daemon}, ${instances} instance(s): starting`);
+    const spawnT = wallClockSeconds();
+    const startTimeoutMs = 60_000;
+    let logLines: () => string[];
+    let pids: () => number[];
+    if (daemon === 'keepalived') {
+      const k = await startKeepalived(lab, 'n', config, { startTimeoutMs });
+      if (!k.ok) throw new Error(k.error);
+      logLines = () => k.value.logLines();
+      pids = () => {
+        const child = k.value.vrrpChildPid();
+        return child === undefined ? [k.value.pid] : [k.value.pid, child];
+      };
+    } else {
+      const v = await startVrrpd(lab, 'n', config, { startTimeoutMs });
+      if (!v.ok) throw new Error(v.error);
+      logLines = () => v.value.logLines();
+      pids = () => [v.value.pid];
+    }
+    const masters = (): number => logLines().filter((l) => MASTER.test(l)).length;
+    if (!(await waitUntil(() => masters() >= instances, { timeoutMs: 60_000, intervalMs: 50 }))) {
+      throw new Error(`${daemon}: only ${masters()} of ${instances} instances became MASTER within 60 s`);
+    }
+    const allMasterS = wallClockSeconds() - spawnT;
+    const expectPids = daemon === 'keepalived' ? 2 : 1;
+    if (pids().length !== expectPids) throw new Error(`${daemon}: expected ${expectPids} process(es), found ${pids().length}`);
+
+    const captures: Capture[] = [];
+    for (const iface of SCALE_INTERFACES.slice(0, used)) {
+      const c = await startCapture(lab, 'n', { iface, filter: 'vrrp' });
+      if (!c.ok) throw new Error(c.error);
+      captures.push(c.value);
+    }
+    progress(`${daemon}, ${instances} instance(s): all MASTER after ${allMasterS.toFixed(1)} s, measuring ${seconds} s`);
+    const mark = logLines().length;
+    const t0 = wallClockSeconds();
+    const s0 = procStats(pids());
+    if (s0 === undefined) throw new Error(`${daemon}: its process is gone`);
+    let rssMax = s0.rssBytes;
+    while (wallClockSeconds() - t0 < seconds) {
+      await sleep(Math.min(1000, (seconds - (wallClockSeconds() - t0)) * 1000));
+      const s = procStats(pids());
+      if (s === undefined) throw new Error(`${daemon}: its process is gone`);
+      rssMax = Math.max(rssMax, s.rssBytes);
+    }
+    const s1 = procStats(pids());
+    const t1 = wallClockSeconds();
+    if (s1 === undefined) throw new Error(`${daemon}: its process is gone`);
+    const lateness: number[] = [];
+    let breaks = 0;
+    let adverts = 0;
+    for (const [i, c] of captures.entries()) {
+      const frames = await c.stop();
+      if (!frames.ok) throw new Error(frames.error);
+      // Only the window: frames after t0 (the capture started a little before it).
+      const inWindow: Frame[] = frames.value.filter((f) => f.t >= t0 && f.t <= t1);
+      adverts += inWindow.filter((f) => f.kind === 'vrrp').length;
+      const l = advertLateness(inWindow, 1, String(i));
+      lateness.push(...l.samples);
+      breaks += l.breaks;
+    }
+    return {
+      daemon,
+      instances,
+      allMasterS,
+      seconds: t1 - t0,
+      rssMaxBytes: Math.max(rssMax, s1.rssBytes),
+      cpuPercent: ((s1.cpuSeconds - s0.cpuSeconds) / (t1 - t0)) * 100,
+      cpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
+      lateness: { samples: lateness, breaks },
+      adverts,
+      transitions: logLines().slice(mark).filter((l) => TRANSITION.test(l)).length,
+    };
+  } finally {
+    await lab.destroy();
+  }
+}
