@@ -9,8 +9,8 @@
 // (tcpdump nanosecond stamps) except the init log line, which is where the daemon's protocol starts.
 import { advertsFrom, firstGarpAfter, lastAdvertBefore, startCapture } from '../lab/capture.js';
 import { advertLateness, type Lateness } from '../lab/measure.js';
-import { createLab, LAB_VIP, NODE_A, NODE_B, pairLabSpec } from '../lab/netns.js';
-import { atAdvertPhase, framesOf, pairConfig, startNode, startPinger, type PairDaemon, type PairNode } from '../lab/pair.js';
+import { A_IP, createLab, LAB_VIP, NODE_A, NODE_B, pairLabSpec } from '../lab/netns.js';
+import { atAdvertPhase, clientOutageSeconds, framesOf, pairConfig, startNode, startPinger, type PairDaemon, type PairNode } from '../lab/pair.js';
 import { sleep, wallClockSeconds } from '../lab/process.js';
 
 export interface PairFigures {
@@ -32,7 +32,6 @@ const KILL_AFTER_ADVERT_MS = 100;
 /** After a state change, before reading the capture: the GARP burst follows the state log. */
 const SETTLE_MS = 300;
 
-const A_IP = NODE_A.address.split('/')[0] ?? '';
 const A_MAC = NODE_A.mac;
 const B_MAC = NODE_B.mac;
 const INIT = /^\(VI_1\) Entering BACKUP STATE \(init\)$/;
@@ -117,7 +116,7 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
       const handover = garp(zero.t, B_MAC, 'B takes over after priority 0');
       fig.graceful.push(handover - zero.t);
       const gap = pinger.outage(stopT, handover + SETTLE_MS / 1000);
-      fig.outage.push(gap.lost === 0 ? 0 : Math.max(0, gap.seconds - PING_INTERVAL_MS / 1000));
+      fig.outage.push(clientOutageSeconds(gap, PING_INTERVAL_MS));
 
       await b.stop();
     }

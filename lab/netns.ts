@@ -54,6 +54,11 @@ export const NODE_A = { name: 'a', address: '192.0.2.11/24', mac: '02:00:c0:00:0
 export const NODE_B = { name: 'b', address: '192.0.2.12/24', mac: '02:00:c0:00:02:0c' } as const;
 export const CLIENT = { name: 'client', address: '192.0.2.100/24', mac: '02:00:c0:00:02:64' } as const;
 export const LAB_VIP = '192.0.2.200';
+const withoutPrefix = (cidr: string): string => cidr.split('/')[0] ?? cidr;
+/** The pair lab's addresses without their prefix length, as captures and logs show them. */
+export const A_IP = withoutPrefix(NODE_A.address);
+export const B_IP = withoutPrefix(NODE_B.address);
+export const CLIENT_IP = withoutPrefix(CLIENT.address);
 
 /** node A, node B and a client (arp_accept on, so it learns the VIP from a GARP alone). */
 export function pairLabSpec(extraHosts: readonly HostSpec[] = []): LabSpec {

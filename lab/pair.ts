@@ -137,6 +137,14 @@ export function longestGap(replies: readonly Reply[], fromT: number, toT: number
 }
 
 /**
+ * What the client lost: the reply gap less one ping interval (a gap of one interval is no outage),
+ * and 0 when no ping went unanswered (under load the pinger itself can stall without a loss).
+ */
+export function clientOutageSeconds(outage: Outage, intervalMs: number): number {
+  return outage.lost === 0 ? 0 : Math.max(0, outage.seconds - intervalMs / 1000);
+}
+
+/**
  * `ping -D` from a host every `intervalMs`. iputils 20221126 turns `-i 0.01` into a 16 ms period
  * (its own rounding) while 0.009 gives 9 ms, so ask for 9 ms to get "every 10 ms" or better.
  */

@@ -2,11 +2,7 @@
 // length, their MACs, and a Result unwrapper that fails the test with the error's own text.
 import { CLIENT, NODE_A, NODE_B } from '../../lab/netns.js';
 
-const withoutPrefix = (cidr: string): string => cidr.split('/')[0] ?? cidr;
-
-export const A_IP = withoutPrefix(NODE_A.address);
-export const B_IP = withoutPrefix(NODE_B.address);
-export const CLIENT_IP = withoutPrefix(CLIENT.address);
+export { A_IP, B_IP, CLIENT_IP } from '../../lab/netns.js';
 export const A_MAC: string = NODE_A.mac;
 export const B_MAC: string = NODE_B.mac;
 export const CLIENT_MAC: string = CLIENT.mac;

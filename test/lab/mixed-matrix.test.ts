@@ -15,6 +15,7 @@ import {
   atAdvertPhase,
   framesOf,
   masterDownInterval,
+  clientOutageSeconds,
   nextAdvert,
   PAIR_PRIORITY,
   pairConfig,
@@ -88,7 +89,7 @@ interface Cell {
  * are apart anyway, and 0 when no ping was lost in it (under load the pinger itself is sometimes
  * scheduled tens of ms late: with nothing lost, that spacing is ping's, not the service's).
  */
-const outageOf = (c: Cell): number => (c.outage.lost === 0 ? 0 : Math.max(0, c.outage.seconds - PING_INTERVAL_MS / 1000));
+const outageOf = (c: Cell): number => clientOutageSeconds(c.outage, PING_INTERVAL_MS);
 
 const cells: Cell[] = [];
 /** Per pairing: how far each node's advert spacing strayed from advert_int (1 s), from the client's capture. */
