@@ -377,6 +377,12 @@ export class Instance {
         return this.enqueue(() => this.setVips(false));
       case 'garp':
         return this.enqueue(async () => this.sendGarps(a.count));
+      case 'restoreVip': {
+        const link = this.host.vips.find((v) => v.vip.address === a.address);
+        // Behind whatever is in flight: if the core left MASTER meanwhile, the VIP is meant to be gone.
+        if (link) this.enqueue(async () => (this.state.role === 'MASTER' ? this.vipOp(link, true) : undefined));
+        return;
+      }
     }
   }
 
@@ -493,22 +499,13 @@ export class Instance {
   }
 
   /**
-   * rtnetlink says an address went away. If it is one of our VIPs while we are MASTER, someone else
-   * removed it (our own removals happen after the core has left MASTER, or drop it from host.vips
-   * first on a reload): put it back and re-announce, rather than advertise a VIP we no longer
-   * answer for. keepalived instead leaves MASTER, sends priority 0 and comes back (~0.45 s measured).
+   * rtnetlink says an address went away: if it is one of our VIPs, the core decides (fsm vipRemoved).
+   * Our own removals never reach it as such: they happen after the core has left MASTER, or drop the
+   * VIP from host.vips first (a reload).
    */
   addressRemoved(index: number, address: Ipv4): void {
-    if (this.state.role !== 'MASTER') return;
     const link = this.host.vips.find((v) => v.ifindex === index && v.vip.address === address);
-    if (link === undefined) return;
-    this.ports.log.warn(`(${this.name}) VIP ${address} was removed from ${link.ifname} by someone else while MASTER - restoring it`);
-    this.enqueue(async () => {
-      // The core may have left MASTER meanwhile; then the VIP is meant to be gone.
-      if (this.state.role !== 'MASTER') return;
-      await this.vipOp(link, true);
-      await this.sendGarps(Math.max(1, this.config.garpMasterRepeat));
-    });
+    if (link !== undefined) this.feed({ type: 'vipRemoved', address, ifname: link.ifname });
   }
 
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
@@ -575,6 +572,8 @@ function eventReason(event: FsmEvent, zeroFrom: Ipv4 | undefined): string {
       return 'start-up';
     case 'shutdown':
       return 'daemon stopping';
+    case 'vipRemoved':
+      return `VIP ${event.address} removed by someone else`;
   }
 }
 

@@ -25,6 +25,7 @@ type InputLine = { at: Millis; instance?: string } & (
   | { type: 'startup'; fault?: boolean }
   | { type: 'advert'; from: string; priority: number }
   | { type: 'priorityChanged'; priority: number }
+  | { type: 'vipRemoved'; address: string; ifname: string }
 );
 
 /** One observable output line; armTimer/cancelTimer are internal and not listed. */
@@ -63,6 +64,8 @@ function observable(at: Millis, a: Action): OutputLine | undefined {
     case 'addVips':
     case 'delVips':
       return { at, do: a.type };
+    case 'restoreVip':
+      return { at, do: a.type, address: a.address };
     case 'garp':
       return { at, garp: a.count };
     case 'notify':
@@ -94,6 +97,11 @@ function toEvent(line: InputLine): FsmEvent | 'end' {
     }
     case 'startup':
       return line.fault === undefined ? { type: 'startup' } : { type: 'startup', fault: line.fault };
+    case 'vipRemoved': {
+      const address = parseIpv4(line.address);
+      if (!address) throw new Error(`bad vipRemoved input ${JSON.stringify(line)}`);
+      return { type: 'vipRemoved', address, ifname: line.ifname };
+    }
     default:
       return { type: line.type };
   }
