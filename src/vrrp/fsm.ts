@@ -40,6 +40,11 @@ export interface InstanceParams {
   readonly higherPrioSendAdvert: boolean;
   /** Member of a vrrp_sync_group: may only become MASTER when the whole group can (sync.ts). */
   readonly inSyncGroup: boolean;
+  /**
+   * unicast_fault_no_peer without any unicast_peer: keepalived holds the instance in FAULT (rather
+   * than falling back to multicast) until a reload brings peers; tracking cannot clear it.
+   */
+  readonly faultNoPeer: boolean;
 }
 
 export interface MasterDownTimer {
@@ -221,7 +226,7 @@ function vipRemoved(s: FsmState, address: Ipv4, ifname: string, out: Action[]): 
 
 /** FAULT while any reason holds (our own tracking, or the sync group's); leave it when none does. */
 function setFault(before: FsmState, after: FsmState, now: Millis, out: Action[]): FsmState {
-  const faulty = after.ownFault || after.groupFault;
+  const faulty = after.ownFault || after.groupFault || after.params.faultNoPeer;
   if (before.role === 'STOPPED' || before.role === 'INIT') return after;
   if (faulty && before.role !== 'FAULT') return enterFault(after, out);
   if (!faulty && before.role === 'FAULT') return leaveFault(after, now, out);
@@ -241,7 +246,8 @@ const log = (s: FsmState, level: LogLevel, text: string): Action => ({
  * other `state MASTER` waits a full Master_Down_Interval in BACKUP like everyone else.
  */
 function startup(s: FsmState, fault: boolean, now: Millis, out: Action[]): FsmState {
-  if (fault || s.ownFault || s.groupFault) {
+  if (s.params.faultNoPeer) out.push(log(s, 'info', 'Cannot use unicast without any peers - going to fault state'));
+  if (fault || s.ownFault || s.groupFault || s.params.faultNoPeer) {
     // keepalived vrrp_init_state: tracking says down before we ever ran.
     out.push(log(s, 'info', 'Entering FAULT STATE (init)'), { type: 'notify', state: 'FAULT' });
     return { ...s, role: 'FAULT', ownFault: s.ownFault || fault };
@@ -513,6 +519,14 @@ function priorityChanged(s: FsmState, priority: Priority, now: Millis, out: Acti
  * then a GARP burst per VIP (the shell diffs the VIPs before these run).
  */
 export function reconfigure(s: FsmState, params: InstanceParams, now: Millis, effectivePriority: Priority = s.effectivePriority): StepResult {
+  const r = reconfigureKeepingRole(s, params, now, effectivePriority);
+  // A reload that brings the first unicast peer (faultNoPeer) ends that FAULT; one that takes the
+  // last peer away starts it.
+  const out = [...r.actions];
+  return { state: setFault(r.state, r.state, now, out), actions: out };
+}
+
+function reconfigureKeepingRole(s: FsmState, params: InstanceParams, now: Millis, effectivePriority: Priority): StepResult {
   const out: Action[] = [];
   const old = s.params;
   const base = params.basePriority;

@@ -166,18 +166,9 @@ export class Instance {
 
   /** Start with what tracking already knows: FAULT, or an effective priority other than the base. */
   start(initial: { fault: boolean; priority: Priority } | undefined = undefined): void {
-    if (this.waitsForPeers) this.ports.log.info(`(${this.name}) Cannot use unicast without any peers - going to fault state`);
-    const fault = (initial?.fault ?? false) || this.waitsForPeers;
-    this.why = this.waitsForPeers ? 'unicast_fault_no_peer without peers' : fault ? 'fault at start-up (tracking)' : 'start-up';
-    this.feed(initial === undefined && !fault ? { type: 'startup' } : { type: 'startup', fault, ...(initial ? { priority: initial.priority } : {}) });
-  }
-
-  /**
-   * unicast_fault_no_peer with no unicast_peer: keepalived holds the instance in FAULT (rather than
-   * falling back to multicast) until a reload brings peers; tracking cannot clear that.
-   */
-  private get waitsForPeers(): boolean {
-    return this.cfg.unicastFaultNoPeer && this.peers.length === 0;
+    const noPeer = this.state.params.faultNoPeer;
+    this.why = noPeer ? 'unicast_fault_no_peer without peers' : initial?.fault === true ? 'fault at start-up (tracking)' : 'start-up';
+    this.feed(initial === undefined ? { type: 'startup' } : { type: 'startup', fault: initial.fault, priority: initial.priority });
   }
 
   /**
@@ -212,8 +203,6 @@ export class Instance {
     this.why = 'reload';
     const result = reconfigure(this.state, instanceParams(config, host.ownAddress), this.ports.now(), effectivePriority);
     this.apply(result.state, result.actions);
-    // The reload took the last peer away (its caller clears the FAULT when peers come back).
-    if (this.waitsForPeers && !this.state.ownFault) this.feed({ type: 'fault' });
   }
 
   /**
@@ -307,7 +296,6 @@ export class Instance {
 
   /** `reason`: what the caller knows beyond the event (e.g. which tracked object failed). */
   feed(event: FsmEvent, reason?: string): void {
-    if (event.type === 'faultCleared' && this.waitsForPeers) return;
     // A priority 0 acts through the Master_Down timer (skew time); the reason names its sender.
     if (event.type === 'advert') this.zeroFrom = event.priority === 0 ? event.from : undefined;
     if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);

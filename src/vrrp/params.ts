@@ -24,5 +24,6 @@ export function instanceParams(config: InstanceConfig, ownAddress: Ipv4): Instan
     lowerPrioNoAdvert: config.lowerPrioNoAdvert,
     higherPrioSendAdvert: config.higherPrioSendAdvert,
     inSyncGroup: config.syncGroup !== undefined,
+    faultNoPeer: config.unicastFaultNoPeer && config.unicastPeers.length === 0,
   };
 }

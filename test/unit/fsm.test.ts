@@ -24,6 +24,7 @@ const params = (over: Partial<InstanceParams> = {}): InstanceParams => ({
   garpMasterRefreshRepeat: 1,
   lowerPrioNoAdvert: false,
   higherPrioSendAdvert: false,
+  faultNoPeer: false,
   inSyncGroup: false,
   ...over,
 });
