@@ -1,9 +1,12 @@
 // Fault injection on a lab host's link, for the fault suite: tc netem loss/reordering on the host's
-// own interface (its egress: what it sends is lost or delayed), and deleting then recreating the
+// own interface (its egress: what it sends is lost or delayed; without sch_netem, nftables drops
+// and a reordering relay instead), and deleting then recreating the
 // interface as a driver reload or a `ip link del` + re-plug would. Every command runs inside the
 // lab's namespaces (`ip -n`, `tc -n`), never in the root namespace.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { checkLabAddress, type Lab } from './netns.js';
-import { execChecked } from './process.js';
+import { execChecked, spawnTracked, type TrackedProcess } from './process.js';
 import type { Result } from '../src/types.js';
 import { err, ok } from '../src/types.js';
 
@@ -67,6 +70,75 @@ export async function setAdvertLoss(lab: Lab, host: string, lossPercent: number)
 
 export async function clearAdvertLoss(lab: Lab, host: string): Promise<void> {
   await run(['ip', 'netns', 'exec', lab.ns(host), 'nft', 'delete', 'table', 'inet', LOSS_TABLE]);
+}
+
+/** Counts printed by lab/reorder-relay.py when it ends. */
+export interface ReorderCounts {
+  readonly passed: number;
+  readonly held: number;
+  /** Held packets released right after a newer one: delivered out of order. */
+  readonly overtaken: number;
+}
+
+export interface AdvertReorder {
+  /** Ends the reordering (held packets released), removes the queue rule, returns the counts. */
+  stop(): Promise<Result<ReorderCounts, string>>;
+}
+
+/** The script, next to this file in the source tree (lab/) and two levels up from dist/lab/. */
+const reorderScript = ['./reorder-relay.py', '../../lab/reorder-relay.py']
+  .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  .find((p) => existsSync(p));
+
+const REORDER_TABLE = 'vrrpdreorder';
+
+/**
+ * Reordering of the VRRP adverts a host sends, where netem is missing (and nftables' queue
+ * expression with it): in the switch namespace a bridge rule drops the host's protocol-112 frames
+ * and lab/reorder-relay.py sends them on to the segment's other ports itself, holding `percent` %
+ * back until the next one has gone out (at most one held at a time, at most maxHoldMs). The relay
+ * is up before the rule and the rule goes before the relay, so no advert is lost on the way in or
+ * out. Bounded by `seconds` either way.
+ */
+export async function startAdvertReorder(lab: Lab, host: string, percent: number, seconds: number, maxHoldMs = 1500, iface = 'eth0'): Promise<Result<AdvertReorder, string>> {
+  if (reorderScript === undefined) return err('lab/reorder-relay.py not found');
+  const inPort = switchPortOf(lab, host, iface);
+  const segment = lab.host(host).interfaces.find((i) => i.name === iface)?.segment;
+  if (inPort === undefined || segment === undefined) return err(`${host}/${iface}: not in the lab`);
+  const outPorts = lab.hosts.flatMap((h) => h.interfaces.filter((i) => i.segment === segment).map((i) => switchPortOf(lab, h.name, i.name))).filter((p): p is string => p !== undefined && p !== inPort);
+  if (outPorts.length === 0) return err(`${host}/${iface}: nobody else on segment ${segment}`);
+  const sw = lab.switchNs;
+  const relay = spawnTracked(['ip', 'netns', 'exec', sw, 'python3', reorderScript, '--in', inPort, '--out', outPorts.join(','), '--percent', String(percent), '--seconds', String(seconds), '--max-hold-ms', String(maxHoldMs)]);
+  if (!relay.ok) return relay;
+  const proc = relay.value;
+  const clearRule = (): Promise<Result<string, string>> => run(['ip', 'netns', 'exec', sw, 'nft', 'delete', 'table', 'bridge', REORDER_TABLE]);
+  const fail = async (why: string): Promise<Result<AdvertReorder, string>> => {
+    await clearRule();
+    await proc.stop();
+    return err(why);
+  };
+  const ready = await proc.waitForLine(/^reorder ready/, { timeoutMs: 5000 });
+  if (!ready.ok) return fail(ready.error);
+  const steps = [
+    ['nft', 'add', 'table', 'bridge', REORDER_TABLE],
+    ['nft', 'add', 'chain', 'bridge', REORDER_TABLE, 'forward', '{ type filter hook forward priority 0 ; }'],
+    ['nft', 'add', 'rule', 'bridge', REORDER_TABLE, 'forward', 'iifname', inPort, 'ip', 'protocol', '112', 'drop'],
+  ];
+  for (const step of steps) {
+    const r = await run(['ip', 'netns', 'exec', sw, ...step]);
+    if (!r.ok) return fail(r.error);
+  }
+  return ok({ stop: () => stopReorder(proc, clearRule) });
+}
+
+async function stopReorder(proc: TrackedProcess, clearRule: () => Promise<Result<string, string>>): Promise<Result<ReorderCounts, string>> {
+  // The rule first, so the bridge forwards the host's adverts again before the relay stops.
+  await clearRule();
+  await proc.stop();
+  const line = proc.stdoutLines().find((l) => l.startsWith('reorder passed='));
+  const m = /passed=(\d+) held=(\d+) overtaken=(\d+)/.exec(line ?? '');
+  if (!m) return err(`reorder-relay.py gave no counts: ${proc.lines.map((l) => l.text).join(' | ')}`);
+  return ok({ passed: Number(m[1]), held: Number(m[2]), overtaken: Number(m[3]) });
 }
 
 /** Whether this kernel has netem (probed on a lab host's interface, left unchanged). */
