@@ -266,19 +266,49 @@ function iptablesFirewall(run: CommandRunner): Firewall {
 }
 
 /**
+ * Drop rules held per VIP by how many instances want them: two no-accept instances sharing a VIP
+ * (on two interfaces, or one instance per VRID for the same address) each add and remove it, and the
+ * first to leave MASTER must not lift the rule the other still needs (keepalived removes it).
+ * Only a VIP's first add and last remove reach the backend.
+ */
+export function sharedDropRules(inner: Firewall): Firewall {
+  const holders = new Map<Ipv4, number>();
+  return {
+    backend: inner.backend,
+    async add(vips) {
+      const fresh = vips.filter((v) => (holders.get(v) ?? 0) === 0);
+      const r = fresh.length > 0 ? await inner.add(fresh) : ok(undefined);
+      if (r.ok) for (const v of vips) holders.set(v, (holders.get(v) ?? 0) + 1);
+      return r;
+    },
+    async remove(vips) {
+      const held = vips.filter((v) => (holders.get(v) ?? 0) > 0);
+      for (const v of held) holders.set(v, (holders.get(v) ?? 0) - 1);
+      const last = held.filter((v) => holders.get(v) === 0);
+      for (const v of last) holders.delete(v);
+      return last.length > 0 ? inner.remove(last) : ok(undefined);
+    },
+    close() {
+      holders.clear();
+      return inner.close();
+    },
+  };
+}
+
+/**
  * The configured vrrp_iptables chains; else nftables if `nft` works here, else iptables in chains
  * of our own; else an error saying what each answered.
  */
 export async function openFirewall(run: CommandRunner = runCommand, fw: FirewallSettings = DEFAULT_FIREWALL): Promise<Result<Firewall, string>> {
   if (fw.iptables !== undefined) {
     const probe = await run(ipt('-S', fw.iptables.inChain));
-    if (probe.ok) return ok(configuredChainsFirewall(run, fw.iptables));
+    if (probe.ok) return ok(sharedDropRules(configuredChainsFirewall(run, fw.iptables)));
     return err(`vrrp_iptables ${fw.iptables.inChain}: iptables is not usable (${probe.error}) - install iptables and create the chains, or remove vrrp_iptables to use nftables`);
   }
   const nftProbe = await run(['nft', 'list', 'tables']);
-  if (nftProbe.ok) return ok(nftFirewall(run, fw));
+  if (nftProbe.ok) return ok(sharedDropRules(nftFirewall(run, fw)));
   const iptProbe = await run(ipt('-S', 'INPUT'));
-  if (iptProbe.ok) return ok(iptablesFirewall(run));
+  if (iptProbe.ok) return ok(sharedDropRules(iptablesFirewall(run)));
   return err(
     'no_accept needs firewall rules that drop traffic to the VIPs, but neither nftables nor iptables is usable ' +
       `(nft: ${nftProbe.error}; iptables: ${iptProbe.error}) - install nftables (apt-get install nftables), ` +

@@ -82,6 +82,34 @@ describe('nftables: keepalived 2.2.7\'s layout, table ip vrrpd', () => {
     ]);
   });
 
+  it('a VIP shared by two no-accept instances keeps its rule until the last one lets go', async () => {
+    const { calls, run } = recorder();
+    const fw = await openFirewall(run);
+    if (!fw.ok) throw new Error(fw.error);
+    const other = '192.0.2.201' as Ipv4;
+    await fw.value.add([VIP]); // instance 1 becomes MASTER
+    await fw.value.add([VIP, other]); // instance 2 too: only the new VIP reaches nft
+    await fw.value.remove([VIP]); // instance 1 leaves: instance 2 still holds VIP
+    await fw.value.remove([VIP, other]); // instance 2 leaves: both go
+    await fw.value.remove([VIP]); // a stray remove changes nothing
+    expect(calls.slice(1).map((c) => c.stdin)).toEqual([
+      nftCreateScript([VIP]),
+      nftElementScript('add', [other]),
+      nftElementScript('delete', [VIP, other]),
+    ]);
+  });
+
+  it('a failed add holds nothing: the next add tries again', async () => {
+    let fail = true;
+    const { calls, run } = recorder((argv) => (argv === 'nft -f -' && fail ? Promise.resolve(err('nft -f -: busy')) : undefined));
+    const fw = await openFirewall(run);
+    if (!fw.ok) throw new Error(fw.error);
+    expect((await fw.value.add([VIP])).ok).toBe(false);
+    fail = false;
+    expect((await fw.value.add([VIP])).ok).toBe(true);
+    expect(calls.filter((c) => c.argv === 'nft -f -')).toHaveLength(2);
+  });
+
   it('an nft failure is passed on with its stderr', async () => {
     const { run } = recorder((argv) => (argv === 'nft -f -' ? Promise.resolve(err('nft -f -: Error: Could not process rule: Operation not permitted')) : undefined));
     const fw = await openFirewall(run);
