@@ -116,6 +116,8 @@ export class SyncGroupDriver implements Driver {
   }
 }
 
+type SayLevel = 'debug' | 'info' | 'warn' | 'error';
+
 /** keepalived logs a drop for every packet; under a flood that drowns the log, so we rate-limit. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -132,6 +134,10 @@ export class Instance {
   private ioPending = 0;
   private ipId = 0;
   /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
+  /** One gratuitous ARP frame per VIP, host.vips' order: built once, sent by every burst. */
+  private garpFrames: Buffer[];
+  /** Log lines held while apply() sends a takeover's packets (say()). */
+  private heldLogs: [SayLevel, string][] | undefined;
   private adverts: { readonly priority: number; readonly datagrams: readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] } | undefined;
   private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
   private readonly peerReportTable = new PeerReports();
@@ -154,6 +160,7 @@ export class Instance {
     this.driver = driver;
     this.peers = unicastPeers(config);
     this.state = initialState(instanceParams(config, host.ownAddress));
+    this.garpFrames = garpFramesOf(host);
   }
 
   now(): Millis {
@@ -181,6 +188,8 @@ export class Instance {
     const noPeer = this.state.params.faultNoPeer;
     this.why = noPeer ? 'unicast_fault_no_peer without peers' : initial?.fault === true ? 'fault at start-up (tracking)' : 'start-up';
     this.feed(initial === undefined ? { type: 'startup' } : { type: 'startup', fault: initial.fault, priority: initial.priority });
+    // Encoded now, so a takeover only patches the IP id (and the encoder is compiled already).
+    this.advertDatagrams(this.state.effectivePriority);
   }
 
   /**
@@ -208,6 +217,7 @@ export class Instance {
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
     this.adverts = undefined;
+    this.garpFrames = garpFramesOf(host);
     if (this.state.role === 'MASTER') {
       const removed = before.filter((v) => !host.vips.some((n) => sameVip(v, n)));
       const added = host.vips.filter((n) => !before.some((v) => sameVip(v, n)));
@@ -315,10 +325,37 @@ export class Instance {
     this.driver.feed(this, event);
   }
 
-  /** The driver's result for this instance: the new core state, then its actions in order. */
+  /**
+   * The driver's result for this instance: the new core state, then its actions in order. Log
+   * lines that come with packets (a takeover's advert, VIPs and GARP) are written, in their order,
+   * right after the last of those packets left: each line is a synchronous write (stdout, syslog,
+   * a file) that would otherwise sit between the Master_Down timer and the first GARP.
+   */
   apply(state: FsmState, actions: readonly Action[]): void {
     this.setState(state);
-    for (const action of actions) this.execute(action);
+    let lastPacket = -1;
+    actions.forEach((a, i) => {
+      if (a.type === 'sendAdvert' || a.type === 'addVips' || a.type === 'delVips' || a.type === 'garp') lastPacket = i;
+    });
+    if (lastPacket < 0 || this.heldLogs !== undefined) {
+      for (const action of actions) this.execute(action);
+      return;
+    }
+    const held: [SayLevel, string][] = [];
+    this.heldLogs = held;
+    try {
+      for (let i = 0; i <= lastPacket; i++) this.execute(actions[i] as Action);
+    } finally {
+      this.heldLogs = undefined;
+      for (const [level, message] of held) this.ports.log[level](message);
+    }
+    for (let i = lastPacket + 1; i < actions.length; i++) this.execute(actions[i] as Action);
+  }
+
+  /** A log line now, or held by apply() until its packets are out. */
+  private say(level: SayLevel, message: string): void {
+    if (this.heldLogs !== undefined) this.heldLogs.push([level, message]);
+    else this.ports.log[level](message);
   }
 
   /** Why the next role change happens, when another member's event moves this one. */
@@ -360,7 +397,7 @@ export class Instance {
       case 'cancelTimer':
         return this.cancel(a.timer);
       case 'log':
-        this.ports.log[a.level](a.message);
+        this.say(a.level, a.message);
         return;
       case 'notify': {
         const priority = this.state.effectivePriority;
@@ -418,7 +455,7 @@ export class Instance {
   }
 
   private internalError(e: unknown): void {
-    this.ports.log.error(`(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
+    this.say('error', `(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   private arm(timer: TimerName, ms: Millis): void {
@@ -451,13 +488,13 @@ export class Instance {
       setIpId(bytes, this.ipId);
       const sent = this.ports.sendDatagram(bytes, dst);
       if (sent.ok) sentAny = true;
-      else if (unicast) this.ports.log.warn(`(${this.name}) Cant send advert to ${dst} (${sent.error})`);
-      else this.ports.log.warn(`(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
+      else if (unicast) this.say('warn', `(${this.name}) Cant send advert to ${dst} (${sent.error})`);
+      else this.say('warn', `(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
     }
     if (!sentAny) return;
     recordAdvertSent(this.stats, priority);
     // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
-    if (priority === 0) this.ports.log.debug(`(${this.name}) sent 0 priority`);
+    if (priority === 0) this.say('debug', `(${this.name}) sent 0 priority`);
   }
 
   /** The advert's datagrams at `priority`, encoded once per priority and configuration. */
@@ -486,7 +523,7 @@ export class Instance {
 
   private async changeVips(removed: readonly VipLink[], added: readonly VipLink[]): Promise<void> {
     // keepalived 2.2.7 logs this for a MASTER at every reload (it re-adds them all; we only add what is new).
-    if (this.host.vips.length > 0) this.ports.log.info(`(${this.name}) setting VIPs.`);
+    if (this.host.vips.length > 0) this.say('info', `(${this.name}) setting VIPs.`);
     for (const link of removed) await this.vipOp(link, false);
     await this.setDropRule(false, removed);
     await this.setDropRule(true, added);
@@ -498,7 +535,7 @@ export class Instance {
     const where = { index: ifindex, address: vip.address, prefixLength: vip.prefixLength };
     const report = (done: Result<void, string>): void => {
       if (done.ok) return;
-      this.ports.log.error(`(${this.name}) cannot ${add ? 'add' : 'remove'} VIP ${vip.address}/${vip.prefixLength}: ${done.error}`);
+      this.say('error', `(${this.name}) cannot ${add ? 'add' : 'remove'} VIP ${vip.address}/${vip.prefixLength}: ${done.error}`);
     };
     const done = add ? this.ports.addAddress(vip.label ? { ...where, label: vip.label } : where) : this.ports.delAddress(where);
     if (done instanceof Promise) return done.then(report);
@@ -518,14 +555,14 @@ export class Instance {
     if (this.host.vips.length === 0) return;
     // No-accept mode's drop rule (an nft run) must be in place before the VIPs appear: that path awaits.
     if (this.needsDropRule(this.host.vips)) return this.setVipsWithDropRule(add);
-    this.ports.log.info(`(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
+    this.say('info', `(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
     return this.vipOps(this.host.vips, add);
   }
 
   private async setVipsWithDropRule(add: boolean): Promise<void> {
     // keepalived's order: the drop rule before the VIPs appear, removed after they are gone.
     if (add) await this.setDropRule(true, this.host.vips);
-    this.ports.log.info(`(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
+    this.say('info', `(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
     await this.vipOps(this.host.vips, add);
     if (!add) await this.setDropRule(false, this.host.vips);
   }
@@ -538,10 +575,10 @@ export class Instance {
   private async setDropRule(add: boolean, links: readonly VipLink[]): Promise<void> {
     const firewall = this.ports.firewall;
     if (!this.needsDropRule(links) || firewall === undefined) return;
-    this.ports.log.info(`(${this.name}) ${add ? 'setting' : 'removing'} firewall drop rule`);
+    this.say('info', `(${this.name}) ${add ? 'setting' : 'removing'} firewall drop rule`);
     const vips = links.map((v) => v.vip.address);
     const done = add ? await firewall.add(vips) : await firewall.remove(vips);
-    if (!done.ok) this.ports.log.error(`(${this.name}) cannot ${add ? 'set' : 'remove'} firewall drop rule: ${done.error}`);
+    if (!done.ok) this.say('error', `(${this.name}) cannot ${add ? 'set' : 'remove'} firewall drop rule: ${done.error}`);
   }
 
   /**
@@ -550,7 +587,7 @@ export class Instance {
    */
   private sendGarps(count: number): void | Promise<void> {
     for (const link of this.host.vips) {
-      this.ports.log.info(`(${this.name}) Sending/queueing gratuitous ARPs on ${link.ifname} for ${link.vip.address}`);
+      this.say('info', `(${this.name}) Sending/queueing gratuitous ARPs on ${link.ifname} for ${link.vip.address}`);
     }
     if (count <= 0 || !this.garpRound()) return;
     if (count === 1) return;
@@ -568,13 +605,13 @@ export class Instance {
 
   /** One GARP per VIP; false after a failure (an interface that is down fails every frame alike). */
   private garpRound(): boolean {
-    for (const link of this.host.vips) {
-      const sent = this.ports.sendFrames(link.ifname, [buildGarpFrame(link.mac, link.vip.address)]);
+    for (const [i, link] of this.host.vips.entries()) {
+      const sent = this.ports.sendFrames(link.ifname, [this.garpFrames[i] ?? buildGarpFrame(link.mac, link.vip.address)]);
       if (!sent.ok) {
-        this.ports.log.warn(`(${this.name}) cannot send gratuitous ARP on ${link.ifname}: ${sent.error}`);
+        this.say('warn', `(${this.name}) cannot send gratuitous ARP on ${link.ifname}: ${sent.error}`);
         return false;
       }
-      this.ports.log.debug(`Sending gratuitous ARP on ${link.ifname} for ${link.vip.address}`);
+      this.say('debug', `Sending gratuitous ARP on ${link.ifname} for ${link.vip.address}`);
     }
     return true;
   }
@@ -665,6 +702,8 @@ function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
     return address === undefined ? [] : [{ address, minTtl: p.minTtl, maxTtl: p.maxTtl }];
   });
 }
+
+const garpFramesOf = (host: InstanceHost): Buffer[] => host.vips.map((link) => buildGarpFrame(link.mac, link.vip.address));
 
 /** The same address on the same interface: a reload leaves it in place. */
 const sameVip = (a: VipLink, b: VipLink): boolean =>
