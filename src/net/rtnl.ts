@@ -76,6 +76,17 @@ function rejectedCode(e: unknown): string | undefined {
   return /^Request rejected: (E[A-Z0-9]+)$/.exec(message(e))?.[1];
 }
 
+/**
+ * Synchronous address changes allowed in one event-loop turn. Each one queues a notification on
+ * every rtnetlink monitor socket, and netlink@0.3.0 reads at most 32 messages per socket per loop
+ * turn; once a few hundred are queued the kernel drops them with ENOBUFS, and netlink@0.3.0 then
+ * dies in its poll error path (a NULL syscall name thrown as a C++ exception: "terminate called
+ * after throwing an instance of 'Napi::Error'"). 1000 instances taking over in one timer tick hit
+ * that; beyond this budget an address change waits for the next turn (after the monitors were
+ * read), as a promise. Below the 32 a turn drains, so the queue cannot grow.
+ */
+export const SYNC_ADDRESS_CHANGES_PER_TURN = 16;
+
 /** The addon's errors end in the errno's name: "RTM_DELADDR: No such device (ENODEV)". */
 function nativeCode(error: string): string | undefined {
   return /\((E[A-Z0-9]+)\)$/.exec(error)?.[1];
@@ -149,6 +160,13 @@ export function openRtnl(): Result<Rtnl, string> {
   // Address changes go through the addon when it can (synchronous, its own socket, so nothing to
   // serialise with the package's dumps); the package's request socket stays the fallback.
   const route = openNetlinkRoute();
+  let changesThisTurn = 0;
+  /** A slot in this turn's budget; the count resets in the check phase, after the poll phase read the monitors. */
+  const takeSlot = (): boolean => {
+    if (changesThisTurn === 0) setImmediate(() => (changesThisTurn = 0));
+    return ++changesThisTurn <= SYNC_ADDRESS_CHANGES_PER_TURN;
+  };
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   // One request at a time on the shared socket: netlink@0.3.0 mixes up a dump's multipart reply
   // with another request's ("Multipart message not terminated properly"), which a reload's address
   // dump running next to a VIP add (or tracking's link resync) showed.
@@ -189,12 +207,14 @@ export function openRtnl(): Result<Rtnl, string> {
   // the kernel would fill in anyway.
   function addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Eventually<Result<void, string>> {
     if (!route.ok) return addAddressLater(a);
+    if (!takeSlot()) return nextTurn().then(() => addAddress(a));
     const done = route.value.addAddress(a);
     return done.ok ? done : err(`add ${a.address}/${a.prefixLength} on ifindex ${a.index}: ${nativeCode(done.error) ?? done.error}`);
   }
 
   function delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Eventually<Result<void, string>> {
     if (!route.ok) return delAddressLater(a);
+    if (!takeSlot()) return nextTurn().then(() => delAddress(a));
     const done = route.value.delAddress(a);
     if (done.ok) return done;
     const code = nativeCode(done.error);
