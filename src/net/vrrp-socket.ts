@@ -19,7 +19,6 @@ import { err, ok, parseIpv4, type Ipv4, type Result } from '../types.js';
 interface RawSocket {
   setOption(level: number, option: number, value: number): void;
   setOption(level: number, option: number, value: Buffer, length: number): void;
-  send(buffer: Buffer, offset: number, length: number, address: string, callback: (error: Error | null, bytes: number) => void): RawSocket;
   on(event: 'message', listener: (buffer: Buffer, source: string) => void): RawSocket;
   on(event: 'error', listener: (error: Error) => void): RawSocket;
   on(event: 'close', listener: () => void): RawSocket;
