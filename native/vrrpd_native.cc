@@ -3,6 +3,14 @@
 //                           where /sys/class/net may belong to another namespace.
 //   PacketSocket(ifname)    AF_PACKET send-only socket for gratuitous ARP; raw-socket only
 //                           creates AF_INET/AF_INET6 sockets (reference/node-deps.md §3).
+//   RawSender(ifname, ifindex)  send-only IPv4 raw socket (IPPROTO_RAW: IP_HDRINCL implied, never
+//                           receives) for VRRP adverts. send(datagram, dst) is one synchronous
+//                           sendto(): the advert is on the wire before the call returns, where
+//                           raw-socket's send waits for the fd to poll writable on a later loop turn.
+//   NetlinkRoute()          NETLINK_ROUTE socket for synchronous RTM_NEWADDR/RTM_DELADDR with ACK,
+//                           as keepalived adds a VIP: the kernel handles the request inside
+//                           sendto(), so the ack is already queued when recv() reads it. Used on
+//                           the takeover path (advert, VIPs, GARP without awaiting anything).
 //   sdNotify(state)         systemd readiness/watchdog without libsystemd (node-deps.md §4).
 //   openlog/syslog          libc syslog, so log lines land where keepalived's do.
 //   flock(fd)               flock(LOCK_EX|LOCK_NB) for the pidfile lock: Node has no flock, and
@@ -23,12 +31,17 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <linux/if_addr.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <string>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -155,6 +168,207 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 
   int fd_ = -1;
   int ifindex_ = 0;
+};
+
+// Send-only IPv4 raw socket for adverts. IPPROTO_RAW implies IP_HDRINCL and the kernel delivers
+// nothing to it, so there is no receive queue to drain; receiving stays on raw-socket. The kernel
+// fills in total length and header checksum (and an id of 0, which we never send); everything else
+// goes out as given, so the wire is the bytes packet.ts built.
+class RawSender : public Napi::ObjectWrap<RawSender> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "RawSender",
+                       {InstanceMethod("send", &RawSender::Send),
+                        InstanceMethod("close", &RawSender::Close)});
+  }
+
+  explicit RawSender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RawSender>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
+      Napi::TypeError::New(env, "new RawSender(ifname: string, ifindex: number)").ThrowAsJavaScriptException();
+      return;
+    }
+    std::string name = info[0].As<Napi::String>();
+    int ifindex = info[1].As<Napi::Number>().Int32Value();
+    if (!ValidIfName(name) || ifindex <= 0) {
+      ThrowErrno(env, "RawSender " + name, ENODEV);
+      return;
+    }
+    fd_ = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
+    if (fd_ < 0) {
+      ThrowErrno(env, "socket(IPPROTO_RAW)", errno);
+      return;
+    }
+    // keepalived's send socket options (reference §3.1): bound to the interface, multicast out of
+    // it, not looped back to our own receive socket. The TTL is the header's (IP_HDRINCL).
+    ip_mreqn mreqn{};
+    mreqn.imr_ifindex = ifindex;
+    int off = 0;
+    const char* failed = nullptr;
+    if (setsockopt(fd_, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(), static_cast<socklen_t>(name.size() + 1)) < 0)
+      failed = "SO_BINDTODEVICE";
+    else if (setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &mreqn, sizeof mreqn) < 0)
+      failed = "IP_MULTICAST_IF";
+    else if (setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof off) < 0)
+      failed = "IP_MULTICAST_LOOP";
+    if (failed != nullptr) {
+      int e = errno;
+      close(fd_);
+      fd_ = -1;
+      ThrowErrno(env, failed, e);
+    }
+  }
+
+  ~RawSender() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  // send(datagram: Buffer, dst: string): bytes sent. Never blocks (MSG_DONTWAIT): a full socket
+  // buffer is EAGAIN/ENOBUFS, thrown with errno like any other failure.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsString()) {
+      Napi::TypeError::New(env, "send(datagram: Buffer, dst: string)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (fd_ < 0) return ThrowErrno(env, "send", EBADF);
+    auto datagram = info[0].As<Napi::Buffer<uint8_t>>();
+    if (datagram.Length() < 20) return ThrowErrno(env, "send: shorter than an IPv4 header", EINVAL);
+    std::string dst = info[1].As<Napi::String>();
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    if (inet_pton(AF_INET, dst.c_str(), &to.sin_addr) != 1) return ThrowErrno(env, "send to " + dst, EINVAL);
+    ssize_t n;
+    do n = sendto(fd_, datagram.Data(), datagram.Length(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return ThrowErrno(env, "send to " + dst, errno);
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    return info.Env().Undefined();
+  }
+
+  int fd_ = -1;
+};
+
+// Synchronous rtnetlink address requests. One request, one ack: rtnetlink runs the request in
+// the sender's context, so the ack (NLMSG_ERROR, error 0 or -errno) is queued before sendto()
+// returns and the blocking recv() only copies it; SO_RCVTIMEO bounds it anyway. The socket is
+// bound to no group, so nothing but our acks ever arrives on it.
+class NetlinkRoute : public Napi::ObjectWrap<NetlinkRoute> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NetlinkRoute",
+                       {InstanceMethod("address", &NetlinkRoute::Address),
+                        InstanceMethod("close", &NetlinkRoute::Close)});
+  }
+
+  explicit NetlinkRoute(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetlinkRoute>(info) {
+    Napi::Env env = info.Env();
+    fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd_ < 0) {
+      ThrowErrno(env, "socket(NETLINK_ROUTE)", errno);
+      return;
+    }
+    timeval tv{1, 0};
+    sockaddr_nl local{};
+    local.nl_family = AF_NETLINK;
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+        bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) {
+      int e = errno;
+      close(fd_);
+      fd_ = -1;
+      ThrowErrno(env, "NETLINK_ROUTE setup", e);
+    }
+  }
+
+  ~NetlinkRoute() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  // address(add: boolean, ifindex: number, address: string, prefixLength: number, label?: string)
+  // add: RTM_NEWADDR with NLM_F_CREATE|NLM_F_REPLACE (idempotent), IFA_LOCAL = IFA_ADDRESS =
+  // address, scope global, IFA_LABEL when given (keepalived's netlink_ipaddress()).
+  // delete: RTM_DELADDR naming IFA_LOCAL. Throws with the kernel's errno.
+  Napi::Value Address(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsBoolean() || !info[1].IsNumber() || !info[2].IsString() || !info[3].IsNumber() ||
+        (info.Length() > 4 && !info[4].IsString() && !info[4].IsUndefined())) {
+      Napi::TypeError::New(env, "address(add: boolean, ifindex: number, address: string, prefixLength: number, label?: string)")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (fd_ < 0) return ThrowErrno(env, "rtnetlink", EBADF);
+    bool add = info[0].As<Napi::Boolean>().Value();
+    int ifindex = info[1].As<Napi::Number>().Int32Value();
+    std::string address = info[2].As<Napi::String>();
+    int prefix = info[3].As<Napi::Number>().Int32Value();
+    std::string label = info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : std::string();
+    in_addr addr{};
+    if (inet_pton(AF_INET, address.c_str(), &addr) != 1 || prefix < 0 || prefix > 32 || ifindex <= 0 || label.size() >= IFNAMSIZ)
+      return ThrowErrno(env, "rtnetlink address " + address, EINVAL);
+
+    struct {
+      nlmsghdr nh;
+      ifaddrmsg ifa;
+      char attrs[3 * RTA_SPACE(IFNAMSIZ)];
+    } req{};
+    req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
+    req.nh.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+    req.nh.nlmsg_seq = ++seq_;
+    req.ifa.ifa_family = AF_INET;
+    req.ifa.ifa_prefixlen = static_cast<unsigned char>(prefix);
+    req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+    req.ifa.ifa_index = static_cast<unsigned>(ifindex);
+    auto put = [&req](unsigned short type, const void* data, size_t len) {
+      auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
+      rta->rta_type = type;
+      rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
+      std::memcpy(RTA_DATA(rta), data, len);
+      req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+    };
+    put(IFA_LOCAL, &addr, sizeof addr);
+    if (add) put(IFA_ADDRESS, &addr, sizeof addr);
+    if (add && !label.empty()) put(IFA_LABEL, label.c_str(), label.size() + 1);
+
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    ssize_t n;
+    do n = sendto(fd_, &req, req.nh.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return ThrowErrno(env, "rtnetlink send", errno);
+
+    // Read until our ack: an ack of an earlier request whose recv timed out may come first.
+    alignas(nlmsghdr) char buf[4096];
+    for (;;) {
+      do n = recv(fd_, buf, sizeof buf, 0);
+      while (n < 0 && errno == EINTR);
+      if (n < 0) return ThrowErrno(env, "rtnetlink ack", errno == EAGAIN ? ETIMEDOUT : errno);
+      int len = static_cast<int>(n);
+      for (auto* nh = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
+        if (nh->nlmsg_seq != seq_ || nh->nlmsg_type != NLMSG_ERROR) continue;
+        if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return ThrowErrno(env, "rtnetlink ack", EBADMSG);
+        int error = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(nh))->error;
+        if (error != 0) return ThrowErrno(env, add ? "RTM_NEWADDR" : "RTM_DELADDR", error);
+        return env.Undefined();
+      }
+    }
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    return info.Env().Undefined();
+  }
+
+  int fd_ = -1;
+  unsigned seq_ = 0;
 };
 
 // sd_notify(3) protocol: one datagram to $NOTIFY_SOCKET; a leading '@' means the Linux abstract
@@ -341,6 +555,8 @@ class SignalWatcher : public Napi::ObjectWrap<SignalWatcher> {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ifInfo", Napi::Function::New(env, IfInfo, "ifInfo"));
   exports.Set("PacketSocket", PacketSocket::Define(env));
+  exports.Set("RawSender", RawSender::Define(env));
+  exports.Set("NetlinkRoute", NetlinkRoute::Define(env));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
   exports.Set("openlog", Napi::Function::New(env, OpenLog, "openlog"));
   exports.Set("syslog", Napi::Function::New(env, Syslog, "syslog"));

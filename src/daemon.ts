@@ -39,6 +39,15 @@ import { createMetricsRegistry, startMetricsServer, type ListenAddress, type Met
 /** A timed-out script gets SIGTERM, then SIGKILL this much later (keepalived §3.9). */
 const SCRIPT_KILL_GRACE_MS = 2000;
 
+/**
+ * Linux lets a task's epoll_wait() wake up to 0.1 % of its timeout late (select_estimate_accuracy:
+ * the slack of a non-realtime task's poll is timeout/1000, at least timer_slack_ns). libuv sleeps
+ * in epoll_wait until its next timer, so a Master_Down timer 3.6 s away woke up to 3.6 ms late,
+ * most of a takeover's lateness; keepalived's timerfd does not pay this. A wake-up at least this
+ * often bounds the slack to 0.1 ms, for a few microseconds of CPU ten times a second.
+ */
+export const WAKE_BOUND_MS = 100;
+
 /** keepalived's exit codes (lib/scheduler.h), which systemd units and runbooks already know. */
 export const EXIT = { ok: 0, fatal: 1, config: 2, permission: 4, noConfig: 6 } as const;
 
@@ -210,6 +219,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return fail(started.error.code, started.error.message);
   }
   const running = started.value;
+  // Unref'd: it bounds how long the loop sleeps (WAKE_BOUND_MS) without keeping the daemon alive.
+  setInterval(() => undefined, WAKE_BOUND_MS).unref();
   dumps.setSources({ config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
 
   // A VIP someone else deletes while we are MASTER is put back (Instance.addressRemoved).
@@ -534,6 +545,11 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   for (const inst of config.instances) {
     const host = hosts.value.get(inst.name);
     if (host) addInstance(running, inst, host);
+  }
+  // The GARP sockets now rather than at the first takeover (sendFrames would open them then).
+  for (const ifname of new Set([...hosts.value.values()].flatMap((h) => h.vips.map((v) => v.ifname)))) {
+    const opened = openGarpSender(ifname);
+    if (opened.ok) garp.set(ifname, opened.value);
   }
   return ok(running);
 }

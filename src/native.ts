@@ -12,6 +12,16 @@ interface NativePacketSocket {
   close(): void;
 }
 
+interface NativeRawSender {
+  send(datagram: Buffer, dst: string): number;
+  close(): void;
+}
+
+interface NativeNetlinkRoute {
+  address(add: boolean, ifindex: number, address: string, prefixLength: number, label?: string): void;
+  close(): void;
+}
+
 interface NativeSignalWatcher {
   close(): void;
 }
@@ -26,6 +36,10 @@ interface NativeAddon {
   flock?: (fd: number) => boolean;
   SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
+  /** Absent from an addon built before the synchronous send path. */
+  RawSender?: new (ifname: string, ifindex: number) => NativeRawSender;
+  /** Absent from an addon built before the synchronous send path. */
+  NetlinkRoute?: new () => NativeNetlinkRoute;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
   syslog(priority: number, message: string): void;
@@ -111,6 +125,65 @@ export function openPacketSocket(ifname: string): Result<PacketSocket, string> {
     const socket = new a.PacketSocket(ifname);
     return {
       send: (frame: Buffer) => attempt(() => socket.send(frame)),
+      close: () => socket.close(),
+    };
+  });
+}
+
+const STALE_SEND = 'the native addon was built before the synchronous send path (run npm install to rebuild it)';
+
+/** A send-only IPv4 raw socket (IPPROTO_RAW, so IP_HDRINCL) bound to one interface. */
+export interface RawSender {
+  /**
+   * One synchronous sendto() of a whole IPv4 datagram to `dst`: when it returns ok the kernel has
+   * the bytes, so the caller may reuse the buffer at once. Never blocks; a full queue is an error
+   * like "send to 224.0.0.18: No buffer space available (ENOBUFS)".
+   */
+  send(datagram: Buffer, dst: string): Result<number, string>;
+  /** Idempotent. */
+  close(): void;
+}
+
+export function openRawSender(ifname: string, ifindex: number): Result<RawSender, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Sender = a.value.RawSender;
+  if (Sender === undefined) return err(STALE_SEND);
+  return attempt(() => {
+    const socket = new Sender(ifname, ifindex);
+    return {
+      send(datagram: Buffer, dst: string): Result<number, string> {
+        // Inline rather than attempt(): this runs for every advert.
+        try {
+          return ok(socket.send(datagram, dst));
+        } catch (e) {
+          return err(describe(e));
+        }
+      },
+      close: () => socket.close(),
+    };
+  });
+}
+
+/** Synchronous rtnetlink address requests (one request, its ack read before returning). */
+export interface NetlinkRoute {
+  /** Errors name the kernel's errno: "RTM_DELADDR: Cannot assign requested address (EADDRNOTAVAIL)". */
+  addAddress(a: { index: number; address: string; prefixLength: number; label?: string }): Result<void, string>;
+  delAddress(a: { index: number; address: string; prefixLength: number }): Result<void, string>;
+  /** Idempotent. */
+  close(): void;
+}
+
+export function openNetlinkRoute(): Result<NetlinkRoute, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Route = a.value.NetlinkRoute;
+  if (Route === undefined) return err(STALE_SEND);
+  return attempt(() => {
+    const socket = new Route();
+    return {
+      addAddress: (x) => attempt(() => socket.address(true, x.index, x.address, x.prefixLength, x.label)),
+      delAddress: (x) => attempt(() => socket.address(false, x.index, x.address, x.prefixLength)),
       close: () => socket.close(),
     };
   });

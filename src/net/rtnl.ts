@@ -3,7 +3,11 @@
 // Error('Request rejected: EEXIST'), createRtNetlink's option type wrongly requires buffer sizes,
 // and the high-level 'message' event drops NEW/DEL, so the watcher reads the lower-level socket.
 import { FlagsNew, createRtNetlink, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
+import { openNetlinkRoute } from '../native.js';
 import { err, ipv4FromBytes, ipv4ToBytes, ok, type Ipv4, type Result } from '../types.js';
+
+/** A result now (the addon's synchronous netlink) or later (the netlink package's round trip). */
+export type Eventually<T> = T | Promise<T>;
 
 const AF_INET = 2;
 const RT_SCOPE_UNIVERSE = 0;
@@ -49,10 +53,14 @@ export interface Rtnl {
   ipv4Addresses(index?: number): Promise<Result<AddressInfo[], string>>;
   /** primary = first non-secondary address in kernel order */
   primaryIpv4(index: number): Promise<Result<Ipv4 | undefined, string>>;
-  /** Idempotent (NLM_F_CREATE|NLM_F_REPLACE); re-adding does not change an existing label. */
-  addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Promise<Result<void, string>>;
-  /** Absent address (or link already gone) = ok. */
-  delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Promise<Result<void, string>>;
+  /**
+   * Idempotent (NLM_F_CREATE|NLM_F_REPLACE); re-adding does not change an existing label.
+   * Synchronous (a Result, not a Promise) through the addon's NetlinkRoute, as keepalived adds a
+   * VIP: a takeover then awaits nothing between its advert and its GARP.
+   */
+  addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Eventually<Result<void, string>>;
+  /** Absent address (or link already gone) = ok. Synchronous like addAddress. */
+  delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Eventually<Result<void, string>>;
   /** Link up/down/deleted, IPv4 address added/removed; returns a function that stops watching. */
   watch(onEvent: (e: RtnlEvent) => void): () => void;
   /** Closes the request socket and every watcher. */
@@ -66,6 +74,22 @@ function message(e: unknown): string {
 /** netlink@0.3.0 reports kernel errors only as "Request rejected: ECODE". */
 function rejectedCode(e: unknown): string | undefined {
   return /^Request rejected: (E[A-Z0-9]+)$/.exec(message(e))?.[1];
+}
+
+/**
+ * Synchronous address changes allowed in one event-loop turn. Each one queues a notification on
+ * every rtnetlink monitor socket, and netlink@0.3.0 reads at most 32 messages per socket per loop
+ * turn; once a few hundred are queued the kernel drops them with ENOBUFS, and netlink@0.3.0 then
+ * dies in its poll error path (a NULL syscall name thrown as a C++ exception: "terminate called
+ * after throwing an instance of 'Napi::Error'"). 1000 instances taking over in one timer tick hit
+ * that; beyond this budget an address change waits for the next turn (after the monitors were
+ * read), as a promise. Below the 32 a turn drains, so the queue cannot grow.
+ */
+export const SYNC_ADDRESS_CHANGES_PER_TURN = 16;
+
+/** The addon's errors end in the errno's name: "RTM_DELADDR: No such device (ENODEV)". */
+function nativeCode(error: string): string | undefined {
+  return /\((E[A-Z0-9]+)\)$/.exec(error)?.[1];
 }
 
 function toLinkInfo(m: rt.LinkMessage): LinkInfo | undefined {
@@ -133,6 +157,16 @@ export function openRtnl(): Result<Rtnl, string> {
     return err(`rtnetlink socket: ${message(e)}`);
   }
   const watchers = new Set<() => void>();
+  // Address changes go through the addon when it can (synchronous, its own socket, so nothing to
+  // serialise with the package's dumps); the package's request socket stays the fallback.
+  const route = openNetlinkRoute();
+  let changesThisTurn = 0;
+  /** A slot in this turn's budget; the count resets in the check phase, after the poll phase read the monitors. */
+  const takeSlot = (): boolean => {
+    if (changesThisTurn === 0) setImmediate(() => (changesThisTurn = 0));
+    return ++changesThisTurn <= SYNC_ADDRESS_CHANGES_PER_TURN;
+  };
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   // One request at a time on the shared socket: netlink@0.3.0 mixes up a dump's multipart reply
   // with another request's ("Multipart message not terminated properly"), which a reload's address
   // dump running next to a VIP add (or tracking's link resync) showed.
@@ -171,7 +205,25 @@ export function openRtnl(): Result<Rtnl, string> {
   // `brd` is configured, and IFA_LABEL when `label` is; scope global by default. The result in
   // `ip addr`: `inet 192.0.2.200/32 scope global eth0`. IFA_ADDRESS equal to IFA_LOCAL is what
   // the kernel would fill in anyway.
-  async function addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Promise<Result<void, string>> {
+  function addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Eventually<Result<void, string>> {
+    if (!route.ok) return addAddressLater(a);
+    if (!takeSlot()) return nextTurn().then(() => addAddress(a));
+    const done = route.value.addAddress(a);
+    return done.ok ? done : err(`add ${a.address}/${a.prefixLength} on ifindex ${a.index}: ${nativeCode(done.error) ?? done.error}`);
+  }
+
+  function delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Eventually<Result<void, string>> {
+    if (!route.ok) return delAddressLater(a);
+    if (!takeSlot()) return nextTurn().then(() => delAddress(a));
+    const done = route.value.delAddress(a);
+    if (done.ok) return done;
+    const code = nativeCode(done.error);
+    // EADDRNOTAVAIL: not there. ENODEV: the link is gone, and its addresses with it.
+    if (code === 'EADDRNOTAVAIL' || code === 'ENODEV') return ok(undefined);
+    return err(`delete ${a.address}/${a.prefixLength} on ifindex ${a.index}: ${code ?? done.error}`);
+  }
+
+  async function addAddressLater(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Promise<Result<void, string>> {
     const what = `add ${a.address}/${a.prefixLength} on ifindex ${a.index}`;
     const bytes = ipv4ToBytes(a.address);
     const attrs: rt.AddressAttrs = a.label === undefined ? { local: bytes, address: bytes } : { local: bytes, address: bytes, label: a.label };
@@ -187,7 +239,7 @@ export function openRtnl(): Result<Rtnl, string> {
     }
   }
 
-  async function delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Promise<Result<void, string>> {
+  async function delAddressLater(a: { index: number; address: Ipv4; prefixLength: number }): Promise<Result<void, string>> {
     const what = `delete ${a.address}/${a.prefixLength} on ifindex ${a.index}`;
     try {
       await serial(() => requests.delAddress({ family: AF_INET, prefixlen: a.prefixLength, index: a.index }, { local: ipv4ToBytes(a.address) }));
@@ -246,6 +298,7 @@ export function openRtnl(): Result<Rtnl, string> {
     close() {
       for (const stop of [...watchers]) stop();
       requests.socket.close();
+      if (route.ok) route.value.close();
     },
   });
 }

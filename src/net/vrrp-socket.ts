@@ -1,20 +1,24 @@
-// One raw IPv4 protocol-112 socket per interface, set up the way keepalived sets up its VRRP
-// socket (reference/keepalived.md §3.1). It moves whole IPv4 datagrams; building and checking
-// the IPv4 header and the advert is src/vrrp/packet.ts's job.
+// The VRRP sockets of one interface, set up the way keepalived sets up its VRRP socket
+// (reference/keepalived.md §3.1). They move whole IPv4 datagrams; building and checking the IPv4
+// header and the advert is src/vrrp/packet.ts's job.
 //
-// @neuralegion/raw-socket is used through our own interface because its index.d.ts is wrong, and
-// around its traps (reference/node-deps.md §1): Buffer options only via the 4-argument setOption,
-// one receive buffer reused for every message (we copy), send() without a callback crashes the
-// process, errors are bare strings, and there is no bind(). Hence IP_HDRINCL: the kernel would
-// otherwise pick the source address and may pick the VIP, while RFC 3768 §5.1.1.1 wants the
-// interface's primary address.
+// Receiving: a raw IPv4 protocol-112 socket from @neuralegion/raw-socket, used through our own
+// interface because its index.d.ts is wrong, and around its traps (reference/node-deps.md §1):
+// Buffer options only via the 4-argument setOption, one receive buffer reused for every message
+// (we copy), errors are bare strings, and there is no bind().
+//
+// Sending: the addon's RawSender (IPPROTO_RAW, so IP_HDRINCL: the kernel would otherwise pick the
+// source address and may pick the VIP, while RFC 3768 §5.1.1.1 wants the interface's primary
+// address). Its send is one synchronous sendto(); raw-socket's send only queues the buffer until
+// the fd polls writable on a later loop turn, which cost a takeover 1-2 ms and every advert a
+// promise, a poll start and a callback.
 import { createRequire } from 'node:module';
+import { openRawSender } from '../native.js';
 import { err, ok, parseIpv4, type Ipv4, type Result } from '../types.js';
 
 interface RawSocket {
   setOption(level: number, option: number, value: number): void;
   setOption(level: number, option: number, value: Buffer, length: number): void;
-  send(buffer: Buffer, offset: number, length: number, address: string, callback: (error: Error | null, bytes: number) => void): RawSocket;
   on(event: 'message', listener: (buffer: Buffer, source: string) => void): RawSocket;
   on(event: 'error', listener: (error: Error) => void): RawSocket;
   on(event: 'close', listener: () => void): RawSocket;
@@ -34,9 +38,6 @@ export const vrrpMulticastGroup = '224.0.0.18' as Ipv4;
 const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;
 const IPPROTO_IP = 0;
-const IP_HDRINCL = 3;
-const IP_MULTICAST_IF = 32;
-const IP_MULTICAST_LOOP = 34;
 const IP_ADD_MEMBERSHIP = 35;
 /** Without this a raw socket also receives groups joined by any other socket on the host. */
 const IP_MULTICAST_ALL = 49;
@@ -57,10 +58,11 @@ export interface VrrpSocket {
   /**
    * datagram: a complete IPv4 datagram (IP_HDRINCL): the header's TOS, TTL, id and source are sent
    * as given; the kernel fills in total length and header checksum. dst: the group or a unicast peer
-   * (the header's destination; the kernel routes by this one).
+   * (the header's destination; the kernel routes by this one). Synchronous: on return the kernel
+   * has the bytes (or said why not), so the caller may reuse the buffer.
    */
-  send(datagram: Buffer, dst: Ipv4): Promise<Result<number, string>>;
-  /** Leaves the group and releases the socket; idempotent; pending sends resolve as errors. */
+  send(datagram: Buffer, dst: Ipv4): Result<number, string>;
+  /** Leaves the group and releases both sockets; idempotent. */
   close(): void;
 }
 
@@ -97,7 +99,7 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** struct ip_mreqn {imr_multiaddr, imr_address, imr_ifindex}: used by both IP_ADD_MEMBERSHIP and IP_MULTICAST_IF. */
+/** struct ip_mreqn {imr_multiaddr, imr_address, imr_ifindex} for IP_ADD_MEMBERSHIP. */
 function ipMreqn(group: Ipv4 | undefined, ifindex: number): Buffer {
   const b = Buffer.alloc(12);
   if (group) Buffer.from(group.split('.').map(Number)).copy(b, 0);
@@ -107,9 +109,9 @@ function ipMreqn(group: Ipv4 | undefined, ifindex: number): Buffer {
 
 /**
  * Open sockets, held here on purpose. raw-socket's native wrap is a weak object: an active poll
- * does not keep it alive, so a socket reachable only through its own pending send (a caller that
- * just awaits send()) is garbage-collected, its destructor closes the fd and the send never
- * completes (seen in lab/inject.ts: the fd closed right after the options, the process hung).
+ * does not keep it alive, so a socket reachable only through a pending operation is
+ * garbage-collected and its destructor closes the fd (seen in lab/inject.ts when it still sent
+ * through raw-socket: the fd closed right after the options, the process hung).
  */
 const openSockets = new Set<RawSocket>();
 
@@ -119,11 +121,14 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
   if (!Number.isInteger(opts.ifindex) || opts.ifindex <= 0) return err(`${where}: bad ifindex ${opts.ifindex}`);
   const raw = loadRawSocket();
   if (!raw.ok) return raw;
+  const sender = openRawSender(opts.ifname, opts.ifindex);
+  if (!sender.ok) return err(`${where}: ${sender.error}`);
 
   let socket: RawSocket;
   try {
     socket = raw.value.createSocket({ protocol: ipprotoVrrp, addressFamily: addressFamilyIpv4, bufferSize: receiveBufferSize });
   } catch (e) {
+    sender.value.close();
     return err(`${where}: ${message(e)}`);
   }
 
@@ -131,11 +136,7 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
   openSockets.add(socket);
   const release = (): void => {
     openSockets.delete(socket);
-  };
-  const pending = new Set<(r: Result<number, string>) => void>();
-  const settleAllPending = (why: string): void => {
-    for (const resolve of pending) resolve(err(why));
-    pending.clear();
+    sender.value.close();
   };
 
   // An 'error' without a listener would be thrown by EventEmitter and kill the daemon.
@@ -143,7 +144,6 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
     if (closed) return;
     closed = true;
     release(); // the library closes the socket itself after an error
-    settleAllPending(`${where}: ${e.message}`);
     opts.onError(`${where}: ${e.message}`);
   });
   socket.on('message', (buffer, source) => {
@@ -157,11 +157,9 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
   const device = Buffer.from(`${opts.ifname}\0`);
   const steps: readonly [string, () => void][] = [
     // Receive only what arrives on this interface: raw sockets give no ingress ifindex.
+    // (The sender has its own SO_BINDTODEVICE, IP_MULTICAST_IF and IP_MULTICAST_LOOP 0: our own
+    // adverts never come back to this socket as if from a peer.)
     ['SO_BINDTODEVICE', () => socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, device, device.length)],
-    ['IP_HDRINCL', () => socket.setOption(IPPROTO_IP, IP_HDRINCL, 1)],
-    ['IP_MULTICAST_IF', () => socket.setOption(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(undefined, opts.ifindex), 12)],
-    // Our own adverts must not come back to us as if from a peer.
-    ['IP_MULTICAST_LOOP', () => socket.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0)],
     ['IP_MULTICAST_ALL', () => socket.setOption(IPPROTO_IP, IP_MULTICAST_ALL, 0)],
     ...[...new Set(opts.groups)].map((group): [string, () => void] => [
       `IP_ADD_MEMBERSHIP ${group}`,
@@ -179,25 +177,18 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
     }
   }
 
+  const send = sender.value;
   return ok({
     send(datagram, dst) {
-      if (closed) return Promise.resolve(err(`${where}: closed`));
-      return new Promise((resolve) => {
-        pending.add(resolve);
-        // The callback is mandatory: raw-socket calls it unconditionally once the fd is writable.
-        socket.send(datagram, 0, datagram.length, dst, (error, bytes) => {
-          if (!pending.delete(resolve)) return;
-          resolve(error ? err(`${where}: send to ${dst}: ${error.message}`) : ok(bytes));
-        });
-      });
+      if (closed) return err(`${where}: closed`);
+      const sent = send.send(datagram, dst);
+      return sent.ok ? sent : err(`${where}: ${sent.error}`);
     },
     close() {
       if (closed) return;
       closed = true;
       socket.close();
       release();
-      // raw-socket drops queued sends on close without calling them back.
-      settleAllPending(`${where}: closed`);
     },
   });
 }

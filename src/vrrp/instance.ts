@@ -9,7 +9,7 @@ import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type I
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
 import { initialState, mustCheckAddresses, reconfigure, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
-import { encodeDatagram, nextIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
+import { encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
 import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
@@ -35,11 +35,19 @@ export interface InstanceHost {
   readonly vips: readonly VipLink[];
 }
 
-/** The I/O the instance drives; daemon.ts wires these to net/ (tests may wire them elsewhere). */
+/**
+ * The I/O the instance drives; daemon.ts wires these to net/ (tests may wire them elsewhere).
+ * Sending is synchronous and address changes may be: a takeover then runs advert, VIPs and GARP
+ * in the timer's own callback, as keepalived does, with nothing awaited in between.
+ */
 export interface InstancePorts {
-  sendDatagram(datagram: Buffer, dst: Ipv4): Promise<Result<number, string>>;
-  addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Promise<Result<void, string>>;
-  delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Promise<Result<void, string>>;
+  /**
+   * Synchronous: the instance reuses `datagram` for its next advert (only the IP id changes), so
+   * a port that keeps the bytes must copy them.
+   */
+  sendDatagram(datagram: Buffer, dst: Ipv4): Result<number, string>;
+  addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Result<void, string> | Promise<Result<void, string>>;
+  delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Result<void, string> | Promise<Result<void, string>>;
   sendFrames(ifname: string, frames: Buffer[]): Result<number, string>;
   /** No-accept mode's drop rules (net/firewall.ts); given when the instance has `accept` off. */
   readonly firewall?: {
@@ -108,6 +116,8 @@ export class SyncGroupDriver implements Driver {
   }
 }
 
+type SayLevel = 'debug' | 'info' | 'warn' | 'error';
+
 /** keepalived logs a drop for every packet; under a flood that drowns the log, so we rate-limit. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -119,8 +129,16 @@ export class Instance {
   private state: FsmState;
   private readonly ports: InstancePorts;
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  /** The tail of the I/O jobs still running, and how many; 0 = a new job may run at once. */
   private io: Promise<void> = Promise.resolve();
+  private ioPending = 0;
   private ipId = 0;
+  /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
+  /** One gratuitous ARP frame per VIP, host.vips' order: built once, sent by every burst. */
+  private garpFrames: Buffer[];
+  /** Log lines held while apply() sends a takeover's packets (say()). */
+  private heldLogs: [SayLevel, string][] | undefined;
+  private adverts: { readonly priority: number; readonly datagrams: readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] } | undefined;
   private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
   private readonly peerReportTable = new PeerReports();
   private driver: Driver;
@@ -142,6 +160,7 @@ export class Instance {
     this.driver = driver;
     this.peers = unicastPeers(config);
     this.state = initialState(instanceParams(config, host.ownAddress));
+    this.garpFrames = garpFramesOf(host);
   }
 
   now(): Millis {
@@ -169,6 +188,8 @@ export class Instance {
     const noPeer = this.state.params.faultNoPeer;
     this.why = noPeer ? 'unicast_fault_no_peer without peers' : initial?.fault === true ? 'fault at start-up (tracking)' : 'start-up';
     this.feed(initial === undefined ? { type: 'startup' } : { type: 'startup', fault: initial.fault, priority: initial.priority });
+    // Encoded now, so a takeover only patches the IP id (and the encoder is compiled already).
+    this.advertDatagrams(this.state.effectivePriority);
   }
 
   /**
@@ -195,6 +216,8 @@ export class Instance {
     this.peers = unicastPeers(config);
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
+    this.adverts = undefined;
+    this.garpFrames = garpFramesOf(host);
     if (this.state.role === 'MASTER') {
       const removed = before.filter((v) => !host.vips.some((n) => sameVip(v, n)));
       const added = host.vips.filter((n) => !before.some((v) => sameVip(v, n)));
@@ -302,10 +325,37 @@ export class Instance {
     this.driver.feed(this, event);
   }
 
-  /** The driver's result for this instance: the new core state, then its actions in order. */
+  /**
+   * The driver's result for this instance: the new core state, then its actions in order. Log
+   * lines that come with packets (a takeover's advert, VIPs and GARP) are written, in their order,
+   * right after the last of those packets left: each line is a synchronous write (stdout, syslog,
+   * a file) that would otherwise sit between the Master_Down timer and the first GARP.
+   */
   apply(state: FsmState, actions: readonly Action[]): void {
     this.setState(state);
-    for (const action of actions) this.execute(action);
+    let lastPacket = -1;
+    actions.forEach((a, i) => {
+      if (a.type === 'sendAdvert' || a.type === 'addVips' || a.type === 'delVips' || a.type === 'garp') lastPacket = i;
+    });
+    if (lastPacket < 0 || this.heldLogs !== undefined) {
+      for (const action of actions) this.execute(action);
+      return;
+    }
+    const held: [SayLevel, string][] = [];
+    this.heldLogs = held;
+    try {
+      for (let i = 0; i <= lastPacket; i++) this.execute(actions[i] as Action);
+    } finally {
+      this.heldLogs = undefined;
+      for (const [level, message] of held) this.ports.log[level](message);
+    }
+    for (let i = lastPacket + 1; i < actions.length; i++) this.execute(actions[i] as Action);
+  }
+
+  /** A log line now, or held by apply() until its packets are out. */
+  private say(level: SayLevel, message: string): void {
+    if (this.heldLogs !== undefined) this.heldLogs.push([level, message]);
+    else this.ports.log[level](message);
   }
 
   /** Why the next role change happens, when another member's event moves this one. */
@@ -347,7 +397,7 @@ export class Instance {
       case 'cancelTimer':
         return this.cancel(a.timer);
       case 'log':
-        this.ports.log[a.level](a.message);
+        this.say(a.level, a.message);
         return;
       case 'notify': {
         const priority = this.state.effectivePriority;
@@ -364,20 +414,48 @@ export class Instance {
       case 'delVips':
         return this.enqueue(() => this.setVips(false));
       case 'garp':
-        return this.enqueue(async () => this.sendGarps(a.count));
+        return this.enqueue(() => this.sendGarps(a.count));
       case 'restoreVip': {
         const link = this.host.vips.find((v) => v.vip.address === a.address);
         // Behind whatever is in flight: if the core left MASTER meanwhile, the VIP is meant to be gone.
-        if (link) this.enqueue(async () => (this.state.role === 'MASTER' ? this.vipOp(link, true) : undefined));
+        if (link) this.enqueue(() => (this.state.role === 'MASTER' ? this.vipOp(link, true) : undefined));
         return;
       }
     }
   }
 
-  private enqueue(job: () => Promise<void>): void {
-    this.io = this.io.then(job).catch((e: unknown) => {
-      this.ports.log.error(`(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
-    });
+  /**
+   * Runs `job` in order behind the jobs still in flight. With none in flight it runs now, in the
+   * caller's turn: a synchronous job (an advert, the VIPs by synchronous netlink, a GARP burst)
+   * then costs no promise, and a takeover's advert, VIPs and GARP leave in the timer's own callback.
+   * A job that returns a promise holds back the jobs after it until it settles.
+   */
+  private enqueue(job: () => void | Promise<void>): void {
+    if (this.ioPending === 0) {
+      let running: void | Promise<void>;
+      try {
+        running = job();
+      } catch (e) {
+        this.internalError(e);
+        return;
+      }
+      if (running !== undefined) this.track(running);
+      return;
+    }
+    this.track(this.io.then(job));
+  }
+
+  private track(job: Promise<void>): void {
+    this.ioPending++;
+    this.io = job
+      .catch((e: unknown) => this.internalError(e))
+      .then(() => {
+        this.ioPending--;
+      });
+  }
+
+  private internalError(e: unknown): void {
+    this.say('error', `(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   private arm(timer: TimerName, ms: Millis): void {
@@ -402,15 +480,32 @@ export class Instance {
    * every copy carries the same IP id (one counter step per advert), the peer as destination and
    * unicast_ttl; it counts once as sent when any copy left.
    */
-  private async sendAdvert(priority: number): Promise<void> {
+  private sendAdvert(priority: number): void {
     this.ipId = nextIpId(this.ipId);
     const unicast = this.peers.length > 0;
-    const targets = unicast
+    let sentAny = false;
+    for (const { dst, bytes } of this.advertDatagrams(priority)) {
+      setIpId(bytes, this.ipId);
+      const sent = this.ports.sendDatagram(bytes, dst);
+      if (sent.ok) sentAny = true;
+      else if (unicast) this.say('warn', `(${this.name}) Cant send advert to ${dst} (${sent.error})`);
+      else this.say('warn', `(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
+    }
+    if (!sentAny) return;
+    recordAdvertSent(this.stats, priority);
+    // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
+    if (priority === 0) this.say('debug', `(${this.name}) sent 0 priority`);
+  }
+
+  /** The advert's datagrams at `priority`, encoded once per priority and configuration. */
+  private advertDatagrams(priority: number): readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] {
+    if (this.adverts?.priority === priority) return this.adverts.datagrams;
+    const targets = this.peers.length > 0
       ? this.peers.map((p) => ({ dst: p.address, ttl: this.config.unicastTtl }))
       : [{ dst: this.config.multicastGroup, ttl: VRRP_TTL }];
-    let sentAny = false;
-    for (const { dst, ttl } of targets) {
-      const datagram = encodeDatagram({
+    const datagrams = targets.map(({ dst, ttl }) => ({
+      dst,
+      bytes: encodeDatagram({
         vrid: this.config.vrid,
         priority: priority as Advert['priority'],
         advertIntSec: this.config.advertIntMs / 1000,
@@ -420,70 +515,105 @@ export class Instance {
         dst,
         id: this.ipId,
         ttl,
-      });
-      const sent = await this.ports.sendDatagram(datagram, dst);
-      if (sent.ok) sentAny = true;
-      else if (unicast) this.ports.log.warn(`(${this.name}) Cant send advert to ${dst} (${sent.error})`);
-      else this.ports.log.warn(`(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
-    }
-    if (!sentAny) return;
-    recordAdvertSent(this.stats, priority);
-    // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
-    if (priority === 0) this.ports.log.debug(`(${this.name}) sent 0 priority`);
+      }),
+    }));
+    this.adverts = { priority, datagrams };
+    return datagrams;
   }
 
   private async changeVips(removed: readonly VipLink[], added: readonly VipLink[]): Promise<void> {
     // keepalived 2.2.7 logs this for a MASTER at every reload (it re-adds them all; we only add what is new).
-    if (this.host.vips.length > 0) this.ports.log.info(`(${this.name}) setting VIPs.`);
+    if (this.host.vips.length > 0) this.say('info', `(${this.name}) setting VIPs.`);
     for (const link of removed) await this.vipOp(link, false);
     await this.setDropRule(false, removed);
     await this.setDropRule(true, added);
     for (const link of added) await this.vipOp(link, true);
   }
 
-  private async vipOp({ vip, ifindex }: VipLink, add: boolean): Promise<void> {
+  /** Synchronous when the port is (the addon's netlink); a promise only when it is not. */
+  private vipOp({ vip, ifindex }: VipLink, add: boolean): void | Promise<void> {
     const where = { index: ifindex, address: vip.address, prefixLength: vip.prefixLength };
-    const done = add ? await this.ports.addAddress(vip.label ? { ...where, label: vip.label } : where) : await this.ports.delAddress(where);
-    if (!done.ok) {
-      this.ports.log.error(`(${this.name}) cannot ${add ? 'add' : 'remove'} VIP ${vip.address}/${vip.prefixLength}: ${done.error}`);
+    const report = (done: Result<void, string>): void => {
+      if (done.ok) return;
+      this.say('error', `(${this.name}) cannot ${add ? 'add' : 'remove'} VIP ${vip.address}/${vip.prefixLength}: ${done.error}`);
+    };
+    const done = add ? this.ports.addAddress(vip.label ? { ...where, label: vip.label } : where) : this.ports.delAddress(where);
+    if (done instanceof Promise) return done.then(report);
+    report(done);
+  }
+
+  /** vipOp for links[from..], in order; synchronous as long as every operation is. */
+  private vipOps(links: readonly VipLink[], add: boolean, from = 0): void | Promise<void> {
+    for (let i = from; i < links.length; i++) {
+      const link = links[i];
+      const running = link === undefined ? undefined : this.vipOp(link, add);
+      if (running !== undefined) return running.then(() => this.vipOps(links, add, i + 1));
     }
   }
 
-  private async setVips(add: boolean): Promise<void> {
+  private setVips(add: boolean): void | Promise<void> {
     if (this.host.vips.length === 0) return;
+    // No-accept mode's drop rule (an nft run) must be in place before the VIPs appear: that path awaits.
+    if (this.needsDropRule(this.host.vips)) return this.setVipsWithDropRule(add);
+    this.say('info', `(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
+    return this.vipOps(this.host.vips, add);
+  }
+
+  private async setVipsWithDropRule(add: boolean): Promise<void> {
     // keepalived's order: the drop rule before the VIPs appear, removed after they are gone.
     if (add) await this.setDropRule(true, this.host.vips);
-    this.ports.log.info(`(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
-    for (const link of this.host.vips) await this.vipOp(link, add);
+    this.say('info', `(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
+    await this.vipOps(this.host.vips, add);
     if (!add) await this.setDropRule(false, this.host.vips);
+  }
+
+  private needsDropRule(links: readonly VipLink[]): boolean {
+    return !this.config.accept && this.ports.firewall !== undefined && links.length > 0;
   }
 
   /** No-accept mode (RFC 3768 §6.4.3): traffic to and from the VIPs is dropped while we hold them. */
   private async setDropRule(add: boolean, links: readonly VipLink[]): Promise<void> {
     const firewall = this.ports.firewall;
-    if (this.config.accept || firewall === undefined || links.length === 0) return;
-    this.ports.log.info(`(${this.name}) ${add ? 'setting' : 'removing'} firewall drop rule`);
+    if (!this.needsDropRule(links) || firewall === undefined) return;
+    this.say('info', `(${this.name}) ${add ? 'setting' : 'removing'} firewall drop rule`);
     const vips = links.map((v) => v.vip.address);
     const done = add ? await firewall.add(vips) : await firewall.remove(vips);
-    if (!done.ok) this.ports.log.error(`(${this.name}) cannot ${add ? 'set' : 'remove'} firewall drop rule: ${done.error}`);
+    if (!done.ok) this.say('error', `(${this.name}) cannot ${add ? 'set' : 'remove'} firewall drop rule: ${done.error}`);
   }
 
-  /** keepalived §3.6: `count` ARP requests per VIP, back to back or `vrrp_garp_interval` apart. */
-  private async sendGarps(count: number): Promise<void> {
+  /**
+   * keepalived §3.6: `count` ARP requests per VIP, back to back or `vrrp_garp_interval` apart.
+   * Back to back (the default) it is synchronous; only an interval makes it a promise.
+   */
+  private sendGarps(count: number): void | Promise<void> {
     for (const link of this.host.vips) {
-      this.ports.log.info(`(${this.name}) Sending/queueing gratuitous ARPs on ${link.ifname} for ${link.vip.address}`);
+      this.say('info', `(${this.name}) Sending/queueing gratuitous ARPs on ${link.ifname} for ${link.vip.address}`);
     }
-    for (let round = 0; round < count; round++) {
-      if (round > 0 && this.garpIntervalMs > 0) await sleep(this.garpIntervalMs);
-      for (const link of this.host.vips) {
-        const sent = this.ports.sendFrames(link.ifname, [buildGarpFrame(link.mac, link.vip.address)]);
-        if (!sent.ok) {
-          this.ports.log.warn(`(${this.name}) cannot send gratuitous ARP on ${link.ifname}: ${sent.error}`);
-          return;
-        }
-        this.ports.log.debug(`Sending gratuitous ARP on ${link.ifname} for ${link.vip.address}`);
+    if (count <= 0 || !this.garpRound()) return;
+    if (count === 1) return;
+    if (this.garpIntervalMs <= 0) {
+      for (let round = 1; round < count; round++) if (!this.garpRound()) return;
+      return;
+    }
+    return (async () => {
+      for (let round = 1; round < count; round++) {
+        await sleep(this.garpIntervalMs);
+        if (!this.garpRound()) return;
       }
+    })();
+  }
+
+  /** One GARP per VIP; false after a failure (an interface that is down fails every frame alike). */
+  private garpRound(): boolean {
+    for (const [i, link] of this.host.vips.entries()) {
+      const sent = this.ports.sendFrames(link.ifname, [this.garpFrames[i] ?? buildGarpFrame(link.mac, link.vip.address)]);
+      if (!sent.ok) {
+        this.say('warn', `(${this.name}) cannot send gratuitous ARP on ${link.ifname}: ${sent.error}`);
+        return false;
+      }
+      this.say('debug', `Sending gratuitous ARP on ${link.ifname} for ${link.vip.address}`);
     }
+    return true;
   }
 
   /**
@@ -572,6 +702,8 @@ function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
     return address === undefined ? [] : [{ address, minTtl: p.minTtl, maxTtl: p.maxTtl }];
   });
 }
+
+const garpFramesOf = (host: InstanceHost): Buffer[] => host.vips.map((link) => buildGarpFrame(link.mac, link.vip.address));
 
 /** The same address on the same interface: a reload leaves it in place. */
 const sameVip = (a: VipLink, b: VipLink): boolean =>

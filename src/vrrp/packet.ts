@@ -150,6 +150,19 @@ export function encodeDatagram(
 }
 
 /**
+ * An advert's bytes differ from one second to the next only in the IP id (the priority, source,
+ * destination and TTL change rarely), so the shell encodes a datagram once and patches the id
+ * in place before each send, as keepalived's vrrp_update_pkt does. The header checksum is
+ * recomputed so the buffer stays exactly what encodeDatagram would build (the kernel recomputes
+ * it for IP_HDRINCL anyway).
+ */
+export function setIpId(datagram: Buffer, id: number): void {
+  datagram.writeUInt16BE(id & 0xffff, 4);
+  datagram.writeUInt16BE(0, 10);
+  datagram.writeUInt16BE(internetChecksum(datagram, 0, IPV4_HEADER_LENGTH), 10);
+}
+
+/**
  * keepalived's per-instance IP id: incremented before every advert and never 0, because with
  * IP_HDRINCL "kernel will fill in ID if left to 0, so we overflow to 1" (`vrrp_update_pkt`). The
  * counter starts at 0, so an instance's first advert carries id 1 (seen in keepalived-startup).

@@ -41,7 +41,7 @@ export function quietPorts(clock: { now: number }): InstancePorts {
   const quiet = (): void => undefined;
   const log = { info: quiet, warn: quiet, error: quiet, debug: quiet } as unknown as Logger;
   return {
-    sendDatagram: async (d) => ok(d.length),
+    sendDatagram: (d) => ok(d.length),
     addAddress: async () => ok(undefined),
     delAddress: async () => ok(undefined),
     sendFrames: (_i, frames) => ok(frames.length),

@@ -268,7 +268,7 @@ describe('the instance: drop rule and VIPs in keepalived\'s order', () => {
     const events: string[] = [];
     const log = pino({ level: 'debug' }, { write: (m: string) => void events.push(`log ${(JSON.parse(m) as { msg: string }).msg}`) });
     const ports: InstancePorts = {
-      sendDatagram: async (bytes) => ok(bytes.length),
+      sendDatagram: (bytes) => ok(bytes.length),
       addAddress: async (a) => (events.push(`addAddress ${a.address}`), ok(undefined)),
       delAddress: async (a) => (events.push(`delAddress ${a.address}`), ok(undefined)),
       sendFrames: () => ok(0),

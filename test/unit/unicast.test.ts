@@ -36,9 +36,10 @@ function harness(c: InstanceConfig, ownAddress = '192.0.2.11', failTo: readonly 
   const logged: string[] = [];
   const log = pino({ level: 'debug' }, { write: (m: string) => void logged.push((JSON.parse(m) as { msg: string }).msg) });
   const ports: InstancePorts = {
-    sendDatagram: async (bytes, dst) => {
+    sendDatagram: (bytes, dst) => {
       if (failTo.includes(dst)) return { ok: false, error: 'Network is unreachable' };
-      sent.push({ dst, bytes });
+      // A copy: the instance reuses its datagram for the next advert.
+      sent.push({ dst, bytes: Buffer.from(bytes) });
       return { ok: true, value: bytes.length };
     },
     addAddress: async () => ({ ok: true, value: undefined }),

@@ -1,0 +1,158 @@
+// The synchronous send path: an advert's datagram is encoded once and only its IP id patched per
+// send (packet.setIpId), and with synchronous ports a takeover's advert, VIPs and GARP all leave
+// inside the event that caused it, before anything is awaited. Ports are recorded, nothing is timed.
+import { describe, expect, it } from 'vitest';
+import type { Config, InstanceConfig } from '../../src/config/config.js';
+import { parseConfigText } from '../../src/config/load.js';
+import type { Logger } from '../../src/log.js';
+import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
+import { Instance, type InstanceHost, type InstancePorts } from '../../src/vrrp/instance.js';
+import { encodeDatagram, internetChecksum, setIpId, type AdvertToSend } from '../../src/vrrp/packet.js';
+
+const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
+const MAC = Buffer.from([2, 0, 0xc0, 0, 2, 0x0b]);
+
+function instanceConfig(body: string): InstanceConfig {
+  const loaded = parseConfigText(`vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n advert_int 1\n ${body}\n}\n`, 'test.conf');
+  const inst = (loaded.config as Config | undefined)?.instances[0];
+  if (inst === undefined) throw new Error(loaded.diagnostics.map((d) => d.message).join('; '));
+  return inst;
+}
+
+function hostFor(config: InstanceConfig): InstanceHost {
+  return { ifname: 'eth0', ifindex: 2, ownAddress: ip('192.0.2.11'), vips: config.vips.map((vip) => ({ vip, ifname: 'eth0', ifindex: 2, mac: MAC })) };
+}
+
+const advert: AdvertToSend & { src: Ipv4; dst: Ipv4; id: number } = {
+  vrid: 51 as AdvertToSend['vrid'],
+  priority: 150 as AdvertToSend['priority'],
+  advertIntSec: 1,
+  auth: { type: 'PASS', password: 'secret' },
+  addresses: [ip('192.0.2.200'), ip('192.0.2.201')],
+  src: ip('192.0.2.11'),
+  dst: ip('224.0.0.18'),
+  id: 1,
+};
+
+describe('setIpId: the cached advert with a new IP id', () => {
+  it('gives the bytes encodeDatagram builds for that id, header checksum included', () => {
+    const cached = encodeDatagram(advert);
+    for (const id of [2, 0xff, 0x1234, 0xffff, 1]) {
+      setIpId(cached, id);
+      expect(cached.toString('hex')).toBe(encodeDatagram({ ...advert, id }).toString('hex'));
+      expect(internetChecksum(cached, 0, 20)).toBe(0);
+    }
+  });
+
+  it('touches only the id and the header checksum', () => {
+    const cached = encodeDatagram(advert);
+    const before = Buffer.from(cached);
+    setIpId(cached, 0x4242);
+    const changed = [...cached.keys()].filter((i) => cached[i] !== before[i]);
+    expect(changed.every((i) => i === 4 || i === 5 || i === 10 || i === 11)).toBe(true);
+    expect(cached.subarray(20)).toEqual(before.subarray(20));
+  });
+});
+
+function recorder() {
+  const events: string[] = [];
+  const datagrams: Buffer[] = [];
+  const quiet = (): void => undefined;
+  const log = { info: (m: string) => events.push(`log ${m}`), warn: quiet, error: quiet, debug: quiet } as unknown as Logger;
+  const ports: InstancePorts = {
+    sendDatagram: (d, dst): Result<number, string> => {
+      datagrams.push(Buffer.from(d));
+      events.push(`advert prio ${d[22]} id ${d.readUInt16BE(4)} to ${dst}`);
+      return ok(d.length);
+    },
+    addAddress: (a) => (events.push(`add ${a.address}`), ok(undefined)),
+    delAddress: (a) => (events.push(`del ${a.address}`), ok(undefined)),
+    sendFrames: (_ifname, frames) => (events.push(`garp ${frames.length}`), ok(frames.length)),
+    now: () => 0,
+    log,
+    onNotify: (_name, state) => events.push(`notify ${state}`),
+  };
+  return { events, datagrams, ports };
+}
+
+describe('Instance: adverts from one encoding', () => {
+  it('successive adverts differ only in the IP id, which counts up; a new priority is a new encoding', async () => {
+    const config = instanceConfig('priority 150\nauthentication {\nauth_type PASS\nauth_pass secret\n}\nvirtual_ipaddress {\n192.0.2.200\n192.0.2.201\n}');
+    const rec = recorder();
+    const instance = new Instance(config, hostFor(config), rec.ports, 0);
+    for (const priority of [150, 150, 150, 0]) instance.execute({ type: 'sendAdvert', priority: priority as never });
+    await instance.idle();
+    const [a, b, c, zero] = rec.datagrams;
+    expect(rec.datagrams).toHaveLength(4);
+    expect(a?.toString('hex')).toBe(encodeDatagram({ ...advert, id: 1, dst: config.multicastGroup }).toString('hex'));
+    expect(b?.toString('hex')).toBe(encodeDatagram({ ...advert, id: 2, dst: config.multicastGroup }).toString('hex'));
+    expect(c?.readUInt16BE(4)).toBe(3);
+    expect(zero?.toString('hex')).toBe(encodeDatagram({ ...advert, priority: 0 as never, id: 4, dst: config.multicastGroup }).toString('hex'));
+  });
+
+  it('a reload with another VIP set is a new encoding', async () => {
+    const config = instanceConfig('priority 150\nvirtual_ipaddress {\n192.0.2.200\n}');
+    const rec = recorder();
+    const instance = new Instance(config, hostFor(config), rec.ports, 0);
+    instance.execute({ type: 'sendAdvert', priority: 150 as never });
+    const next = instanceConfig('priority 150\nvirtual_ipaddress {\n192.0.2.200\n192.0.2.201\n}');
+    instance.reconfigure(next, hostFor(next), 0);
+    instance.execute({ type: 'sendAdvert', priority: 150 as never });
+    await instance.idle();
+    instance.dispose();
+    expect(rec.datagrams.map((d) => d[23])).toEqual([1, 2]);
+    expect(rec.datagrams.at(-1)?.subarray(28, 36)).toEqual(Buffer.from([192, 0, 2, 200, 192, 0, 2, 201]));
+  });
+});
+
+describe('Instance: a takeover with synchronous ports awaits nothing', () => {
+  it('the Master_Down event sends the advert, adds the VIPs, sends the GARPs, logs and notifies before it returns', () => {
+    const config = instanceConfig('priority 100\nvirtual_ipaddress {\n192.0.2.200\n}');
+    const rec = recorder();
+    const instance = new Instance(config, hostFor(config), rec.ports, 0);
+    instance.start();
+    rec.events.length = 0;
+    instance.feed({ type: 'timer', timer: 'masterDown' });
+    instance.dispose();
+    // The packets first; the log lines after them, in keepalived's order; then notify.
+    expect(rec.events).toEqual([
+      'advert prio 100 id 1 to 224.0.0.18',
+      'add 192.0.2.200',
+      'garp 1',
+      'garp 1',
+      'garp 1',
+      'garp 1',
+      'garp 1',
+      'log (VI_1) Entering MASTER STATE',
+      'log (VI_1) setting VIPs.',
+      'log (VI_1) Sending/queueing gratuitous ARPs on eth0 for 192.0.2.200',
+      'notify MASTER',
+    ]);
+  });
+
+  it('an asynchronous address port holds the GARP back until the VIP is there', async () => {
+    const config = instanceConfig('priority 100\nvirtual_ipaddress {\n192.0.2.200\n}');
+    const rec = recorder();
+    let added: () => void = () => undefined;
+    const ports: InstancePorts = {
+      ...rec.ports,
+      addAddress: (a) =>
+        new Promise<Result<void, string>>((resolve) => {
+          added = () => {
+            rec.events.push(`add ${a.address}`);
+            resolve(ok(undefined));
+          };
+        }),
+    };
+    const instance = new Instance(config, hostFor(config), ports, 0);
+    instance.start();
+    rec.events.length = 0;
+    instance.feed({ type: 'timer', timer: 'masterDown' });
+    expect(rec.events.some((e) => e.startsWith('garp'))).toBe(false);
+    added();
+    await instance.idle();
+    instance.dispose();
+    const order = rec.events.filter((e) => e.startsWith('add') || e.startsWith('garp') || e.startsWith('advert'));
+    expect(order.slice(0, 3)).toEqual(['advert prio 100 id 1 to 224.0.0.18', 'add 192.0.2.200', 'garp 1']);
+  });
+});
