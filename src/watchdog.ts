@@ -52,7 +52,11 @@ export function injectTestStall(env: NodeJS.ProcessEnv, log: (message: string) =
 export function statusLine(states: ReadonlyMap<string, string>): string {
   const order = ['MASTER', 'BACKUP', 'FAULT', 'INIT', 'STOP'];
   const groups = new Map<string, string[]>();
-  for (const [name, state] of states) groups.set(state, [...(groups.get(state) ?? []), name]);
+  for (const [name, state] of states) {
+    const names = groups.get(state);
+    if (names) names.push(name);
+    else groups.set(state, [name]);
+  }
   const rank = (s: string): number => (order.includes(s) ? order.indexOf(s) : order.length);
   const parts = [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b)).map(([state, names]) => `${state}: ${names.join(', ')}`);
   const line = parts.join('; ');
@@ -70,9 +74,15 @@ export interface SystemdStatus {
 }
 
 /** `report` hears a failed sd_notify once (the socket went away): it is not worth a log per advert. */
-export function createSystemdStatus(instances: readonly string[], send: SdSend, report: (message: string) => void): SystemdStatus {
+export function createSystemdStatus(
+  instances: readonly string[],
+  send: SdSend,
+  report: (message: string) => void,
+  defer: (f: () => void) => void = (f) => void setImmediate(f),
+): SystemdStatus {
   const states = new Map<string, string>(instances.map((name) => [name, 'INIT']));
   let reported = false;
+  let pending = false;
   const emit = (message: string): void => {
     const sent = send(message);
     if (!sent.ok && !reported) {
@@ -81,10 +91,21 @@ export function createSystemdStatus(instances: readonly string[], send: SdSend, 
     }
   };
   return {
+    // One STATUS= per loop turn however many instances moved in it: 1000 instances entering BACKUP
+    // at start-up (or leaving at shutdown) would otherwise build 1000 lines of 1000 names each.
     update: (instance, state) => {
       states.set(instance, state);
-      emit(`STATUS=${statusLine(states)}`);
+      if (pending) return;
+      pending = true;
+      defer(() => {
+        if (!pending) return;
+        pending = false;
+        emit(`STATUS=${statusLine(states)}`);
+      });
     },
-    send: (message) => emit(`${message}\nSTATUS=${statusLine(states)}`),
+    send: (message) => {
+      pending = false;
+      emit(`${message}\nSTATUS=${statusLine(states)}`);
+    },
   };
 }

@@ -59,7 +59,7 @@ describe('statusLine', () => {
 describe('createSystemdStatus', () => {
   it('starts every instance in INIT and sends a new STATUS= on each change; READY=1 carries the status', () => {
     const sent: string[] = [];
-    const status = createSystemdStatus(['VI_1', 'VI_2'], (s) => (sent.push(s), ok(true)), () => undefined);
+    const status = createSystemdStatus(['VI_1', 'VI_2'], (s) => (sent.push(s), ok(true)), () => undefined, (f) => f());
     status.send('READY=1');
     status.update('VI_1', 'BACKUP');
     status.update('VI_2', 'BACKUP');
@@ -67,9 +67,25 @@ describe('createSystemdStatus', () => {
     expect(sent).toEqual(['READY=1\nSTATUS=INIT: VI_1, VI_2', 'STATUS=BACKUP: VI_1; INIT: VI_2', 'STATUS=BACKUP: VI_1, VI_2', 'STATUS=MASTER: VI_1; BACKUP: VI_2']);
   });
 
+  it('one STATUS= per loop turn: changes in the same turn are sent together; READY/STOPPING carry them at once', () => {
+    const sent: string[] = [];
+    const turns: (() => void)[] = [];
+    const status = createSystemdStatus(['VI_1', 'VI_2', 'VI_3'], (s) => (sent.push(s), ok(true)), () => undefined, (f) => turns.push(f));
+    status.update('VI_1', 'BACKUP');
+    status.update('VI_2', 'BACKUP');
+    status.update('VI_3', 'MASTER');
+    expect(sent).toEqual([]);
+    for (const f of turns.splice(0)) f();
+    expect(sent).toEqual(['STATUS=MASTER: VI_3; BACKUP: VI_1, VI_2']);
+    status.update('VI_3', 'STOP');
+    status.send('STOPPING=1');
+    for (const f of turns.splice(0)) f();
+    expect(sent.slice(1)).toEqual(['STOPPING=1\nSTATUS=BACKUP: VI_1, VI_2; STOP: VI_3']);
+  });
+
   it('reports a broken notify socket once, not once per state change', () => {
     const reports: string[] = [];
-    const status = createSystemdStatus(['VI_1'], () => err('sendto /run/systemd/notify: Connection refused (ECONNREFUSED)'), (m) => reports.push(m));
+    const status = createSystemdStatus(['VI_1'], () => err('sendto /run/systemd/notify: Connection refused (ECONNREFUSED)'), (m) => reports.push(m), (f) => f());
     status.send('READY=1');
     status.update('VI_1', 'MASTER');
     status.update('VI_1', 'BACKUP');
