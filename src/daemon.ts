@@ -24,6 +24,7 @@ import { missingNetCapabilities, readEffectiveCapabilities, scriptUserSwitchProb
 import { scriptUses } from './config-env.js';
 import { ownIds, readHostUserDb } from './host-files.js';
 import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs } from './watchdog.js';
+import { timerScheduler } from './net/clock.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
 import { createStats, recordDrop, type InstanceStats } from './stats.js';
 import { err, ok, type Ipv4, type Result } from './types.js';
@@ -481,6 +482,10 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   const transitions = createTransitionClock();
   const garp = new Map<string, GarpSender>();
   const now = (): number => performance.now();
+  // One heap of deadlines on one timerfd for every instance's protocol timers (vrrp/scheduler.ts).
+  const timers = timerScheduler();
+  if (timers.fallback !== undefined) log.warn(`protocol timers on setTimeout (up to ~1 ms late): ${timers.fallback}`);
+  else log.debug(`protocol timers on ${timers.scheduler.kind}`);
   const shared: Omit<InstancePorts, 'sendDatagram'> = {
     ...(firewall.value === undefined ? {} : { firewall: firewall.value }),
     addAddress: (a) => rtnl.addAddress(a),
@@ -496,6 +501,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
       return sender.send(frames);
     },
     now,
+    timers: timers.scheduler,
     log,
     onNotify: (instance, state, priority) => {
       // Every state change has its notify; its time is the dumps' "Last transition".
@@ -741,6 +747,7 @@ async function stopAll(running: Running, release = true, log?: Logger): Promise<
   // notify STOP must run before we go (keepalived §3.7), bounded; then no tracking script may outlive us.
   await Promise.all([running.notifier.drain(NOTIFY_DRAIN_TIMEOUT_MS), running.tracker.stop()]);
   for (const i of running.instances) i.dispose();
+  running.shared.timers?.close();
   // keepalived deletes its table at exit; with -V the VIPs stay, and so do their drop rules.
   if (release && running.firewall !== undefined) {
     const closed = await running.firewall.close();

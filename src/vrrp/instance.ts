@@ -4,6 +4,7 @@
 // advert, VIPs, GARP, notify). All decisions are the core's; this file only does what it is told.
 import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
+import { timeoutScheduler } from '../net/clock.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
@@ -11,6 +12,7 @@ import { initialState, mustCheckAddresses, reconfigure, step, type Action, type 
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
 import { encodeDatagram, nextIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
+import type { Scheduler, TimerEntry } from './scheduler.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
 import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
 
@@ -48,6 +50,8 @@ export interface InstancePorts {
   };
   /** Monotonic clock in ms. */
   now(): Millis;
+  /** The daemon's one timer heap (scheduler.ts); without it, a setTimeout-backed one of our own. */
+  readonly timers?: Scheduler;
   readonly log: Logger;
   /** The notify scripts of a transition (notify.ts): instance name, state, effective priority. */
   onNotify?(instance: string, state: NotifyState, priority: number): void;
@@ -118,7 +122,8 @@ export class Instance {
   readonly stats: InstanceStats = createStats();
   private state: FsmState;
   private readonly ports: InstancePorts;
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly timers = new Map<TimerName, TimerEntry>();
+  private readonly scheduler: Scheduler;
   private io: Promise<void> = Promise.resolve();
   private ipId = 0;
   private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
@@ -138,6 +143,7 @@ export class Instance {
     this.cfg = config;
     this.hostInfo = host;
     this.ports = ports;
+    this.scheduler = ports.timers ?? fallbackScheduler();
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
     this.peers = unicastPeers(config);
@@ -380,20 +386,19 @@ export class Instance {
     });
   }
 
+  /** `ms` counts from the step that armed it, a few µs ago: the scheduler keeps its fraction. */
   private arm(timer: TimerName, ms: Millis): void {
     this.cancel(timer);
-    this.timers.set(
-      timer,
-      setTimeout(() => {
-        this.timers.delete(timer);
-        this.feed({ type: 'timer', timer });
-      }, ms),
-    );
+    const entry = this.scheduler.after(ms, () => {
+      this.timers.delete(timer);
+      this.feed({ type: 'timer', timer });
+    });
+    this.timers.set(timer, entry);
   }
 
   private cancel(timer: TimerName): void {
     const t = this.timers.get(timer);
-    if (t) clearTimeout(t);
+    if (t) this.scheduler.cancel(t);
     this.timers.delete(timer);
   }
 
@@ -498,7 +503,7 @@ export class Instance {
 
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.scheduler.cancel(t);
     this.timers.clear();
   }
 
@@ -576,5 +581,8 @@ function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
 /** The same address on the same interface: a reload leaves it in place. */
 const sameVip = (a: VipLink, b: VipLink): boolean =>
   a.ifindex === b.ifindex && a.vip.address === b.vip.address && a.vip.prefixLength === b.vip.prefixLength;
+
+let sharedFallback: Scheduler | undefined;
+const fallbackScheduler = (): Scheduler => (sharedFallback ??= timeoutScheduler());
 
 const sleep = (ms: Millis): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
