@@ -390,8 +390,11 @@ export class Instance {
   private arm(timer: TimerName, ms: Millis): void {
     this.cancel(timer);
     const entry = this.scheduler.after(ms, () => {
+      const late = this.scheduler.now() - entry.deadline;
       this.timers.delete(timer);
       this.feed({ type: 'timer', timer });
+      // After the step, so the line costs the takeover nothing; the bench reads it (-D only).
+      if (timer === 'masterDown') this.ports.log.debug(`(${this.name}) master down timer fired ${late.toFixed(3)} ms after its deadline`);
     });
     this.timers.set(timer, entry);
   }
