@@ -395,7 +395,7 @@ export class Instance {
       this.feed({ type: 'timer', timer });
       // After the step, so the line costs the takeover nothing; the bench reads it (-D only).
       if (timer === 'masterDown') this.ports.log.debug(`(${this.name}) master down timer fired ${late.toFixed(3)} ms after its deadline`);
-    });
+    }, timer === 'masterDown'); // the takeover: precise (woken early, spun to the deadline)
     this.timers.set(timer, entry);
   }
 

@@ -4,6 +4,11 @@
 // and one wakeup per due batch instead of 2000 libuv timers, and a deadline keeps its sub-ms part
 // (libuv's timers are whole ms on a cached loop time: up to ~1 ms late).
 //
+// A precise entry (the Master_Down_Timer: the takeover) is woken PRECISE_LEAD_MS early and the
+// rest is waited out on the clock: an idle VM takes 0.1 .. 0.6 ms to get a sleeping process from a
+// timerfd expiry to JS, more than the 0.2 ms we allow. It costs at most that lead in CPU per
+// precise firing, and a Master_Down_Timer fires once per takeover (it is re-armed by every advert).
+//
 // The heap and the batch logic are pure (time comes in as `now`); the clock and the wakeup are
 // handed in, so unit tests drive it without waiting.
 import type { Millis } from '../types.js';
@@ -11,14 +16,21 @@ import type { Millis } from '../types.js';
 /** A scheduled callback; pass it to cancel(). */
 export interface TimerEntry {
   readonly deadline: Millis;
+  /** When the wakeup must come: the deadline, or PRECISE_LEAD_MS before it for a precise entry. */
+  readonly wakeAt: Millis;
   /** Arming order: entries due at the same time run in the order they were armed. */
   readonly seq: number;
   readonly fire: () => void;
-  /** Position in the heap, -1 once fired or cancelled. */
+  /** Position in the heap, -1 once taken out of it (due, fired or cancelled). */
   index: number;
+  /** Cancelled, possibly after it was taken out in a due batch: it must not fire. */
+  cancelled: boolean;
 }
 
-/** Binary min-heap on (deadline, seq) whose entries know their index, so a cancel is O(log n). */
+/** How early a precise entry's wakeup comes; what the wakeup did not use is spun on the clock. */
+export const PRECISE_LEAD_MS = 1;
+
+/** Binary min-heap on (wakeAt, seq) whose entries know their index, so a cancel is O(log n). */
 export class DeadlineHeap {
   private readonly items: TimerEntry[] = [];
   private nextSeq = 0;
@@ -32,8 +44,9 @@ export class DeadlineHeap {
     return this.items[0];
   }
 
-  push(deadline: Millis, fire: () => void): TimerEntry {
-    const entry: TimerEntry = { deadline, seq: this.nextSeq++, fire, index: this.items.length };
+  push(deadline: Millis, fire: () => void, precise = false): TimerEntry {
+    const wakeAt = precise ? deadline - PRECISE_LEAD_MS : deadline;
+    const entry: TimerEntry = { deadline, wakeAt, seq: this.nextSeq++, fire, index: this.items.length, cancelled: false };
     this.items.push(entry);
     this.up(entry.index);
     return entry;
@@ -52,18 +65,19 @@ export class DeadlineHeap {
     this.up(last.index);
   }
 
-  /** Take every entry due at `now` (deadline <= now), earliest first (tests, and a caller that will not cancel). */
+  /** Take every entry whose wakeup is due at `now` (wakeAt <= now), in (deadline, seq) order. */
   popDue(now: Millis): TimerEntry[] {
     const due: TimerEntry[] = [];
-    for (let top = this.items[0]; top !== undefined && top.deadline <= now; top = this.items[0]) {
+    for (let top = this.items[0]; top !== undefined && top.wakeAt <= now; top = this.items[0]) {
       this.remove(top);
       due.push(top);
     }
-    return due;
+    // A precise entry woken early may be due after a plain one woken in the same batch.
+    return due.sort(byDeadline);
   }
 
   private less(a: TimerEntry, b: TimerEntry): boolean {
-    return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq);
+    return a.wakeAt < b.wakeAt || (a.wakeAt === b.wakeAt && a.seq < b.seq);
   }
 
   private swap(i: number, j: number): void {
@@ -99,6 +113,8 @@ export class DeadlineHeap {
   }
 }
 
+const byDeadline = (a: TimerEntry, b: TimerEntry): number => a.deadline - b.deadline || a.seq - b.seq;
+
 /** What wakes the scheduler: one pending alarm at an absolute deadline (the scheduler's clock). */
 export interface Wakeup {
   /** Replace the pending alarm; a past deadline fires as soon as the loop can. */
@@ -112,10 +128,13 @@ export interface Scheduler {
   readonly kind: string;
   /** The clock deadlines are in (monotonic ms). */
   now(): Millis;
-  /** Run `fire` once at `deadline` (or at once, in the next due batch, when it is already past). */
-  at(deadline: Millis, fire: () => void): TimerEntry;
+  /**
+   * Run `fire` once at `deadline` (or at once, in the next due batch, when it is already past).
+   * `precise`: woken early and spun to the deadline (see PRECISE_LEAD_MS), for rare timers only.
+   */
+  at(deadline: Millis, fire: () => void, precise?: boolean): TimerEntry;
   /** `fire` after `ms` from now. */
-  after(ms: Millis, fire: () => void): TimerEntry;
+  after(ms: Millis, fire: () => void, precise?: boolean): TimerEntry;
   cancel(entry: TimerEntry): void;
   /** Pending entries (tests, dumps). */
   readonly pending: number;
@@ -137,7 +156,7 @@ export function createScheduler(kind: string, clock: () => Millis, makeWakeup: (
 
   const rearm = (): void => {
     if (running || closed) return;
-    const next = heap.peek()?.deadline;
+    const next = heap.peek()?.wakeAt;
     if (next === armedFor) return;
     armedFor = next;
     if (next === undefined) wakeup.clear();
@@ -150,17 +169,20 @@ export function createScheduler(kind: string, clock: () => Millis, makeWakeup: (
     running = true;
     const errors: unknown[] = [];
     try {
-      // One entry at a time, so a callback that cancels another due entry (a sync group member
-      // moved by this one) stops it; bounded, so entries re-arming in the past cannot spin here.
-      const now = clock();
-      for (let budget = heap.size + 1024; budget > 0; budget--) {
-        const top = heap.peek();
-        if (top === undefined || top.deadline > now) break;
-        heap.remove(top);
-        try {
-          top.fire();
-        } catch (e) {
-          errors.push(e);
+      // A callback may cancel another entry of the batch (a sync group member moved by this one):
+      // cancel() marks it and it is skipped. Bounded, so entries re-armed in the past cannot spin here.
+      for (let round = 0; round < 64; round++) {
+        const due = heap.popDue(clock());
+        if (due.length === 0) break;
+        for (const entry of due) {
+          if (entry.cancelled) continue;
+          // Only a precise entry can be woken before its deadline: wait out the rest on the clock.
+          while (clock() < entry.deadline);
+          try {
+            entry.fire();
+          } catch (e) {
+            errors.push(e);
+          }
         }
       }
     } finally {
@@ -172,8 +194,8 @@ export function createScheduler(kind: string, clock: () => Millis, makeWakeup: (
 
   const wakeup = makeWakeup(run);
 
-  const at = (deadline: Millis, fire: () => void): TimerEntry => {
-    const entry = heap.push(deadline, fire);
+  const at = (deadline: Millis, fire: () => void, precise = false): TimerEntry => {
+    const entry = heap.push(deadline, fire, precise);
     rearm();
     return entry;
   };
@@ -182,8 +204,9 @@ export function createScheduler(kind: string, clock: () => Millis, makeWakeup: (
     kind,
     now: clock,
     at,
-    after: (ms, fire) => at((clock() + ms) as Millis, fire),
+    after: (ms, fire, precise) => at((clock() + ms) as Millis, fire, precise),
     cancel(entry) {
+      entry.cancelled = true;
       heap.remove(entry);
       rearm();
     },

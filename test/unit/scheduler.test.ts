@@ -1,7 +1,7 @@
 // The timer heap and its batches, driven by a hand-moved clock and a wakeup that only records what
 // it was asked: no waiting, no timed assertions.
 import { describe, expect, it } from 'vitest';
-import { createScheduler, DeadlineHeap, type Scheduler, type Wakeup } from '../../src/vrrp/scheduler.js';
+import { createScheduler, DeadlineHeap, PRECISE_LEAD_MS, type Scheduler, type Wakeup } from '../../src/vrrp/scheduler.js';
 
 interface Rig {
   readonly scheduler: Scheduler;
@@ -12,11 +12,17 @@ interface Rig {
   wake(at: number): void;
 }
 
-function rig(): Rig {
+/** `tick`: how far each clock read moves the clock (a spin on a clock that never moves would hang). */
+function rig(tick = 0): Rig {
   const clock = { now: 0 };
   const armed: (number | undefined)[] = [];
   let run: () => void = () => undefined;
-  const scheduler = createScheduler('test', () => clock.now, (r): Wakeup => {
+  const read = (): number => {
+    const t = clock.now;
+    clock.now += tick;
+    return t;
+  };
+  const scheduler = createScheduler('test', read, (r): Wakeup => {
     run = r;
     return { set: (d) => armed.push(d), clear: () => armed.push(undefined), close: () => undefined };
   });
@@ -201,6 +207,37 @@ describe('createScheduler', () => {
     }
     expect(fired).toEqual(['second']);
     expect(uncaught.map((e) => (e as Error).message)).toEqual(['boom']);
+  });
+
+  it('a precise entry is woken PRECISE_LEAD_MS early and fires at its deadline, not before', () => {
+    const r = rig(0.01);
+    let firedAt: number | undefined;
+    r.scheduler.at(3609.375, () => (firedAt = r.clock.now), true);
+    expect(r.armed).toEqual([3609.375 - PRECISE_LEAD_MS]);
+    r.wake(3609.375 - PRECISE_LEAD_MS + 0.2);
+    expect(firedAt).toBeGreaterThanOrEqual(3609.375);
+  });
+
+  it('a batch fires in deadline order even when a precise entry was woken before a plain one', () => {
+    const r = rig(0.01);
+    const fired: string[] = [];
+    r.scheduler.at(100.5, () => fired.push('precise'), true);
+    r.scheduler.at(100, () => fired.push('plain'));
+    expect(r.armed).toEqual([100.5 - PRECISE_LEAD_MS]);
+    r.wake(100);
+    expect(fired).toEqual(['plain', 'precise']);
+  });
+
+  it('a precise entry cancelled by an earlier one of the same batch does not fire', () => {
+    const r = rig(0.01);
+    const fired: string[] = [];
+    const precise = r.scheduler.at(50.5, () => fired.push('precise'), true);
+    r.scheduler.at(50, () => {
+      fired.push('plain');
+      r.scheduler.cancel(precise);
+    });
+    r.wake(50);
+    expect(fired).toEqual(['plain']);
   });
 
   it('after close nothing fires and nothing is armed', () => {
