@@ -393,8 +393,9 @@ export class Instance {
       const late = this.scheduler.now() - entry.deadline;
       this.timers.delete(timer);
       this.feed({ type: 'timer', timer });
-      // After the step, so the line costs the takeover nothing; the bench reads it (-D only).
-      if (timer === 'masterDown') this.ports.log.debug(`(${this.name}) master down timer fired ${late.toFixed(3)} ms after its deadline`);
+      // Behind the step's queued I/O (the first advert is already handed to the socket when this
+      // microtask runs), so the line costs the takeover nothing; the bench reads it (-D only).
+      if (timer === 'masterDown') queueMicrotask(() => this.ports.log.debug(`(${this.name}) master down timer fired ${late.toFixed(3)} ms after its deadline`));
     }, timer === 'masterDown'); // the takeover: precise (woken early, spun to the deadline)
     this.timers.set(timer, entry);
   }
