@@ -20,7 +20,7 @@ import { masterDownInterval, PAIR_PRIORITY, skewTime, type PairDaemon } from '..
 import { benchConfig, BENCH_CONFIG } from './config-gen.js';
 import { timeParse, timeProcesses } from './config-parse.js';
 import { measurePair, PING_INTERVAL_MS, type PairFigures } from './pair.js';
-import { measureScale, type ScaleFigures } from './scale.js';
+import { measureScale, STEADY_AFTER_S, type ScaleFigures } from './scale.js';
 import {
   atMost,
   formatTable,
@@ -185,6 +185,13 @@ export function scaleRows(figs: readonly ScaleFigures[], largest: number): Row[]
         vrrpd: fig(v, lateP(99), maxAndDrops),
         keepalived: fig(k, lateP(99), maxAndDrops),
         ...(n === largest ? { target: under(5, 'ms') } : {}),
+        digits: 2,
+      },
+      {
+        metric: `advert lateness p99 @${n}, from ${STEADY_AFTER_S} s on`,
+        unit: 'ms',
+        vrrpd: fig(v, (s) => ms(percentile(s.steadyLateness.samples, 99)), (s) => `${s.steadyLateness.samples.length} periods`),
+        keepalived: fig(k, (s) => ms(percentile(s.steadyLateness.samples, 99)), (s) => `${s.steadyLateness.samples.length} periods`),
         digits: 2,
       },
       {

@@ -29,6 +29,11 @@ export interface ScaleFigures {
   /** The CPU time itself (clock ticks: 10 ms steps), seconds. */
   readonly cpuSeconds: number;
   readonly lateness: Lateness;
+  /**
+   * The same from STEADY_AFTER_S into the window on: without the start-up transients, chiefly the
+   * garp_master_delay round (5 s after MASTER every instance sends its GARPs again, all at once).
+   */
+  readonly steadyLateness: Lateness;
   readonly adverts: number;
   /** State changes logged in the window. */
   readonly transitions: number;
@@ -78,6 +83,8 @@ const scaleLab = (): LabSpec => ({
 });
 
 const MASTER = / Entering MASTER STATE/;
+/** garp_master_delay (5 s) and one period more. */
+export const STEADY_AFTER_S = 6;
 const TRANSITION = / Entering (MASTER|BACKUP|FAULT) STATE/;
 
 export async function measureScale(daemon: PairDaemon, instances: number, seconds: number, progress: (s: string) => void): Promise<ScaleFigures> {
@@ -136,6 +143,7 @@ export async function measureScale(daemon: PairDaemon, instances: number, second
     const t1 = wallClockSeconds();
     if (s1 === undefined) throw new Error(`${daemon}: its process is gone`);
     const lateness: number[] = [];
+    const steady: number[] = [];
     let breaks = 0;
     let adverts = 0;
     let captureDrops = 0;
@@ -148,6 +156,7 @@ export async function measureScale(daemon: PairDaemon, instances: number, second
       adverts += inWindow.filter((f) => f.kind === 'vrrp').length;
       const l = advertLateness(inWindow, 1, String(i));
       lateness.push(...l.samples);
+      steady.push(...advertLateness(inWindow.filter((f) => f.t >= t0 + STEADY_AFTER_S), 1, String(i)).samples);
       breaks += l.breaks;
     }
     return {
@@ -159,6 +168,7 @@ export async function measureScale(daemon: PairDaemon, instances: number, second
       cpuPercent: ((s1.cpuSeconds - s0.cpuSeconds) / (t1 - t0)) * 100,
       cpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
       lateness: { samples: lateness, breaks },
+      steadyLateness: { samples: steady, breaks: 0 },
       adverts,
       transitions: logLines().slice(mark).filter((l) => TRANSITION.test(l)).length,
       captureDrops,
