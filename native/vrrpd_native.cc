@@ -17,7 +17,8 @@
 //   TimerFd(fn)             one CLOCK_MONOTONIC timerfd armed at absolute deadlines (sub-ms) and
 //                           watched by uv_poll: libuv's own timers are whole ms on a cached loop
 //   monotonicMs()           time, so they fire up to ~1 ms late; src/vrrp/scheduler.ts keeps the
-//                           deadlines in a heap and arms this one fd for the earliest.
+//   spinUntil(ms)           deadlines in a heap and arms this one fd for the earliest, and waits
+//                           out the last stretch to a precise one in C.
 // Errors are thrown as Error objects carrying `errno` (a number) and strerror text; the TypeScript
 // wrapper in src/native.ts turns them into values.
 #include <napi.h>
@@ -345,12 +346,31 @@ class SignalWatcher : public Napi::ObjectWrap<SignalWatcher> {
   Napi::FunctionReference callback_;
 };
 
-// CLOCK_MONOTONIC in ms (fractional): the clock TimerFd deadlines are in. Node's performance.now()
-// runs on the same clock (uv_hrtime) from a different origin; the caller measures the offset.
-Napi::Value MonotonicMs(const Napi::CallbackInfo& info) {
+double MonotonicNowMs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return Napi::Number::New(info.Env(), static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// CLOCK_MONOTONIC in ms (fractional): the clock TimerFd deadlines are in. Node's performance.now()
+// runs on the same clock (uv_hrtime) from a different origin; the caller measures the offset.
+Napi::Value MonotonicMs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), MonotonicNowMs()); }
+
+// spinUntil(ms): busy-wait until CLOCK_MONOTONIC reaches ms (at most 2 ms from now). The last
+// stretch to a precise deadline, after an early wakeup: a JS loop on performance.now() allocates
+// and gets compiled mid-loop, and was seen held up ~1 ms; this one does neither.
+Napi::Value SpinUntil(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "spinUntil(ms: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  double until = info[0].As<Napi::Number>().DoubleValue();
+  double now = MonotonicNowMs();
+  if (std::isfinite(until) && until - now <= 2) {
+    while (now < until) now = MonotonicNowMs();
+  }
+  return Napi::Number::New(env, now);
 }
 
 // One timerfd on the loop: arm(ms) sets an absolute CLOCK_MONOTONIC deadline (TFD_TIMER_ABSTIME,
@@ -495,6 +515,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sigrtmin", Napi::Function::New(env, SigRtMin, "sigrtmin"));
   exports.Set("SignalWatcher", SignalWatcher::Define(env));
   exports.Set("monotonicMs", Napi::Function::New(env, MonotonicMs, "monotonicMs"));
+  exports.Set("spinUntil", Napi::Function::New(env, SpinUntil, "spinUntil"));
   exports.Set("TimerFd", TimerFd::Define(env));
   return exports;
 }

@@ -35,6 +35,7 @@ interface NativeAddon {
   /** Absent from an addon built before the timer scheduler. */
   TimerFd?: new (callback: () => void) => NativeTimerFd;
   monotonicMs?: () => number;
+  spinUntil?: (ms: number) => number;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
   syslog(priority: number, message: string): void;
@@ -242,11 +243,17 @@ export interface TimerFd {
 
 const STALE_TIMER = 'the native addon was built before the timerfd scheduler (run npm install to rebuild it)';
 
-export function openTimerFd(callback: () => void): Result<{ timer: TimerFd; monotonicMs: () => number }, string> {
+/**
+ * `monotonicMs`: CLOCK_MONOTONIC now. `spinUntil(ms)`: busy-wait in C until CLOCK_MONOTONIC reaches
+ * ms (a no-op when that is more than 2 ms away), returning the time it stopped.
+ */
+export function openTimerFd(
+  callback: () => void,
+): Result<{ timer: TimerFd; monotonicMs: () => number; spinUntil: (ms: number) => number }, string> {
   const a = addon();
   if (!a.ok) return a;
-  const { TimerFd: Native, monotonicMs } = a.value;
-  if (Native === undefined || monotonicMs === undefined) return err(STALE_TIMER);
+  const { TimerFd: Native, monotonicMs, spinUntil } = a.value;
+  if (Native === undefined || monotonicMs === undefined || spinUntil === undefined) return err(STALE_TIMER);
   return attempt(() => {
     const native = new Native(callback);
     const timer: TimerFd = {
@@ -254,6 +261,6 @@ export function openTimerFd(callback: () => void): Result<{ timer: TimerFd; mono
       disarm: () => native.disarm(),
       close: () => native.close(),
     };
-    return { timer, monotonicMs };
+    return { timer, monotonicMs, spinUntil };
   });
 }

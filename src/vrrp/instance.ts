@@ -395,7 +395,9 @@ export class Instance {
       this.feed({ type: 'timer', timer });
       // Behind the step's queued I/O (the first advert is already handed to the socket when this
       // microtask runs), so the line costs the takeover nothing; the bench reads it (-D only).
-      if (timer === 'masterDown') queueMicrotask(() => this.ports.log.debug(`(${this.name}) master down timer fired ${late.toFixed(3)} ms after its deadline`));
+      if (timer !== 'masterDown') return;
+      const fired = (entry.firedAt ?? entry.deadline) - entry.deadline;
+      queueMicrotask(() => this.ports.log.debug(`(${this.name}) master down timer fired ${fired.toFixed(3)} ms after its deadline (its callback ran ${late.toFixed(3)} ms after)`));
     }, timer === 'masterDown'); // the takeover: precise (woken early, spun to the deadline)
     this.timers.set(timer, entry);
   }

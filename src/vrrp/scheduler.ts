@@ -25,6 +25,8 @@ export interface TimerEntry {
   index: number;
   /** Cancelled, possibly after it was taken out in a due batch: it must not fire. */
   cancelled: boolean;
+  /** The clock when the scheduler called `fire` (the timer's own lateness, before the callback's). */
+  firedAt: Millis | undefined;
 }
 
 /** How early a precise entry's wakeup comes; what the wakeup did not use is spun on the clock. */
@@ -46,7 +48,7 @@ export class DeadlineHeap {
 
   push(deadline: Millis, fire: () => void, precise = false): TimerEntry {
     const wakeAt = precise ? deadline - PRECISE_LEAD_MS : deadline;
-    const entry: TimerEntry = { deadline, wakeAt, seq: this.nextSeq++, fire, index: this.items.length, cancelled: false };
+    const entry: TimerEntry = { deadline, wakeAt, seq: this.nextSeq++, fire, index: this.items.length, cancelled: false, firedAt: undefined };
     this.items.push(entry);
     this.up(entry.index);
     return entry;
@@ -119,6 +121,8 @@ const byDeadline = (a: TimerEntry, b: TimerEntry): number => a.deadline - b.dead
 export interface Wakeup {
   /** Replace the pending alarm; a past deadline fires as soon as the loop can. */
   set(deadline: Millis): void;
+  /** Wait until the clock reaches `deadline` (a precise entry's last stretch); a JS loop if absent. */
+  waitUntil?(deadline: Millis): Millis;
   clear(): void;
   close(): void;
 }
@@ -177,7 +181,9 @@ export function createScheduler(kind: string, clock: () => Millis, makeWakeup: (
         for (const entry of due) {
           if (entry.cancelled) continue;
           // Only a precise entry can be woken before its deadline: wait out the rest on the clock.
-          while (clock() < entry.deadline);
+          let now = clock();
+          if (now < entry.deadline) now = wait(entry.deadline);
+          entry.firedAt = now;
           try {
             entry.fire();
           } catch (e) {
@@ -193,6 +199,12 @@ export function createScheduler(kind: string, clock: () => Millis, makeWakeup: (
   };
 
   const wakeup = makeWakeup(run);
+  const wait = (deadline: Millis): Millis => {
+    if (wakeup.waitUntil !== undefined) return wakeup.waitUntil(deadline);
+    let now = clock();
+    while (now < deadline) now = clock();
+    return now;
+  };
 
   const at = (deadline: Millis, fire: () => void, precise = false): TimerEntry => {
     const entry = heap.push(deadline, fire, precise);

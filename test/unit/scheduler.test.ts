@@ -212,10 +212,11 @@ describe('createScheduler', () => {
   it('a precise entry is woken PRECISE_LEAD_MS early and fires at its deadline, not before', () => {
     const r = rig(0.01);
     let firedAt: number | undefined;
-    r.scheduler.at(3609.375, () => (firedAt = r.clock.now), true);
+    const entry = r.scheduler.at(3609.375, () => (firedAt = r.clock.now), true);
     expect(r.armed).toEqual([3609.375 - PRECISE_LEAD_MS]);
     r.wake(3609.375 - PRECISE_LEAD_MS + 0.2);
     expect(firedAt).toBeGreaterThanOrEqual(3609.375);
+    expect(entry.firedAt).toBeGreaterThanOrEqual(3609.375);
   });
 
   it('a batch fires in deadline order even when a precise entry was woken before a plain one', () => {
