@@ -9,7 +9,7 @@
 // (tcpdump nanosecond stamps) except the init log line, which is where the daemon's protocol starts.
 import { advertsFrom, firstGarpAfter, lastAdvertBefore, startCapture } from '../lab/capture.js';
 import { advertLateness, type Lateness } from '../lab/measure.js';
-import { A_IP, createLab, LAB_VIP, NODE_A, NODE_B, pairLabSpec } from '../lab/netns.js';
+import { A_IP, B_IP, createLab, LAB_VIP, NODE_A, NODE_B, pairLabSpec } from '../lab/netns.js';
 import { atAdvertPhase, clientOutageSeconds, framesOf, pairConfig, startNode, startPinger, type PairDaemon, type PairNode } from '../lab/pair.js';
 import { sleep, wallClockSeconds } from '../lab/process.js';
 
@@ -19,6 +19,10 @@ export interface PairFigures {
   readonly startInit: number[];
   readonly startSpawn: number[];
   readonly hard: number[];
+  /** A's last advert -> B's first advert as MASTER: the timer and the send path, without VIPs and GARPs. */
+  readonly hardAdvert: number[];
+  /** vrrpd only: how late B's Master_Down timer fired after its deadline, ms (its own debug line). */
+  readonly timerLateMs: number[];
   readonly preempt: number[];
   readonly graceful: number[];
   /** The client's longest reply gap around the graceful handover less one ping interval (0 when nothing was lost). */
@@ -34,6 +38,7 @@ const SETTLE_MS = 300;
 
 const A_MAC = NODE_A.mac;
 const B_MAC = NODE_B.mac;
+const TIMER_LATE = /master down timer fired ([\d.]+) ms after its deadline/;
 const INIT = /^\(VI_1\) Entering BACKUP STATE \(init\)$/;
 
 function must<T>(r: { ok: true; value: T } | { ok: false; error: string }, what: string): T {
@@ -47,6 +52,8 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
     startInit: [],
     startSpawn: [],
     hard: [],
+    hardAdvert: [],
+    timerLateMs: [],
     preempt: [],
     graceful: [],
     outage: [],
@@ -96,6 +103,10 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
       const last = lastAdvertBefore(framesOf(client), A_IP, killT + 0.05);
       if (last === undefined) throw new Error(`${daemon}: no advert from A before the kill`);
       fig.hard.push(garp(last.t, B_MAC, 'B takes over') - last.t);
+      const firstOwn = advertsFrom(framesOf(client), B_IP).find((f) => f.t > last.t && f.priority > 0);
+      if (firstOwn !== undefined) fig.hardAdvert.push(firstOwn.t - last.t);
+      const lateLine = b.logLines().slice(bMark).map((l) => TIMER_LATE.exec(l)).find((m) => m !== null);
+      if (lateLine) fig.timerLateMs.push(Number(lateLine[1]));
 
       // Preempt back.
       bMark = b.logMark();

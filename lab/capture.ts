@@ -176,6 +176,11 @@ export interface CaptureOptions {
   /** pcap-filter expression; default `vrrp or arp`. */
   readonly filter?: string;
   readonly startTimeoutMs?: number;
+  /**
+   * tcpdump -B: the kernel ring in KiB (libpcap's default is 2 MiB). A burst bigger than the ring
+   * (255 adverts sent in the same ms) is dropped by the kernel before tcpdump sees it.
+   */
+  readonly bufferKiB?: number;
 }
 
 export interface Capture {
@@ -185,6 +190,8 @@ export interface Capture {
   framesSoFar(): Result<Frame[], string>;
   /** Stop tcpdump (SIGTERM, it flushes and exits) and decode everything it captured. */
   stop(): Promise<Result<Frame[], string>>;
+  /** After stop(): tcpdump's "N packets dropped by kernel" (frames the capture missed), if it said. */
+  kernelDrops(): number | undefined;
 }
 
 /** Start tcpdump in a host and resolve once it is really capturing (its "listening on" line). */
@@ -205,6 +212,7 @@ export async function startCapture(lab: Lab, host: string, opts: CaptureOptions 
     // SIGTERM abandons whatever is still in the ring: "4 packets received by filter, 0 captured".
     '--immediate-mode',
     '-U', '-n', '-w', file,
+    ...(opts.bufferKiB === undefined ? [] : ['-B', String(opts.bufferKiB)]),
     '--time-stamp-precision=nano',
     opts.filter ?? 'vrrp or arp',
   ];
@@ -231,6 +239,10 @@ export async function startCapture(lab: Lab, host: string, opts: CaptureOptions 
       stopped ??= proc.stop(2000);
       await stopped;
       return read();
+    },
+    kernelDrops: () => {
+      const said = proc.stderrLines().map((l) => /^(\d+) packets? dropped by kernel/.exec(l)).find((m) => m !== null);
+      return said === undefined || said === null ? undefined : Number(said[1]);
     },
   });
 }

@@ -22,6 +22,11 @@
 //                           signals in os.constants.signals, and the default action of a realtime
 //                           signal (keepalived's JSON = SIGRTMIN+2, STATS_CLEAR = SIGRTMIN+29)
 //                           terminates the process.
+//   TimerFd(fn)             one CLOCK_MONOTONIC timerfd armed at absolute deadlines (sub-ms) and
+//                           watched by uv_poll: libuv's own timers are whole ms on a cached loop
+//   monotonicMs()           time, so they fire up to ~1 ms late; src/vrrp/scheduler.ts keeps the
+//   spinUntil(ms)           deadlines in a heap and arms this one fd for the earliest, and waits
+//                           out the last stretch to a precise one in C.
 // Errors are thrown as Error objects carrying `errno` (a number) and strerror text; the TypeScript
 // wrapper in src/native.ts turns them into values.
 #include <napi.h>
@@ -42,7 +47,10 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
+#include <ctime>
+#include <cmath>
 #include <syslog.h>
 #include <unistd.h>
 #include <uv.h>
@@ -552,6 +560,164 @@ class SignalWatcher : public Napi::ObjectWrap<SignalWatcher> {
   Napi::FunctionReference callback_;
 };
 
+double MonotonicNowMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// CLOCK_MONOTONIC in ms (fractional): the clock TimerFd deadlines are in. Node's performance.now()
+// runs on the same clock (uv_hrtime) from a different origin; the caller measures the offset.
+Napi::Value MonotonicMs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), MonotonicNowMs()); }
+
+// spinUntil(ms): busy-wait until CLOCK_MONOTONIC reaches ms (at most 2 ms from now). The last
+// stretch to a precise deadline, after an early wakeup: a JS loop on performance.now() allocates
+// and gets compiled mid-loop, and was seen held up ~1 ms; this one does neither.
+Napi::Value SpinUntil(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "spinUntil(ms: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  double until = info[0].As<Napi::Number>().DoubleValue();
+  double now = MonotonicNowMs();
+  if (std::isfinite(until) && until - now <= 2) {
+    while (now < until) now = MonotonicNowMs();
+  }
+  return Napi::Number::New(env, now);
+}
+
+// One timerfd on the loop: arm(ms) sets an absolute CLOCK_MONOTONIC deadline (TFD_TIMER_ABSTIME,
+// so the time between computing and arming is not added), the callback runs on the main thread in
+// the loop's poll phase when it expires. Disarming or re-arming before the callback runs makes
+// the pending read fail with EAGAIN, and then nothing is called: a stale expiry never reaches JS.
+// The handle is ref'd only while armed, like a pending setTimeout.
+class TimerFd : public Napi::ObjectWrap<TimerFd> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "TimerFd",
+                       {InstanceMethod("arm", &TimerFd::Arm), InstanceMethod("disarm", &TimerFd::Disarm),
+                        InstanceMethod("close", &TimerFd::Close)});
+  }
+
+  explicit TimerFd(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TimerFd>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) {
+      Napi::TypeError::New(env, "new TimerFd(callback: () => void)").ThrowAsJavaScriptException();
+      return;
+    }
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      ThrowErrno(env, "napi_get_uv_event_loop", EINVAL);
+      return;
+    }
+    fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd_ < 0) {
+      ThrowErrno(env, "timerfd_create", errno);
+      return;
+    }
+    auto* handle = new uv_poll_t;
+    int rc = uv_poll_init(loop, handle, fd_);
+    if (rc == 0) rc = uv_poll_start(handle, UV_READABLE, &TimerFd::OnReadable);
+    if (rc != 0) {
+      close(fd_);
+      fd_ = -1;
+      handle->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(handle), &TimerFd::Free);
+      ThrowErrno(env, "uv_poll_start(timerfd)", -rc);
+      return;
+    }
+    handle->data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle));
+    handle_ = handle;
+    env_ = env;
+    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+  }
+
+  ~TimerFd() override { Stop(); }
+
+ private:
+  static void Free(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
+
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    auto* self = static_cast<TimerFd*>(handle->data);
+    if (self == nullptr || self->fd_ < 0 || status < 0) return;
+    uint64_t expirations = 0;
+    if (read(self->fd_, &expirations, sizeof expirations) != sizeof expirations) return;  // re-armed meanwhile
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle));
+    if (self->callback_.IsEmpty()) return;
+    Napi::Env env(self->env_);
+    Napi::HandleScope scope(env);
+    self->callback_.MakeCallback(env.Global(), {});
+    if (env.IsExceptionPending()) {
+      Napi::Error e = env.GetAndClearPendingException();
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  bool SetTime(double ms) {
+    itimerspec spec{};
+    if (ms > 0) {
+      double sec = std::floor(ms / 1e3);
+      spec.it_value.tv_sec = static_cast<time_t>(sec);
+      spec.it_value.tv_nsec = static_cast<long>((ms - sec * 1e3) * 1e6);
+      if (spec.it_value.tv_nsec >= 1000000000L) spec.it_value.tv_nsec = 999999999L;
+      // All zeros would disarm: a deadline at the clock's origin is long past, 1 ns fires at once.
+      if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
+    } else {
+      spec.it_value.tv_nsec = 1;
+    }
+    return timerfd_settime(fd_, TFD_TIMER_ABSTIME, &spec, nullptr) == 0;
+  }
+
+  // arm(deadline: number): absolute CLOCK_MONOTONIC ms; a past deadline fires on the next poll.
+  Napi::Value Arm(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "arm(deadlineMs: number)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (fd_ < 0) return ThrowErrno(env, "timerfd arm", EBADF);
+    double ms = info[0].As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(ms)) return ThrowErrno(env, "timerfd arm", EINVAL);
+    if (!SetTime(ms)) return ThrowErrno(env, "timerfd_settime", errno);
+    uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
+    return env.Undefined();
+  }
+
+  Napi::Value Disarm(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0) {
+      itimerspec off{};
+      timerfd_settime(fd_, TFD_TIMER_ABSTIME, &off, nullptr);
+      uint64_t drained = 0;
+      if (read(fd_, &drained, sizeof drained) < 0) drained = 0;  // an expiry not yet read: gone
+      uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+    }
+    return info.Env().Undefined();
+  }
+
+  void Stop() {
+    if (handle_ == nullptr) return;
+    uv_poll_stop(handle_);
+    handle_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(handle_), &TimerFd::Free);
+    handle_ = nullptr;
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    if (!callback_.IsEmpty()) callback_.Reset();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Stop();
+    return info.Env().Undefined();
+  }
+
+  int fd_ = -1;
+  uv_poll_t* handle_ = nullptr;
+  napi_env env_ = nullptr;
+  Napi::FunctionReference callback_;
+};
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ifInfo", Napi::Function::New(env, IfInfo, "ifInfo"));
   exports.Set("PacketSocket", PacketSocket::Define(env));
@@ -564,6 +730,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("sigrtmin", Napi::Function::New(env, SigRtMin, "sigrtmin"));
   exports.Set("SignalWatcher", SignalWatcher::Define(env));
+  exports.Set("monotonicMs", Napi::Function::New(env, MonotonicMs, "monotonicMs"));
+  exports.Set("spinUntil", Napi::Function::New(env, SpinUntil, "spinUntil"));
+  exports.Set("TimerFd", TimerFd::Define(env));
   return exports;
 }
 

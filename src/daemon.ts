@@ -24,6 +24,7 @@ import { missingNetCapabilities, readEffectiveCapabilities, scriptUserSwitchProb
 import { scriptUses } from './config-env.js';
 import { ownIds, readHostUserDb } from './host-files.js';
 import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs } from './watchdog.js';
+import { timerScheduler } from './net/clock.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
 import { createStats, recordDrop, type InstanceStats } from './stats.js';
 import { err, ok, type Ipv4, type Result } from './types.js';
@@ -43,8 +44,10 @@ const SCRIPT_KILL_GRACE_MS = 2000;
  * Linux lets a task's epoll_wait() wake up to 0.1 % of its timeout late (select_estimate_accuracy:
  * the slack of a non-realtime task's poll is timeout/1000, at least timer_slack_ns). libuv sleeps
  * in epoll_wait until its next timer, so a Master_Down timer 3.6 s away woke up to 3.6 ms late,
- * most of a takeover's lateness; keepalived's timerfd does not pay this. A wake-up at least this
- * often bounds the slack to 0.1 ms, for a few microseconds of CPU ten times a second.
+ * most of a takeover's lateness; keepalived's timerfd does not pay this, nor does ours (src/net/
+ * clock.ts: an expired timerfd wakes the loop at its deadline). Only on the setTimeout fallback (an
+ * addon without TimerFd) a wake-up at least this often bounds the slack to 0.1 ms, for a few
+ * microseconds of CPU ten times a second.
  */
 export const WAKE_BOUND_MS = 100;
 
@@ -219,8 +222,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return fail(started.error.code, started.error.message);
   }
   const running = started.value;
-  // Unref'd: it bounds how long the loop sleeps (WAKE_BOUND_MS) without keeping the daemon alive.
-  setInterval(() => undefined, WAKE_BOUND_MS).unref();
   dumps.setSources({ config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
 
   // A VIP someone else deletes while we are MASTER is put back (Instance.addressRemoved).
@@ -492,6 +493,13 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   const transitions = createTransitionClock();
   const garp = new Map<string, GarpSender>();
   const now = (): number => performance.now();
+  // One heap of deadlines on one timerfd for every instance's protocol timers (vrrp/scheduler.ts).
+  const timers = timerScheduler();
+  if (timers.fallback !== undefined) {
+    log.warn(`protocol timers on setTimeout (up to ~1 ms late): ${timers.fallback}`);
+    // Unref'd: it bounds how long the loop sleeps (WAKE_BOUND_MS) without keeping the daemon alive.
+    setInterval(() => undefined, WAKE_BOUND_MS).unref();
+  } else log.debug(`protocol timers on ${timers.scheduler.kind}`);
   const shared: Omit<InstancePorts, 'sendDatagram'> = {
     ...(firewall.value === undefined ? {} : { firewall: firewall.value }),
     addAddress: (a) => rtnl.addAddress(a),
@@ -507,6 +515,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
       return sender.send(frames);
     },
     now,
+    timers: timers.scheduler,
     log,
     onNotify: (instance, state, priority) => {
       // Every state change has its notify; its time is the dumps' "Last transition".
@@ -757,6 +766,7 @@ async function stopAll(running: Running, release = true, log?: Logger): Promise<
   // notify STOP must run before we go (keepalived §3.7), bounded; then no tracking script may outlive us.
   await Promise.all([running.notifier.drain(NOTIFY_DRAIN_TIMEOUT_MS), running.tracker.stop()]);
   for (const i of running.instances) i.dispose();
+  running.shared.timers?.close();
   // keepalived deletes its table at exit; with -V the VIPs stay, and so do their drop rules.
   if (release && running.firewall !== undefined) {
     const closed = await running.firewall.close();

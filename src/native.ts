@@ -26,6 +26,12 @@ interface NativeSignalWatcher {
   close(): void;
 }
 
+interface NativeTimerFd {
+  arm(deadlineMs: number): void;
+  disarm(): void;
+  close(): void;
+}
+
 interface NativeAddon {
   ifInfo(name: string): { index: number; mac: Buffer };
   /** Absent from an addon built before the dump signals: everything else still works. */
@@ -40,6 +46,10 @@ interface NativeAddon {
   RawSender?: new (ifname: string, ifindex: number) => NativeRawSender;
   /** Absent from an addon built before the synchronous send path. */
   NetlinkRoute?: new () => NativeNetlinkRoute;
+  /** Absent from an addon built before the timer scheduler. */
+  TimerFd?: new (callback: () => void) => NativeTimerFd;
+  monotonicMs?: () => number;
+  spinUntil?: (ms: number) => number;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
   syslog(priority: number, message: string): void;
@@ -289,4 +299,41 @@ export function peerCredentials(fd: number): Result<PeerCredentials, string> {
   const read = a.value.peerCred;
   if (read === undefined) return err('the native addon was built before the control socket (run npm install to rebuild it)');
   return attempt(() => read(fd));
+}
+
+/**
+ * One CLOCK_MONOTONIC timerfd on Node's loop (src/net/clock.ts): arm() takes an absolute deadline
+ * in CLOCK_MONOTONIC ms (monotonicMs()'s clock, fractional), the callback runs on the main thread
+ * once it has passed. Re-arming replaces the deadline; an expiry replaced before it was read never
+ * calls back.
+ */
+export interface TimerFd {
+  arm(deadlineMs: number): Result<void, string>;
+  disarm(): void;
+  /** Idempotent. */
+  close(): void;
+}
+
+const STALE_TIMER = 'the native addon was built before the timerfd scheduler (run npm install to rebuild it)';
+
+/**
+ * `monotonicMs`: CLOCK_MONOTONIC now. `spinUntil(ms)`: busy-wait in C until CLOCK_MONOTONIC reaches
+ * ms (a no-op when that is more than 2 ms away), returning the time it stopped.
+ */
+export function openTimerFd(
+  callback: () => void,
+): Result<{ timer: TimerFd; monotonicMs: () => number; spinUntil: (ms: number) => number }, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const { TimerFd: Native, monotonicMs, spinUntil } = a.value;
+  if (Native === undefined || monotonicMs === undefined || spinUntil === undefined) return err(STALE_TIMER);
+  return attempt(() => {
+    const native = new Native(callback);
+    const timer: TimerFd = {
+      arm: (deadlineMs) => attempt(() => native.arm(deadlineMs)),
+      disarm: () => native.disarm(),
+      close: () => native.close(),
+    };
+    return { timer, monotonicMs, spinUntil };
+  });
 }

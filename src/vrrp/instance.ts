@@ -4,6 +4,7 @@
 // advert, VIPs, GARP, notify). All decisions are the core's; this file only does what it is told.
 import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
+import { timeoutScheduler } from '../net/clock.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
@@ -11,6 +12,7 @@ import { initialState, mustCheckAddresses, reconfigure, step, type Action, type 
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
 import { encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
+import type { Scheduler, TimerEntry } from './scheduler.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
 import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
 
@@ -56,6 +58,8 @@ export interface InstancePorts {
   };
   /** Monotonic clock in ms. */
   now(): Millis;
+  /** The daemon's one timer heap (scheduler.ts); without it, a setTimeout-backed one of our own. */
+  readonly timers?: Scheduler;
   readonly log: Logger;
   /** The notify scripts of a transition (notify.ts): instance name, state, effective priority. */
   onNotify?(instance: string, state: NotifyState, priority: number): void;
@@ -128,16 +132,17 @@ export class Instance {
   readonly stats: InstanceStats = createStats();
   private state: FsmState;
   private readonly ports: InstancePorts;
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly timers = new Map<TimerName, TimerEntry>();
+  private readonly scheduler: Scheduler;
   /** The tail of the I/O jobs still running, and how many; 0 = a new job may run at once. */
   private io: Promise<void> = Promise.resolve();
   private ioPending = 0;
   private ipId = 0;
-  /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
   /** One gratuitous ARP frame per VIP, host.vips' order: built once, sent by every burst. */
   private garpFrames: Buffer[];
   /** Log lines held while apply() sends a takeover's packets (say()). */
   private heldLogs: [SayLevel, string][] | undefined;
+  /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
   private adverts: { readonly priority: number; readonly datagrams: readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] } | undefined;
   private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
   private readonly peerReportTable = new PeerReports();
@@ -156,6 +161,7 @@ export class Instance {
     this.cfg = config;
     this.hostInfo = host;
     this.ports = ports;
+    this.scheduler = ports.timers ?? fallbackScheduler();
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
     this.peers = unicastPeers(config);
@@ -458,20 +464,25 @@ export class Instance {
     this.say('error', `(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
   }
 
+  /** `ms` counts from the step that armed it, a few µs ago: the scheduler keeps its fraction. */
   private arm(timer: TimerName, ms: Millis): void {
     this.cancel(timer);
-    this.timers.set(
-      timer,
-      setTimeout(() => {
-        this.timers.delete(timer);
-        this.feed({ type: 'timer', timer });
-      }, ms),
-    );
+    const entry = this.scheduler.after(ms, () => {
+      const late = this.scheduler.now() - entry.deadline;
+      this.timers.delete(timer);
+      this.feed({ type: 'timer', timer });
+      // Behind the step's queued I/O (the first advert is already handed to the socket when this
+      // microtask runs), so the line costs the takeover nothing; the bench reads it (-D only).
+      if (timer !== 'masterDown') return;
+      const fired = (entry.firedAt ?? entry.deadline) - entry.deadline;
+      queueMicrotask(() => this.ports.log.debug(`(${this.name}) master down timer fired ${fired.toFixed(3)} ms after its deadline (its callback ran ${late.toFixed(3)} ms after)`));
+    }, timer === 'masterDown'); // the takeover: precise (woken early, spun to the deadline)
+    this.timers.set(timer, entry);
   }
 
   private cancel(timer: TimerName): void {
     const t = this.timers.get(timer);
-    if (t) clearTimeout(t);
+    if (t) this.scheduler.cancel(t);
     this.timers.delete(timer);
   }
 
@@ -628,7 +639,7 @@ export class Instance {
 
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.scheduler.cancel(t);
     this.timers.clear();
   }
 
@@ -708,5 +719,8 @@ const garpFramesOf = (host: InstanceHost): Buffer[] => host.vips.map((link) => b
 /** The same address on the same interface: a reload leaves it in place. */
 const sameVip = (a: VipLink, b: VipLink): boolean =>
   a.ifindex === b.ifindex && a.vip.address === b.vip.address && a.vip.prefixLength === b.vip.prefixLength;
+
+let sharedFallback: Scheduler | undefined;
+const fallbackScheduler = (): Scheduler => (sharedFallback ??= timeoutScheduler());
 
 const sleep = (ms: Millis): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

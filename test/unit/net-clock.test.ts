@@ -1,0 +1,46 @@
+// The real wakeups behind the scheduler: the native timerfd (when the addon is built) and the
+// setTimeout fallback. Properties only, no timing bounds: an entry never fires before its deadline,
+// fires in deadline order, a cancelled one never fires, and a closed scheduler lets the process go.
+import { describe, expect, it } from 'vitest';
+import { timerScheduler, timeoutScheduler } from '../../src/net/clock.js';
+import { nativeAvailable } from '../../src/native.js';
+import type { Scheduler } from '../../src/vrrp/scheduler.js';
+
+function exercise(scheduler: Scheduler): Promise<{ order: string[]; early: number[] }> {
+  return new Promise((resolve) => {
+    const order: string[] = [];
+    const early: number[] = [];
+    const at = (name: string, ms: number, then?: () => void): void => {
+      const entry = scheduler.after(ms, () => {
+        if (scheduler.now() < entry.deadline) early.push(entry.deadline - scheduler.now());
+        order.push(name);
+        then?.();
+      });
+    };
+    at('c', 12.75);
+    at('a', 2.25);
+    at('b', 7.5, () => at('b2', 0.5));
+    const cancelled = scheduler.after(5, () => order.push('cancelled'));
+    scheduler.cancel(cancelled);
+    at('last', 20.125, () => resolve({ order, early }));
+  });
+}
+
+describe.each([
+  ['timerfd', () => timerScheduler()],
+  ['setTimeout', () => ({ scheduler: timeoutScheduler() })],
+] as const)('%s scheduler', (kind, make) => {
+  it.skipIf(kind === 'timerfd' && !nativeAvailable().ok)('fires in deadline order, never early, never a cancelled entry', async () => {
+    const { scheduler, fallback } = make() as { scheduler: Scheduler; fallback?: string };
+    expect(fallback).toBeUndefined();
+    expect(scheduler.kind).toBe(kind);
+    try {
+      const { order, early } = await exercise(scheduler);
+      expect(order).toEqual(['a', 'b', 'b2', 'c', 'last']);
+      expect(early).toEqual([]);
+      expect(scheduler.pending).toBe(0);
+    } finally {
+      scheduler.close();
+    }
+  });
+});
