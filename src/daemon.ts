@@ -355,7 +355,19 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
   if (!hosts.ok) return refuse(hosts.error);
   const opened = new Map<string, InterfaceSocket>();
   for (const ifname of new Set(next.instances.map((i) => i.interface))) {
-    if (running.sockets.has(ifname)) continue;
+    const open = running.sockets.get(ifname);
+    if (open !== undefined) {
+      // An interface already open may need a group it has not joined (a new multicast instance or
+      // mcast_dst_ip): joined now, as the socket's opening would have.
+      for (const group of multicastGroups(next, ifname)) {
+        const joined = open.socket.join(group);
+        if (!joined.ok) {
+          for (const s of opened.values()) s.socket.close();
+          return refuse(`cannot join ${group} on ${ifname}: ${joined.error}`);
+        }
+      }
+      continue;
+    }
     const link = byName.get(ifname);
     const socket = link === undefined ? err(`interface ${ifname} disappeared`) : openInterface(ifname, link, running, log, next);
     if (!socket.ok) {
@@ -578,6 +590,11 @@ function createDrivers(config: Config, log: Logger, notifier: Notifier): Map<str
   return drivers;
 }
 
+/** Only the multicast instances' groups are joined: a unicast-only interface hears no multicast. */
+function multicastGroups(config: Config, ifname: string): Ipv4[] {
+  return config.instances.filter((c) => c.interface === ifname && c.unicastPeers.length === 0).map((c) => c.multicastGroup);
+}
+
 /** The interface's VRRP socket; received adverts go to the instance of their VRID. */
 function openInterface(ifname: string, link: LinkInfo, running: Running, log: Logger, config: Config): Result<InterfaceSocket, string> {
   const byVrid = new Map<number, Instance[]>();
@@ -592,13 +609,10 @@ function openInterface(ifname: string, link: LinkInfo, running: Running, log: Lo
     else if (owner && decoded.drop.vrid !== undefined) owner.dropped(decoded.drop, d);
     else recordDrop(running.unmatched, decoded.drop.reason);
   };
-  // Only the multicast instances' groups are joined: a unicast-only interface hears no multicast.
-  // (Joined when the socket opens: a reload that adds a group on an open interface does not join it.)
-  const groups = config.instances.filter((c) => c.interface === ifname && c.unicastPeers.length === 0).map((c) => c.multicastGroup);
   const opened = openVrrpSocket({
     ifname,
     ifindex: link.index,
-    groups,
+    groups: multicastGroups(config, ifname),
     onDatagram,
     onError: (message) => log.error(`${message} - adverts on ${ifname} can no longer be received`),
   });

@@ -62,6 +62,8 @@ export interface VrrpSocket {
    * has the bytes (or said why not), so the caller may reuse the buffer.
    */
   send(datagram: Buffer, dst: Ipv4): Result<number, string>;
+  /** Joins one more multicast group (a reload that brings an instance with a new group); a group already joined is ok. */
+  join(group: Ipv4): Result<void, string>;
   /** Leaves the group and releases both sockets; idempotent. */
   close(): void;
 }
@@ -178,11 +180,23 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
   }
 
   const send = sender.value;
+  const joined = new Set(opts.groups);
   return ok({
     send(datagram, dst) {
       if (closed) return err(`${where}: closed`);
       const sent = send.send(datagram, dst);
       return sent.ok ? sent : err(`${where}: ${sent.error}`);
+    },
+    join(group) {
+      if (closed) return err(`${where}: closed`);
+      if (joined.has(group)) return ok(undefined);
+      try {
+        socket.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(group, opts.ifindex), 12);
+      } catch (e) {
+        return err(`${where}: IP_ADD_MEMBERSHIP ${group}: ${message(e)}`);
+      }
+      joined.add(group);
+      return ok(undefined);
     },
     close() {
       if (closed) return;

@@ -1,7 +1,8 @@
 // SIGHUP reload, hitless, for real: the seed pair (A MASTER 150, B BACKUP 100) with a client pinging
 // the VIP every 10 ms. 100 reloads of A in a row lose no ping and change no state; a VIP added to
 // the config appears on A with its GARPs and no state change; a broken config changes nothing; an
-// instance removed from A's config gives up (priority 0) and B takes over.
+// instance removed from A's config gives up (priority 0) and B takes over; an instance added with
+// a multicast group of its own (mcast_dst_ip) on an interface already open joins it and hears its peer.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { A_IP, A_MAC, unwrap } from '../helpers/lab.js';
 const available = labAvailable();
 const SECOND_VIP = '192.0.2.201';
 const OTHER_VIP = '192.0.2.210';
+const THIRD_VIP = '192.0.2.220';
 const RELOADS = 100;
 /** Pings every 10 ms: 5 s and more, longer than the 100 reloads take (2.4 s measured). */
 const PINGS = 500;
@@ -247,4 +249,24 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     expect(await lab.hasAddress('a', OTHER_VIP)).toBe(true);
     expect(transitions(a, aMark).filter((l) => l.startsWith('(VI_1)'))).toEqual([]);
   }, 15_000);
+
+  it('an instance a reload adds with a multicast group of its own (mcast_dst_ip) on an interface already open hears its peer', async () => {
+    const group = '224.0.0.19';
+    const vi3 = (state: string, priority: number): string =>
+      `\nvrrp_instance VI_3 {\n    state ${state}\n    interface eth0\n    virtual_router_id 53\n    priority ${priority}\n    advert_int 1\n    mcast_dst_ip ${group}\n    virtual_ipaddress {\n        ${THIRD_VIP}\n    }\n}\n`;
+    // B (VI_1 open on eth0) gains VI_3 as its master; then A (VI_2 open on eth0) gains it as backup.
+    const bMark = b.logMark();
+    writeFileSync(b.configPath, readFileSync(b.configPath, 'utf8') + vi3('MASTER', 150));
+    await hup(b);
+    unwrap(await b.waitForState('VI_3', 'MASTER', { timeoutMs: 6000, since: bMark }));
+    const aMark = a.logMark();
+    writeFileSync(a.configPath, readFileSync(a.configPath, 'utf8') + vi3('BACKUP', 100));
+    await hup(a);
+    unwrap(await a.waitForState('VI_3', 'BACKUP', { timeoutMs: 2000, since: aMark }));
+    // Past Master_Down_Interval (3.6 s): a socket that never joined 224.0.0.19 hears nothing and takes over.
+    await sleep(5000);
+    expect(transitions(a, aMark).filter((l) => l.startsWith('(VI_3)'))).toEqual(['(VI_3) Entering BACKUP STATE (init)']);
+    expect(await lab.hasAddress('a', THIRD_VIP)).toBe(false);
+    expect(await lab.hasAddress('b', THIRD_VIP)).toBe(true);
+  }, 25_000);
 });
