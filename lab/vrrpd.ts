@@ -24,6 +24,11 @@ export function vrrpdCli(): string {
   return join(repoRoot(), 'dist', 'src', 'cli.js');
 }
 
+/** The `vrrpd` command users run (package.json bin): node with vrrpd's heap flags, then cli.js. */
+export function vrrpdBin(): string {
+  return join(repoRoot(), 'bin', 'vrrpd');
+}
+
 /** One pino JSON line of the daemon's console log. */
 export interface VrrpdLogRecord {
   readonly level: number;
@@ -90,7 +95,8 @@ export async function startVrrpd(lab: Lab, host: string, configText: string, opt
   );
   const configPath = opts.configFile ?? join(dir, 'vrrpd.conf');
   if (opts.configFile === undefined) writeFileSync(configPath, configText);
-  const argv = [process.execPath, cli, '-n', '-D', '-f', configPath, '-p', join(dir, 'vrrpd.pid'), ...(opts.extraArgs ?? [])];
+  // Through the launcher, as users start it, so the lab and the bench see its node flags.
+  const argv = [vrrpdBin(), '-n', '-D', '-f', configPath, '-p', join(dir, 'vrrpd.pid'), ...(opts.extraArgs ?? [])];
   const onLine = opts.onLog === undefined ? undefined : (l: OutputLine): void => opts.onLog?.(messageOf(l));
   const proc = lab.spawn(host, argv, { env: { ...process.env, TMPDIR: dir, ...opts.env }, ...(onLine ? { onLine } : {}) });
 

@@ -209,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
   const vrrpPidFile = str(values['vrrp_pid']);
   const controlSocket = str(values['controlSocket']);
   const metricsText = str(values['metricsListen']);
-  const { parseListen } = await import('./metrics.js');
+  const { parseListen } = await import('./metrics-listen.js');
   const metricsListen = metricsText === undefined ? undefined : parseListen(metricsText);
   if (metricsListen !== undefined && !metricsListen.ok) {
     report(`vrrpd: ${metricsListen.error} - not started`);

@@ -35,7 +35,8 @@ import { VERSION } from './version.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import { defaultSocketPath } from './control/protocol.js';
 import { collectStatus, type StatusSources } from './control/status.js';
-import { createMetricsRegistry, startMetricsServer, type ListenAddress, type MetricsServer } from './metrics.js';
+import type { ListenAddress } from './metrics-listen.js';
+import type { MetricsServer } from './metrics.js';
 
 /** A timed-out script gets SIGTERM, then SIGKILL this much later (keepalived §3.9). */
 const SCRIPT_KILL_GRACE_MS = 2000;
@@ -296,6 +297,8 @@ async function startServices(opts: DaemonOptions, running: Running, log: Logger)
   const listen = opts.flags?.metricsListen;
   let metrics: Result<MetricsServer, string> | undefined;
   if (listen !== undefined) {
+    // Loaded here: prom-client is the largest module vrrpd has, and most runs never serve metrics.
+    const { createMetricsRegistry, startMetricsServer } = await import('./metrics.js');
     metrics = await startMetricsServer(listen, createMetricsRegistry(sources), log);
     if (metrics.ok) log.info(`metrics on http://${listen.host}:${metrics.value.address.port}/metrics`);
     else log.error(metrics.error);

@@ -6,25 +6,14 @@ import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from './log.js';
 import type { StatusSources } from './control/status.js';
+import type { ListenAddress } from './metrics-listen.js';
 import { err, ok, type Result } from './types.js';
 import { DROP_REASONS } from './vrrp/packet.js';
 
 const ROLES = ['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOPPED'] as const;
 const SCRIPT_RESULTS = ['up', 'down', 'unknown'] as const;
 
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** "127.0.0.1:9650", "[::1]:9650", ":9650" (all addresses, said explicitly). */
-export function parseListen(text: string): Result<ListenAddress, string> {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
-  const port = m === null ? NaN : Number(m[3]);
-  if (m === null || !(port >= 1 && port <= 65535)) return err(`invalid --metrics-listen ${JSON.stringify(text)}: expected HOST:PORT, e.g. 127.0.0.1:9650`);
-  const host = m[1] ?? m[2] ?? '';
-  return ok({ host: host === '' ? '0.0.0.0' : host, port });
-}
+export { parseListen, type ListenAddress } from './metrics-listen.js';
 
 /** The registry, reading `sources()` at each scrape; undefined sources (start-up) give no instance series. */
 export function createMetricsRegistry(sources: () => StatusSources | undefined): Registry {

@@ -2,8 +2,8 @@
 // does, and watch link and address changes. Traps (reference/node-deps.md §2): errors are a bare
 // Error('Request rejected: EEXIST'), createRtNetlink's option type wrongly requires buffer sizes,
 // and the high-level 'message' event drops NEW/DEL, so the watcher reads the lower-level socket.
-import { FlagsNew, createRtNetlink, rt, type NetlinkMessage, type RtNetlinkSocket } from 'netlink';
 import { openNetlinkRoute } from '../native.js';
+import { FlagsNew, createRtNetlink, rt, type NetlinkMessage, type RtNetlinkSocket } from './netlink-rt.js';
 import { err, ipv4FromBytes, ipv4ToBytes, ok, type Ipv4, type Result } from '../types.js';
 
 /** A result now (the addon's synchronous netlink) or later (the netlink package's round trip). */

@@ -11,7 +11,7 @@ import { advertsFrom, firstGarpAfter, garpsFor, startCapture, type Capture, type
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { exitWithin, sleep, spawnTracked, waitUntil, type TrackedProcess } from '../../lab/process.js';
-import { parseLogLine, repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
+import { parseLogLine, repoRoot, vrrpdBin } from '../../lab/vrrpd.js';
 
 const available = labAvailable();
 const A_IP = '192.0.2.11';
@@ -54,8 +54,9 @@ describe.skipIf(!available.ok)(`vrrpd as an unprivileged user with CAP_NET_RAW +
   const frames = (): Frame[] => unwrap(capture.framesSoFar());
   const pidFile = (): string => join(run, 'vrrpd.pid');
   const notifications = (): string[] => (notifyListener?.stdoutLines() ?? []).map((l) => JSON.parse(l) as string);
+  // Through bin/vrrpd, as the unit's ExecStart=/usr/bin/vrrpd: the launcher must work as nobody too.
   const vrrpdAsNobody = (args: readonly string[], env: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = SETPRIV): TrackedProcess =>
-    lab.spawn('a', [...wrapper, process.execPath, vrrpdCli(), '-n', '-D', ...args], { env: { ...process.env, TMPDIR: run, ...env } });
+    lab.spawn('a', [...wrapper, vrrpdBin(), '-n', '-D', ...args], { env: { ...process.env, TMPDIR: run, ...env } });
 
   beforeAll(async () => {
     run = mkdtempSync(join(tmpdir(), 'vrrpd-privilege-'));
@@ -129,6 +130,11 @@ while True:
     expect(field('CapPrm')).toBe(NET_CAPS);
     expect(field('CapBnd')).toBe(NET_CAPS);
     expect(field('NoNewPrivs')).toBe('1');
+    // The launcher exec'd node with its heap flags in place: the PID systemd and the pidfile know is node's.
+    const cmdline = readFileSync(`/proc/${a.pid}/cmdline`, 'utf8').split('\0');
+    expect(cmdline).toContain('--max-semi-space-size=1');
+    expect(cmdline.some((arg) => arg.endsWith('/dist/src/cli.js'))).toBe(true);
+    expect(readFileSync(pidFile(), 'utf8').trim()).toBe(String(a.pid));
 
     await sleep(300);
     expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
