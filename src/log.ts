@@ -6,8 +6,8 @@
 // text on stderr; with `-g FILE` keepalived's timestamped text lines appended to FILE (reopened on
 // SIGUSR1 for logrotate's create mode; copytruncate needs nothing, the file is opened O_APPEND).
 // `-D` (log detail) enables the `debug` level, which carries keepalived's -D-only lines.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { pino, type DestinationStream, type Logger, type StreamEntry } from 'pino';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { openSyslog, syslog, syslogSeverity } from './native.js';
 import { LOG_DAEMON } from './cli-values.js';
 import { err, ok, type Result } from './types.js';
@@ -147,24 +147,33 @@ const pinoLevelToSeverity: Record<number, number> = {
   60: syslogSeverity.crit,
 };
 
-/** A pino record's level, time and message, or undefined for a line that is not one. */
-function recordOf(line: string): { level: number; time: number; msg: string } | undefined {
-  try {
-    const r = JSON.parse(line) as { level?: number; time?: number; msg?: unknown };
-    if (typeof r.msg !== 'string') return undefined;
-    return { level: r.level ?? 30, time: r.time ?? Date.now(), msg: r.msg };
-  } catch {
-    // A line we cannot parse is not worth crashing the daemon over.
-    return undefined;
-  }
+/**
+ * A text sink: syslog, the -g file, the -l console. They take the message as the logger call gave
+ * it, not a JSON record to parse back: a GARP burst of 1000 instances logs thousands of -D lines.
+ */
+interface TextSink {
+  write(level: number, time: number, message: string): void;
 }
 
-/** A pino destination that forwards each record's message to syslog(3). */
-function syslogStream(): DestinationStream {
+/** Where glibc's syslog(3) connects; without it every call retries the connect and drops the line. */
+const SYSLOG_SOCKET = '/dev/log';
+const SYSLOG_RECHECK_MS = 5000;
+
+/**
+ * syslog(3) with the message as is. While there is no /dev/log (a container, a chroot, before
+ * journald) the line is dropped here, as glibc would drop it, without glibc's socket and connect per
+ * line; checked again every few seconds.
+ */
+function syslogSink(): TextSink {
+  let present = true;
+  let checkedAt = 0;
   return {
-    write(line: string): void {
-      const r = recordOf(line);
-      if (r) syslog(pinoLevelToSeverity[r.level] ?? syslogSeverity.info, r.msg);
+    write(level, time, message) {
+      if (time - checkedAt >= SYSLOG_RECHECK_MS || time < checkedAt) {
+        checkedAt = time;
+        present = existsSync(SYSLOG_SOCKET);
+      }
+      if (present) syslog(pinoLevelToSeverity[level] ?? syslogSeverity.info, message);
     },
   };
 }
@@ -174,14 +183,12 @@ function syslogStream(): DestinationStream {
  * happens), created 0600 under the default umask. A failed write (disk full) drops the line
  * rather than the daemon. reopen() follows logrotate's `create` (the old file moved away).
  */
-function fileStream(path: string, fd: number): DestinationStream & { reopen(): void } {
+function fileSink(path: string, fd: number): TextSink & { reopen(): void } {
   let current = fd;
   return {
-    write(line: string): void {
-      const r = recordOf(line);
-      if (!r) return;
+    write(_level, time, message) {
       try {
-        writeSync(current, fileLine(r.time, r.msg));
+        writeSync(current, fileLine(time, message));
       } catch {
         // nothing better to do with a log line that cannot be written
       }
@@ -207,13 +214,11 @@ export function reopenLogFiles(): void {
 }
 
 /** keepalived's console text (-l) on stderr. */
-function consoleStream(): DestinationStream {
+function consoleSink(): TextSink {
   return {
-    write(line: string): void {
-      const r = recordOf(line);
-      if (!r) return;
+    write(_level, time, message) {
       try {
-        writeSync(2, consoleLine(r.time, r.msg));
+        writeSync(2, consoleLine(time, message));
       } catch {
         // a closed stderr is no reason to stop
       }
@@ -224,7 +229,7 @@ function consoleStream(): DestinationStream {
 /** The logger, or why it cannot log where it was told to (the -g file cannot be opened). */
 export function createLogger(opts: LogOptions): Result<Logger, string> {
   const level = opts.detail ? 'debug' : 'info';
-  const streams: StreamEntry[] = [];
+  const sinks: TextSink[] = [];
   if (opts.file !== undefined) {
     let fd: number;
     try {
@@ -232,15 +237,13 @@ export function createLogger(opts: LogOptions): Result<Logger, string> {
     } catch (e) {
       return err(`cannot open log file ${opts.file}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const file = fileStream(opts.file, fd);
+    const file = fileSink(opts.file, fd);
     logFiles.add(file);
-    streams.push({ level, stream: file });
+    sinks.push(file);
   }
-  if (opts.json === true) streams.push({ level, stream: opts.jsonStream ?? pino.destination({ dest: 1, sync: true }) });
-  if (opts.console) streams.push({ level, stream: consoleStream() });
-  if (opts.syslog && openSyslog('vrrpd', opts.facility ?? LOG_DAEMON).ok) {
-    streams.push({ level, stream: syslogStream() });
-  }
+  if (opts.console) sinks.push(consoleSink());
+  if (opts.syslog && openSyslog('vrrpd', opts.facility ?? LOG_DAEMON).ok) sinks.push(syslogSink());
+  const json = opts.json === true ? (opts.jsonStream ?? pino.destination({ dest: 1, sync: true })) : undefined;
   const vridOf = opts.vridOf;
   return ok(
     pino(
@@ -248,10 +251,17 @@ export function createLogger(opts: LogOptions): Result<Logger, string> {
         level,
         base: { pid: process.pid },
         hooks: {
-          // log.info('(VI_1) Entering MASTER STATE') -> the same message with its fields beside it.
-          logMethod(args, method) {
-            const [first, ...rest] = args;
-            if (typeof first === 'string' && rest.length === 0) {
+          // pino only calls this for an enabled level. The text sinks get the message directly; the
+          // JSON stream gets log.info('(VI_1) Entering MASTER STATE') with its fields beside it.
+          logMethod(args, method, levelNumber) {
+            const [first, second, ...rest] = args;
+            const message = typeof first === 'string' ? first : typeof second === 'string' ? second : undefined;
+            if (message !== undefined && sinks.length > 0) {
+              const time = Date.now();
+              for (const sink of sinks) sink.write(levelNumber, time, message);
+            }
+            if (json === undefined) return;
+            if (typeof first === 'string' && second === undefined && rest.length === 0) {
               const fields = logFields(first, vridOf);
               if (Object.keys(fields).length > 0) return method.apply(this, [fields, first]);
             }
@@ -259,7 +269,7 @@ export function createLogger(opts: LogOptions): Result<Logger, string> {
           },
         },
       },
-      pino.multistream(streams),
+      json ?? { write: () => undefined },
     ),
   );
 }
