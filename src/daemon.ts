@@ -25,6 +25,7 @@ import { scriptUses } from './config-env.js';
 import { ownIds, readHostUserDb } from './host-files.js';
 import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs } from './watchdog.js';
 import { timerScheduler } from './net/clock.js';
+import { createBackground } from './vrrp/background.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
 import { createStats, recordDrop, type InstanceStats } from './stats.js';
 import { err, ok, type Ipv4, type Result } from './types.js';
@@ -531,6 +532,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     },
     now,
     timers: timers.scheduler,
+    background: createBackground(),
     log,
     onNotify: (instance, state, priority) => {
       // Every state change has its notify; its time is the dumps' "Last transition".

@@ -12,6 +12,7 @@ import { initialState, mustCheckAddresses, reconfigure, step, type Action, type 
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
 import { encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
+import type { Background } from './background.js';
 import type { Scheduler, TimerEntry } from './scheduler.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
 import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
@@ -60,6 +61,8 @@ export interface InstancePorts {
   now(): Millis;
   /** The daemon's one timer heap (scheduler.ts); without it, a setTimeout-backed one of our own. */
   readonly timers?: Scheduler;
+  /** Where GARP repeats wait their turn (background.ts); without it they run at once. */
+  readonly background?: Background;
   readonly log: Logger;
   /** The notify scripts of a transition (notify.ts): instance name, state, effective priority. */
   onNotify?(instance: string, state: NotifyState, priority: number): void;
@@ -137,6 +140,8 @@ export class Instance {
   /** The tail of the I/O jobs still running, and how many; 0 = a new job may run at once. */
   private io: Promise<void> = Promise.resolve();
   private ioPending = 0;
+  /** feed() of a timer whose GARPs may wait their turn (garp_master_delay, refresh, lower prio). */
+  private garpMayWait = false;
   private ipId = 0;
   /** One gratuitous ARP frame per VIP, host.vips' order: built once, sent by every burst. */
   private garpFrames: Buffer[];
@@ -328,7 +333,13 @@ export class Instance {
     // A priority 0 acts through the Master_Down timer (skew time); the reason names its sender.
     if (event.type === 'advert') this.zeroFrom = event.priority === 0 ? event.from : undefined;
     if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);
-    this.driver.feed(this, event);
+    // The GARP repeats these timers bring may wait behind due adverts (background.ts).
+    this.garpMayWait = event.type === 'timer' && (event.timer === 'garpDelay' || event.timer === 'garpRefresh' || event.timer === 'lowerPrioGarp');
+    try {
+      this.driver.feed(this, event);
+    } finally {
+      this.garpMayWait = false;
+    }
   }
 
   /**
@@ -419,8 +430,16 @@ export class Instance {
         return this.enqueue(() => this.setVips(true));
       case 'delVips':
         return this.enqueue(() => this.setVips(false));
-      case 'garp':
-        return this.enqueue(() => this.sendGarps(a.count));
+      case 'garp': {
+        if (!this.garpMayWait || this.ports.background === undefined) return this.enqueue(() => this.sendGarps(a.count));
+        const count = a.count;
+        // Not behind this instance's I/O chain (its next advert must not wait for the queue); a
+        // MASTER no more by its turn sends nothing.
+        this.ports.background(() => {
+          if (this.state.role === 'MASTER') this.enqueue(() => this.sendGarps(count));
+        });
+        return;
+      }
       case 'restoreVip': {
         const link = this.host.vips.find((v) => v.vip.address === a.address);
         // Behind whatever is in flight: if the core left MASTER meanwhile, the VIP is meant to be gone.
