@@ -3,7 +3,7 @@
 // Error('Request rejected: EEXIST'), createRtNetlink's option type wrongly requires buffer sizes,
 // and the high-level 'message' event drops NEW/DEL, so the watcher reads the lower-level socket.
 import { openNetlinkRoute } from '../native.js';
-import { FlagsNew, createRtNetlink, rt, type NetlinkMessage, type RtNetlinkSocket } from './netlink-rt.js';
+import { FlagsNew, createRtNetlink, rt, type NetlinkMessage, type RtNetlinkSocket, type RtStructs } from './netlink-rt.js';
 import { err, ipv4FromBytes, ipv4ToBytes, ok, type Ipv4, type Result } from '../types.js';
 
 /** A result now (the addon's synchronous netlink) or later (the netlink package's round trip). */
@@ -92,7 +92,7 @@ function nativeCode(error: string): string | undefined {
   return /\((E[A-Z0-9]+)\)$/.exec(error)?.[1];
 }
 
-function toLinkInfo(m: rt.LinkMessage): LinkInfo | undefined {
+function toLinkInfo(m: RtStructs.LinkMessage): LinkInfo | undefined {
   const index = m.data.index;
   if (index === undefined) return undefined;
   return {
@@ -106,7 +106,7 @@ function toLinkInfo(m: rt.LinkMessage): LinkInfo | undefined {
   };
 }
 
-function toAddressInfo(m: rt.AddressMessage): AddressInfo | undefined {
+function toAddressInfo(m: RtStructs.AddressMessage): AddressInfo | undefined {
   if (m.data.family !== AF_INET || m.data.index === undefined || m.data.prefixlen === undefined) return undefined;
   // IFA_LOCAL is the interface's own address; IFA_ADDRESS differs only on point-to-point links.
   const bytes = m.attrs.local ?? m.attrs.address;
@@ -131,7 +131,7 @@ function notDefined<T>(x: T | undefined): x is T {
 type CreateOptions = NonNullable<Parameters<typeof createRtNetlink>[0]>;
 
 function eventFrom(m: NetlinkMessage): RtnlEvent | undefined {
-  const type = m.type as rt.MessageType;
+  const type = m.type as RtStructs.MessageType;
   if (type !== rt.MessageType.NEWLINK && type !== rt.MessageType.DELLINK && type !== rt.MessageType.NEWADDR && type !== rt.MessageType.DELADDR) {
     return undefined;
   }
@@ -226,7 +226,7 @@ export function openRtnl(): Result<Rtnl, string> {
   async function addAddressLater(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Promise<Result<void, string>> {
     const what = `add ${a.address}/${a.prefixLength} on ifindex ${a.index}`;
     const bytes = ipv4ToBytes(a.address);
-    const attrs: rt.AddressAttrs = a.label === undefined ? { local: bytes, address: bytes } : { local: bytes, address: bytes, label: a.label };
+    const attrs: RtStructs.AddressAttrs = a.label === undefined ? { local: bytes, address: bytes } : { local: bytes, address: bytes, label: a.label };
     try {
       await serial(() =>
         requests.newAddress({ family: AF_INET, prefixlen: a.prefixLength, index: a.index, scope: RT_SCOPE_UNIVERSE }, attrs, {
