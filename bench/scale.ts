@@ -155,7 +155,7 @@ export async function measureScale(daemon: PairDaemon, instances: number, second
       const inWindow: Frame[] = frames.value.filter((f) => f.t >= t0 && f.t <= t1);
       adverts += inWindow.filter((f) => f.kind === 'vrrp').length;
       const l = advertLateness(inWindow, 1, String(i));
-      lateness.push(...l.samples);
+      for (const x of l.samples) lateness.push(x);
       steady.push(...advertLateness(inWindow.filter((f) => f.t >= t0 + STEADY_AFTER_S), 1, String(i)).samples);
       breaks += l.breaks;
     }
