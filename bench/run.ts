@@ -180,6 +180,15 @@ export function scaleRows(figs: readonly ScaleFigures[], largest: number): Row[]
         digits: 2,
       },
       {
+        // Informational: without the start-up transients (JIT warm-up, the garp_master_delay round);
+        // the target stays on the whole window above.
+        metric: `CPU @${n}, from ${STEADY_AFTER_S} s on`,
+        unit: '% core',
+        vrrpd: fig(v?.steadyCpuPercent === undefined ? undefined : v, (s) => s.steadyCpuPercent ?? 0),
+        keepalived: fig(k?.steadyCpuPercent === undefined ? undefined : k, (s) => s.steadyCpuPercent ?? 0),
+        digits: 2,
+      },
+      {
         metric: `advert lateness p50 ${at}`,
         unit: 'ms',
         vrrpd: fig(v, lateP(50), (s) => `${s.lateness.samples.length} periods`),

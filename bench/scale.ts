@@ -34,6 +34,8 @@ export interface ScaleFigures {
    * garp_master_delay round (5 s after MASTER every instance sends its GARPs again, all at once).
    */
   readonly steadyLateness: Lateness;
+  /** CPU from STEADY_AFTER_S into the window on, % of a core (undefined: the window is shorter). */
+  readonly steadyCpuPercent?: number;
   readonly adverts: number;
   /** State changes logged in the window. */
   readonly transitions: number;
@@ -133,11 +135,14 @@ export async function measureScale(daemon: PairDaemon, instances: number, second
     const s0 = procStats(pids());
     if (s0 === undefined) throw new Error(`${daemon}: its process is gone`);
     let rssMax = s0.rssBytes;
+    let steadyStart: { t: number; cpuSeconds: number } | undefined;
     while (wallClockSeconds() - t0 < seconds) {
       await sleep(Math.min(1000, (seconds - (wallClockSeconds() - t0)) * 1000));
       const s = procStats(pids());
       if (s === undefined) throw new Error(`${daemon}: its process is gone`);
       rssMax = Math.max(rssMax, s.rssBytes);
+      const t = wallClockSeconds();
+      if (steadyStart === undefined && t - t0 >= STEADY_AFTER_S && seconds - (t - t0) >= 5) steadyStart = { t, cpuSeconds: s.cpuSeconds };
     }
     const s1 = procStats(pids());
     const t1 = wallClockSeconds();
@@ -156,7 +161,7 @@ export async function measureScale(daemon: PairDaemon, instances: number, second
       adverts += inWindow.filter((f) => f.kind === 'vrrp').length;
       const l = advertLateness(inWindow, 1, String(i));
       for (const x of l.samples) lateness.push(x);
-      steady.push(...advertLateness(inWindow.filter((f) => f.t >= t0 + STEADY_AFTER_S), 1, String(i)).samples);
+      for (const x of advertLateness(inWindow.filter((f) => f.t >= t0 + STEADY_AFTER_S), 1, String(i)).samples) steady.push(x);
       breaks += l.breaks;
     }
     return {
@@ -169,6 +174,7 @@ export async function measureScale(daemon: PairDaemon, instances: number, second
       cpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
       lateness: { samples: lateness, breaks },
       steadyLateness: { samples: steady, breaks: 0 },
+      ...(steadyStart === undefined ? {} : { steadyCpuPercent: ((s1.cpuSeconds - steadyStart.cpuSeconds) / (t1 - steadyStart.t)) * 100 }),
       adverts,
       transitions: logLines().slice(mark).filter((l) => TRANSITION.test(l)).length,
       captureDrops,
