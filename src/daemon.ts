@@ -509,6 +509,14 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   const transitions = createTransitionClock();
   const garp = new Map<string, GarpSender>();
   const now = (): number => performance.now();
+  /** The interface's GARP socket, opened on first use and kept (followRecreatedLink drops a stale one). */
+  const garpSender = (ifname: string): Result<GarpSender, string> => {
+    const open = garp.get(ifname);
+    if (open !== undefined) return ok(open);
+    const opened = openGarpSender(ifname);
+    if (opened.ok) garp.set(ifname, opened.value);
+    return opened;
+  };
   // One heap of deadlines on one timerfd for every instance's protocol timers (vrrp/scheduler.ts).
   const timers = timerScheduler();
   if (timers.fallback !== undefined) {
@@ -521,14 +529,8 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     addAddress: (a) => rtnl.addAddress(a),
     delAddress: (a) => rtnl.delAddress(a),
     sendFrames: (ifname, frames) => {
-      let sender = garp.get(ifname);
-      if (!sender) {
-        const opened = openGarpSender(ifname);
-        if (!opened.ok) return opened;
-        sender = opened.value;
-        garp.set(ifname, sender);
-      }
-      return sender.send(frames);
+      const sender = garpSender(ifname);
+      return sender.ok ? sender.value.send(frames) : sender;
     },
     now,
     timers: timers.scheduler,
@@ -573,10 +575,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     if (host) addInstance(running, inst, host);
   }
   // The GARP sockets now rather than at the first takeover (sendFrames would open them then).
-  for (const ifname of new Set([...hosts.value.values()].flatMap((h) => h.vips.map((v) => v.ifname)))) {
-    const opened = openGarpSender(ifname);
-    if (opened.ok) garp.set(ifname, opened.value);
-  }
+  for (const ifname of new Set([...hosts.value.values()].flatMap((h) => h.vips.map((v) => v.ifname)))) garpSender(ifname);
   return ok(running);
 }
 
