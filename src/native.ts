@@ -314,6 +314,7 @@ export interface TimerFd {
   close(): void;
 }
 
+const ARMED: Result<void, string> = ok(undefined);
 const STALE_TIMER = 'the native addon was built before the timerfd scheduler (run npm install to rebuild it)';
 
 /**
@@ -330,7 +331,15 @@ export function openTimerFd(
   return attempt(() => {
     const native = new Native(callback);
     const timer: TimerFd = {
-      arm: (deadlineMs) => attempt(() => native.arm(deadlineMs)),
+      // Once per wakeup: no closure or result object built when it works.
+      arm(deadlineMs) {
+        try {
+          native.arm(deadlineMs);
+          return ARMED;
+        } catch (e) {
+          return err(describe(e));
+        }
+      },
       disarm: () => native.disarm(),
       close: () => native.close(),
     };

@@ -64,8 +64,6 @@ export interface FsmState {
   /** The master we last accepted (BACKUP), for status and skip_check_adv_addr. */
   readonly master: { readonly address: Ipv4; readonly priority: Priority } | undefined;
   readonly masterDown: MasterDownTimer | undefined;
-  /** When the next periodic advert is due (MASTER); re-anchored so periods do not drift. */
-  readonly advertDue: Millis | undefined;
   /** A tracked object of this instance says FAULT (script, interface, file: the shell's tracking). */
   readonly ownFault: boolean;
   /** Another member of our sync group is in FAULT, so the whole group is (keepalived). */
@@ -92,7 +90,11 @@ export type FsmEvent =
   | { readonly type: 'shutdown'; readonly notify?: 'STOP' | 'DELETED' | 'none' }
   /** A received advert that passed every check of packet.ts. */
   | { readonly type: 'advert'; readonly priority: Priority; readonly from: Ipv4 }
-  | { readonly type: 'timer'; readonly timer: TimerName }
+  /**
+   * `deadline`: when the timer was due (default: now). The next Adver_Timer period counts from it,
+   * so a MASTER's state does not change per advert and a late wakeup does not shift later ones.
+   */
+  | { readonly type: 'timer'; readonly timer: TimerName; readonly deadline?: Millis }
   | { readonly type: 'priorityChanged'; readonly priority: Priority }
   /** One of this instance's own tracked objects failed / all of them are fine again. */
   | { readonly type: 'fault' }
@@ -137,7 +139,6 @@ export function initialState(params: InstanceParams): FsmState {
     effectivePriority: params.basePriority,
     master: undefined,
     masterDown: undefined,
-    advertDue: undefined,
     ownFault: false,
     groupFault: false,
     wantsMaster: false,
@@ -188,7 +189,7 @@ function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[], sync: Sy
       if (s.role === 'MASTER') return masterReceivesAdvert(s, e.priority, e.from, now, out);
       return s; // keepalived ignores adverts in INIT and FAULT
     case 'timer':
-      return timerFired(s, e.timer, now, out, sync);
+      return timerFired(s, e.timer, e.deadline ?? now, now, out, sync);
     case 'priorityChanged':
       return priorityChanged(s, e.priority, now, out);
     case 'fault':
@@ -274,13 +275,12 @@ function becomeMaster(s: FsmState, now: Millis, out: Action[]): FsmState {
   );
   if (s.params.garpMasterRepeat > 0) out.push({ type: 'garp', count: s.params.garpMasterRepeat });
   out.push({ type: 'notify', state: 'MASTER' });
-  const advertDue = now + s.params.advertIntMs;
   out.push({ type: 'armTimer', timer: 'adver', ms: s.params.advertIntMs });
   if (s.params.garpMasterDelayMs > 0 && s.params.garpMasterRepeat > 0) {
     out.push({ type: 'armTimer', timer: 'garpDelay', ms: s.params.garpMasterDelayMs });
   }
   if (s.params.garpMasterRefreshMs > 0) out.push({ type: 'armTimer', timer: 'garpRefresh', ms: s.params.garpMasterRefreshMs });
-  return { ...s, role: 'MASTER', master: undefined, masterDown: undefined, advertDue, wantsMaster: false, preemptDeadline: undefined };
+  return { ...s, role: 'MASTER', master: undefined, masterDown: undefined, wantsMaster: false, preemptDeadline: undefined };
 }
 
 function armMasterDown(s: FsmState, kind: 'full' | 'skew', now: Millis, out: Action[]): FsmState {
@@ -337,7 +337,7 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
       { type: 'sendAdvert', priority: s.effectivePriority },
       { type: 'armTimer', timer: 'adver', ms: s.params.advertIntMs },
     );
-    return { ...s, advertDue: now + s.params.advertIntMs };
+    return s;
   }
   const cmp = compareToOwnAddress(s, from);
   // higher_prio_send_advert: tell the new master we were here before yielding (keepalived §3.5).
@@ -409,10 +409,10 @@ function leaveMasterForBackup(s: FsmState, now: Millis, out: Action[]): FsmState
   out.push(log(s, 'info', 'Entering BACKUP STATE'));
   cancelMasterTimers(out);
   out.push({ type: 'delVips' }, { type: 'notify', state: 'BACKUP' });
-  return armMasterDown({ ...s, role: 'BACKUP', advertDue: undefined, preemptDeadline: undefined }, 'full', now, out);
+  return armMasterDown({ ...s, role: 'BACKUP', preemptDeadline: undefined }, 'full', now, out);
 }
 
-function timerFired(s: FsmState, timer: TimerName, now: Millis, out: Action[], sync: SyncContext | undefined): FsmState {
+function timerFired(s: FsmState, timer: TimerName, deadline: Millis, now: Millis, out: Action[], sync: SyncContext | undefined): FsmState {
   switch (timer) {
     case 'masterDown':
       if (s.role !== 'BACKUP') return s;
@@ -424,7 +424,7 @@ function timerFired(s: FsmState, timer: TimerName, now: Millis, out: Action[], s
       }
       return becomeMaster(s, now, out);
     case 'adver':
-      return s.role === 'MASTER' ? sendPeriodicAdvert(s, now, out) : s;
+      return s.role === 'MASTER' ? sendPeriodicAdvert(s, deadline, now, out) : s;
     case 'garpDelay':
       if (s.role === 'MASTER') out.push({ type: 'garp', count: s.params.garpMasterRepeat });
       return s;
@@ -443,15 +443,15 @@ function timerFired(s: FsmState, timer: TimerName, now: Millis, out: Action[], s
 
 /**
  * RFC 3768 §6.4.3 "If the Adver_Timer fires": send an ADVERTISEMENT, reset the Adver_Timer.
- * The next deadline is anchored to the previous one, not to `now`, so a late tick does not push
- * every later advert back (node-deps.md §5: setInterval drifts ~1 ms per tick).
+ * The next deadline is anchored to the one that fired (`deadline`), not to `now`, so a late tick
+ * does not push every later advert back (node-deps.md §5: setInterval drifts ~1 ms per tick).
  */
-function sendPeriodicAdvert(s: FsmState, now: Millis, out: Action[]): FsmState {
+function sendPeriodicAdvert(s: FsmState, deadline: Millis, now: Millis, out: Action[]): FsmState {
   const interval = s.params.advertIntMs;
-  let due = (s.advertDue ?? now) + interval;
+  let due = deadline + interval;
   if (due <= now) due = now + interval; // we were stalled for a whole interval: don't burst
   out.push({ type: 'sendAdvert', priority: s.effectivePriority }, { type: 'armTimer', timer: 'adver', ms: due - now });
-  return { ...s, advertDue: due };
+  return s;
 }
 
 /**
@@ -467,7 +467,7 @@ function shutdown(s: FsmState, out: Action[], notify: 'STOP' | 'DELETED' | 'none
     out.push({ type: 'cancelTimer', timer: 'masterDown' });
   }
   if (notify !== 'none') out.push({ type: 'notify', state: notify });
-  return { ...s, role: 'STOPPED', masterDown: undefined, advertDue: undefined };
+  return { ...s, role: 'STOPPED', masterDown: undefined };
 }
 
 /**
@@ -484,7 +484,7 @@ function enterFault(s: FsmState, out: Action[]): FsmState {
     out.push({ type: 'cancelTimer', timer: 'masterDown' });
   }
   out.push({ type: 'notify', state: 'FAULT' });
-  return { ...s, role: 'FAULT', master: undefined, masterDown: undefined, advertDue: undefined, wantsMaster: false, preemptDeadline: undefined };
+  return { ...s, role: 'FAULT', master: undefined, masterDown: undefined, wantsMaster: false, preemptDeadline: undefined };
 }
 
 /** Recovery from FAULT goes through BACKUP (keepalived `vrrp_state_leave_fault`), except an owner. */
@@ -546,7 +546,7 @@ function reconfigureKeepingRole(s: FsmState, params: InstanceParams, now: Millis
             : { type: 'cancelTimer', timer: 'garpRefresh' },
         );
       }
-      return { state: { ...next, advertDue: now + params.advertIntMs }, actions: out };
+      return { state: next, actions: out };
     }
     case 'BACKUP': {
       const cleared = params.preemptDelayMs > 0 ? next : { ...next, preemptDeadline: undefined };

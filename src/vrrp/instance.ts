@@ -135,7 +135,8 @@ export class Instance {
   readonly stats: InstanceStats = createStats();
   private state: FsmState;
   private readonly ports: InstancePorts;
-  private readonly timers = new Map<TimerName, TimerEntry>();
+  /** The core's timers, one entry each for the instance's life (armed again with scheduler.reset). */
+  private readonly timers: TimerSlots = { adver: undefined, masterDown: undefined, garpDelay: undefined, lowerPrioGarp: undefined, garpRefresh: undefined };
   private readonly scheduler: Scheduler;
   /** The tail of the I/O jobs still running, and how many; 0 = a new job may run at once. */
   private io: Promise<void> = Promise.resolve();
@@ -485,24 +486,29 @@ export class Instance {
 
   /** `ms` counts from the step that armed it, a few µs ago: the scheduler keeps its fraction. */
   private arm(timer: TimerName, ms: Millis): void {
-    this.cancel(timer);
-    const entry = this.scheduler.after(ms, () => {
-      const late = this.scheduler.now() - entry.deadline;
-      this.timers.delete(timer);
-      this.feed({ type: 'timer', timer });
-      // Behind the step's queued I/O (the first advert is already handed to the socket when this
-      // microtask runs), so the line costs the takeover nothing; the bench reads it (-D only).
-      if (timer !== 'masterDown') return;
-      const fired = (entry.firedAt ?? entry.deadline) - entry.deadline;
-      queueMicrotask(() => this.ports.log.debug(`(${this.name}) master down timer fired ${fired.toFixed(3)} ms after its deadline (its callback ran ${late.toFixed(3)} ms after)`));
-    }, timer === 'masterDown'); // the takeover: precise (woken early, spun to the deadline)
-    this.timers.set(timer, entry);
+    const entry = this.timers[timer];
+    const deadline = this.scheduler.now() + ms;
+    if (entry !== undefined) return this.scheduler.reset(entry, deadline);
+    // The takeover's timer is precise (woken early, spun to the deadline).
+    this.timers[timer] = this.scheduler.at(deadline, () => this.timerFired(timer), timer === 'masterDown');
+  }
+
+  private timerFired(timer: TimerName): void {
+    const entry = this.timers[timer];
+    if (entry === undefined) return;
+    const deadline = entry.deadline;
+    const late = this.scheduler.now() - deadline;
+    const fired = entry.firedAt - deadline;
+    this.feed({ type: 'timer', timer, deadline });
+    // Behind the step's queued I/O (the first advert is already handed to the socket when this
+    // microtask runs), so the line costs the takeover nothing; the bench reads it (-D only).
+    if (timer !== 'masterDown') return;
+    queueMicrotask(() => this.ports.log.debug(`(${this.name}) master down timer fired ${fired.toFixed(3)} ms after its deadline (its callback ran ${late.toFixed(3)} ms after)`));
   }
 
   private cancel(timer: TimerName): void {
-    const t = this.timers.get(timer);
-    if (t) this.scheduler.cancel(t);
-    this.timers.delete(timer);
+    const entry = this.timers[timer];
+    if (entry !== undefined) this.scheduler.cancel(entry);
   }
 
   /**
@@ -658,8 +664,7 @@ export class Instance {
 
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
-    for (const t of this.timers.values()) this.scheduler.cancel(t);
-    this.timers.clear();
+    for (const t of Object.values(this.timers)) if (t !== undefined) this.scheduler.cancel(t);
   }
 
   /** What the SIGUSR1/JSON dumps print about this instance now (src/dump/). */
@@ -677,13 +682,15 @@ export class Instance {
       ifindex: this.host.ifindex,
       mac: this.host.vips.find((v) => v.ifindex === this.host.ifindex)?.mac,
       vipSet: s.role === 'MASTER',
-      nextTimerAt: nextTimerOf(s),
+      nextTimerAt: nextTimerOf(s, this.timers.adver?.deadline),
       takenAt: this.ports.now(),
       stats: { ...this.stats },
       peers: this.peerReportTable.all(),
     };
   }
 }
+
+type TimerSlots = { [name in TimerName]: TimerEntry | undefined };
 
 export interface LastTransition {
   /** Monotonic clock (ms). */
@@ -693,6 +700,15 @@ export interface LastTransition {
   readonly reason: string;
 }
 
+/** Constant strings: an advert a second per instance must not build (and keep) a new one each time. */
+const TIMER_REASONS: { readonly [name in TimerName]: string } = {
+  adver: 'adver timer',
+  masterDown: 'master down timer',
+  garpDelay: 'garpDelay timer',
+  lowerPrioGarp: 'lowerPrioGarp timer',
+  garpRefresh: 'garpRefresh timer',
+};
+
 /** An FSM event in an operator's words. */
 function eventReason(event: FsmEvent, zeroFrom: Ipv4 | undefined): string {
   switch (event.type) {
@@ -700,7 +716,7 @@ function eventReason(event: FsmEvent, zeroFrom: Ipv4 | undefined): string {
       // The only role change an advert makes: a MASTER steps down for a better one.
       return event.priority === 0 ? `priority 0 from ${event.from}` : `higher priority advert from ${event.from} (${event.priority})`;
     case 'timer':
-      if (event.timer !== 'masterDown') return `${event.timer} timer`;
+      if (event.timer !== 'masterDown') return TIMER_REASONS[event.timer];
       return zeroFrom === undefined ? 'master down timer' : `master down timer after priority 0 from ${zeroFrom}`;
     case 'priorityChanged':
       return `priority changed to ${event.priority}`;

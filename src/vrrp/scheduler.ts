@@ -13,20 +13,25 @@
 // handed in, so unit tests drive it without waiting.
 import type { Millis } from '../types.js';
 
-/** A scheduled callback; pass it to cancel(). */
+/**
+ * A scheduled callback; pass it to cancel() or reset(). The scheduler writes the timing fields:
+ * an entry is reused by reset() (an instance re-arms the same five timers for its whole life), so
+ * a periodic timer allocates nothing per period that would live until its next firing.
+ */
 export interface TimerEntry {
-  readonly deadline: Millis;
+  deadline: Millis;
   /** When the wakeup must come: the deadline, or PRECISE_LEAD_MS before it for a precise entry. */
-  readonly wakeAt: Millis;
+  wakeAt: Millis;
   /** Arming order: entries due at the same time run in the order they were armed. */
-  readonly seq: number;
+  seq: number;
+  readonly precise: boolean;
   readonly fire: () => void;
-  /** Position in the heap, -1 once taken out of it (due, fired or cancelled). */
+  /** Position in the heap, -1 while out of it (due, fired or cancelled). */
   index: number;
   /** Cancelled, possibly after it was taken out in a due batch: it must not fire. */
   cancelled: boolean;
   /** The clock when the scheduler called `fire` (the timer's own lateness, before the callback's). */
-  firedAt: Millis | undefined;
+  firedAt: Millis;
 }
 
 /** How early a precise entry's wakeup comes; what the wakeup did not use is spun on the clock. */
@@ -47,11 +52,20 @@ export class DeadlineHeap {
   }
 
   push(deadline: Millis, fire: () => void, precise = false): TimerEntry {
-    const wakeAt = precise ? deadline - PRECISE_LEAD_MS : deadline;
-    const entry: TimerEntry = { deadline, wakeAt, seq: this.nextSeq++, fire, index: this.items.length, cancelled: false, firedAt: undefined };
+    const entry: TimerEntry = { deadline, wakeAt: deadline, seq: 0, precise, fire, index: -1, cancelled: false, firedAt: Number.NaN };
+    this.insert(entry, deadline);
+    return entry;
+  }
+
+  /** (Re)insert `entry` at `deadline`: taken out first if it is in; it then counts as armed last. */
+  insert(entry: TimerEntry, deadline: Millis): void {
+    this.remove(entry);
+    entry.deadline = deadline;
+    entry.wakeAt = entry.precise ? deadline - PRECISE_LEAD_MS : deadline;
+    entry.seq = this.nextSeq++;
+    entry.index = this.items.length;
     this.items.push(entry);
     this.up(entry.index);
-    return entry;
   }
 
   /** Remove an entry; a no-op for one already fired or removed. */
@@ -139,6 +153,11 @@ export interface Scheduler {
   at(deadline: Millis, fire: () => void, precise?: boolean): TimerEntry;
   /** `fire` after `ms` from now. */
   after(ms: Millis, fire: () => void, precise?: boolean): TimerEntry;
+  /**
+   * Arm `entry` again for `deadline`, the same object and callback: whether it was pending (moved),
+   * fired or cancelled, it fires once at the new deadline.
+   */
+  reset(entry: TimerEntry, deadline: Millis): void;
   cancel(entry: TimerEntry): void;
   /** Pending entries (tests, dumps). */
   readonly pending: number;
@@ -179,7 +198,8 @@ export function createScheduler(kind: string, clock: () => Millis, makeWakeup: (
         const due = heap.popDue(clock());
         if (due.length === 0) break;
         for (const entry of due) {
-          if (entry.cancelled) continue;
+          // Cancelled, or reset() since it was taken out: back in the heap for its new deadline.
+          if (entry.cancelled || entry.index >= 0) continue;
           // Only a precise entry can be woken before its deadline: wait out the rest on the clock.
           let now = clock();
           if (now < entry.deadline) now = wait(entry.deadline);
@@ -217,6 +237,11 @@ export function createScheduler(kind: string, clock: () => Millis, makeWakeup: (
     now: clock,
     at,
     after: (ms, fire, precise) => at((clock() + ms) as Millis, fire, precise),
+    reset(entry, deadline) {
+      entry.cancelled = false;
+      heap.insert(entry, deadline);
+      rearm();
+    },
     cancel(entry) {
       entry.cancelled = true;
       heap.remove(entry);

@@ -46,9 +46,9 @@ export function wantStateOf(state: FsmState, config: InstanceConfig): SnapshotSt
   return state.role;
 }
 
-/** The timer keepalived's sands stands for in each state. */
-export function nextTimerOf(state: FsmState): Millis | undefined {
-  if (state.role === 'MASTER') return state.advertDue;
+/** The timer keepalived's sands stands for in each state; a MASTER's is its Adver_Timer's deadline. */
+export function nextTimerOf(state: FsmState, advertDue: Millis | undefined): Millis | undefined {
+  if (state.role === 'MASTER') return advertDue;
   if (state.role === 'BACKUP') return state.masterDown?.due;
   return undefined;
 }

@@ -181,7 +181,7 @@ export function runScenario(sc: LoadedScenario): OutputLine[] {
       }
       if (!next) return;
       timers.delete(next[0]);
-      apply(next[1].instance, { type: 'timer', timer: next[1].timer }, next[1].due);
+      apply(next[1].instance, { type: 'timer', timer: next[1].timer, deadline: next[1].due }, next[1].due);
     }
   };
 

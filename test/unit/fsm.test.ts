@@ -64,3 +64,27 @@ describe('vrrp_skip_check_adv_addr (reference §3.2)', () => {
     expect(mustCheckAddresses(s, ip('192.0.2.11'))).toBe(true);
   });
 });
+
+describe('RFC 3768 §6.4.3 Adver_Timer', () => {
+  const master = () => {
+    const started = step(initialState(params()), { type: 'startup' }, 0).state;
+    return step(started, { type: 'timer', timer: 'masterDown' }, 3609.375).state;
+  };
+  it('the next period counts from the deadline that fired, not from a late wakeup', () => {
+    const s = master();
+    const r = step(s, { type: 'timer', timer: 'adver', deadline: 4609.375 }, 4611);
+    expect(r.actions).toEqual([
+      { type: 'sendAdvert', priority: 100 },
+      { type: 'armTimer', timer: 'adver', ms: 998.375 },
+    ]);
+    // Nothing about the MASTER changes per advert: the same state object comes back.
+    expect(r.state).toBe(s);
+  });
+  it('after a stall longer than an interval it does not burst: one advert, a whole interval on', () => {
+    const r = step(master(), { type: 'timer', timer: 'adver', deadline: 4609.375 }, 6000);
+    expect(r.actions).toEqual([
+      { type: 'sendAdvert', priority: 100 },
+      { type: 'armTimer', timer: 'adver', ms: 1000 },
+    ]);
+  });
+});

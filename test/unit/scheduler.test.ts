@@ -176,6 +176,41 @@ describe('createScheduler', () => {
     expect(fired).toEqual(['first']);
   });
 
+  it('reset() re-arms the same entry: moved while pending, again after firing or cancel', () => {
+    const r = rig();
+    const fired: number[] = [];
+    const entry = r.scheduler.at(10, () => fired.push(r.clock.now));
+    r.scheduler.reset(entry, 30);
+    expect(r.scheduler.pending).toBe(1);
+    r.wake(20);
+    expect(fired).toEqual([]);
+    r.wake(30);
+    expect(fired).toEqual([30]);
+    r.scheduler.reset(entry, 40);
+    r.scheduler.cancel(entry);
+    r.wake(40);
+    expect(fired).toEqual([30]);
+    r.scheduler.reset(entry, 50);
+    r.wake(50);
+    expect(fired).toEqual([30, 50]);
+    expect(r.scheduler.pending).toBe(0);
+  });
+
+  it('an entry of the due batch reset to a later deadline by an earlier callback fires then, not now', () => {
+    const r = rig();
+    const fired: string[] = [];
+    const moved = r.scheduler.at(10, () => fired.push(`moved@${r.clock.now}`));
+    r.scheduler.at(5, () => {
+      fired.push('first');
+      r.scheduler.reset(moved, 100);
+    });
+    r.wake(20);
+    expect(fired).toEqual(['first']);
+    expect(r.armed.at(-1)).toBe(100);
+    r.wake(100);
+    expect(fired).toEqual(['first', 'moved@100']);
+  });
+
   it('cancelling the last entry clears the armed wakeup', () => {
     const r = rig();
     const only = r.scheduler.at(10, () => undefined);
