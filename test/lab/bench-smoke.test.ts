@@ -113,6 +113,9 @@ describe.skipIf(!available.ok)(`bench in the lab: one scale measurement${skipped
     expect(f.instances).toBe(2);
     expect(f.rssMaxBytes).toBeGreaterThan(10 * 1024 * 1024);
     expect(f.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(f.capturedCpuPercent).toBeGreaterThanOrEqual(0);
+    // The capture-free CPU window follows the lateness window (both 2 s here).
+    expect(f.cpuWindowS).toBeGreaterThanOrEqual(2);
     // 2 routers over ~2 s: at least one period each.
     expect(f.lateness.samples.length).toBeGreaterThanOrEqual(2);
     expect(f.lateness.breaks).toBe(0);
