@@ -125,6 +125,19 @@ export class SyncGroupDriver implements Driver {
 
 type SayLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/**
+ * Timer coalescing for the Adver_Timer: every instance's advert deadlines sit on one grid of this
+ * many ms of the monotonic clock. The core anchors each period on the deadline that fired, and an
+ * interval of whole seconds is a whole number of grid steps, so only the first period after
+ * becoming MASTER (or a reset: priority 0 heard, a reload) is stretched or shortened, by at most
+ * half a step; every later one is exact. What it buys: MASTERs whose adverts fall in the same step
+ * send them in one wakeup (at 1000 instances ~4 per wakeup instead of ~1: fewer epoll returns,
+ * JS entries and timerfd re-arms). keepalived has no such grid; its 1000 timers wake it ~800
+ * times a second. 2 ms off one period is far inside what a backup tolerates (Master_Down_Interval
+ * is three intervals and the skew).
+ */
+export const ADVER_GRID_MS = 4;
+
 /** keepalived logs a drop for every packet; under a flood that drowns the log, so we rate-limit. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -484,10 +497,14 @@ export class Instance {
     this.say('error', `(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  /** `ms` counts from the step that armed it, a few µs ago: the scheduler keeps its fraction. */
+  /**
+   * `ms` counts from the step that armed it, a few µs ago: the scheduler keeps its fraction. The
+   * Adver_Timer's deadline goes to the nearest point of a shared ADVER_GRID_MS grid (see there).
+   */
   private arm(timer: TimerName, ms: Millis): void {
     const entry = this.timers[timer];
-    const deadline = this.scheduler.now() + ms;
+    const exact = this.scheduler.now() + ms;
+    const deadline = timer === 'adver' ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
     if (entry !== undefined) return this.scheduler.reset(entry, deadline);
     // The takeover's timer is precise (woken early, spun to the deadline).
     this.timers[timer] = this.scheduler.at(deadline, () => this.timerFired(timer), timer === 'masterDown');

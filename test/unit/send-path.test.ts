@@ -6,7 +6,8 @@ import type { Config, InstanceConfig } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Logger } from '../../src/log.js';
 import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
-import { Instance, type InstanceHost, type InstancePorts } from '../../src/vrrp/instance.js';
+import { ADVER_GRID_MS, Instance, type InstanceHost, type InstancePorts } from '../../src/vrrp/instance.js';
+import { createScheduler, type Wakeup } from '../../src/vrrp/scheduler.js';
 import { encodeDatagram, internetChecksum, setIpId, type AdvertToSend } from '../../src/vrrp/packet.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
@@ -154,5 +155,52 @@ describe('Instance: a takeover with synchronous ports awaits nothing', () => {
     instance.dispose();
     const order = rec.events.filter((e) => e.startsWith('add') || e.startsWith('garp') || e.startsWith('advert'));
     expect(order.slice(0, 3)).toEqual(['advert prio 100 id 1 to 224.0.0.18', 'add 192.0.2.200', 'garp 1']);
+  });
+});
+
+describe('Instance: the Adver_Timer on the shared grid (timer coalescing)', () => {
+  /** A scheduler on a hand-moved clock; wake() runs what is due, as the timerfd would. */
+  function virtualTimers() {
+    const clock = { now: 0 };
+    let run: () => void = () => undefined;
+    let armed: number | undefined;
+    const scheduler = createScheduler('virtual', () => clock.now, (r): Wakeup => {
+      run = r;
+      return { set: (d) => (armed = d), waitUntil: (d) => (clock.now = d), clear: () => (armed = undefined), close: () => undefined };
+    });
+    /** Run every wakeup up to `to`, each `lateBy` ms after its deadline. */
+    const advance = (to: number, lateBy = 0.05): void => {
+      while (armed !== undefined && armed <= to) {
+        clock.now = armed + lateBy;
+        run();
+      }
+      clock.now = to;
+    };
+    return { clock, scheduler, advance };
+  }
+
+  it('the first period is rounded to the grid, every later one is exactly advert_int, late wakeups or not', () => {
+    const config = instanceConfig('priority 150\nvirtual_ipaddress {\n192.0.2.200\n}');
+    const rec = recorder();
+    const t = virtualTimers();
+    const sentAt: number[] = [];
+    const ports: InstancePorts = {
+      ...rec.ports,
+      now: () => t.clock.now,
+      timers: t.scheduler,
+      sendDatagram: (d, dst) => (sentAt.push(t.clock.now), rec.ports.sendDatagram(d, dst)),
+    };
+    const instance = new Instance(config, hostFor(config), ports, 0);
+    t.clock.now = 1.3;
+    instance.start();
+    // Master_Down_Interval at priority 150: 3414.0625 ms after start; it is not on the grid.
+    t.advance(3500, 0);
+    expect(sentAt).toEqual([3415.3625]);
+    // (Up to 8000: garp_master_delay's timer at 8415.36 would wake the batch that holds the next one.)
+    t.advance(8000, 0.7);
+    instance.dispose();
+    // 3415.3625 + 1000 = 4415.36..: the nearest grid point is 4416; then whole seconds from there.
+    expect(sentAt.slice(1).map((x) => Math.round((x - 0.7) * 1000) / 1000)).toEqual([4416, 5416, 6416, 7416]);
+    expect(4416 % ADVER_GRID_MS).toBe(0);
   });
 });
