@@ -8,6 +8,8 @@
 //   --duration S     measuring window at the largest instance count (lateness, transitions, CPU)  [60]
 //   --sample S       measuring window at the smaller instance counts                              [15]
 //   --scales LIST    instance counts                                                               [1,255,1000]
+//   --phases P       scale: together (all priority 150) or spread (priorities 1..253: advert phases
+//                    spread over the second)                                                       [together]
 //   --only LIST      sections: pair, scale, config                                                 [all]
 import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { masterDownInterval, PAIR_PRIORITY, skewTime, type PairDaemon } from '..
 import { benchConfig, BENCH_CONFIG } from './config-gen.js';
 import { timeParse, timeProcesses } from './config-parse.js';
 import { measurePair, PING_INTERVAL_MS, type PairFigures } from './pair.js';
-import { measureScale, STEADY_AFTER_S, type ScaleFigures } from './scale.js';
+import { measureScale, STEADY_AFTER_S, type Phases, type ScaleFigures } from './scale.js';
 import {
   atMost,
   formatTable,
@@ -48,6 +50,7 @@ export interface BenchOptions {
   readonly duration: number;
   readonly sample: number;
   readonly scales: readonly number[];
+  readonly phases: Phases;
   readonly only: readonly Section[];
 }
 
@@ -63,6 +66,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | string {
         duration: { type: 'string', default: '60' },
         sample: { type: 'string', default: '15' },
         scales: { type: 'string', default: '1,255,1000' },
+        phases: { type: 'string', default: 'together' },
         only: { type: 'string', default: SECTIONS.join(',') },
       },
       strict: true,
@@ -83,12 +87,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | string {
   for (const x of [reps, jitter, duration, sample, ...scales]) if (typeof x === 'string') return x;
   const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length > 0) return `--only: unknown section ${unknown.join(', ')} (sections: ${SECTIONS.join(', ')})`;
+  const phases = values.phases;
+  if (phases !== 'together' && phases !== 'spread') return `--phases must be together or spread, not ${JSON.stringify(phases)}`;
   return {
     reps: reps as number,
     jitter: jitter as number,
     duration: duration as number,
     sample: sample as number,
     scales: scales as number[],
+    phases,
     only: only as Section[],
   };
 }
@@ -291,7 +298,7 @@ async function main(): Promise<number> {
     for (const n of opts.scales) {
       for (const d of DAEMONS) {
         try {
-          figs.push(await measureScale(d, n, n === largest ? opts.duration : opts.sample, progress));
+          figs.push(await measureScale(d, n, n === largest ? opts.duration : opts.sample, progress, opts.phases));
         } catch (e) {
           problems.push(`scale ${d} @${n}: ${(e as Error).message}`);
         }
@@ -308,7 +315,7 @@ async function main(): Promise<number> {
     `\nmachine: ${machine()}; 1-min load average ${loadBefore.toFixed(2)} at the start, ${(loadavg()[0] ?? Number.NaN).toFixed(2)} at the end` +
     (opts.only.includes('pair') ? `\npair: advert_int 1, priorities 150/100, ${opts.reps} repetitions, +${opts.jitter} s steady` : '') +
     (opts.only.includes('scale')
-      ? `\nscale: ${opts.scales.join('/')} instances all MASTER, ${opts.duration} s window at ${Math.max(...opts.scales)}, ${opts.sample} s at the others`
+      ? `\nscale: ${opts.scales.join('/')} instances all MASTER (${opts.phases === 'spread' ? 'priorities 1..253: advert phases spread' : 'priority 150: advert phases together'}), ${opts.duration} s window at ${Math.max(...opts.scales)}, ${opts.sample} s at the others`
       : '') +
     '\nratio = vrrpd / keepalived; verdict = vrrpd against the target' +
     `\n(ms figures: median of the repetitions, max in brackets; takeover verdicts use the sample farthest from the protocol, relative ones the medians)\n`;

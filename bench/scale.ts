@@ -70,12 +70,26 @@ export function layout(instances: number): number[] {
   return out;
 }
 
-export function scaleConfig(instances: number): string {
+/**
+ * When the instances' adverts fall in the second. `together`: all priority 150, so all become MASTER
+ * after the same Master_Down_Interval and their adverts stay bunched (the issue's layout). `spread`:
+ * priorities 1..253 in a scrambled order, so Skew_Time spreads their takeovers, and with them their
+ * advert phases, over ~1 s, as for routers that took over at different moments. A daemon that
+ * coalesces timers (vrrpd's Adver_Timer grid) gains most from the first.
+ */
+export type Phases = 'together' | 'spread';
+
+export function spreadPriority(index: number): number {
+  return 1 + ((index * 97) % 253);
+}
+
+export function scaleConfig(instances: number, phases: Phases = 'together'): string {
   const specs: KeepalivedInstanceSpec[] = [];
   layout(instances).forEach((n, i) => {
     const ifname = SCALE_INTERFACES[i] ?? 'eth0';
     for (let vrid = 1; vrid <= n; vrid++) {
-      specs.push({ name: `VI_${ifname}_${vrid}`, state: 'MASTER', interface: ifname, vrid, priority: 150, advertInt: 1, authPass: 'bench', vips: [benchAddress(vrid - 1)] });
+      const priority = phases === 'spread' ? spreadPriority(specs.length) : 150;
+      specs.push({ name: `VI_${ifname}_${vrid}`, state: 'MASTER', interface: ifname, vrid, priority, advertInt: 1, authPass: 'bench', vips: [benchAddress(vrid - 1)] });
     }
   });
   return renderKeepalivedConfig({ routerId: 'bench', instances: specs });
@@ -98,8 +112,14 @@ export const STEADY_AFTER_S = 6;
 export const CPU_WINDOW_MAX_S = 60;
 const TRANSITION = / Entering (MASTER|BACKUP|FAULT) STATE/;
 
-export async function measureScale(daemon: PairDaemon, instances: number, seconds: number, progress: (s: string) => void): Promise<ScaleFigures> {
-  const config = scaleConfig(instances);
+export async function measureScale(
+  daemon: PairDaemon,
+  instances: number,
+  seconds: number,
+  progress: (s: string) => void,
+  phases: Phases = 'together',
+): Promise<ScaleFigures> {
+  const config = scaleConfig(instances, phases);
   const used = layout(instances).length;
   const lab = await createLab(scaleLab());
   try {

@@ -128,7 +128,8 @@ type SayLevel = 'debug' | 'info' | 'warn' | 'error';
 /**
  * Timer coalescing for the Adver_Timer: every instance's advert deadlines sit on one grid of this
  * many ms of the monotonic clock. The core anchors each period on the deadline that fired, and an
- * interval of whole seconds is a whole number of grid steps, so only the first period after
+ * interval of whole seconds (all VRRPv2 has) is a whole number of grid steps (any other interval
+ * stays off the grid: rounding would lengthen every period), so only the first period after
  * becoming MASTER (or a reset: priority 0 heard, a reload) is stretched or shortened, by at most
  * half a step; every later one is exact. What it buys: MASTERs whose adverts fall in the same step
  * send them in one wakeup (at 1000 instances ~4 per wakeup instead of ~1: fewer epoll returns,
@@ -504,7 +505,8 @@ export class Instance {
   private arm(timer: TimerName, ms: Millis): void {
     const entry = this.timers[timer];
     const exact = this.scheduler.now() + ms;
-    const deadline = timer === 'adver' ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
+    const onGrid = timer === 'adver' && this.cfg.advertIntMs % ADVER_GRID_MS === 0;
+    const deadline = onGrid ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
     if (entry !== undefined) return this.scheduler.reset(entry, deadline);
     // The takeover's timer is precise (woken early, spun to the deadline).
     this.timers[timer] = this.scheduler.at(deadline, () => this.timerFired(timer), timer === 'masterDown');

@@ -75,7 +75,9 @@ describe('bench: table, flags, arithmetic', () => {
   });
 
   it('reads its flags and refuses bad ones with a message', () => {
-    expect(parseBenchArgs([])).toEqual({ reps: 3, jitter: 20, duration: 60, sample: 15, scales: [1, 255, 1000], only: ['pair', 'scale', 'config'] });
+    expect(parseBenchArgs([])).toEqual({ reps: 3, jitter: 20, duration: 60, sample: 15, scales: [1, 255, 1000], phases: 'together', only: ['pair', 'scale', 'config'] });
+    expect(parseBenchArgs(['--phases', 'spread'])).toMatchObject({ phases: 'spread' });
+    expect(parseBenchArgs(['--phases', 'random'])).toMatch(/--phases must be together or spread/);
     expect(parseBenchArgs(['--duration', '300', '--only', 'scale', '--scales', '1000'])).toMatchObject({ duration: 300, only: ['scale'], scales: [1000] });
     expect(parseBenchArgs(['--reps', '0'])).toMatch(/--reps must be an integer 1\.\.50/);
     expect(parseBenchArgs(['--scales', '1,x'])).toMatch(/--scales must be an integer/);
@@ -89,6 +91,15 @@ describe('bench: table, flags, arithmetic', () => {
     expect(layout(1)).toEqual([1]);
     expect(scaleConfig(1000).match(/^vrrp_instance /gm)).toHaveLength(1000);
     expect(() => layout(0)).toThrow(/instances must be/);
+  });
+
+  it('--phases spread gives 253 different priorities in 1..253 over the first 253 instances', () => {
+    const priorities = [...scaleConfig(1000, 'spread').matchAll(/^\s*priority (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(priorities).toHaveLength(1000);
+    expect(new Set(priorities.slice(0, 253)).size).toBe(253);
+    expect(Math.min(...priorities)).toBe(1);
+    expect(Math.max(...priorities)).toBe(253);
+    expect(new Set([...scaleConfig(1000).matchAll(/^\s*priority (\d+)$/gm)].map((m) => m[1]))).toEqual(new Set(['150']));
   });
 
   it('measures lateness per router and counts a gap of 3 intervals as a break', () => {
