@@ -181,8 +181,8 @@ export function scaleRows(figs: readonly ScaleFigures[], largest: number): Row[]
       {
         metric: `CPU @${n} (${Math.round(v?.cpuWindowS ?? k?.cpuWindowS ?? 0)} s, steady, no capture)`,
         unit: '% core',
-        vrrpd: fig(v, (s) => s.cpuPercent, (s) => `${s.cpuSeconds.toFixed(2)} s`),
-        keepalived: fig(k, (s) => s.cpuPercent, (s) => `${s.cpuSeconds.toFixed(2)} s`),
+        vrrpd: fig(v, (s) => s.cpuPercent, (s) => `${s.cpuSeconds.toFixed(3)} s`),
+        keepalived: fig(k, (s) => s.cpuPercent, (s) => `${s.cpuSeconds.toFixed(3)} s`),
         target: withinFactorOfKeepalived(2),
         digits: 2,
       },

@@ -33,7 +33,7 @@ export interface ScaleFigures {
   readonly cpuWindowS: number;
   /** CPU time over wall time in the CPU window, percent of one core. */
   readonly cpuPercent: number;
-  /** The CPU time itself (clock ticks: 10 ms steps), seconds. */
+  /** The CPU time itself (the scheduler's ns count, lab/measure.ts), seconds. */
   readonly cpuSeconds: number;
   /** CPU in the capture window, from all MASTER on (start-up transients and the taps' cost in), % of a core. */
   readonly capturedCpuPercent: number;
