@@ -149,8 +149,16 @@ export class Instance {
   readonly stats: InstanceStats = createStats();
   private state: FsmState;
   private readonly ports: InstancePorts;
-  /** The core's timers, one entry each for the instance's life (armed again with scheduler.reset). */
-  private readonly timers: TimerSlots = { adver: undefined, masterDown: undefined, garpDelay: undefined, lowerPrioGarp: undefined, garpRefresh: undefined };
+  /**
+   * The core's timers, one entry each for the instance's life (armed again with scheduler.reset).
+   * Fields behind a switch (timerEntry), not an object indexed by name: that keyed load saw five
+   * names and went megamorphic, a slow lookup on every advert.
+   */
+  private adverTimer: TimerEntry | undefined;
+  private masterDownTimer: TimerEntry | undefined;
+  private garpDelayTimer: TimerEntry | undefined;
+  private lowerPrioGarpTimer: TimerEntry | undefined;
+  private garpRefreshTimer: TimerEntry | undefined;
   private readonly scheduler: Scheduler;
   /** The tail of the I/O jobs still running, and how many; 0 = a new job may run at once. */
   private io: Promise<void> = Promise.resolve();
@@ -366,9 +374,10 @@ export class Instance {
   apply(state: FsmState, actions: readonly Action[]): void {
     this.setState(state);
     let lastPacket = -1;
-    actions.forEach((a, i) => {
-      if (a.type === 'sendAdvert' || a.type === 'addVips' || a.type === 'delVips' || a.type === 'garp') lastPacket = i;
-    });
+    for (let i = 0; i < actions.length; i++) {
+      const type = (actions[i] as Action).type;
+      if (type === 'sendAdvert' || type === 'addVips' || type === 'delVips' || type === 'garp') lastPacket = i;
+    }
     if (lastPacket < 0 || this.heldLogs !== undefined) {
       for (const action of actions) this.execute(action);
       return;
@@ -439,8 +448,15 @@ export class Instance {
       case 'notifyMasterRxLowerPri':
         this.ports.onMasterRxLowerPri?.(this.name, a.priority);
         return;
-      case 'sendAdvert':
-        return this.enqueue(() => this.sendAdvert(a.priority));
+      case 'sendAdvert': {
+        // The periodic advert, with nothing in flight: sent now, without a closure for the queue.
+        if (this.ioPending > 0) return this.enqueue(() => this.sendAdvert(a.priority));
+        try {
+          return this.sendAdvert(a.priority);
+        } catch (e) {
+          return this.internalError(e);
+        }
+      }
       case 'addVips':
         return this.enqueue(() => this.setVips(true));
       case 'delVips':
@@ -503,18 +519,17 @@ export class Instance {
    * Adver_Timer's deadline goes to the nearest point of a shared ADVER_GRID_MS grid (see there).
    */
   private arm(timer: TimerName, ms: Millis): void {
-    const entry = this.timers[timer];
+    const entry = this.timerEntry(timer);
     const exact = this.scheduler.now() + ms;
     const onGrid = timer === 'adver' && this.cfg.advertIntMs % ADVER_GRID_MS === 0;
     const deadline = onGrid ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
     if (entry !== undefined) return this.scheduler.reset(entry, deadline);
     // The takeover's timer is precise (woken early, spun to the deadline).
-    this.timers[timer] = this.scheduler.at(deadline, () => this.timerFired(timer), timer === 'masterDown');
+    const created: TimerEntry = this.scheduler.at(deadline, () => this.timerFired(timer, created), timer === 'masterDown');
+    this.setTimerEntry(timer, created);
   }
 
-  private timerFired(timer: TimerName): void {
-    const entry = this.timers[timer];
-    if (entry === undefined) return;
+  private timerFired(timer: TimerName, entry: TimerEntry): void {
     const deadline = entry.deadline;
     const late = this.scheduler.now() - deadline;
     const fired = entry.firedAt - deadline;
@@ -526,8 +541,43 @@ export class Instance {
   }
 
   private cancel(timer: TimerName): void {
-    const entry = this.timers[timer];
+    const entry = this.timerEntry(timer);
     if (entry !== undefined) this.scheduler.cancel(entry);
+  }
+
+  private timerEntry(timer: TimerName): TimerEntry | undefined {
+    switch (timer) {
+      case 'adver':
+        return this.adverTimer;
+      case 'masterDown':
+        return this.masterDownTimer;
+      case 'garpDelay':
+        return this.garpDelayTimer;
+      case 'lowerPrioGarp':
+        return this.lowerPrioGarpTimer;
+      case 'garpRefresh':
+        return this.garpRefreshTimer;
+    }
+  }
+
+  private setTimerEntry(timer: TimerName, entry: TimerEntry): void {
+    switch (timer) {
+      case 'adver':
+        this.adverTimer = entry;
+        return;
+      case 'masterDown':
+        this.masterDownTimer = entry;
+        return;
+      case 'garpDelay':
+        this.garpDelayTimer = entry;
+        return;
+      case 'lowerPrioGarp':
+        this.lowerPrioGarpTimer = entry;
+        return;
+      case 'garpRefresh':
+        this.garpRefreshTimer = entry;
+        return;
+    }
   }
 
   /**
@@ -683,7 +733,9 @@ export class Instance {
 
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
-    for (const t of Object.values(this.timers)) if (t !== undefined) this.scheduler.cancel(t);
+    for (const t of [this.adverTimer, this.masterDownTimer, this.garpDelayTimer, this.lowerPrioGarpTimer, this.garpRefreshTimer]) {
+      if (t !== undefined) this.scheduler.cancel(t);
+    }
   }
 
   /** What the SIGUSR1/JSON dumps print about this instance now (src/dump/). */
@@ -701,15 +753,13 @@ export class Instance {
       ifindex: this.host.ifindex,
       mac: this.host.vips.find((v) => v.ifindex === this.host.ifindex)?.mac,
       vipSet: s.role === 'MASTER',
-      nextTimerAt: nextTimerOf(s, this.timers.adver?.deadline),
+      nextTimerAt: nextTimerOf(s, this.adverTimer?.deadline),
       takenAt: this.ports.now(),
       stats: { ...this.stats },
       peers: this.peerReportTable.all(),
     };
   }
 }
-
-type TimerSlots = { [name in TimerName]: TimerEntry | undefined };
 
 export interface LastTransition {
   /** Monotonic clock (ms). */

@@ -37,9 +37,16 @@ export interface TimerEntry {
 /** How early a precise entry's wakeup comes; what the wakeup did not use is spun on the clock. */
 export const PRECISE_LEAD_MS = 1;
 
-/** Binary min-heap on (wakeAt, seq) whose entries know their index, so a cancel is O(log n). */
+/**
+ * Binary min-heap on (wakeAt, seq) whose entries know their index, so a cancel is O(log n). The
+ * keys also sit in two flat arrays beside the entries: a sift compares numbers in one row of memory
+ * instead of following a pointer to an entry per comparison (with 1000 instances' entries scattered
+ * over the JS heap and a wakeup every few ms, those entries were cold in the CPU's cache).
+ */
 export class DeadlineHeap {
   private readonly items: TimerEntry[] = [];
+  private wake = new Float64Array(64);
+  private order = new Float64Array(64);
   private nextSeq = 0;
 
   get size(): number {
@@ -63,69 +70,95 @@ export class DeadlineHeap {
     entry.deadline = deadline;
     entry.wakeAt = entry.precise ? deadline - PRECISE_LEAD_MS : deadline;
     entry.seq = this.nextSeq++;
-    entry.index = this.items.length;
+    const i = this.items.length;
+    if (i === this.wake.length) this.grow();
     this.items.push(entry);
-    this.up(entry.index);
+    this.siftUp(i, entry, entry.wakeAt, entry.seq);
   }
 
   /** Remove an entry; a no-op for one already fired or removed. */
   remove(entry: TimerEntry): void {
     const i = entry.index;
     if (i < 0 || this.items[i] !== entry) return;
-    const last = this.items.pop() as TimerEntry;
     entry.index = -1;
-    if (last === entry) return;
-    this.items[i] = last;
-    last.index = i;
-    this.down(i);
-    this.up(last.index);
+    const n = this.items.length - 1;
+    const last = this.items.pop() as TimerEntry;
+    if (i === n) return;
+    const w = this.wake[n] as number;
+    const s = this.order[n] as number;
+    if (!this.siftDown(i, last, w, s)) this.siftUp(i, last, w, s);
   }
 
   /** Take every entry whose wakeup is due at `now` (wakeAt <= now), in (deadline, seq) order. */
   popDue(now: Millis): TimerEntry[] {
     const due: TimerEntry[] = [];
-    for (let top = this.items[0]; top !== undefined && top.wakeAt <= now; top = this.items[0]) {
+    let precise = false;
+    while (this.items.length > 0 && (this.wake[0] as number) <= now) {
+      const top = this.items[0] as TimerEntry;
       this.remove(top);
       due.push(top);
+      precise ||= top.precise;
     }
-    // A precise entry woken early may be due after a plain one woken in the same batch.
-    return due.sort(byDeadline);
+    // A precise entry woken early may be due after a plain one woken in the same batch; without
+    // one, wakeup order is deadline order already.
+    return precise ? due.sort(byDeadline) : due;
   }
 
-  private less(a: TimerEntry, b: TimerEntry): boolean {
-    return a.wakeAt < b.wakeAt || (a.wakeAt === b.wakeAt && a.seq < b.seq);
+  private grow(): void {
+    const wake = new Float64Array(this.wake.length * 2);
+    const order = new Float64Array(this.order.length * 2);
+    wake.set(this.wake);
+    order.set(this.order);
+    this.wake = wake;
+    this.order = order;
   }
 
-  private swap(i: number, j: number): void {
-    const a = this.items[i] as TimerEntry;
-    const b = this.items[j] as TimerEntry;
-    this.items[i] = b;
-    this.items[j] = a;
-    a.index = j;
-    b.index = i;
+  /** Put `entry` (keys w, s) at index i. */
+  private place(i: number, entry: TimerEntry, w: number, s: number): void {
+    this.items[i] = entry;
+    this.wake[i] = w;
+    this.order[i] = s;
+    entry.index = i;
   }
 
-  private up(i: number): void {
+  /** The hole at i moves up past every parent later than (w, s); the entry goes where it stops. */
+  private siftUp(i: number, entry: TimerEntry, w: number, s: number): void {
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(this.items[i] as TimerEntry, this.items[parent] as TimerEntry)) return;
-      this.swap(i, parent);
+      const pw = this.wake[parent] as number;
+      if (!(w < pw || (w === pw && s < (this.order[parent] as number)))) break;
+      this.place(i, this.items[parent] as TimerEntry, pw, this.order[parent] as number);
       i = parent;
     }
+    this.place(i, entry, w, s);
   }
 
-  private down(i: number): void {
+  /** The hole at i moves down past every earlier child; false when the entry stays at i. */
+  private siftDown(i: number, entry: TimerEntry, w: number, s: number): boolean {
     const n = this.items.length;
+    const start = i;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let least = i;
-      if (l < n && this.less(this.items[l] as TimerEntry, this.items[least] as TimerEntry)) least = l;
-      if (r < n && this.less(this.items[r] as TimerEntry, this.items[least] as TimerEntry)) least = r;
-      if (least === i) return;
-      this.swap(i, least);
-      i = least;
+      let child = l;
+      let cw = this.wake[l] as number;
+      let cs = this.order[l] as number;
+      if (r < n) {
+        const rw = this.wake[r] as number;
+        const rs = this.order[r] as number;
+        if (rw < cw || (rw === cw && rs < cs)) {
+          child = r;
+          cw = rw;
+          cs = rs;
+        }
+      }
+      if (!(cw < w || (cw === w && cs < s))) break;
+      this.place(i, this.items[child] as TimerEntry, cw, cs);
+      i = child;
     }
+    this.place(i, entry, w, s);
+    return i !== start;
   }
 }
 
