@@ -187,6 +187,15 @@ export function scaleRows(figs: readonly ScaleFigures[], largest: number): Row[]
         digits: 2,
       },
       {
+        // Informational: how often the daemon slept and was woken in the CPU window; the cost of
+        // a wake-up is most of what separates the daemons' CPU (README, the Adver_Timer grid).
+        metric: `wake-ups per s @${n}, CPU window`,
+        unit: '/s',
+        vrrpd: fig(v, (s) => s.wakeupsPerS),
+        keepalived: fig(k, (s) => s.wakeupsPerS),
+        digits: 0,
+      },
+      {
         // Informational: the lateness window's CPU, from all MASTER on (JIT warm-up and the
         // garp_master_delay round in), with tcpdump's per-frame cost charged to both senders.
         metric: `CPU ${at}, while captured`,

@@ -35,6 +35,8 @@ export interface ScaleFigures {
   readonly cpuPercent: number;
   /** The CPU time itself (the scheduler's ns count, lab/measure.ts), seconds. */
   readonly cpuSeconds: number;
+  /** Wake-ups per second in the CPU window (voluntary context switches, all threads). */
+  readonly wakeupsPerS: number;
   /** CPU in the capture window, from all MASTER on (start-up transients and the taps' cost in), % of a core. */
   readonly capturedCpuPercent: number;
   readonly lateness: Lateness;
@@ -150,10 +152,10 @@ export async function measureScale(
     const expectPids = daemon === 'keepalived' ? 2 : 1;
     if (pids().length !== expectPids) throw new Error(`${daemon}: expected ${expectPids} process(es), found ${pids().length}`);
 
-    const sample = (): { t: number; cpuSeconds: number; rssBytes: number } => {
+    const sample = (): { t: number; cpuSeconds: number; rssBytes: number; wakeups: number } => {
       const st = procStats(pids());
       if (st === undefined) throw new Error(`${daemon}: its process is gone`);
-      return { t: wallClockSeconds(), cpuSeconds: st.cpuSeconds, rssBytes: st.rssBytes };
+      return { t: wallClockSeconds(), cpuSeconds: st.cpuSeconds, rssBytes: st.rssBytes, wakeups: st.wakeups };
     };
     /** Sleep through `length` s from `start`, keeping the RSS max; the last sample. */
     let rssMax = 0;
@@ -221,6 +223,7 @@ export async function measureScale(
       cpuWindowS: c1.t - c0.t,
       cpuPercent: ((c1.cpuSeconds - c0.cpuSeconds) / (c1.t - c0.t)) * 100,
       cpuSeconds: c1.cpuSeconds - c0.cpuSeconds,
+      wakeupsPerS: (c1.wakeups - c0.wakeups) / (c1.t - c0.t),
       capturedCpuPercent: ((s1.cpuSeconds - s0.cpuSeconds) / (t1 - t0)) * 100,
       lateness: { samples: lateness, breaks },
       steadyLateness: { samples: steady, breaks: 0 },

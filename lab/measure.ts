@@ -53,6 +53,11 @@ export interface ProcStats {
    * one instance a 15 s window held 0 or 1 tick). Falls back to the ticks without schedstat.
    */
   readonly cpuSeconds: number;
+  /**
+   * Voluntary context switches of the same threads: how often they slept and were woken (a
+   * daemon's wake-ups; 0 without the per-thread status files).
+   */
+  readonly wakeups: number;
 }
 
 let clockTicks: number | undefined;
@@ -91,11 +96,26 @@ function threadsRuntimeNs(pid: number): number | undefined {
   return ns;
 }
 
+/** Voluntary context switches of every live thread of `pid`. */
+function threadsWakeups(pid: number): number {
+  let n = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+      n += Number(m?.[1] ?? 0);
+    } catch {
+      // a thread that just ended
+    }
+  }
+  return n;
+}
+
 /** RSS and CPU time of these PIDs now; undefined when one of them is gone. */
 export function procStats(pids: readonly number[]): ProcStats | undefined {
   let rssBytes = 0;
   let ticks = 0;
   let ns: number | undefined = 0;
+  let wakeups = 0;
   try {
     for (const pid of pids) {
       const f = statFields(pid);
@@ -105,9 +125,10 @@ export function procStats(pids: readonly number[]): ProcStats | undefined {
       rssBytes += Number(rss?.[1] ?? 0) * 1024;
       const threads: number | undefined = ns === undefined ? undefined : threadsRuntimeNs(pid);
       ns = threads === undefined || ns === undefined ? undefined : ns + threads;
+      wakeups += threadsWakeups(pid);
     }
   } catch {
     return undefined;
   }
-  return { rssBytes, cpuSeconds: ns === undefined ? ticks / ticksPerSecond() : ns / 1e9 };
+  return { rssBytes, cpuSeconds: ns === undefined ? ticks / ticksPerSecond() : ns / 1e9, wakeups };
 }

@@ -132,10 +132,10 @@ type SayLevel = 'debug' | 'info' | 'warn' | 'error';
  * stays off the grid: rounding would lengthen every period), so only the first period after
  * becoming MASTER (or a reset: priority 0 heard, a reload) is stretched or shortened, by at most
  * half a step; every later one is exact. What it buys: MASTERs whose adverts fall in the same step
- * send them in one wakeup (at 1000 instances ~4 per wakeup instead of ~1: fewer epoll returns,
- * JS entries and timerfd re-arms). keepalived has no such grid; its 1000 timers wake it ~800
- * times a second. 2 ms off one period is far inside what a backup tolerates (Master_Down_Interval
- * is three intervals and the skew).
+ * send them in one wakeup (fewer epoll returns, JS entries and timerfd re-arms: a wakeup is the
+ * dearest part of an advert for a Node process; the bench's wake-ups row counts them). keepalived
+ * has no such grid. 2 ms off one period is far inside what a backup tolerates
+ * (Master_Down_Interval is three intervals and the skew).
  */
 export const ADVER_GRID_MS = 4;
 

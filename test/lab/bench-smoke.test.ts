@@ -127,6 +127,8 @@ describe.skipIf(!available.ok)(`bench in the lab: one scale measurement${skipped
     expect(f.capturedCpuPercent).toBeGreaterThanOrEqual(0);
     // The capture-free CPU window follows the lateness window (both 2 s here).
     expect(f.cpuWindowS).toBeGreaterThanOrEqual(2);
+    // 2 adverts a second: the daemon sleeps and is woken for them.
+    expect(f.wakeupsPerS).toBeGreaterThan(0.5);
     // 2 routers over ~2 s: at least one period each.
     expect(f.lateness.samples.length).toBeGreaterThanOrEqual(2);
     expect(f.lateness.breaks).toBe(0);
