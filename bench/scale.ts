@@ -159,13 +159,12 @@ export async function measureScale(
     };
     /** Sleep through `length` s from `start`, keeping the RSS max; the last sample. */
     let rssMax = 0;
-    const through = async (start: { t: number }, length: number, each?: (s: { t: number; cpuSeconds: number }) => void) => {
+    const through = async (start: { t: number }, length: number) => {
       let now = sample();
       while (now.t - start.t < length) {
         await sleep(Math.min(1000, (length - (now.t - start.t)) * 1000));
         now = sample();
         rssMax = Math.max(rssMax, now.rssBytes);
-        each?.(now);
       }
       return now;
     };

@@ -78,36 +78,28 @@ function statFields(pid: number): string[] {
   return text.slice(text.lastIndexOf(')') + 2).split(' ');
 }
 
-/** Nanoseconds on the CPU of every live thread of `pid`; undefined without schedstat. */
-function threadsRuntimeNs(pid: number): number | undefined {
-  let ns = 0;
+/**
+ * Over every live thread of `pid`: nanoseconds on the CPU (undefined without schedstat) and
+ * voluntary context switches. A thread that ends between the listing and the read is skipped.
+ */
+function threadCounters(pid: number): { ns: number | undefined; wakeups: number } {
+  let ns: number | undefined = 0;
+  let wakeups = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // a thread that just ended
-      return undefined;
-    }
-    const run = Number(text.split(' ')[0]);
-    if (!Number.isFinite(run)) return undefined;
-    ns += run;
+    const read = (file: string): string | undefined => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/${file}`, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    const status = read('status');
+    if (status === undefined) continue;
+    wakeups += Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0);
+    const run = Number(read('schedstat')?.split(' ')[0]);
+    ns = ns === undefined || !Number.isFinite(run) ? undefined : ns + run;
   }
-  return ns;
-}
-
-/** Voluntary context switches of every live thread of `pid`. */
-function threadsWakeups(pid: number): number {
-  let n = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
-      n += Number(m?.[1] ?? 0);
-    } catch {
-      // a thread that just ended
-    }
-  }
-  return n;
+  return { ns, wakeups };
 }
 
 /** RSS and CPU time of these PIDs now; undefined when one of them is gone. */
@@ -123,9 +115,9 @@ export function procStats(pids: readonly number[]): ProcStats | undefined {
       ticks += Number(f[11]) + Number(f[12]);
       const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       rssBytes += Number(rss?.[1] ?? 0) * 1024;
-      const threads: number | undefined = ns === undefined ? undefined : threadsRuntimeNs(pid);
-      ns = threads === undefined || ns === undefined ? undefined : ns + threads;
-      wakeups += threadsWakeups(pid);
+      const threads = threadCounters(pid);
+      ns = ns === undefined || threads.ns === undefined ? undefined : ns + threads.ns;
+      wakeups += threads.wakeups;
     }
   } catch {
     return undefined;
