@@ -56,6 +56,10 @@
 #include <uv.h>
 
 #include <csignal>
+#include <functional>
+#include <queue>
+#include <unordered_map>
+#include <vector>
 
 namespace {
 
@@ -261,7 +265,12 @@ class RawSender : public Napi::ObjectWrap<RawSender> {
   }
 
   int fd_ = -1;
+
+  friend class AdvertRepeater;
 };
+
+// The constructor, so AdvertRepeater can tell a RawSender from any other wrapped object.
+Napi::FunctionReference* rawSenderConstructor = nullptr;
 
 // Synchronous rtnetlink address requests. One request, one ack: rtnetlink runs the request in
 // the sender's context, so the ack (NLMSG_ERROR, error 0 or -errno) is queued before sendto()
@@ -587,11 +596,120 @@ Napi::Value SpinUntil(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, now);
 }
 
-// One timerfd on the loop: arm(ms) sets an absolute CLOCK_MONOTONIC deadline (TFD_TIMER_ABSTIME,
-// so the time between computing and arming is not added), the callback runs on the main thread in
-// the loop's poll phase when it expires. Disarming or re-arming before the callback runs makes
-// the pending read fail with EAGAIN, and then nothing is called: a stale expiry never reaches JS.
-// The handle is ref'd only while armed, like a pending setTimeout.
+// One CLOCK_MONOTONIC timerfd watched by uv_poll on Node's loop, armed at absolute deadlines
+// (TFD_TIMER_ABSTIME, so the time between computing and arming is not added); `fired(owner)` runs
+// on the main thread in the loop's poll phase once the deadline has passed. Disarming or re-arming
+// before then makes the pending read fail with EAGAIN, and then nothing is called: a stale expiry
+// never fires. The handle is referenced only while armed, like a pending setTimeout.
+class LoopTimer {
+ public:
+  using Fired = void (*)(void* owner);
+
+  // False with a JS exception pending in env.
+  bool Open(Napi::Env env, Fired fired, void* owner) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      ThrowErrno(env, "napi_get_uv_event_loop", EINVAL);
+      return false;
+    }
+    fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd_ < 0) {
+      ThrowErrno(env, "timerfd_create", errno);
+      return false;
+    }
+    auto* handle = new uv_poll_t;
+    int rc = uv_poll_init(loop, handle, fd_);
+    if (rc == 0) rc = uv_poll_start(handle, UV_READABLE, &LoopTimer::OnReadable);
+    if (rc != 0) {
+      close(fd_);
+      fd_ = -1;
+      handle->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(handle), &LoopTimer::Free);
+      ThrowErrno(env, "uv_poll_start(timerfd)", -rc);
+      return false;
+    }
+    handle->data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle));
+    handle_ = handle;
+    fired_ = fired;
+    owner_ = owner;
+    return true;
+  }
+
+  bool IsOpen() const { return fd_ >= 0; }
+
+  // A past deadline fires on the next poll. False with errno set.
+  bool ArmAt(double ms) {
+    if (fd_ < 0) {
+      errno = EBADF;
+      return false;
+    }
+    itimerspec spec{};
+    if (ms > 0) {
+      double sec = std::floor(ms / 1e3);
+      spec.it_value.tv_sec = static_cast<time_t>(sec);
+      spec.it_value.tv_nsec = static_cast<long>((ms - sec * 1e3) * 1e6);
+      if (spec.it_value.tv_nsec >= 1000000000L) spec.it_value.tv_nsec = 999999999L;
+      // All zeros would disarm: a deadline at the clock's origin is long past, 1 ns fires at once.
+      if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
+    } else {
+      spec.it_value.tv_nsec = 1;
+    }
+    if (timerfd_settime(fd_, TFD_TIMER_ABSTIME, &spec, nullptr) != 0) return false;
+    uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
+    return true;
+  }
+
+  void Disarm() {
+    if (fd_ < 0) return;
+    itimerspec off{};
+    timerfd_settime(fd_, TFD_TIMER_ABSTIME, &off, nullptr);
+    uint64_t drained = 0;
+    if (read(fd_, &drained, sizeof drained) < 0) drained = 0;  // an expiry not yet read: gone
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+  }
+
+  void Close() {
+    if (handle_ == nullptr) return;
+    uv_poll_stop(handle_);
+    handle_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(handle_), &LoopTimer::Free);
+    handle_ = nullptr;
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  static void Free(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
+
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    auto* self = static_cast<LoopTimer*>(handle->data);
+    if (self == nullptr || self->fd_ < 0 || status < 0) return;
+    uint64_t expirations = 0;
+    if (read(self->fd_, &expirations, sizeof expirations) != sizeof expirations) return;  // re-armed meanwhile
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle));
+    self->fired_(self->owner_);
+  }
+
+  int fd_ = -1;
+  uv_poll_t* handle_ = nullptr;
+  Fired fired_ = nullptr;
+  void* owner_ = nullptr;
+};
+
+// Calls `callback` with `args` from the loop (MakeCallback: microtasks and nextTicks run after it);
+// an exception in it is the process's uncaught exception, as in any Node callback.
+void CallFromLoop(napi_env rawEnv, const Napi::FunctionReference& callback, const std::initializer_list<napi_value>& args) {
+  Napi::Env env(rawEnv);
+  callback.MakeCallback(env.Global(), args);
+  if (env.IsExceptionPending()) {
+    Napi::Error e = env.GetAndClearPendingException();
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+// The scheduler's wakeup (src/net/clock.ts): arm(ms) at an absolute CLOCK_MONOTONIC deadline,
+// the callback once it has passed.
 class TimerFd : public Napi::ObjectWrap<TimerFd> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -606,30 +724,7 @@ class TimerFd : public Napi::ObjectWrap<TimerFd> {
       Napi::TypeError::New(env, "new TimerFd(callback: () => void)").ThrowAsJavaScriptException();
       return;
     }
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      ThrowErrno(env, "napi_get_uv_event_loop", EINVAL);
-      return;
-    }
-    fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (fd_ < 0) {
-      ThrowErrno(env, "timerfd_create", errno);
-      return;
-    }
-    auto* handle = new uv_poll_t;
-    int rc = uv_poll_init(loop, handle, fd_);
-    if (rc == 0) rc = uv_poll_start(handle, UV_READABLE, &TimerFd::OnReadable);
-    if (rc != 0) {
-      close(fd_);
-      fd_ = -1;
-      handle->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(handle), &TimerFd::Free);
-      ThrowErrno(env, "uv_poll_start(timerfd)", -rc);
-      return;
-    }
-    handle->data = this;
-    uv_unref(reinterpret_cast<uv_handle_t*>(handle));
-    handle_ = handle;
+    if (!timer_.Open(env, &TimerFd::Fired, this)) return;
     env_ = env;
     callback_ = Napi::Persistent(info[0].As<Napi::Function>());
   }
@@ -637,37 +732,12 @@ class TimerFd : public Napi::ObjectWrap<TimerFd> {
   ~TimerFd() override { Stop(); }
 
  private:
-  static void Free(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
-
-  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<TimerFd*>(handle->data);
-    if (self == nullptr || self->fd_ < 0 || status < 0) return;
-    uint64_t expirations = 0;
-    if (read(self->fd_, &expirations, sizeof expirations) != sizeof expirations) return;  // re-armed meanwhile
-    uv_unref(reinterpret_cast<uv_handle_t*>(handle));
+  static void Fired(void* owner) {
+    auto* self = static_cast<TimerFd*>(owner);
     if (self->callback_.IsEmpty()) return;
     Napi::Env env(self->env_);
     Napi::HandleScope scope(env);
-    self->callback_.MakeCallback(env.Global(), {});
-    if (env.IsExceptionPending()) {
-      Napi::Error e = env.GetAndClearPendingException();
-      napi_fatal_exception(env, e.Value());
-    }
-  }
-
-  bool SetTime(double ms) {
-    itimerspec spec{};
-    if (ms > 0) {
-      double sec = std::floor(ms / 1e3);
-      spec.it_value.tv_sec = static_cast<time_t>(sec);
-      spec.it_value.tv_nsec = static_cast<long>((ms - sec * 1e3) * 1e6);
-      if (spec.it_value.tv_nsec >= 1000000000L) spec.it_value.tv_nsec = 999999999L;
-      // All zeros would disarm: a deadline at the clock's origin is long past, 1 ns fires at once.
-      if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
-    } else {
-      spec.it_value.tv_nsec = 1;
-    }
-    return timerfd_settime(fd_, TFD_TIMER_ABSTIME, &spec, nullptr) == 0;
+    CallFromLoop(self->env_, self->callback_, {});
   }
 
   // arm(deadline: number): absolute CLOCK_MONOTONIC ms; a past deadline fires on the next poll.
@@ -677,33 +747,20 @@ class TimerFd : public Napi::ObjectWrap<TimerFd> {
       Napi::TypeError::New(env, "arm(deadlineMs: number)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    if (fd_ < 0) return ThrowErrno(env, "timerfd arm", EBADF);
+    if (!timer_.IsOpen()) return ThrowErrno(env, "timerfd arm", EBADF);
     double ms = info[0].As<Napi::Number>().DoubleValue();
     if (!std::isfinite(ms)) return ThrowErrno(env, "timerfd arm", EINVAL);
-    if (!SetTime(ms)) return ThrowErrno(env, "timerfd_settime", errno);
-    uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
+    if (!timer_.ArmAt(ms)) return ThrowErrno(env, "timerfd_settime", errno);
     return env.Undefined();
   }
 
   Napi::Value Disarm(const Napi::CallbackInfo& info) {
-    if (fd_ >= 0) {
-      itimerspec off{};
-      timerfd_settime(fd_, TFD_TIMER_ABSTIME, &off, nullptr);
-      uint64_t drained = 0;
-      if (read(fd_, &drained, sizeof drained) < 0) drained = 0;  // an expiry not yet read: gone
-      uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
-    }
+    timer_.Disarm();
     return info.Env().Undefined();
   }
 
   void Stop() {
-    if (handle_ == nullptr) return;
-    uv_poll_stop(handle_);
-    handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle_), &TimerFd::Free);
-    handle_ = nullptr;
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
+    timer_.Close();
     if (!callback_.IsEmpty()) callback_.Reset();
   }
 
@@ -712,16 +769,250 @@ class TimerFd : public Napi::ObjectWrap<TimerFd> {
     return info.Env().Undefined();
   }
 
-  int fd_ = -1;
-  uv_poll_t* handle_ = nullptr;
+  LoopTimer timer_;
   napi_env env_ = nullptr;
   Napi::FunctionReference callback_;
+};
+
+// The steady MASTER's periodic advert, sent without waking JavaScript (src/net/repeater.ts).
+// When the core's answer to an Adver_Timer was "send this advert, fire again one interval after
+// the deadline that fired" and the instance's state did not change, every later firing gets the
+// same answer until some other event comes; the instance then hands the datagram here, and takes
+// it back (stop) before it steps any other event. For a Node process the wake-up into JS is the
+// dearest part of an advert (README "Performance"); here a due advert costs the timerfd read, an
+// id patch and one sendto().
+//   start(key, sender, datagram, dst, firstMs, periodMs, ipId)  absolute CLOCK_MONOTONIC ms;
+//       every advert increments the IP id first (never 0, as packet.ts nextIpId) and patches it
+//       and the header checksum into the datagram (as packet.ts setIpId).
+//   stop(key) / progress(key) -> [sent, nextMs, ipId] | undefined  (stop removes the entry)
+//   callback(key, nextMs, sent, ipId)  the entry gave itself back, already removed: a send failed
+//       or the loop was held up a whole period. nextMs is then the advert NOT sent, for the
+//       instance's own path to send (and report) as it would have.
+class AdvertRepeater : public Napi::ObjectWrap<AdvertRepeater> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "AdvertRepeater",
+                       {InstanceMethod("start", &AdvertRepeater::Start), InstanceMethod("stop", &AdvertRepeater::Stop),
+                        InstanceMethod("progress", &AdvertRepeater::Progress),
+                        InstanceMethod("close", &AdvertRepeater::Close)});
+  }
+
+  explicit AdvertRepeater(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AdvertRepeater>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) {
+      Napi::TypeError::New(env, "new AdvertRepeater(callback: (key, nextMs, sent, ipId) => void)").ThrowAsJavaScriptException();
+      return;
+    }
+    if (!timer_.Open(env, &AdvertRepeater::Fired, this)) return;
+    env_ = env;
+    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+  }
+
+  ~AdvertRepeater() override { Shutdown(); }
+
+ private:
+  struct Entry {
+    uint64_t generation = 0;
+    RawSender* sender = nullptr;
+    Napi::ObjectReference senderRef;  // keeps the sender's wrapper (and so its fd) alive
+    sockaddr_in to{};
+    std::vector<uint8_t> datagram;
+    double next = 0;
+    double period = 0;
+    double sent = 0;
+    uint16_t ipId = 0;
+  };
+  // One heap slot per armed deadline; a slot whose entry was stopped or restarted since is stale
+  // (its generation or deadline no longer match) and skipped when it comes up.
+  struct Slot {
+    double at;
+    uint64_t order;
+    uint32_t key;
+    uint64_t generation;
+    bool operator>(const Slot& o) const { return at > o.at || (at == o.at && order > o.order); }
+  };
+  struct GiveBack {
+    uint32_t key;
+    double next;
+    double sent;
+    uint16_t ipId;
+  };
+
+  static uint16_t HeaderChecksum(const uint8_t* header, size_t length) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < length; i += 2) sum += static_cast<uint32_t>(header[i] << 8 | header[i + 1]);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(~sum);
+  }
+
+  // One advert: the next IP id (never 0: the kernel would fill one in), the header checksum, sendto.
+  static bool SendOne(Entry& e) {
+    if (e.sender->fd_ < 0) return false;
+    uint16_t id = static_cast<uint16_t>(e.ipId + 1);
+    if (id == 0) id = 1;
+    uint8_t* header = e.datagram.data();
+    size_t headerLength = static_cast<size_t>(header[0] & 0x0f) * 4;
+    header[4] = static_cast<uint8_t>(id >> 8);
+    header[5] = static_cast<uint8_t>(id);
+    header[10] = header[11] = 0;
+    uint16_t check = HeaderChecksum(header, headerLength);
+    header[10] = static_cast<uint8_t>(check >> 8);
+    header[11] = static_cast<uint8_t>(check);
+    ssize_t n;
+    do n = sendto(e.sender->fd_, header, e.datagram.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&e.to), sizeof e.to);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return false;
+    e.ipId = id;
+    e.sent += 1;
+    return true;
+  }
+
+  static void Fired(void* owner) { static_cast<AdvertRepeater*>(owner)->RunDue(); }
+
+  void RunDue() {
+    double now = MonotonicNowMs();
+    std::vector<GiveBack> givenBack;
+    while (!heap_.empty() && heap_.top().at <= now) {
+      Slot slot = heap_.top();
+      heap_.pop();
+      auto it = entries_.find(slot.key);
+      if (it == entries_.end() || it->second.generation != slot.generation || it->second.next != slot.at) continue;
+      Entry& e = it->second;
+      // Held up a whole period (a stopped process, a stalled loop): no longer the steady state the
+      // core handed over; its own path decides when the next advert goes.
+      bool stalled = now >= e.next + e.period;
+      if (stalled || !SendOne(e)) {
+        givenBack.push_back({slot.key, e.next, e.sent, e.ipId});
+        entries_.erase(it);
+        continue;
+      }
+      e.next += e.period;
+      heap_.push({e.next, order_++, slot.key, e.generation});
+    }
+    Rearm();
+    if (givenBack.empty() || callback_.IsEmpty()) return;
+    Napi::Env env(env_);
+    Napi::HandleScope scope(env);
+    for (const GiveBack& g : givenBack) {
+      CallFromLoop(env_, callback_, {Napi::Number::New(env, g.key), Napi::Number::New(env, g.next),
+                                     Napi::Number::New(env, g.sent), Napi::Number::New(env, g.ipId)});
+    }
+  }
+
+  // The timerfd for the earliest live slot (stale ones on top are dropped), disarmed when none.
+  void Rearm() {
+    while (!heap_.empty()) {
+      const Slot& top = heap_.top();
+      auto it = entries_.find(top.key);
+      if (it != entries_.end() && it->second.generation == top.generation && it->second.next == top.at) break;
+      heap_.pop();
+    }
+    if (heap_.empty()) timer_.Disarm();
+    else timer_.ArmAt(heap_.top().at);  // cannot fail on an open timerfd with a finite deadline
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 7 || !info[0].IsNumber() || !info[1].IsObject() || !info[2].IsBuffer() || !info[3].IsString() ||
+        !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsNumber()) {
+      Napi::TypeError::New(env, "start(key, sender: RawSender, datagram: Buffer, dst: string, firstMs, periodMs, ipId)")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (!timer_.IsOpen()) return ThrowErrno(env, "repeater start", EBADF);
+    Napi::Object senderObject = info[1].As<Napi::Object>();
+    if (rawSenderConstructor == nullptr || !senderObject.InstanceOf(rawSenderConstructor->Value())) {
+      Napi::TypeError::New(env, "start: sender is not a RawSender").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto datagram = info[2].As<Napi::Buffer<uint8_t>>();
+    if (datagram.Length() < 20 || datagram.Length() < static_cast<size_t>(datagram.Data()[0] & 0x0f) * 4 ||
+        (datagram.Data()[0] & 0x0f) < 5)
+      return ThrowErrno(env, "repeater start: not an IPv4 datagram", EINVAL);
+    std::string dst = info[3].As<Napi::String>();
+    double first = info[4].As<Napi::Number>().DoubleValue();
+    double period = info[5].As<Napi::Number>().DoubleValue();
+    double ipId = info[6].As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(first) || !std::isfinite(period) || period < 1 || !(ipId >= 0 && ipId <= 0xffff))
+      return ThrowErrno(env, "repeater start", EINVAL);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    if (inet_pton(AF_INET, dst.c_str(), &to.sin_addr) != 1) return ThrowErrno(env, "repeater start: send to " + dst, EINVAL);
+    uint32_t key = info[0].As<Napi::Number>().Uint32Value();
+    Entry& e = entries_[key];  // a key already running starts over
+    e.to = to;
+    e.generation = ++generations_;
+    e.sender = RawSender::Unwrap(senderObject);
+    e.senderRef = Napi::Persistent(senderObject);
+    e.datagram.assign(datagram.Data(), datagram.Data() + datagram.Length());
+    e.next = first;
+    e.period = period;
+    e.sent = 0;
+    e.ipId = static_cast<uint16_t>(ipId);
+    heap_.push({first, order_++, key, e.generation});
+    Rearm();
+    return env.Undefined();
+  }
+
+  Napi::Value Report(Napi::Env env, const Entry& e) {
+    Napi::Array out = Napi::Array::New(env, 3);
+    out.Set(0u, Napi::Number::New(env, e.sent));
+    out.Set(1u, Napi::Number::New(env, e.next));
+    out.Set(2u, Napi::Number::New(env, e.ipId));
+    return out;
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "stop(key: number)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto it = entries_.find(info[0].As<Napi::Number>().Uint32Value());
+    if (it == entries_.end()) return env.Undefined();
+    Napi::Value report = Report(env, it->second);
+    entries_.erase(it);
+    Rearm();
+    return report;
+  }
+
+  Napi::Value Progress(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "progress(key: number)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto it = entries_.find(info[0].As<Napi::Number>().Uint32Value());
+    return it == entries_.end() ? env.Undefined() : Report(env, it->second);
+  }
+
+  void Shutdown() {
+    entries_.clear();
+    heap_ = {};
+    timer_.Close();
+    if (!callback_.IsEmpty()) callback_.Reset();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  LoopTimer timer_;
+  napi_env env_ = nullptr;
+  Napi::FunctionReference callback_;
+  std::unordered_map<uint32_t, Entry> entries_;
+  std::priority_queue<Slot, std::vector<Slot>, std::greater<Slot>> heap_;
+  uint64_t order_ = 0;
+  uint64_t generations_ = 0;
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ifInfo", Napi::Function::New(env, IfInfo, "ifInfo"));
   exports.Set("PacketSocket", PacketSocket::Define(env));
-  exports.Set("RawSender", RawSender::Define(env));
+  Napi::Function rawSender = RawSender::Define(env);
+  rawSenderConstructor = new Napi::FunctionReference(Napi::Persistent(rawSender));
+  exports.Set("RawSender", rawSender);
   exports.Set("NetlinkRoute", NetlinkRoute::Define(env));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
   exports.Set("openlog", Napi::Function::New(env, OpenLog, "openlog"));
@@ -733,6 +1024,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("monotonicMs", Napi::Function::New(env, MonotonicMs, "monotonicMs"));
   exports.Set("spinUntil", Napi::Function::New(env, SpinUntil, "spinUntil"));
   exports.Set("TimerFd", TimerFd::Define(env));
+  exports.Set("AdvertRepeater", AdvertRepeater::Define(env));
   return exports;
 }
 

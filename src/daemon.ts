@@ -25,6 +25,7 @@ import { scriptUses } from './config-env.js';
 import { ownIds, readHostUserDb } from './host-files.js';
 import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs } from './watchdog.js';
 import { timerScheduler } from './net/clock.js';
+import type { AdvertRepeater } from './net/repeater.js';
 import { createBackground } from './vrrp/background.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
 import { createStats, recordDrop, type InstanceStats } from './stats.js';
@@ -123,6 +124,8 @@ interface Running {
   unfollow: () => void;
   /** No-accept mode's drop rules; undefined when every instance accepts. */
   readonly firewall: Firewall | undefined;
+  /** Sends steady MASTERs' adverts without waking JS (net/repeater.ts); undefined without the addon's. */
+  readonly repeater: AdvertRepeater | undefined;
 }
 
 /** Runs until stopped; resolves with the exit code. */
@@ -264,7 +267,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.debug(`${signal} received`);
       systemd.send('STOPPING=1');
       // A reload in progress sees `stopping` and ends at its next step; then everything stops.
-      void reloads.idle().then(() => stopAll(running, flags.dontReleaseVrrp !== true, log)).then(() => services.close()).then(() => {
+      void reloads.idle().then(() => stopAll(running, flags.dontReleaseVrrp !== true, log)).then(() => {
+        running.repeater?.close(); // empty by now: every instance took its advert back to stop
+        return services.close();
+      }).then(() => {
         pidFiles.forEach((p) => p.release());
         dumps.close();
         log.info(stoppedLine(opts.detail, cpuUsage()));
@@ -524,6 +530,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     // Unref'd: it bounds how long the loop sleeps (WAKE_BOUND_MS) without keeping the daemon alive.
     setInterval(() => undefined, WAKE_BOUND_MS).unref();
   } else log.debug(`protocol timers on ${timers.scheduler.kind}`);
+  if (timers.noRepeater !== undefined) log.debug(`adverts all sent from JS: ${timers.noRepeater}`);
   const shared: Omit<InstancePorts, 'sendDatagram'> = {
     ...(firewall.value === undefined ? {} : { firewall: firewall.value }),
     addAddress: (a) => rtnl.addAddress(a),
@@ -557,6 +564,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     drivers: createDrivers(config, log, notifier),
     unfollow: () => undefined,
     firewall: firewall.value,
+    repeater: timers.repeater,
   };
 
   for (const ifname of new Set(config.instances.map((i) => i.interface))) {
@@ -676,6 +684,8 @@ function addInstance(running: Running, inst: InstanceConfig, host: InstanceHost)
     ...running.shared,
     sendDatagram: (datagram, dst) => (running.sockets.get(inst.interface) ?? entry).socket.send(datagram, dst),
   };
+  const repeater = running.repeater;
+  if (repeater !== undefined) instancePorts.repeatAdvert = (job) => (running.sockets.get(inst.interface) ?? entry).socket.repeat(repeater, job);
   const driver = inst.syncGroup === undefined ? undefined : running.drivers.get(inst.syncGroup);
   const instance = new Instance(inst, host, instancePorts, running.config.global.garpIntervalMs, driver);
   driver?.add(instance);

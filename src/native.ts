@@ -32,6 +32,16 @@ interface NativeTimerFd {
   close(): void;
 }
 
+/** [adverts sent since start, next deadline (CLOCK_MONOTONIC ms), IP id of the last advert]. */
+type NativeRepeatReport = [number, number, number];
+
+interface NativeAdvertRepeater {
+  start(key: number, sender: NativeRawSender, datagram: Buffer, dst: string, firstMs: number, periodMs: number, ipId: number): void;
+  stop(key: number): NativeRepeatReport | undefined;
+  progress(key: number): NativeRepeatReport | undefined;
+  close(): void;
+}
+
 interface NativeAddon {
   ifInfo(name: string): { index: number; mac: Buffer };
   /** Absent from an addon built before the dump signals: everything else still works. */
@@ -50,6 +60,8 @@ interface NativeAddon {
   TimerFd?: new (callback: () => void) => NativeTimerFd;
   monotonicMs?: () => number;
   spinUntil?: (ms: number) => number;
+  /** Absent from an addon built before the advert repeater: adverts are then all sent from JS. */
+  AdvertRepeater?: new (callback: (key: number, nextMs: number, sent: number, ipId: number) => void) => NativeAdvertRepeater;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
   syslog(priority: number, message: string): void;
@@ -161,7 +173,7 @@ export function openRawSender(ifname: string, ifindex: number): Result<RawSender
   if (Sender === undefined) return err(STALE_SEND);
   return attempt(() => {
     const socket = new Sender(ifname, ifindex);
-    return {
+    const sender: RawSender = {
       send(datagram: Buffer, dst: string): Result<number, string> {
         // Inline rather than attempt(): this runs for every advert.
         try {
@@ -171,6 +183,62 @@ export function openRawSender(ifname: string, ifindex: number): Result<RawSender
         }
       },
       close: () => socket.close(),
+    };
+    nativeSenders.set(sender, socket);
+    return sender;
+  });
+}
+
+/** The addon's object behind each RawSender, for the repeater (which sends on its fd). */
+const nativeSenders = new WeakMap<RawSender, NativeRawSender>();
+
+/** An advert the repeater is sending or has stopped sending (times in CLOCK_MONOTONIC ms). */
+export interface RepeatReport {
+  /** Adverts it sent since start. */
+  readonly sent: number;
+  /** The deadline of the next advert, not sent yet. */
+  readonly nextMs: number;
+  /** The IP id of the last advert sent (the one given at start if none). */
+  readonly ipId: number;
+}
+
+/**
+ * The addon's periodic advert sender (native/vrrpd_native.cc AdvertRepeater; src/net/repeater.ts
+ * says when it is used). `onGiveBack(key, report)`: the entry removed itself (a send failed, or
+ * the loop was held up a whole period); report.nextMs is the advert it did not send.
+ */
+export interface AdvertRepeaterNative {
+  start(key: number, sender: RawSender, datagram: Buffer, dst: string, firstMs: number, periodMs: number, ipId: number): Result<void, string>;
+  stop(key: number): RepeatReport | undefined;
+  progress(key: number): RepeatReport | undefined;
+  /** Idempotent; entries still in it are dropped unsent. */
+  close(): void;
+}
+
+const STARTED: Result<void, string> = ok(undefined);
+const reportOf = (r: NativeRepeatReport | undefined): RepeatReport | undefined => (r === undefined ? undefined : { sent: r[0], nextMs: r[1], ipId: r[2] });
+
+export function openAdvertRepeater(onGiveBack: (key: number, report: RepeatReport) => void): Result<AdvertRepeaterNative, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Native = a.value.AdvertRepeater;
+  if (Native === undefined) return err('the native addon was built before the advert repeater (run npm install to rebuild it)');
+  return attempt(() => {
+    const native = new Native((key, nextMs, sent, ipId) => onGiveBack(key, { sent, nextMs, ipId }));
+    return {
+      start(key, sender, datagram, dst, firstMs, periodMs, ipId) {
+        const socket = nativeSenders.get(sender);
+        if (socket === undefined) return err('not a native RawSender');
+        try {
+          native.start(key, socket, datagram, dst, firstMs, periodMs, ipId);
+          return STARTED;
+        } catch (e) {
+          return err(describe(e));
+        }
+      },
+      stop: (key) => reportOf(native.stop(key)),
+      progress: (key) => reportOf(native.progress(key)),
+      close: () => native.close(),
     };
   });
 }

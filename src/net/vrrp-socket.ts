@@ -15,6 +15,7 @@
 import { createRequire } from 'node:module';
 import { openRawSender } from '../native.js';
 import { err, ok, parseIpv4, type Ipv4, type Result } from '../types.js';
+import type { AdvertRepeater, RepeatHandle, RepeatJob } from './repeater.js';
 
 interface RawSocket {
   setOption(level: number, option: number, value: number): void;
@@ -62,6 +63,11 @@ export interface VrrpSocket {
    * has the bytes (or said why not), so the caller may reuse the buffer.
    */
   send(datagram: Buffer, dst: Ipv4): Result<number, string>;
+  /**
+   * Hands a steady MASTER's advert to `repeater` to send on this socket from now on (net/repeater.ts);
+   * undefined once the socket is closed (the instance then keeps sending through send()).
+   */
+  repeat(repeater: AdvertRepeater, job: RepeatJob): RepeatHandle | undefined;
   /** Joins one more multicast group (a reload that brings an instance with a new group); a group already joined is ok. */
   join(group: Ipv4): Result<void, string>;
   /** Leaves the group and releases both sockets; idempotent. */
@@ -186,6 +192,9 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
       if (closed) return err(`${where}: closed`);
       const sent = send.send(datagram, dst);
       return sent.ok ? sent : err(`${where}: ${sent.error}`);
+    },
+    repeat(repeater, job) {
+      return closed ? undefined : repeater.start(send, job);
     },
     join(group) {
       if (closed) return err(`${where}: closed`);

@@ -13,6 +13,7 @@ import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } f
 import { encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
 import type { Background } from './background.js';
+import type { RepeatHandle, RepeatJob, RepeatProgress } from '../net/repeater.js';
 import type { Scheduler, TimerEntry } from './scheduler.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
 import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
@@ -57,6 +58,12 @@ export interface InstancePorts {
     add(vips: readonly Ipv4[]): Promise<Result<void, string>>;
     remove(vips: readonly Ipv4[]): Promise<Result<void, string>>;
   };
+  /**
+   * Hands the steady periodic advert to the addon's repeater (net/repeater.ts), which sends it on
+   * this instance's socket without waking JS; undefined when it cannot (then we keep sending).
+   * Absent: every advert is sent through sendDatagram.
+   */
+  repeatAdvert?(job: RepeatJob): RepeatHandle | undefined;
   /** Monotonic clock in ms. */
   now(): Millis;
   /** The daemon's one timer heap (scheduler.ts); without it, a setTimeout-backed one of our own. */
@@ -146,7 +153,7 @@ export class Instance {
   // Replaced only by reconfigure() (a reload); everything else reads them through the getters.
   private cfg: InstanceConfig;
   private hostInfo: InstanceHost;
-  readonly stats: InstanceStats = createStats();
+  private readonly counters: InstanceStats = createStats();
   private state: FsmState;
   private readonly ports: InstancePorts;
   /**
@@ -166,6 +173,14 @@ export class Instance {
   /** feed() of a timer whose GARPs may wait their turn (garp_master_delay, refresh, lower prio). */
   private garpMayWait = false;
   private ipId = 0;
+  /**
+   * The repeater sending our periodic advert (handOver), and how many of its adverts `counters`
+   * holds already. While it runs, the Adver_Timer entry is cancelled: the repeater has the deadline.
+   */
+  private repeat: RepeatHandle | undefined;
+  private repeatCounted = 0;
+  /** The last sendAdvert() sent every copy. */
+  private advertLeftWhole = false;
   /** One gratuitous ARP frame per VIP, host.vips' order: built once, sent by every burst. */
   private garpFrames: Buffer[];
   /** Log lines held while apply() sends a takeover's packets (say()). */
@@ -217,6 +232,12 @@ export class Instance {
     return this.state;
   }
 
+  /** keepalived's counters (SIGUSR2, status, metrics), with the repeater's adverts counted in. */
+  get stats(): InstanceStats {
+    if (this.repeat !== undefined) this.countRepeated(this.repeat.progress());
+    return this.counters;
+  }
+
   /** Start with what tracking already knows: FAULT, or an effective priority other than the base. */
   start(initial: { fault: boolean; priority: Priority } | undefined = undefined): void {
     const noPeer = this.state.params.faultNoPeer;
@@ -244,6 +265,7 @@ export class Instance {
    * (never touching one that stays), then re-announces (fsm.reconfigure: advert + GARP burst).
    */
   reconfigure(config: InstanceConfig, host: InstanceHost, garpIntervalMs: Millis, driver: Driver = soloDriver, effectivePriority?: Priority): void {
+    this.takeBack(); // its datagram is the old configuration's
     const before = this.hostInfo.vips;
     this.cfg = config;
     this.hostInfo = host;
@@ -302,7 +324,7 @@ export class Instance {
   }
 
   receive(advert: Advert): void {
-    recordAdvertReceived(this.stats, advert.priority);
+    recordAdvertReceived(this.counters, advert.priority);
     for (const line of this.peerReportTable.accepted(advert.src)) this.ports.log.info(`(${this.name}) ${line}`);
     this.feed({ type: 'advert', priority: advert.priority, from: advert.src });
   }
@@ -313,7 +335,7 @@ export class Instance {
    * counted and its keepalived line rate-limited by reason.
    */
   dropped(drop: Drop, datagram?: { readonly bytes: Uint8Array; readonly from: Ipv4 }): void {
-    recordDrop(this.stats, drop.reason);
+    recordDrop(this.counters, drop.reason);
     const now = this.ports.now();
     if (datagram !== undefined) {
       const peer = peerView(datagram.bytes, datagram.from);
@@ -353,6 +375,7 @@ export class Instance {
 
   /** `reason`: what the caller knows beyond the event (e.g. which tracked object failed). */
   feed(event: FsmEvent, reason?: string): void {
+    this.takeBack();
     // A priority 0 acts through the Master_Down timer (skew time); the reason names its sender.
     if (event.type === 'advert') this.zeroFrom = event.priority === 0 ? event.from : undefined;
     if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);
@@ -372,6 +395,7 @@ export class Instance {
    * a file) that would otherwise sit between the Master_Down timer and the first GARP.
    */
   apply(state: FsmState, actions: readonly Action[]): void {
+    this.takeBack();
     this.setState(state);
     let lastPacket = -1;
     for (let i = 0; i < actions.length; i++) {
@@ -419,18 +443,21 @@ export class Instance {
   }
 
   setState(state: FsmState): void {
+    // A sync group sets every member's state on every member's event: an unchanged one may go on.
+    if (state !== this.state) this.takeBack();
     const before = this.state.role;
     this.state = state;
     if (before !== state.role) {
       this.last = { at: this.ports.now(), from: before, to: state.role, reason: this.why };
       this.roleChanges++;
     }
-    if (before !== 'MASTER' && state.role === 'MASTER') this.stats.becameMaster++;
-    if (before === 'MASTER' && state.role !== 'MASTER') this.stats.releasedMaster++;
+    if (before !== 'MASTER' && state.role === 'MASTER') this.counters.becameMaster++;
+    if (before === 'MASTER' && state.role !== 'MASTER') this.counters.releasedMaster++;
   }
 
   /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
   execute(a: Action): void {
+    this.takeBack();
     if (this.keepOnStop && this.state.role === 'STOPPED' && (a.type === 'sendAdvert' || a.type === 'delVips')) return;
     switch (a.type) {
       case 'armTimer':
@@ -533,11 +560,67 @@ export class Instance {
     const deadline = entry.deadline;
     const late = this.scheduler.now() - deadline;
     const fired = entry.firedAt - deadline;
+    if (timer === 'adver') {
+      const before = this.state;
+      this.advertLeftWhole = false;
+      this.feed({ type: 'timer', timer, deadline });
+      return this.handOver(before);
+    }
     this.feed({ type: 'timer', timer, deadline });
     // Behind the step's queued I/O (the first advert is already handed to the socket when this
     // microtask runs), so the line costs the takeover nothing; the bench reads it (-D only).
     if (timer !== 'masterDown') return;
     queueMicrotask(() => this.ports.log.debug(`(${this.name}) master down timer fired ${fired.toFixed(3)} ms after its deadline (its callback ran ${late.toFixed(3)} ms after)`));
+  }
+
+  /**
+   * After an Adver_Timer step: when the core's answer was the steady one (MASTER, the same state
+   * object: fsm.ts sendPeriodicAdvert's "send, fire again one interval after this deadline"), every
+   * later firing gets the same answer until another event comes, so the repeater may send them
+   * (net/repeater.ts); takeBack() ends that before any other event is stepped. Only an advert that
+   * just went out whole, with nothing queued behind I/O, and to one destination (with several
+   * unicast peers a copy can fail alone, which only this path reports per peer).
+   */
+  private handOver(before: FsmState): void {
+    const entry = this.adverTimer;
+    if (this.ports.repeatAdvert === undefined || entry === undefined || entry.index < 0) return;
+    if (this.state !== before || before.role !== 'MASTER' || before.effectivePriority === 0) return;
+    if (!this.advertLeftWhole || this.ioPending > 0 || this.repeat !== undefined) return;
+    const datagrams = this.advertDatagrams(before.effectivePriority);
+    const only = datagrams[0];
+    if (datagrams.length !== 1 || only === undefined) return;
+    const handle: RepeatHandle | undefined = this.ports.repeatAdvert({
+      datagram: only.bytes,
+      dst: only.dst,
+      first: entry.deadline,
+      periodMs: before.params.advertIntMs,
+      ipId: this.ipId,
+      onGiveBack: (progress) => {
+        if (this.repeat === handle) this.resume(progress);
+      },
+    });
+    if (handle === undefined) return;
+    this.scheduler.cancel(entry);
+    this.repeat = handle;
+    this.repeatCounted = 0;
+  }
+
+  /** The repeater's advert back to the Adver_Timer, before another event is stepped. */
+  private takeBack(): void {
+    if (this.repeat !== undefined) this.resume(this.repeat.stop());
+  }
+
+  /** The Adver_Timer again, at the advert the repeater did not send; its count and IP id kept. */
+  private resume(progress: RepeatProgress): void {
+    this.repeat = undefined;
+    this.countRepeated(progress);
+    this.ipId = progress.ipId;
+    if (this.adverTimer !== undefined) this.scheduler.reset(this.adverTimer, progress.next);
+  }
+
+  private countRepeated(progress: RepeatProgress): void {
+    this.counters.advertSent += progress.sent - this.repeatCounted;
+    this.repeatCounted = progress.sent;
   }
 
   private cancel(timer: TimerName): void {
@@ -589,15 +672,21 @@ export class Instance {
     this.ipId = nextIpId(this.ipId);
     const unicast = this.peers.length > 0;
     let sentAny = false;
+    let allSent = true;
     for (const { dst, bytes } of this.advertDatagrams(priority)) {
       setIpId(bytes, this.ipId);
       const sent = this.ports.sendDatagram(bytes, dst);
-      if (sent.ok) sentAny = true;
-      else if (unicast) this.say('warn', `(${this.name}) Cant send advert to ${dst} (${sent.error})`);
+      if (sent.ok) {
+        sentAny = true;
+        continue;
+      }
+      allSent = false;
+      if (unicast) this.say('warn', `(${this.name}) Cant send advert to ${dst} (${sent.error})`);
       else this.say('warn', `(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
     }
+    this.advertLeftWhole = sentAny && allSent;
     if (!sentAny) return;
-    recordAdvertSent(this.stats, priority);
+    recordAdvertSent(this.counters, priority);
     // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
     if (priority === 0) this.say('debug', `(${this.name}) sent 0 priority`);
   }
@@ -733,6 +822,8 @@ export class Instance {
 
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
+    this.repeat?.stop();
+    this.repeat = undefined;
     for (const t of [this.adverTimer, this.masterDownTimer, this.garpDelayTimer, this.lowerPrioGarpTimer, this.garpRefreshTimer]) {
       if (t !== undefined) this.scheduler.cancel(t);
     }
@@ -753,7 +844,7 @@ export class Instance {
       ifindex: this.host.ifindex,
       mac: this.host.vips.find((v) => v.ifindex === this.host.ifindex)?.mac,
       vipSet: s.role === 'MASTER',
-      nextTimerAt: nextTimerOf(s, this.adverTimer?.deadline),
+      nextTimerAt: nextTimerOf(s, this.repeat !== undefined ? this.repeat.progress().next : this.adverTimer?.deadline),
       takenAt: this.ports.now(),
       stats: { ...this.stats },
       peers: this.peerReportTable.all(),

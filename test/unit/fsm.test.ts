@@ -80,6 +80,23 @@ describe('RFC 3768 §6.4.3 Adver_Timer', () => {
     // Nothing about the MASTER changes per advert: the same state object comes back.
     expect(r.state).toBe(s);
   });
+  it('an unchanged MASTER gets the same answer at every firing (the advert repeater relies on it, net/repeater.ts)', () => {
+    for (const over of [{}, { advertIntMs: 3000 }, { preempt: false }, { garpMasterRefreshMs: 60_000 }, { lowerPrioNoAdvert: true }]) {
+      const started = step(initialState(params(over)), { type: 'startup' }, 0).state;
+      const s = step(started, { type: 'timer', timer: 'masterDown' }, 3 * (over.advertIntMs ?? 1000) + 609.375).state;
+      expect(s.role).toBe('MASTER');
+      const interval = s.params.advertIntMs;
+      for (let k = 0; k < 5; k++) {
+        const deadline = 20_000 + k * interval;
+        const r = step(s, { type: 'timer', timer: 'adver', deadline }, deadline + 0.3);
+        expect(r.state).toBe(s);
+        expect(r.actions).toEqual([
+          { type: 'sendAdvert', priority: s.effectivePriority },
+          { type: 'armTimer', timer: 'adver', ms: expect.closeTo(interval - 0.3, 9) as unknown },
+        ]);
+      }
+    }
+  });
   it('after a stall longer than an interval it does not burst: one advert, a whole interval on', () => {
     const r = step(master(), { type: 'timer', timer: 'adver', deadline: 4609.375 }, 6000);
     expect(r.actions).toEqual([

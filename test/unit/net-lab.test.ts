@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '../..');
-const modules = ['native', 'net/garp', 'net/vrrp-socket', 'net/rtnl'];
+const modules = ['native', 'net/garp', 'net/vrrp-socket', 'net/rtnl', 'net/repeater', 'net/clock'];
 const dist = (m: string): string => pathToFileURL(join(root, 'dist/src', `${m}.js`)).href;
 
 function skipReason(): string | undefined {
@@ -148,6 +148,73 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
     expect([...header.subarray(16, 20)]).toEqual([224, 0, 0, 18]);
     expect(internetChecksumOk(header)).toBe(true); // filled in by the kernel
     expect(bytes.subarray(20).toString('hex')).toBe(advert);
+  }, 20_000);
+
+  it('repeater: the handed-over advert every period, each with the next IP id and its checksum; stop and give-back report where it was', async () => {
+    const receiver = `
+      import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
+      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      const got = [];
+      const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'],
+        onDatagram: (d) => got.push(d.bytes.toString('hex')), onError: () => {} });
+      if (!s.ok) { console.log(JSON.stringify({ error: s.error })); process.exit(1); }
+      console.error('ready');
+      setTimeout(() => { s.value.close(); console.log(JSON.stringify(got)); }, 2500);`;
+    const rx = await startIn(nsB, ['node', '--input-type=module', '-e', receiver], /ready/);
+
+    const sender = `
+      import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
+      import { timerScheduler } from ${JSON.stringify(dist('net/clock'))};
+      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      const timers = timerScheduler();
+      if (timers.repeater === undefined) { console.log(JSON.stringify({ error: timers.noRepeater })); process.exit(1); }
+      const s = openVrrpSocket({ ifname: 'va', ifindex: ifInfo('va').value.index, groups: [], onDatagram: () => {}, onError: () => {} }).value;
+      const h = Buffer.alloc(20);
+      h[0] = 0x45; h[1] = 0xc0; h.writeUInt16BE(40, 2); h.writeUInt16BE(0x1234, 4); h[8] = 255; h[9] = 112;
+      Buffer.from([192, 0, 2, 1]).copy(h, 12); Buffer.from([224, 0, 0, 18]).copy(h, 16);
+      const datagram = Buffer.concat([h, Buffer.from('2133640101014983c00002c87365637265743132', 'hex')]);
+      const given = [];
+      const first = performance.now() + 50;
+      const job = s.repeat(timers.repeater, { datagram, dst: '224.0.0.18', first, periodMs: 100, ipId: 0xfffe, onGiveBack: (p) => given.push(p) });
+      datagram.fill(0, 20); // the repeater has its own copy
+      await sleep(480);
+      const progress = job.progress();
+      const stopped = job.stop();
+      await sleep(150);
+      const afterStop = job.progress();
+      // A sender closed under it: the advert due comes back unsent.
+      const first2 = performance.now() + 20;
+      const job2 = s.repeat(timers.repeater, { datagram: Buffer.concat([h, Buffer.alloc(20)]), dst: '224.0.0.18', first: first2, periodMs: 100, ipId: 7, onGiveBack: (p) => given.push(p) });
+      s.close();
+      await sleep(150);
+      const afterClose = s.repeat(timers.repeater, { datagram, dst: '224.0.0.18', first: first2, periodMs: 100, ipId: 7, onGiveBack: () => {} });
+      timers.repeater.close();
+      timers.scheduler.close();
+      console.log(JSON.stringify({ progressSent: progress.sent, sent: stopped.sent, next: stopped.next - first, ipId: stopped.ipId,
+        afterStop: afterStop.sent, job2: job2 !== undefined, given: given.map((p) => ({ sent: p.sent, next: p.next - first2, ipId: p.ipId })),
+        afterClose: afterClose === undefined }));`;
+    const tx = runIn<{ progressSent: number; sent: number; next: number; ipId: number; afterStop: number; job2: boolean; given: unknown[]; afterClose: boolean }>(nsA, sender);
+    // Deadlines at 50, 150, .. 450 ms: five in the 480 ms window unless this machine stalled us.
+    expect(tx.sent).toBeGreaterThanOrEqual(3);
+    expect(tx.progressSent).toBe(tx.sent);
+    expect(tx.afterStop).toBe(tx.sent);
+    expect(tx.next).toBeCloseTo(tx.sent * 100, 6);
+    // 0xfffe + 1 = 0xffff, then 0 is skipped (the kernel would fill one in): 1, 2, ...
+    const ids = [0xffff, 1, 2, 3, 4, 5, 6, 7].slice(0, tx.sent);
+    expect(tx.ipId).toBe(ids.at(-1));
+    expect(tx.job2).toBe(true);
+    expect(tx.given).toEqual([{ sent: 0, next: expect.closeTo(0, 6) as unknown, ipId: 7 }]);
+    expect(tx.afterClose).toBe(true);
+
+    const got = JSON.parse((await rx.output).trim().split('\n').at(-1) ?? '[]') as string[];
+    expect(got).toHaveLength(tx.sent);
+    for (const [i, hex] of got.entries()) {
+      const bytes = Buffer.from(hex, 'hex');
+      expect(bytes.readUInt16BE(4)).toBe(ids[i]);
+      expect(internetChecksumOk(bytes.subarray(0, 20))).toBe(true);
+      expect(bytes.subarray(20).toString('hex')).toBe('2133640101014983c00002c87365637265743132');
+    }
   }, 20_000);
 
   it('VRRP socket: a missing interface is an error value naming the failing step', () => {

@@ -2,31 +2,21 @@
 // Instance.reconfigure diffs the VIPs on the host without touching those that stay; Instance.remove
 // gives up as at stop and reports DELETED. Ports are recorded, nothing is timed.
 import { describe, expect, it } from 'vitest';
-import type { Config, InstanceConfig } from '../../src/config/config.js';
-import { parseConfigText } from '../../src/config/load.js';
+import type { InstanceConfig } from '../../src/config/config.js';
+import { hostFor, instanceConfig } from '../helpers/instance.js';
 import type { Logger } from '../../src/log.js';
 import { ok, parseIpv4, toPriority, type Ipv4, type Priority } from '../../src/types.js';
 import { reconfigure, step, type FsmState, type NotifyState } from '../../src/vrrp/fsm.js';
-import { Instance, type InstanceHost, type InstancePorts } from '../../src/vrrp/instance.js';
+import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
 import { instanceParams } from '../../src/vrrp/params.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
 const prio = (n: number): Priority => toPriority(n) as Priority;
 const OWN = ip('192.0.2.11');
-const MAC = Buffer.from([2, 0, 0xc0, 0, 2, 0x0b]);
 
-function instanceConfig(body: string): InstanceConfig {
-  const loaded = parseConfigText(`vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n advert_int 1\n ${body}\n}\n`, 'test.conf');
-  const inst = (loaded.config as Config | undefined)?.instances[0];
-  if (inst === undefined) throw new Error(loaded.diagnostics.map((d) => d.message).join('; '));
-  return inst;
-}
 
 const vipsOf = (addresses: string[]): string => `virtual_ipaddress {\n${addresses.join('\n')}\n}`;
 
-function hostFor(config: InstanceConfig): InstanceHost {
-  return { ifname: 'eth0', ifindex: 2, ownAddress: OWN, vips: config.vips.map((vip) => ({ vip, ifname: 'eth0', ifindex: 2, mac: MAC })) };
-}
 
 /** BACKUP then MASTER through the core, as at start-up and a Master_Down timeout. */
 function masterState(config: InstanceConfig): FsmState {

@@ -2,27 +2,16 @@
 // send (packet.setIpId), and with synchronous ports a takeover's advert, VIPs and GARP all leave
 // inside the event that caused it, before anything is awaited. Ports are recorded, nothing is timed.
 import { describe, expect, it } from 'vitest';
-import type { Config, InstanceConfig } from '../../src/config/config.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { hostFor, instanceConfig } from '../helpers/instance.js';
 import type { Logger } from '../../src/log.js';
 import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
-import { ADVER_GRID_MS, Instance, type InstanceHost, type InstancePorts } from '../../src/vrrp/instance.js';
-import { createScheduler, type Wakeup } from '../../src/vrrp/scheduler.js';
+import { ADVER_GRID_MS, Instance, type InstancePorts } from '../../src/vrrp/instance.js';
+import { virtualTimers } from '../helpers/virtual-timers.js';
 import { encodeDatagram, internetChecksum, setIpId, type AdvertToSend } from '../../src/vrrp/packet.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
-const MAC = Buffer.from([2, 0, 0xc0, 0, 2, 0x0b]);
 
-function instanceConfig(body: string): InstanceConfig {
-  const loaded = parseConfigText(`vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n advert_int 1\n ${body}\n}\n`, 'test.conf');
-  const inst = (loaded.config as Config | undefined)?.instances[0];
-  if (inst === undefined) throw new Error(loaded.diagnostics.map((d) => d.message).join('; '));
-  return inst;
-}
 
-function hostFor(config: InstanceConfig): InstanceHost {
-  return { ifname: 'eth0', ifindex: 2, ownAddress: ip('192.0.2.11'), vips: config.vips.map((vip) => ({ vip, ifname: 'eth0', ifindex: 2, mac: MAC })) };
-}
 
 const advert: AdvertToSend & { src: Ipv4; dst: Ipv4; id: number } = {
   vrid: 51 as AdvertToSend['vrid'],
@@ -159,26 +148,6 @@ describe('Instance: a takeover with synchronous ports awaits nothing', () => {
 });
 
 describe('Instance: the Adver_Timer on the shared grid (timer coalescing)', () => {
-  /** A scheduler on a hand-moved clock; wake() runs what is due, as the timerfd would. */
-  function virtualTimers() {
-    const clock = { now: 0 };
-    let run: () => void = () => undefined;
-    let armed: number | undefined;
-    const scheduler = createScheduler('virtual', () => clock.now, (r): Wakeup => {
-      run = r;
-      return { set: (d) => (armed = d), waitUntil: (d) => (clock.now = d), clear: () => (armed = undefined), close: () => undefined };
-    });
-    /** Run every wakeup up to `to`, each `lateBy` ms after its deadline. */
-    const advance = (to: number, lateBy = 0.05): void => {
-      while (armed !== undefined && armed <= to) {
-        clock.now = armed + lateBy;
-        run();
-      }
-      clock.now = to;
-    };
-    return { clock, scheduler, advance };
-  }
-
   it('the first period is rounded to the grid, every later one is exactly advert_int, late wakeups or not', () => {
     const config = instanceConfig('priority 150\nvirtual_ipaddress {\n192.0.2.200\n}');
     const rec = recorder();
