@@ -375,7 +375,6 @@ export class Instance {
 
   /** `reason`: what the caller knows beyond the event (e.g. which tracked object failed). */
   feed(event: FsmEvent, reason?: string): void {
-    this.takeBack();
     // A priority 0 acts through the Master_Down timer (skew time); the reason names its sender.
     if (event.type === 'advert') this.zeroFrom = event.priority === 0 ? event.from : undefined;
     if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);
@@ -395,7 +394,6 @@ export class Instance {
    * a file) that would otherwise sit between the Master_Down timer and the first GARP.
    */
   apply(state: FsmState, actions: readonly Action[]): void {
-    this.takeBack();
     this.setState(state);
     let lastPacket = -1;
     for (let i = 0; i < actions.length; i++) {
@@ -443,7 +441,8 @@ export class Instance {
   }
 
   setState(state: FsmState): void {
-    // A sync group sets every member's state on every member's event: an unchanged one may go on.
+    // A new state may answer the next Adver_Timer differently: the repeater stops first. (A sync
+    // group sets every member's state on every member's event: an unchanged one goes on.)
     if (state !== this.state) this.takeBack();
     const before = this.state.role;
     this.state = state;
@@ -457,7 +456,8 @@ export class Instance {
 
   /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
   execute(a: Action): void {
-    this.takeBack();
+    // An advert of ours or the Adver_Timer moved: the repeater's sequence (deadlines, IP ids) ends.
+    if (this.repeat !== undefined && touchesAdverts(a)) this.takeBack();
     if (this.keepOnStop && this.state.role === 'STOPPED' && (a.type === 'sendAdvert' || a.type === 'delVips')) return;
     switch (a.type) {
       case 'armTimer':
@@ -576,8 +576,10 @@ export class Instance {
   /**
    * After an Adver_Timer step: when the core's answer was the steady one (MASTER, the same state
    * object: fsm.ts sendPeriodicAdvert's "send, fire again one interval after this deadline"), every
-   * later firing gets the same answer until another event comes, so the repeater may send them
-   * (net/repeater.ts); takeBack() ends that before any other event is stepped. Only an advert that
+   * later firing gets the same answer while the state stays, so the repeater may send them
+   * (net/repeater.ts). takeBack() ends that before a new state or an action that sends an advert
+   * or moves the Adver_Timer is applied; a step that changes neither (a GARP repeat, a VIP
+   * restored, a notify) leaves it running. Only an advert that
    * just went out whole, with nothing queued behind I/O, and to one destination (with several
    * unicast peers a copy can fail alone, which only this path reports per peer).
    */
@@ -605,7 +607,7 @@ export class Instance {
     this.repeatCounted = 0;
   }
 
-  /** The repeater's advert back to the Adver_Timer, before another event is stepped. */
+  /** The repeater's advert back to the Adver_Timer (a new state, another advert, a reload). */
   private takeBack(): void {
     if (this.repeat !== undefined) this.resume(this.repeat.stop());
   }
@@ -822,7 +824,7 @@ export class Instance {
 
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
-    this.repeat?.stop();
+    if (this.repeat !== undefined) this.countRepeated(this.repeat.stop());
     this.repeat = undefined;
     for (const t of [this.adverTimer, this.masterDownTimer, this.garpDelayTimer, this.lowerPrioGarpTimer, this.garpRefreshTimer]) {
       if (t !== undefined) this.scheduler.cancel(t);
@@ -859,6 +861,10 @@ export interface LastTransition {
   readonly to: FsmState['role'];
   readonly reason: string;
 }
+
+/** An action that sends an advert or arms or cancels the Adver_Timer. */
+const touchesAdverts = (a: Action): boolean =>
+  a.type === 'sendAdvert' || ((a.type === 'armTimer' || a.type === 'cancelTimer') && a.timer === 'adver');
 
 /** Constant strings: an advert a second per instance must not build (and keep) a new one each time. */
 const TIMER_REASONS: { readonly [name in TimerName]: string } = {

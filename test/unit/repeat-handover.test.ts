@@ -27,6 +27,7 @@ function lab(options: { sendFails?: () => boolean } = {}) {
   const { clock, scheduler, advance } = virtualTimers();
   const sent: { at: number; id: number; priority: number }[] = [];
   const warnings: string[] = [];
+  const garps: number[] = [];
   const jobs: ModelJob[] = [];
   /** What the model repeater has sent of `m` by now: every deadline first + k·period <= now. */
   const progressOf = (m: ModelJob): RepeatProgress => {
@@ -58,7 +59,7 @@ function lab(options: { sendFails?: () => boolean } = {}) {
     },
     addAddress: () => ok(undefined),
     delAddress: () => ok(undefined),
-    sendFrames: (_ifname, frames) => ok(frames.length),
+    sendFrames: (_ifname, frames) => (garps.push(clock.now), ok(frames.length)),
     now: () => clock.now,
     timers: scheduler,
     log,
@@ -69,7 +70,7 @@ function lab(options: { sendFails?: () => boolean } = {}) {
     m.stopped = true;
     m.job.onGiveBack(p);
   };
-  return { clock, sent, warnings, jobs, ports, advance, giveBack, running: () => jobs.filter((j) => !j.stopped) };
+  return { clock, sent, warnings, garps, jobs, ports, advance, giveBack, running: () => jobs.filter((j) => !j.stopped) };
 }
 
 const MASTER_CONFIG = 'priority 150\nvirtual_ipaddress {\n192.0.2.200\n}';
@@ -112,6 +113,19 @@ describe('handing the steady advert over', () => {
     expect(instance.snapshot().stats.advertSent).toBe(5);
     instance.dispose();
     expect(l.running()).toHaveLength(0);
+  });
+
+  it('a step that changes neither state nor adverts leaves it running: the garp_master_delay round', () => {
+    const l = lab();
+    const instance = master(l);
+    const takeoverGarps = l.garps.length;
+    l.advance(9000); // garp_master_delay's timer at 8415.36: five more GARPs
+    expect(l.garps.length).toBe(takeoverGarps + 5);
+    expect(l.jobs).toHaveLength(1);
+    expect(l.running()).toEqual(l.jobs);
+    expect(l.sent).toHaveLength(2);
+    expect(instance.stats.advertSent).toBe(2 + 4); // the repeater's 5416 .. 8416
+    instance.dispose();
   });
 
   it('any other event takes it back first: the Adver_Timer resumes at the advert not sent, ids go on', () => {
