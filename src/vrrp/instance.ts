@@ -579,9 +579,9 @@ export class Instance {
    * later firing gets the same answer while the state stays, so the repeater may send them
    * (net/repeater.ts). takeBack() ends that before a new state or an action that sends an advert
    * or moves the Adver_Timer is applied; a step that changes neither (a GARP repeat, a VIP
-   * restored, a notify) leaves it running. Only an advert that
-   * just went out whole, with nothing queued behind I/O, and to one destination (with several
-   * unicast peers a copy can fail alone, which only this path reports per peer).
+   * restored, a notify) leaves it running. Handed over: only an advert that just went out whole,
+   * with nothing queued behind I/O, to one destination (with several unicast peers a copy can
+   * fail alone, which only this path reports per peer).
    */
   private handOver(before: FsmState): void {
     const entry = this.adverTimer;
