@@ -564,7 +564,7 @@ export class Instance {
       const before = this.state;
       this.advertLeftWhole = false;
       this.feed({ type: 'timer', timer, deadline });
-      return this.handOver(before);
+      return this.handOver(before, deadline);
     }
     this.feed({ type: 'timer', timer, deadline });
     // Behind the step's queued I/O (the first advert is already handed to the socket when this
@@ -583,10 +583,14 @@ export class Instance {
    * with nothing queued behind I/O, to one destination (with several unicast peers a copy can
    * fail alone, which only this path reports per peer).
    */
-  private handOver(before: FsmState): void {
+  private handOver(before: FsmState, fired: Millis): void {
     const entry = this.adverTimer;
     if (this.ports.repeatAdvert === undefined || entry === undefined || entry.index < 0) return;
     if (this.state !== before || before.role !== 'MASTER' || before.effectivePriority === 0) return;
+    // The repeater replays the answer just seen: the next deadline one interval after the one that
+    // fired (not after a stall, where the core counts the interval from now).
+    const periodMs = before.params.advertIntMs;
+    if (entry.deadline !== fired + periodMs) return;
     if (!this.advertLeftWhole || this.ioPending > 0 || this.repeat !== undefined) return;
     const datagrams = this.advertDatagrams(before.effectivePriority);
     const only = datagrams[0];
@@ -595,7 +599,7 @@ export class Instance {
       datagram: only.bytes,
       dst: only.dst,
       first: entry.deadline,
-      periodMs: before.params.advertIntMs,
+      periodMs,
       ipId: this.ipId,
       onGiveBack: (progress) => {
         if (this.repeat === handle) this.resume(progress);
