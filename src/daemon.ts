@@ -680,12 +680,10 @@ function addInstance(running: Running, inst: InstanceConfig, host: InstanceHost)
   const entry = running.sockets.get(inst.interface);
   if (!entry) return undefined;
   // Looked up at send time: a recreated interface replaces its socket (followRecreatedLink).
-  const instancePorts: InstancePorts = {
-    ...running.shared,
-    sendDatagram: (datagram, dst) => (running.sockets.get(inst.interface) ?? entry).socket.send(datagram, dst),
-  };
+  const socket = (): VrrpSocket => (running.sockets.get(inst.interface) ?? entry).socket;
+  const instancePorts: InstancePorts = { ...running.shared, sendDatagram: (datagram, dst) => socket().send(datagram, dst) };
   const repeater = running.repeater;
-  if (repeater !== undefined) instancePorts.repeatAdvert = (job) => (running.sockets.get(inst.interface) ?? entry).socket.repeat(repeater, job);
+  if (repeater !== undefined) instancePorts.repeatAdvert = (job) => socket().repeat(repeater, job);
   const driver = inst.syncGroup === undefined ? undefined : running.drivers.get(inst.syncGroup);
   const instance = new Instance(inst, host, instancePorts, running.config.global.garpIntervalMs, driver);
   driver?.add(instance);

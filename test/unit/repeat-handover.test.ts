@@ -64,11 +64,12 @@ function lab(options: { sendFails?: () => boolean } = {}) {
     timers: scheduler,
     log,
   };
-  /** The model repeater gives its job back: the advert due at `progress.next` was not sent. */
-  const giveBack = (m: ModelJob): void => {
-    const p = progressOf(m);
+  /** The first job gives itself back, as the addon's does: the advert due at `progress.next` was not sent. */
+  const giveBack = (progress: RepeatProgress): void => {
+    const [m] = jobs;
+    if (m === undefined) throw new Error('no job to give back');
     m.stopped = true;
-    m.job.onGiveBack(p);
+    m.job.onGiveBack(progress);
   };
   return { clock, sent, warnings, garps, jobs, ports, advance, giveBack, running: () => jobs.filter((j) => !j.stopped) };
 }
@@ -196,11 +197,8 @@ describe('the repeater giving an advert back', () => {
     l.advance(6500); // repeater sent 5416 and 6416
     failing = true;
     l.clock.now = 7416.2;
-    const [m] = l.jobs;
-    if (m === undefined) throw new Error('no job');
     // The model says 7416 was sent by now; a real give-back reports the advert it could not send.
-    m.stopped = true;
-    m.job.onGiveBack({ sent: 2, next: 7416, ipId: 4 });
+    l.giveBack({ sent: 2, next: 7416, ipId: 4 });
     l.advance(7417);
     expect(l.warnings).toEqual(['(VI_1) cannot send advert on eth0: send to 224.0.0.18: Network is down (ENETDOWN)']);
     expect(l.running()).toHaveLength(0);
@@ -220,11 +218,8 @@ describe('the repeater giving an advert back', () => {
   it('held up a whole period: the model gives back, JS sends once and the period restarts from then', () => {
     const l = lab();
     const instance = master(l);
-    const [m] = l.jobs;
-    if (m === undefined) throw new Error('no job');
     l.clock.now = 7600; // the loop was stalled from before 5416 to 7600
-    m.stopped = true;
-    m.job.onGiveBack({ sent: 0, next: 5416, ipId: 2 });
+    l.giveBack({ sent: 0, next: 5416, ipId: 2 });
     l.advance(7601);
     expect(l.sent.at(-1)).toMatchObject({ at: 7600, id: 3 });
     // fsm: a whole interval on from now (8600, on the grid), no burst for what was missed. That
