@@ -198,6 +198,8 @@ export class Instance {
   private why = 'start-up';
   private last: LastTransition | undefined;
   private zeroFrom: Ipv4 | undefined;
+  /** The scheduler's clock when the step being applied began: its timers count from there. */
+  private stepAt: Millis | undefined;
   private roleChanges = 0;
 
   constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
@@ -380,10 +382,13 @@ export class Instance {
     if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);
     // The GARP repeats these timers bring may wait behind due adverts (background.ts).
     this.garpMayWait = event.type === 'timer' && (event.timer === 'garpDelay' || event.timer === 'garpRefresh' || event.timer === 'lowerPrioGarp');
+    const outer = this.stepAt;
+    this.stepAt = this.scheduler.now();
     try {
       this.driver.feed(this, event);
     } finally {
       this.garpMayWait = false;
+      this.stepAt = outer;
     }
   }
 
@@ -542,12 +547,16 @@ export class Instance {
   }
 
   /**
-   * `ms` counts from the step that armed it, a few µs ago: the scheduler keeps its fraction. The
-   * Adver_Timer's deadline goes to the nearest point of a shared ADVER_GRID_MS grid (see there).
+   * `ms` counts from the start of the step that armed it (the core's `now`), not from when this
+   * action runs: the actions before it (the "Entering BACKUP STATE (init)" line, a notify) took
+   * ~0.5 ms on a fresh process, which the Master_Down_Timer then ran late by; keepalived's timers
+   * count from the loop's cached time_now, read before the step too. The scheduler keeps the
+   * fraction. The Adver_Timer's deadline goes to the nearest point of a shared ADVER_GRID_MS grid
+   * (see there). A sync group member moved by another's event counts from when its action runs.
    */
   private arm(timer: TimerName, ms: Millis): void {
     const entry = this.timerEntry(timer);
-    const exact = this.scheduler.now() + ms;
+    const exact = (this.stepAt ?? this.scheduler.now()) + ms;
     const onGrid = timer === 'adver' && this.cfg.advertIntMs % ADVER_GRID_MS === 0;
     const deadline = onGrid ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
     if (entry !== undefined) return this.scheduler.reset(entry, deadline);

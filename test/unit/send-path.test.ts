@@ -173,3 +173,30 @@ describe('Instance: the Adver_Timer on the shared grid (timer coalescing)', () =
     expect(4416 % ADVER_GRID_MS).toBe(0);
   });
 });
+
+describe('Instance: a timer counts from the step that armed it', () => {
+  it('the Master_Down_Timer is not pushed back by the slow log write and notify before it', () => {
+    const config = instanceConfig('priority 150\nvirtual_ipaddress {\n192.0.2.200\n}');
+    const rec = recorder();
+    const t = virtualTimers();
+    const sentAt: number[] = [];
+    const slow = (ms: number) => (): void => void (t.clock.now += ms);
+    const log = { info: slow(0.6), warn: slow(0.6), error: slow(0.6), debug: slow(0.6) } as unknown as Logger;
+    const ports: InstancePorts = {
+      ...rec.ports,
+      log,
+      onNotify: slow(0.4),
+      now: () => t.clock.now,
+      timers: t.scheduler,
+      sendDatagram: (d, dst) => (sentAt.push(t.clock.now), rec.ports.sendDatagram(d, dst)),
+    };
+    const instance = new Instance(config, hostFor(config), ports, 0);
+    t.clock.now = 1.3;
+    instance.start();
+    expect(t.clock.now).toBeCloseTo(2.3, 9); // "Entering BACKUP STATE (init)" and its notify ran first
+    t.advance(3500, 0);
+    instance.dispose();
+    // Master_Down_Interval at priority 150 (3414.0625 ms) from the start-up step at 1.3, as the core's `due` says.
+    expect(sentAt[0]).toBeCloseTo(1.3 + 3414.0625, 9);
+  });
+});
