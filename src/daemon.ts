@@ -14,6 +14,7 @@ import { createReloadQueue, describePlan, loadForReload, planReload, RELOAD_FAIL
 import { cpuUsage, createLogger, reopenLogFiles, stoppedLine, type Logger } from './log.js';
 import { firewallSettings, prepareFirewall, type Firewall } from './net/firewall.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
+import { rehearseTakeover } from './vrrp/rehearsal.js';
 import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
 import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socket.js';
 import { createNotifier, NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from './notify.js';
@@ -584,7 +585,19 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   }
   // The GARP sockets now rather than at the first takeover (sendFrames would open them then).
   for (const ifname of new Set([...hosts.value.values()].flatMap((h) => h.vips.map((v) => v.ifname)))) garpSender(ifname);
+  rehearse(running, log);
   return ok(running);
+}
+
+/** The takeover path compiled before any instance can need it (vrrp/rehearsal.ts). */
+function rehearse(running: Running, log: Logger): void {
+  const first = running.instances[0];
+  if (first === undefined) return;
+  const began = performance.now();
+  const rehearsed = rehearseTakeover(first.config, first.host);
+  const took = (performance.now() - began).toFixed(1);
+  if (rehearsed.ok) log.debug(`takeover rehearsed in ${took} ms`);
+  else log.debug(`takeover rehearsal stopped after ${took} ms: ${rehearsed.error}`);
 }
 
 /** The sync groups' drivers: their lines are logged, their notifies run. */

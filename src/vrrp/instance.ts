@@ -3,7 +3,6 @@
 // actions; the instance keeps the timers the core arms and executes the actions in order (send
 // advert, VIPs, GARP, notify). All decisions are the core's; this file only does what it is told.
 import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
-import type { Logger } from '../log.js';
 import { timeoutScheduler } from '../net/clock.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
@@ -39,6 +38,14 @@ export interface InstanceHost {
   readonly vips: readonly VipLink[];
 }
 
+/** The lines an instance writes (the daemon's logger; the rehearsal's says nothing). */
+export interface InstanceLog {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
 /**
  * The I/O the instance drives; daemon.ts wires these to net/ (tests may wire them elsewhere).
  * Sending is synchronous and address changes may be: a takeover then runs advert, VIPs and GARP
@@ -70,7 +77,7 @@ export interface InstancePorts {
   readonly timers?: Scheduler;
   /** Where GARP repeats wait their turn (background.ts); without it they run at once. */
   readonly background?: Background;
-  readonly log: Logger;
+  readonly log: InstanceLog;
   /** The notify scripts of a transition (notify.ts): instance name, state, effective priority. */
   onNotify?(instance: string, state: NotifyState, priority: number): void;
   /** notify_master_rx_lower_pri. */

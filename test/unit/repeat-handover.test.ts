@@ -11,7 +11,7 @@ import type { RepeatHandle, RepeatJob, RepeatProgress } from '../../src/net/repe
 import { nextIpId } from '../../src/vrrp/packet.js';
 import { err, ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
 import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
-import { virtualTimers } from '../helpers/virtual-timers.js';
+import { virtualTimers } from '../../src/vrrp/virtual-timers.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
 

@@ -6,7 +6,7 @@ import { hostFor, instanceConfig } from '../helpers/instance.js';
 import type { Logger } from '../../src/log.js';
 import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
 import { ADVER_GRID_MS, Instance, type InstancePorts } from '../../src/vrrp/instance.js';
-import { virtualTimers } from '../helpers/virtual-timers.js';
+import { virtualTimers } from '../../src/vrrp/virtual-timers.js';
 import { encodeDatagram, internetChecksum, setIpId, type AdvertToSend } from '../../src/vrrp/packet.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;

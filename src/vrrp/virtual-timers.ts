@@ -1,6 +1,6 @@
-// The daemon's scheduler on a hand-moved clock, for Instance unit tests: advance() runs what is due
-// as the timerfd would, nothing waits.
-import { createScheduler, type Scheduler, type Wakeup } from '../../src/vrrp/scheduler.js';
+// The daemon's scheduler on a hand-moved clock: advance() runs what is due as the timerfd would,
+// nothing waits. For Instance unit tests and the start-up rehearsal (rehearsal.ts).
+import { createScheduler, type Scheduler, type Wakeup } from './scheduler.js';
 
 export interface VirtualTimers {
   readonly clock: { now: number };
