@@ -26,6 +26,7 @@ import { scriptUses } from './config-env.js';
 import { ownIds, readHostUserDb } from './host-files.js';
 import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs } from './watchdog.js';
 import { timerScheduler } from './net/clock.js';
+import type { Scheduler } from './vrrp/scheduler.js';
 import type { AdvertRepeater } from './net/repeater.js';
 import { createBackground } from './vrrp/background.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
@@ -119,7 +120,7 @@ interface Running {
   readonly unmatched: InstanceStats;
   readonly transitions: TransitionClock;
   /** The ports every instance shares; each gets its own sendDatagram (its interface's socket). */
-  readonly shared: Omit<InstancePorts, 'sendDatagram'>;
+  readonly shared: Omit<InstancePorts, 'sendDatagram'> & { readonly timers: Scheduler };
   drivers: Map<string, SyncGroupDriver>;
   /** Unsubscribes the instances from the current tracker. */
   unfollow: () => void;
@@ -532,7 +533,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     setInterval(() => undefined, WAKE_BOUND_MS).unref();
   } else log.debug(`protocol timers on ${timers.scheduler.kind}`);
   if (timers.noRepeater !== undefined) log.debug(`adverts all sent from JS: ${timers.noRepeater}`);
-  const shared: Omit<InstancePorts, 'sendDatagram'> = {
+  const shared: Running['shared'] = {
     ...(firewall.value === undefined ? {} : { firewall: firewall.value }),
     addAddress: (a) => rtnl.addAddress(a),
     delAddress: (a) => rtnl.delAddress(a),
@@ -630,7 +631,7 @@ function openInterface(ifname: string, link: LinkInfo, running: Running, log: Lo
       owner = chooseInstance(byVrid.get(vrid) ?? [], demuxKey, from, dst);
       return owner?.expectation(from);
     });
-    if (decoded.ok) owner?.receive(decoded.advert);
+    if (decoded.ok) owner?.receive(decoded.advert, d.receivedAt);
     else if (owner && decoded.drop.vrid !== undefined) owner.dropped(decoded.drop, d);
     else recordDrop(running.unmatched, decoded.drop.reason);
   };
@@ -639,6 +640,7 @@ function openInterface(ifname: string, link: LinkInfo, running: Running, log: Lo
     ifindex: link.index,
     groups: multicastGroups(config, ifname),
     onDatagram,
+    clock: () => running.shared.timers.now(),
     onError: (message) => log.error(`${message} - adverts on ${ifname} can no longer be received`),
   });
   return opened.ok ? ok({ socket: opened.value, ifindex: link.index, byVrid }) : opened;

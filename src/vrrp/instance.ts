@@ -332,10 +332,14 @@ export class Instance {
     return this.peers;
   }
 
-  receive(advert: Advert): void {
+  /**
+   * An accepted advert. `receivedAt`, on the timers' clock (ports.timers), is when the socket read
+   * it: the timers its step arms count from there (see arm()), not from after the decoding.
+   */
+  receive(advert: Advert, receivedAt?: Millis): void {
     recordAdvertReceived(this.counters, advert.priority);
     for (const line of this.peerReportTable.accepted(advert.src)) this.ports.log.info(`(${this.name}) ${line}`);
-    this.feed({ type: 'advert', priority: advert.priority, from: advert.src });
+    this.feed({ type: 'advert', priority: advert.priority, from: advert.src }, undefined, receivedAt);
   }
 
   /**
@@ -383,14 +387,14 @@ export class Instance {
   }
 
   /** `reason`: what the caller knows beyond the event (e.g. which tracked object failed). */
-  feed(event: FsmEvent, reason?: string): void {
+  feed(event: FsmEvent, reason?: string, at?: Millis): void {
     // A priority 0 acts through the Master_Down timer (skew time); the reason names its sender.
     if (event.type === 'advert') this.zeroFrom = event.priority === 0 ? event.from : undefined;
     if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);
     // The GARP repeats these timers bring may wait behind due adverts (background.ts).
     this.garpMayWait = event.type === 'timer' && (event.timer === 'garpDelay' || event.timer === 'garpRefresh' || event.timer === 'lowerPrioGarp');
     const outer = this.stepAt;
-    this.stepAt = this.scheduler.now();
+    this.stepAt = at ?? this.scheduler.now();
     try {
       this.driver.feed(this, event);
     } finally {
@@ -554,10 +558,11 @@ export class Instance {
   }
 
   /**
-   * `ms` counts from the start of the step that armed it (the core's `now`), not from when this
-   * action runs: the actions before it (the "Entering BACKUP STATE (init)" line, a notify) took
-   * ~0.5 ms on a fresh process, which the Master_Down_Timer then ran late by; keepalived's timers
-   * count from the loop's cached time_now, read before the step too. The scheduler keeps the
+   * `ms` counts from the start of the step that armed it (the core's `now`), or from the arrival
+   * of the advert that caused it, not from when this action runs: the actions before it (the
+   * "Entering BACKUP STATE (init)" line, a notify) took ~0.5 ms on a fresh process, which the
+   * Master_Down_Timer then ran late by; keepalived's timers count from the loop's cached
+   * time_now, read before the step too. The scheduler keeps the
    * fraction. The Adver_Timer's deadline goes to the nearest point of a shared ADVER_GRID_MS grid
    * (see there). A sync group member moved by another's event counts from when its action runs.
    */

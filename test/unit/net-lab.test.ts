@@ -104,8 +104,9 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
     const receiver = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
       import { ifInfo } from ${JSON.stringify(dist('native'))};
-      const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'],
-        onDatagram: (d) => { console.log(JSON.stringify({ from: d.from, ttl: d.ttl, hex: d.bytes.toString('hex') })); s.value.close(); },
+      let reads = 0;
+      const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'], clock: () => 1000 + ++reads,
+        onDatagram: (d) => { console.log(JSON.stringify({ from: d.from, ttl: d.ttl, hex: d.bytes.toString('hex'), receivedAt: d.receivedAt })); s.value.close(); },
         onError: (m) => { console.log(JSON.stringify({ error: m })); } });
       if (!s.ok) { console.log(JSON.stringify({ error: s.error })); process.exit(1); }
       console.error('ready');
@@ -135,8 +136,9 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
       own: 0,
     });
 
-    const got = JSON.parse((await rx.output).trim().split('\n')[0] ?? '{}') as { from: string; ttl: number; hex: string };
+    const got = JSON.parse((await rx.output).trim().split('\n')[0] ?? '{}') as { from: string; ttl: number; hex: string; receivedAt: number };
     expect(got.from).toBe('192.0.2.1');
+    expect(got.receivedAt).toBe(1001); // stamped once, from the clock it was given
     expect(got.ttl).toBe(255);
     const bytes = Buffer.from(got.hex, 'hex');
     expect(bytes).toHaveLength(40);

@@ -7,7 +7,7 @@ import type { Logger } from '../../src/log.js';
 import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
 import { ADVER_GRID_MS, Instance, type InstancePorts } from '../../src/vrrp/instance.js';
 import { virtualTimers } from '../../src/vrrp/virtual-timers.js';
-import { encodeDatagram, internetChecksum, setIpId, type AdvertToSend } from '../../src/vrrp/packet.js';
+import { encodeDatagram, internetChecksum, setIpId, type Advert, type AdvertToSend } from '../../src/vrrp/packet.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
 
@@ -198,5 +198,37 @@ describe('Instance: a timer counts from the step that armed it', () => {
     instance.dispose();
     // Master_Down_Interval at priority 150 (3414.0625 ms) from the start-up step at 1.3, as the core's `due` says.
     expect(sentAt[0]).toBeCloseTo(1.3 + 3414.0625, 9);
+  });
+
+  it("an advert's Master_Down_Timer counts from the datagram's arrival, not from after its decoding", () => {
+    const config = instanceConfig('priority 100\nvirtual_ipaddress {\n192.0.2.200\n}');
+    const rec = recorder();
+    const t = virtualTimers();
+    const sentAt: number[] = [];
+    const ports: InstancePorts = {
+      ...rec.ports,
+      now: () => t.clock.now,
+      timers: t.scheduler,
+      sendDatagram: (d, dst) => (sentAt.push(t.clock.now), rec.ports.sendDatagram(d, dst)),
+    };
+    const instance = new Instance(config, hostFor(config), ports, 0);
+    instance.start();
+    t.advance(1000, 0);
+    const master: Advert = {
+      vrid: config.vrid,
+      priority: 150 as Advert['priority'],
+      advertIntSec: 1,
+      authType: 0,
+      addresses: [ip('192.0.2.200')],
+      src: ip('192.0.2.12'),
+      dst: ip('224.0.0.18'),
+      ttl: 255,
+    };
+    t.clock.now = 1000.8; // read at 1000, decoded and handed over 0.8 ms later
+    instance.receive(master, 1000);
+    t.advance(6000, 0);
+    instance.dispose();
+    // Master_Down_Interval at priority 100: 3 x 1000 + 609.375 ms after the arrival.
+    expect(sentAt[0]).toBeCloseTo(1000 + 3609.375, 9);
   });
 });
