@@ -562,9 +562,9 @@ export class Instance {
    * of the advert that caused it, not from when this action runs: the actions before it (the
    * "Entering BACKUP STATE (init)" line, a notify) took ~0.5 ms on a fresh process, which the
    * Master_Down_Timer then ran late by; keepalived's timers count from the loop's cached
-   * time_now, read before the step too. The scheduler keeps the
-   * fraction. The Adver_Timer's deadline goes to the nearest point of a shared ADVER_GRID_MS grid
-   * (see there). A sync group member moved by another's event counts from when its action runs.
+   * time_now, read before the step too. A sync group member moved by another's event counts from
+   * when its action runs. The scheduler keeps the fraction. The Adver_Timer's deadline goes to
+   * the nearest point of a shared ADVER_GRID_MS grid (see there).
    */
   private arm(timer: TimerName, ms: Millis): void {
     const entry = this.timerEntry(timer);
