@@ -23,6 +23,10 @@ export interface PairFigures {
   readonly hardAdvert: number[];
   /** vrrpd only: how late B's Master_Down timer fired after its deadline, ms (its own debug line). */
   readonly timerLateMs: number[];
+  /** vrrpd only: how long after its deadline each Master_Down callback ran (start, hard, preempt), ms. */
+  readonly callbackLateMs: number[];
+  /** vrrpd only: each daemon start's takeover rehearsal (src/vrrp/rehearsal.ts), ms (its debug line). */
+  readonly rehearsalMs: number[];
   readonly preempt: number[];
   readonly graceful: number[];
   /** The client's longest reply gap around the graceful handover less one ping interval (0 when nothing was lost). */
@@ -38,7 +42,8 @@ const SETTLE_MS = 300;
 
 const A_MAC = NODE_A.mac;
 const B_MAC = NODE_B.mac;
-const TIMER_LATE = /master down timer fired ([\d.]+) ms after its deadline/;
+const TIMER_LATE = /master down timer fired ([\d.]+) ms after its deadline \(its callback ran ([\d.]+) ms after\)/;
+const REHEARSED = /^takeover rehearsed in ([\d.]+) ms$/;
 const INIT = /^\(VI_1\) Entering BACKUP STATE \(init\)$/;
 
 function must<T>(r: { ok: true; value: T } | { ok: false; error: string }, what: string): T {
@@ -54,6 +59,8 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
     hard: [],
     hardAdvert: [],
     timerLateMs: [],
+    callbackLateMs: [],
+    rehearsalMs: [],
     preempt: [],
     graceful: [],
     outage: [],
@@ -68,11 +75,19 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
       if (g === undefined) throw new Error(`${daemon}: no GARP from ${mac} after t=${fromT.toFixed(3)} (${what})`);
       return g.t;
     };
+    const rehearsal = (node: PairNode): void => {
+      const line = node.logLines().map((l) => REHEARSED.exec(l)).find((m) => m !== null);
+      if (line) fig.rehearsalMs.push(Number(line[1]));
+    };
     const startA = async (): Promise<{ a: PairNode; spawnT: number }> => {
       const spawnT = wallClockSeconds();
       const a = must(await startNode(lab, 'a', daemon, pairConfig('master')), `${daemon} on A`);
       must(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 8000 }), `${daemon} A MASTER`);
       await sleep(SETTLE_MS);
+      // A fresh process's takeover: at start, and preempting back.
+      const late = a.logLines().map((l) => TIMER_LATE.exec(l)).find((m) => m !== null);
+      if (late) fig.callbackLateMs.push(Number(late[2]));
+      rehearsal(a);
       return { a, spawnT };
     };
     // A MASTER with B BACKUP, undisturbed: from B's start (less one period) to the kill.
@@ -89,6 +104,7 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
 
       const b = must(await startNode(lab, 'b', daemon, pairConfig('backup')), `${daemon} on B`);
       must(await b.waitForState('VI_1', 'BACKUP', { timeoutMs: 3000 }), `${daemon} B BACKUP`);
+      rehearsal(b);
       const steadyFrom = wallClockSeconds();
       if (rep === 1 && jitterSeconds > 0) await sleep(jitterSeconds * 1000);
 
@@ -107,6 +123,7 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
       if (firstOwn !== undefined) fig.hardAdvert.push(firstOwn.t - last.t);
       const lateLine = b.logLines().slice(bMark).map((l) => TIMER_LATE.exec(l)).find((m) => m !== null);
       if (lateLine) fig.timerLateMs.push(Number(lateLine[1]));
+      if (lateLine) fig.callbackLateMs.push(Number(lateLine[2]));
 
       // Preempt back.
       bMark = b.logMark();
