@@ -3,10 +3,9 @@
 // inside the event that caused it, before anything is awaited. Ports are recorded, nothing is timed.
 import { describe, expect, it } from 'vitest';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
-import type { Logger } from '../../src/log.js';
 import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
-import { ADVER_GRID_MS, Instance, type InstancePorts } from '../../src/vrrp/instance.js';
-import { virtualTimers } from '../../src/vrrp/virtual-timers.js';
+import { ADVER_GRID_MS, Instance, type InstanceLog, type InstancePorts } from '../../src/vrrp/instance.js';
+import { virtualTimers, type VirtualTimers } from '../../src/vrrp/virtual-timers.js';
 import { encodeDatagram, internetChecksum, setIpId, type Advert, type AdvertToSend } from '../../src/vrrp/packet.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
@@ -48,7 +47,7 @@ function recorder() {
   const events: string[] = [];
   const datagrams: Buffer[] = [];
   const quiet = (): void => undefined;
-  const log = { info: (m: string) => events.push(`log ${m}`), warn: quiet, error: quiet, debug: quiet } as unknown as Logger;
+  const log: InstanceLog = { info: (m: string) => void events.push(`log ${m}`), warn: quiet, error: quiet, debug: quiet };
   const ports: InstancePorts = {
     sendDatagram: (d, dst): Result<number, string> => {
       datagrams.push(Buffer.from(d));
@@ -147,19 +146,25 @@ describe('Instance: a takeover with synchronous ports awaits nothing', () => {
   });
 });
 
+/** An instance on a virtual clock that records when each of its adverts left; `extra` replaces ports. */
+function onVirtualClock(body: string, extra: (t: VirtualTimers) => Partial<InstancePorts> = () => ({})) {
+  const config = instanceConfig(body);
+  const rec = recorder();
+  const t = virtualTimers();
+  const sentAt: number[] = [];
+  const ports: InstancePorts = {
+    ...rec.ports,
+    now: () => t.clock.now,
+    timers: t.scheduler,
+    sendDatagram: (d, dst) => (sentAt.push(t.clock.now), rec.ports.sendDatagram(d, dst)),
+    ...extra(t),
+  };
+  return { config, t, sentAt, instance: new Instance(config, hostFor(config), ports, 0) };
+}
+
 describe('Instance: the Adver_Timer on the shared grid (timer coalescing)', () => {
   it('the first period is rounded to the grid, every later one is exactly advert_int, late wakeups or not', () => {
-    const config = instanceConfig('priority 150\nvirtual_ipaddress {\n192.0.2.200\n}');
-    const rec = recorder();
-    const t = virtualTimers();
-    const sentAt: number[] = [];
-    const ports: InstancePorts = {
-      ...rec.ports,
-      now: () => t.clock.now,
-      timers: t.scheduler,
-      sendDatagram: (d, dst) => (sentAt.push(t.clock.now), rec.ports.sendDatagram(d, dst)),
-    };
-    const instance = new Instance(config, hostFor(config), ports, 0);
+    const { t, sentAt, instance } = onVirtualClock('priority 150\nvirtual_ipaddress {\n192.0.2.200\n}');
     t.clock.now = 1.3;
     instance.start();
     // Master_Down_Interval at priority 150: 3414.0625 ms after start; it is not on the grid.
@@ -176,21 +181,10 @@ describe('Instance: the Adver_Timer on the shared grid (timer coalescing)', () =
 
 describe('Instance: a timer counts from the step that armed it', () => {
   it('the Master_Down_Timer is not pushed back by the slow log write and notify before it', () => {
-    const config = instanceConfig('priority 150\nvirtual_ipaddress {\n192.0.2.200\n}');
-    const rec = recorder();
-    const t = virtualTimers();
-    const sentAt: number[] = [];
-    const slow = (ms: number) => (): void => void (t.clock.now += ms);
-    const log = { info: slow(0.6), warn: slow(0.6), error: slow(0.6), debug: slow(0.6) } as unknown as Logger;
-    const ports: InstancePorts = {
-      ...rec.ports,
-      log,
-      onNotify: slow(0.4),
-      now: () => t.clock.now,
-      timers: t.scheduler,
-      sendDatagram: (d, dst) => (sentAt.push(t.clock.now), rec.ports.sendDatagram(d, dst)),
-    };
-    const instance = new Instance(config, hostFor(config), ports, 0);
+    const { t, sentAt, instance } = onVirtualClock('priority 150\nvirtual_ipaddress {\n192.0.2.200\n}', (t) => {
+      const slow = (ms: number) => (): void => void (t.clock.now += ms);
+      return { log: { info: slow(0.6), warn: slow(0.6), error: slow(0.6), debug: slow(0.6) }, onNotify: slow(0.4) };
+    });
     t.clock.now = 1.3;
     instance.start();
     expect(t.clock.now).toBeCloseTo(2.3, 9); // "Entering BACKUP STATE (init)" and its notify ran first
@@ -201,17 +195,7 @@ describe('Instance: a timer counts from the step that armed it', () => {
   });
 
   it("an advert's Master_Down_Timer counts from the datagram's arrival, not from after its decoding", () => {
-    const config = instanceConfig('priority 100\nvirtual_ipaddress {\n192.0.2.200\n}');
-    const rec = recorder();
-    const t = virtualTimers();
-    const sentAt: number[] = [];
-    const ports: InstancePorts = {
-      ...rec.ports,
-      now: () => t.clock.now,
-      timers: t.scheduler,
-      sendDatagram: (d, dst) => (sentAt.push(t.clock.now), rec.ports.sendDatagram(d, dst)),
-    };
-    const instance = new Instance(config, hostFor(config), ports, 0);
+    const { config, t, sentAt, instance } = onVirtualClock('priority 100\nvirtual_ipaddress {\n192.0.2.200\n}');
     instance.start();
     t.advance(1000, 0);
     const master: Advert = {
