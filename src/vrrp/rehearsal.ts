@@ -39,38 +39,33 @@ export function rehearseTakeover(config: InstanceConfig, host: InstanceHost): Re
   };
   // garp interval 0: a GARP burst stays synchronous, no real timer outlives the rehearsal.
   const instance = new Instance(config, host, ports, 0);
-  const peer = rehearsalPeer(instance, config, host);
-  const own = config.priority;
+  const peer = rehearsalPeer(instance);
   const hear = (priority: number): Result<void, string> => {
-    const heard = decodeAsDaemon(instance, config, host, peer, priority);
+    const heard = decodeAsDaemon(instance, peer, priority);
     if (!heard.ok) return heard;
     instance.receive(heard.value);
     return ok(undefined);
   };
+  const advertise = (): Result<void, string> => ok(t.advance(t.clock.now + REHEARSED_ADVERTS * config.advertIntMs));
+  const own = config.priority;
+  const script: readonly (() => Result<void, string>)[] =
+    own < 255
+      ? [
+          () => hear(own + 1),
+          () => expectRole(instance, 'BACKUP', 'a higher priority heard'),
+          () => hear(0),
+          () => untilMaster(instance, t, 'the skew time after a priority 0'),
+          advertise,
+          () => hear(own + 1),
+          () => expectRole(instance, 'BACKUP', 'preempted'),
+          () => untilMaster(instance, t, 'Master_Down_Interval of silence'),
+        ]
+      : [() => expectRole(instance, 'MASTER', 'start-up as the owner'), () => hear(own - 1), advertise];
   try {
     instance.start();
-    if (own < 255) {
-      const master = own + 1;
-      const steps: (() => Result<void, string>)[] = [
-        () => hear(master),
-        () => expectRole(instance, 'BACKUP', 'a higher priority heard'),
-        () => hear(0),
-        () => untilMaster(instance, t, config, 'the skew time after a priority 0'),
-        () => ok(t.advance(t.clock.now + REHEARSED_ADVERTS * config.advertIntMs)),
-        () => hear(master),
-        () => expectRole(instance, 'BACKUP', 'preempted'),
-        () => untilMaster(instance, t, config, 'Master_Down_Interval of silence'),
-      ];
-      for (const step of steps) {
-        const done = step();
-        if (!done.ok) return done;
-      }
-    } else {
-      const started = expectRole(instance, 'MASTER', 'start-up as the owner');
-      if (!started.ok) return started;
-      const heard = hear(own - 1);
-      if (!heard.ok) return heard;
-      t.advance(t.clock.now + REHEARSED_ADVERTS * config.advertIntMs);
+    for (const step of script) {
+      const done = step();
+      if (!done.ok) return done;
     }
     instance.feed({ type: 'shutdown' });
     return ok(undefined);
@@ -87,16 +82,18 @@ function expectRole(instance: Instance, role: 'MASTER' | 'BACKUP', after: string
 }
 
 /** Time passes until the instance takes over; Master_Down_Interval is under four intervals, preempt_delay adds. */
-function untilMaster(instance: Instance, t: VirtualTimers, config: InstanceConfig, after: string): Result<void, string> {
+function untilMaster(instance: Instance, t: VirtualTimers, after: string): Result<void, string> {
+  const config = instance.config;
   const limit = t.clock.now + 10 * config.advertIntMs + config.preemptDelayMs;
   while (instance.fsmState.role !== 'MASTER' && t.clock.now < limit) t.advance(t.clock.now + config.advertIntMs);
   return expectRole(instance, 'MASTER', after);
 }
 
 /** Who the rehearsal's adverts come from: the first unicast peer, else an address beside ours that is no VIP. */
-function rehearsalPeer(instance: Instance, config: InstanceConfig, host: InstanceHost): Ipv4 {
+function rehearsalPeer(instance: Instance): Ipv4 {
   const first = instance.unicastPeers[0];
   if (first !== undefined) return first.address;
+  const { config, host } = instance;
   const taken = new Set<Ipv4>([host.ownAddress, ...config.vips.map((v) => v.address)]);
   const base = ipv4ToUint32(host.ownAddress) & 0xffffff00;
   for (let last = 1; last < 255; last++) {
@@ -107,7 +104,8 @@ function rehearsalPeer(instance: Instance, config: InstanceConfig, host: Instanc
 }
 
 /** An advert as the peer would send it, through the checks the daemon applies to a received one. */
-function decodeAsDaemon(instance: Instance, config: InstanceConfig, host: InstanceHost, peer: Ipv4, priority: number): Result<Advert, string> {
+function decodeAsDaemon(instance: Instance, peer: Ipv4, priority: number): Result<Advert, string> {
+  const { config, host } = instance;
   const unicast = instance.unicastPeers.length > 0;
   const bytes = encodeDatagram({
     vrid: config.vrid,
