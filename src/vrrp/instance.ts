@@ -12,6 +12,7 @@ import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } f
 import { encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
 import type { Background } from './background.js';
+import { createGarpPacer, type GarpOwner, type GarpPacer, type GarpTarget } from './garp-pacer.js';
 import type { RepeatHandle, RepeatJob, RepeatProgress } from '../net/repeater.js';
 import type { Scheduler, TimerEntry } from './scheduler.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
@@ -77,6 +78,11 @@ export interface InstancePorts {
   readonly timers?: Scheduler;
   /** Where GARP repeats wait their turn (background.ts); without it they run at once. */
   readonly background?: Background;
+  /**
+   * vrrp_garp_interval's pacing, shared by every instance (the interval is per interface, as in
+   * keepalived); without it, one of the instance's own over sendFrames and `timers`.
+   */
+  readonly garpPacer?: GarpPacer;
   readonly log: InstanceLog;
   /** The notify scripts of a transition (notify.ts): instance name, state, effective priority. */
   onNotify?(instance: string, state: NotifyState, priority: number): void;
@@ -188,8 +194,14 @@ export class Instance {
   private repeatCounted = 0;
   /** The last sendAdvert() sent every copy. */
   private advertLeftWhole = false;
-  /** One gratuitous ARP frame per VIP, host.vips' order: built once, sent by every burst. */
-  private garpFrames: Buffer[];
+  /** One gratuitous ARP per VIP, host.vips' order: built once, sent by every burst. */
+  private garpTargets: GarpTarget[];
+  private readonly garp: GarpPacer;
+  /** This instance as the pacer knows it: its GARPs, sent now or later, are logged as its own. */
+  private readonly garpOwner: GarpOwner = {
+    garpSent: (t) => this.say('debug', `Sending gratuitous ARP on ${t.ifname} for ${t.address}`),
+    garpFailed: (t, error) => this.say('warn', `(${this.name}) cannot send gratuitous ARP on ${t.ifname}: ${error}`),
+  };
   /** Log lines held while apply() sends a takeover's packets (say()). */
   private heldLogs: [SayLevel, string][] | undefined;
   /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
@@ -218,7 +230,8 @@ export class Instance {
     this.driver = driver;
     this.peers = unicastPeers(config);
     this.state = initialState(instanceParams(config, host.ownAddress));
-    this.garpFrames = garpFramesOf(host);
+    this.garpTargets = garpTargetsOf(host);
+    this.garp = ports.garpPacer ?? createGarpPacer((ifname, frames) => ports.sendFrames(ifname, frames), this.scheduler);
   }
 
   now(): Millis {
@@ -275,6 +288,8 @@ export class Instance {
    */
   reconfigure(config: InstanceConfig, host: InstanceHost, garpIntervalMs: Millis, driver: Driver = soloDriver, effectivePriority?: Priority): void {
     this.takeBack(); // its datagram is the old configuration's
+    // Queued GARPs are the old VIPs' (one may be gone now); a MASTER re-announces the new ones.
+    this.garp.cancel(this.garpOwner);
     const before = this.hostInfo.vips;
     this.cfg = config;
     this.hostInfo = host;
@@ -282,7 +297,7 @@ export class Instance {
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
     this.adverts = undefined;
-    this.garpFrames = garpFramesOf(host);
+    this.garpTargets = garpTargetsOf(host);
     if (this.state.role === 'MASTER') {
       const removed = before.filter((v) => !host.vips.some((n) => sameVip(v, n)));
       const added = host.vips.filter((n) => !before.some((v) => sameVip(v, n)));
@@ -467,7 +482,11 @@ export class Instance {
       this.roleChanges++;
     }
     if (before !== 'MASTER' && state.role === 'MASTER') this.counters.becameMaster++;
-    if (before === 'MASTER' && state.role !== 'MASTER') this.counters.releasedMaster++;
+    if (before === 'MASTER' && state.role !== 'MASTER') {
+      this.counters.releasedMaster++;
+      // Before this step's priority 0 and VIP removal (keepalived's vrrp_remove_delayed_arp).
+      this.garp.cancel(this.garpOwner);
+    }
   }
 
   /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
@@ -803,38 +822,17 @@ export class Instance {
   }
 
   /**
-   * keepalived §3.6: `count` ARP requests per VIP, back to back or `vrrp_garp_interval` apart.
-   * Back to back (the default) it is synchronous; only an interval makes it a promise.
+   * keepalived §3.6: `count` ARP requests per VIP, back to back, or `vrrp_garp_interval` apart on
+   * each interface: those wait in the pacer (garp-pacer.ts), never in this instance's I/O chain,
+   * and go when the instance leaves MASTER. Run behind the I/O in flight, so a burst queued before
+   * a step-down finds the instance no longer MASTER and sends nothing.
    */
-  private sendGarps(count: number): void | Promise<void> {
+  private sendGarps(count: number): void {
+    if (this.state.role !== 'MASTER') return;
     for (const link of this.host.vips) {
       this.say('info', `(${this.name}) Sending/queueing gratuitous ARPs on ${link.ifname} for ${link.vip.address}`);
     }
-    if (count <= 0 || !this.garpRound()) return;
-    if (count === 1) return;
-    if (this.garpIntervalMs <= 0) {
-      for (let round = 1; round < count; round++) if (!this.garpRound()) return;
-      return;
-    }
-    return (async () => {
-      for (let round = 1; round < count; round++) {
-        await sleep(this.garpIntervalMs);
-        if (!this.garpRound()) return;
-      }
-    })();
-  }
-
-  /** One GARP per VIP; false after a failure (an interface that is down fails every frame alike). */
-  private garpRound(): boolean {
-    for (const [i, link] of this.host.vips.entries()) {
-      const sent = this.ports.sendFrames(link.ifname, [this.garpFrames[i] ?? buildGarpFrame(link.mac, link.vip.address)]);
-      if (!sent.ok) {
-        this.say('warn', `(${this.name}) cannot send gratuitous ARP on ${link.ifname}: ${sent.error}`);
-        return false;
-      }
-      this.say('debug', `Sending gratuitous ARP on ${link.ifname} for ${link.vip.address}`);
-    }
-    return true;
+    if (count > 0) this.garp.burst(this.garpOwner, this.garpTargets, count, this.garpIntervalMs);
   }
 
   /**
@@ -849,6 +847,7 @@ export class Instance {
 
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
+    this.garp.cancel(this.garpOwner);
     if (this.repeat !== undefined) this.countRepeated(this.repeat.stop());
     this.repeat = undefined;
     for (const t of [this.adverTimer, this.masterDownTimer, this.garpDelayTimer, this.lowerPrioGarpTimer, this.garpRefreshTimer]) {
@@ -940,7 +939,8 @@ function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
   });
 }
 
-const garpFramesOf = (host: InstanceHost): Buffer[] => host.vips.map((link) => buildGarpFrame(link.mac, link.vip.address));
+const garpTargetsOf = (host: InstanceHost): GarpTarget[] =>
+  host.vips.map((link) => ({ ifname: link.ifname, address: link.vip.address, frame: buildGarpFrame(link.mac, link.vip.address) }));
 
 /** The same address on the same interface: a reload leaves it in place. */
 const sameVip = (a: VipLink, b: VipLink): boolean =>
@@ -949,4 +949,3 @@ const sameVip = (a: VipLink, b: VipLink): boolean =>
 let sharedFallback: Scheduler | undefined;
 const fallbackScheduler = (): Scheduler => (sharedFallback ??= timeoutScheduler());
 
-const sleep = (ms: Millis): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
