@@ -29,6 +29,7 @@ import { timerScheduler } from './net/clock.js';
 import type { Scheduler } from './vrrp/scheduler.js';
 import type { AdvertRepeater } from './net/repeater.js';
 import { createBackground } from './vrrp/background.js';
+import { createGarpPacer } from './vrrp/garp-pacer.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
 import { createStats, recordDrop, type InstanceStats } from './stats.js';
 import { err, ok, type Ipv4, type Result } from './types.js';
@@ -533,17 +534,19 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     setInterval(() => undefined, WAKE_BOUND_MS).unref();
   } else log.debug(`protocol timers on ${timers.scheduler.kind}`);
   if (timers.noRepeater !== undefined) log.debug(`adverts all sent from JS: ${timers.noRepeater}`);
+  const sendFrames: InstancePorts['sendFrames'] = (ifname, frames) => {
+    const sender = garpSender(ifname);
+    return sender.ok ? sender.value.send(frames) : sender;
+  };
   const shared: Running['shared'] = {
     ...(firewall.value === undefined ? {} : { firewall: firewall.value }),
     addAddress: (a) => rtnl.addAddress(a),
     delAddress: (a) => rtnl.delAddress(a),
-    sendFrames: (ifname, frames) => {
-      const sender = garpSender(ifname);
-      return sender.ok ? sender.value.send(frames) : sender;
-    },
+    sendFrames,
     now,
     timers: timers.scheduler,
     background: createBackground(),
+    garpPacer: createGarpPacer(sendFrames, timers.scheduler),
     log,
     onNotify: (instance, state, priority) => {
       // Every state change has its notify; its time is the dumps' "Last transition".

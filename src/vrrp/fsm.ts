@@ -116,15 +116,21 @@ export type Action =
   | { readonly type: 'delVips' }
   /** Put back one VIP someone else removed. */
   | { readonly type: 'restoreVip'; readonly address: Ipv4 }
-  /** A burst of `count` gratuitous ARPs per VIP. */
-  | { readonly type: 'garp'; readonly count: number }
+  /** A burst of `count` gratuitous ARPs per VIP; `perAdvert`: one a received advert brings (its lines are rate-limited). */
+  | { readonly type: 'garp'; readonly count: number; readonly perAdvert?: AdvertLine }
   | { readonly type: 'armTimer'; readonly timer: TimerName; readonly ms: Millis }
   | { readonly type: 'cancelTimer'; readonly timer: TimerName }
   | { readonly type: 'notify'; readonly state: NotifyState }
   /** notify_master_rx_lower_pri: as MASTER we heard a lower priority (keepalived §3.5). */
   | { readonly type: 'notifyMasterRxLowerPri'; readonly priority: Priority }
-  /** `debug` lines are keepalived's `-D` (log detail) lines. */
-  | { readonly type: 'log'; readonly level: LogLevel; readonly message: string };
+  /**
+   * `debug` lines are keepalived's `-D` (log detail) lines. `perAdvert`: a line every received
+   * advert of that kind brings (a peer, or a flood, decides how many); the shell rate-limits by it.
+   */
+  | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly perAdvert?: AdvertLine };
+
+/** The lines a received advert brings without a change of role, one kind each. */
+export type AdvertLine = 'backupPriorityZero' | 'lowerDiscarded' | 'preemptDelay' | 'masterPriorityZero' | 'ownAddress' | 'lowerElection';
 
 export interface StepResult {
   readonly state: FsmState;
@@ -234,11 +240,10 @@ function setFault(before: FsmState, after: FsmState, now: Millis, out: Action[])
   return after;
 }
 
-const log = (s: FsmState, level: LogLevel, text: string): Action => ({
-  type: 'log',
-  level,
-  message: `(${s.params.name}) ${text}`,
-});
+const log = (s: FsmState, level: LogLevel, text: string, perAdvert?: AdvertLine): Action =>
+  perAdvert === undefined
+    ? { type: 'log', level, message: `(${s.params.name}) ${text}` }
+    : { type: 'log', level, message: `(${s.params.name}) ${text}`, perAdvert };
 
 /**
  * RFC 3768 §6.4.1 Initialize: "If the Priority = 255 ... transition to the {Master} state; else ...
@@ -293,7 +298,7 @@ function armMasterDown(s: FsmState, kind: 'full' | 'skew', now: Millis, out: Act
 function backupReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: Millis, out: Action[]): FsmState {
   // "If the Priority in the ADVERTISEMENT is Zero, then: Set the Master_Down_Timer to Skew_Time"
   if (priority === STOP_PRIORITY) {
-    out.push(log(s, 'debug', 'Backup received priority 0 advertisement'));
+    out.push(log(s, 'debug', 'Backup received priority 0 advertisement', 'backupPriorityZero'));
     return armMasterDown(s, 'skew', now, out);
   }
   // "If Preempt_Mode is False, or If the Priority in the ADVERTISEMENT is greater than or equal
@@ -306,7 +311,7 @@ function backupReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
     return armMasterDown(trackPreemptDelay(accepted, priority, now, out), 'full', now, out);
   }
   // "Else ... Discard the ADVERTISEMENT": the timer keeps running, so we preempt when it fires.
-  out.push(log(s, 'info', `received lower priority (${priority}) advert from ${from} - discarding`));
+  out.push(log(s, 'info', `received lower priority (${priority}) advert from ${from} - discarding`, 'lowerDiscarded'));
   return { ...s, master: { address: from, priority } };
 }
 
@@ -315,11 +320,11 @@ function trackPreemptDelay(s: FsmState, priority: Priority, now: Millis, out: Ac
   if (s.params.preemptDelayMs <= 0) return s;
   if (priority >= s.effectivePriority) {
     if (s.preemptDeadline === undefined) return s;
-    out.push(log(s, 'debug', 'stop preempt delay'));
+    out.push(log(s, 'debug', 'stop preempt delay', 'preemptDelay'));
     return { ...s, preemptDeadline: undefined };
   }
   if (s.preemptDeadline !== undefined) return s;
-  out.push(log(s, 'debug', `start preempt delay (${(s.params.preemptDelayMs / 1000).toFixed(6)})`));
+  out.push(log(s, 'debug', `start preempt delay (${(s.params.preemptDelayMs / 1000).toFixed(6)})`, 'preemptDelay'));
   return { ...s, preemptDeadline: now + s.params.preemptDelayMs };
 }
 
@@ -333,7 +338,7 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
   // "If the Priority in the ADVERTISEMENT is Zero, then: Send an ADVERTISEMENT, Reset the Adver_Timer"
   if (priority === STOP_PRIORITY) {
     out.push(
-      log(s, 'debug', 'Master received priority 0 message'),
+      log(s, 'debug', 'Master received priority 0 message', 'masterPriorityZero'),
       { type: 'sendAdvert', priority: s.effectivePriority },
       { type: 'armTimer', timer: 'adver', ms: s.params.advertIntMs },
     );
@@ -347,7 +352,7 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
   let current = s;
   if (priority === current.effectivePriority) {
     if (cmp === 0) {
-      out.push(log(s, 'warn', 'WARNING - equal priority advert received from remote host with our IP address.'));
+      out.push(log(s, 'warn', 'WARNING - equal priority advert received from remote host with our IP address.', 'ownAddress'));
       return s;
     }
     if (current.effectivePriority === OWNER_PRIORITY) {
@@ -382,11 +387,12 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
       current,
       'info',
       `Received advert from ${from} with lower priority ${priority}, ours ${current.effectivePriority}${answer ? ', forcing new election' : ''}`,
+      'lowerElection',
     ),
   );
   if (answer) out.push({ type: 'sendAdvert', priority: current.effectivePriority });
   if (current.params.garpLowerPrioRepeat > 0) {
-    out.push({ type: 'garp', count: current.params.garpLowerPrioRepeat });
+    out.push({ type: 'garp', count: current.params.garpLowerPrioRepeat, perAdvert: 'lowerElection' });
     if (current.params.garpLowerPrioDelayMs > 0) {
       out.push({ type: 'armTimer', timer: 'lowerPrioGarp', ms: current.params.garpLowerPrioDelayMs });
     }

@@ -7,11 +7,13 @@ import { timeoutScheduler } from '../net/clock.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from '../stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
-import { initialState, mustCheckAddresses, reconfigure, step, type Action, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
+import { initialState, mustCheckAddresses, reconfigure, step, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from './fsm.js';
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from './sync.js';
 import { encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from './packet.js';
 import { instanceParams } from './params.js';
 import type { Background } from './background.js';
+import { createGarpPacer, type GarpOwner, type GarpPacer, type GarpTarget } from './garp-pacer.js';
+import { LogLimiter } from './log-limit.js';
 import type { RepeatHandle, RepeatJob, RepeatProgress } from '../net/repeater.js';
 import type { Scheduler, TimerEntry } from './scheduler.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
@@ -77,6 +79,11 @@ export interface InstancePorts {
   readonly timers?: Scheduler;
   /** Where GARP repeats wait their turn (background.ts); without it they run at once. */
   readonly background?: Background;
+  /**
+   * vrrp_garp_interval's pacing, shared by every instance (the interval is per interface, as in
+   * keepalived); without it, one of the instance's own over sendFrames and `timers`.
+   */
+  readonly garpPacer?: GarpPacer;
   readonly log: InstanceLog;
   /** The notify scripts of a transition (notify.ts): instance name, state, effective priority. */
   onNotify?(instance: string, state: NotifyState, priority: number): void;
@@ -153,8 +160,15 @@ type SayLevel = 'debug' | 'info' | 'warn' | 'error';
  */
 export const ADVER_GRID_MS = 4;
 
-/** keepalived logs a drop for every packet; under a flood that drowns the log, so we rate-limit. */
+/**
+ * keepalived logs a drop, and some accepted adverts, for every packet; under a flood that drowns
+ * the log, so we rate-limit (log-limit.ts): a drop's line once per reason per interval; a line an
+ * accepted advert brings (fsm AdvertLine, its GARP burst's lines) and a peer report's (peers.ts:
+ * a spoofed source is a new peer) up to ADVERT_LINES times per kind per interval, so a peer's few
+ * in a row (a preemption's "discarding" each second) read as keepalived's.
+ */
 const DROP_LOG_INTERVAL_MS = 10_000;
+const ADVERT_LINES = 5;
 
 export class Instance {
   // Replaced only by reconfigure() (a reload); everything else reads them through the getters.
@@ -188,13 +202,22 @@ export class Instance {
   private repeatCounted = 0;
   /** The last sendAdvert() sent every copy. */
   private advertLeftWhole = false;
-  /** One gratuitous ARP frame per VIP, host.vips' order: built once, sent by every burst. */
-  private garpFrames: Buffer[];
+  /** One gratuitous ARP per VIP, host.vips' order: built once, sent by every burst. */
+  private garpTargets: GarpTarget[];
+  private readonly garp: GarpPacer;
+  /** This instance as the pacer knows it: its GARPs, sent now or later, are logged as its own. */
+  private readonly garpOwner: GarpOwner = {
+    garpSent: (t) => this.sayFor(this.garpCause && `${this.garpCause} garp frame`, 'debug', `Sending gratuitous ARP on ${t.ifname} for ${t.address}`),
+    garpFailed: (t, error) => this.say('warn', `(${this.name}) cannot send gratuitous ARP on ${t.ifname}: ${error}`),
+  };
+  /** While a burst a received advert brought sends its first GARPs: their lines are that advert's. */
+  private garpCause: AdvertLine | undefined;
   /** Log lines held while apply() sends a takeover's packets (say()). */
   private heldLogs: [SayLevel, string][] | undefined;
   /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
   private adverts: { readonly priority: number; readonly datagrams: readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] } | undefined;
-  private readonly dropLog = new Map<string, { last: Millis; suppressed: number }>();
+  private readonly dropLog = new LogLimiter(DROP_LOG_INTERVAL_MS, 1);
+  private readonly advertLog = new LogLimiter(DROP_LOG_INTERVAL_MS, ADVERT_LINES);
   private readonly peerReportTable = new PeerReports();
   private driver: Driver;
   private garpIntervalMs: Millis;
@@ -218,7 +241,8 @@ export class Instance {
     this.driver = driver;
     this.peers = unicastPeers(config);
     this.state = initialState(instanceParams(config, host.ownAddress));
-    this.garpFrames = garpFramesOf(host);
+    this.garpTargets = garpTargetsOf(host);
+    this.garp = ports.garpPacer ?? createGarpPacer((ifname, frames) => ports.sendFrames(ifname, frames), this.scheduler);
   }
 
   now(): Millis {
@@ -275,6 +299,8 @@ export class Instance {
    */
   reconfigure(config: InstanceConfig, host: InstanceHost, garpIntervalMs: Millis, driver: Driver = soloDriver, effectivePriority?: Priority): void {
     this.takeBack(); // its datagram is the old configuration's
+    // Queued GARPs are the old VIPs' (one may be gone now); a MASTER re-announces the new ones.
+    this.garp.cancel(this.garpOwner);
     const before = this.hostInfo.vips;
     this.cfg = config;
     this.hostInfo = host;
@@ -282,7 +308,7 @@ export class Instance {
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
     this.adverts = undefined;
-    this.garpFrames = garpFramesOf(host);
+    this.garpTargets = garpTargetsOf(host);
     if (this.state.role === 'MASTER') {
       const removed = before.filter((v) => !host.vips.some((n) => sameVip(v, n)));
       const added = host.vips.filter((n) => !before.some((v) => sameVip(v, n)));
@@ -338,7 +364,8 @@ export class Instance {
    */
   receive(advert: Advert, receivedAt?: Millis): void {
     recordAdvertReceived(this.counters, advert.priority);
-    for (const line of this.peerReportTable.accepted(advert.src)) this.ports.log.info(`(${this.name}) ${line}`);
+    // Once per mismatch that ends; a spoofer alternating good and bad adverts must not make it one per advert.
+    for (const line of this.peerReportTable.accepted(advert.src)) this.sayFor('peer accepted', 'info', `(${this.name}) ${line}`);
     this.feed({ type: 'advert', priority: advert.priority, from: advert.src }, undefined, receivedAt);
   }
 
@@ -355,19 +382,14 @@ export class Instance {
       const own = this.ownSide();
       const cause = causeOf(drop.reason, peer, own);
       if (cause !== undefined) {
+        // Once per (peer, cause); rate-limited by cause too, as spoofed sources are new peers each.
         const line = this.peerReportTable.dropped(cause, peer, own, drop.detail, now);
-        if (line !== undefined) this.ports.log.warn(`(${this.name}) ${line}`);
+        if (line !== undefined) this.sayFor(`peer ${cause}`, 'warn', `(${this.name}) ${line}`);
         return;
       }
     }
-    const entry = this.dropLog.get(drop.reason);
-    if (entry && now - entry.last < DROP_LOG_INTERVAL_MS) {
-      entry.suppressed++;
-      return;
-    }
-    const more = entry && entry.suppressed > 0 ? ` (${entry.suppressed} more since last report)` : '';
-    this.dropLog.set(drop.reason, { last: now, suppressed: 0 });
-    this.ports.log.info(`(${this.name}) ${drop.detail}${more}`);
+    const line = this.dropLog.pass(drop.reason, `(${this.name}) ${drop.detail}`, now);
+    if (line !== undefined) this.ports.log.info(line);
   }
 
   /** Peers whose adverts we ignore (or did) for their configuration: for the status output. */
@@ -437,6 +459,15 @@ export class Instance {
     else this.ports.log[level](message);
   }
 
+  /**
+   * say(), rate-limited by `kind` when a received advert brought the line (log-limit.ts). The kind
+   * is one of a few fixed names, never the text: a spoofer varying its address must not make new keys.
+   */
+  private sayFor(kind: string | undefined, level: SayLevel, message: string): void {
+    const line = kind === undefined ? message : this.advertLog.pass(kind, message, this.ports.now());
+    if (line !== undefined) this.say(level, line);
+  }
+
   /** Why the next role change happens, when another member's event moves this one. */
   noteCause(why: string): void {
     this.why = why;
@@ -467,7 +498,11 @@ export class Instance {
       this.roleChanges++;
     }
     if (before !== 'MASTER' && state.role === 'MASTER') this.counters.becameMaster++;
-    if (before === 'MASTER' && state.role !== 'MASTER') this.counters.releasedMaster++;
+    if (before === 'MASTER' && state.role !== 'MASTER') {
+      this.counters.releasedMaster++;
+      // Before this step's priority 0 and VIP removal (keepalived's vrrp_remove_delayed_arp).
+      this.garp.cancel(this.garpOwner);
+    }
   }
 
   /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
@@ -481,8 +516,7 @@ export class Instance {
       case 'cancelTimer':
         return this.cancel(a.timer);
       case 'log':
-        this.say(a.level, a.message);
-        return;
+        return this.sayFor(a.perAdvert, a.level, a.message);
       case 'notify': {
         const priority = this.state.effectivePriority;
         this.ports.onNotify?.(this.name, a.state, priority);
@@ -505,7 +539,7 @@ export class Instance {
       case 'delVips':
         return this.enqueue(() => this.setVips(false));
       case 'garp': {
-        if (!this.garpMayWait || this.ports.background === undefined) return this.enqueue(() => this.sendGarps(a.count));
+        if (!this.garpMayWait || this.ports.background === undefined) return this.enqueue(() => this.sendGarps(a.count, a.perAdvert));
         const count = a.count;
         // Not behind this instance's I/O chain (its next advert must not wait for the queue); a
         // MASTER no more by its turn sends nothing.
@@ -803,38 +837,24 @@ export class Instance {
   }
 
   /**
-   * keepalived §3.6: `count` ARP requests per VIP, back to back or `vrrp_garp_interval` apart.
-   * Back to back (the default) it is synchronous; only an interval makes it a promise.
+   * keepalived §3.6: `count` ARP requests per VIP, back to back, or `vrrp_garp_interval` apart on
+   * each interface: those wait in the pacer (garp-pacer.ts), never in this instance's I/O chain,
+   * and go when the instance leaves MASTER. Run behind the I/O in flight, so a burst queued before
+   * a step-down finds the instance no longer MASTER and sends nothing.
    */
-  private sendGarps(count: number): void | Promise<void> {
+  private sendGarps(count: number, perAdvert?: AdvertLine): void {
+    if (this.state.role !== 'MASTER') return;
     for (const link of this.host.vips) {
-      this.say('info', `(${this.name}) Sending/queueing gratuitous ARPs on ${link.ifname} for ${link.vip.address}`);
+      this.sayFor(perAdvert && `${perAdvert} garp`, 'info', `(${this.name}) Sending/queueing gratuitous ARPs on ${link.ifname} for ${link.vip.address}`);
     }
-    if (count <= 0 || !this.garpRound()) return;
-    if (count === 1) return;
-    if (this.garpIntervalMs <= 0) {
-      for (let round = 1; round < count; round++) if (!this.garpRound()) return;
-      return;
+    if (count <= 0) return;
+    // Back to back, every GARP leaves in this call; spaced ones go an interval apart anyway.
+    this.garpCause = perAdvert;
+    try {
+      this.garp.burst(this.garpOwner, this.garpTargets, count, this.garpIntervalMs);
+    } finally {
+      this.garpCause = undefined;
     }
-    return (async () => {
-      for (let round = 1; round < count; round++) {
-        await sleep(this.garpIntervalMs);
-        if (!this.garpRound()) return;
-      }
-    })();
-  }
-
-  /** One GARP per VIP; false after a failure (an interface that is down fails every frame alike). */
-  private garpRound(): boolean {
-    for (const [i, link] of this.host.vips.entries()) {
-      const sent = this.ports.sendFrames(link.ifname, [this.garpFrames[i] ?? buildGarpFrame(link.mac, link.vip.address)]);
-      if (!sent.ok) {
-        this.say('warn', `(${this.name}) cannot send gratuitous ARP on ${link.ifname}: ${sent.error}`);
-        return false;
-      }
-      this.say('debug', `Sending gratuitous ARP on ${link.ifname} for ${link.vip.address}`);
-    }
-    return true;
   }
 
   /**
@@ -849,6 +869,7 @@ export class Instance {
 
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
+    this.garp.cancel(this.garpOwner);
     if (this.repeat !== undefined) this.countRepeated(this.repeat.stop());
     this.repeat = undefined;
     for (const t of [this.adverTimer, this.masterDownTimer, this.garpDelayTimer, this.lowerPrioGarpTimer, this.garpRefreshTimer]) {
@@ -940,7 +961,8 @@ function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
   });
 }
 
-const garpFramesOf = (host: InstanceHost): Buffer[] => host.vips.map((link) => buildGarpFrame(link.mac, link.vip.address));
+const garpTargetsOf = (host: InstanceHost): GarpTarget[] =>
+  host.vips.map((link) => ({ ifname: link.ifname, address: link.vip.address, frame: buildGarpFrame(link.mac, link.vip.address) }));
 
 /** The same address on the same interface: a reload leaves it in place. */
 const sameVip = (a: VipLink, b: VipLink): boolean =>
@@ -949,4 +971,3 @@ const sameVip = (a: VipLink, b: VipLink): boolean =>
 let sharedFallback: Scheduler | undefined;
 const fallbackScheduler = (): Scheduler => (sharedFallback ??= timeoutScheduler());
 
-const sleep = (ms: Millis): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

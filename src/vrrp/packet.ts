@@ -179,7 +179,8 @@ export function nextIpId(prev: number): number {
  * Why a received datagram was not accepted, one name per check, in the order the checks run
  * (OpenBSD carp keeps a counter per reason; so do we, see stats.ts). The order from `tooShort` to
  * `unknownVrid` is keepalived's dispatcher (`vrrp_dispatcher_read`, `vrrp_get_header`); the rest
- * is `vrrp_check_packet()` of keepalived 2.2.7, vrrp.c (keepalived.md §3.2).
+ * is `vrrp_check_packet()` of keepalived 2.2.7, vrrp.c (keepalived.md §3.2), except the version,
+ * checked before the length (keepalived judges another version's length as v2's).
  */
 export const DROP_REASONS = [
   /** Shorter than an IPv4 header plus the 8-byte VRRP fixed part. */
@@ -188,12 +189,12 @@ export const DROP_REASONS = [
   'notIpv4Vrrp',
   /** No instance for this VRID (and source): keepalived ignores it silently (log_unknown_vrids). */
   'unknownVrid',
+  /** Version nibble != 2, whatever the length. */
+  'badVersion',
   /** Received length != IP header + VRRP message for the advert's own address count. */
   'badLength',
   /** TTL != 255 on a multicast instance (RFC 3768 §7.1; not checked for unicast). */
   'badTtl',
-  /** Version nibble != 2. */
-  'badVersion',
   /** Auth type not 0, 1 or 2. */
   'badAuthType',
   /** Auth type differs from ours. */
@@ -338,11 +339,16 @@ export function decodeDatagram(
   const ttl = bytes[8] ?? 0;
   const totalLength = bytes.readUInt16BE(2);
 
-  // "MUST verify that the received packet contains the complete VRRP packet". keepalived sizes
-  // the message from the advert's own version and count: only v2 carries the 8-byte auth field,
-  // so a VRRPv3 advert is reported as a version error below, not as a length error.
-  const vrrpLength = VRRP_FIXED_LENGTH + 4 * count + (vrrpVersion === VRRP_VERSION ? VRRP_AUTH_LENGTH : 0);
-  const expectedLength = ihl + vrrpLength;
+  // "MUST verify that the version is 2" first: the length of a message of another version is not
+  // ours to judge. keepalived sizes the message from the advert's version before it compares it, so
+  // a version 0, 1 or 3 advert with a v2 advert's length is a length error there; here it is what
+  // it is, a version mismatch, at any length.
+  if (vrrpVersion !== VRRP_VERSION) {
+    return drop('badVersion', `wrong version. Received ${vrrpVersion} and expect ${VRRP_VERSION}`, knownVrid);
+  }
+
+  // "MUST verify that the received packet contains the complete VRRP packet".
+  const expectedLength = ihl + VRRP_FIXED_LENGTH + 4 * count + VRRP_AUTH_LENGTH;
   if (received !== expectedLength) {
     const longOrShort = received > expectedLength ? 'long' : 'short';
     return drop('badLength', `vrrp packet too ${longOrShort}, length ${received} and expect ${expectedLength}`, knownVrid);
@@ -351,10 +357,6 @@ export function decodeDatagram(
   // "MUST verify that the IP TTL is 255" — keepalived skips this for unicast (keepalived.md §3.2).
   if (expected.multicast && ttl !== VRRP_TTL) {
     return drop('badTtl', `invalid TTL/HL. Received ${ttl} and expect ${VRRP_TTL}`, knownVrid);
-  }
-
-  if (vrrpVersion !== VRRP_VERSION) {
-    return drop('badVersion', `wrong version. Received ${vrrpVersion} and expect ${VRRP_VERSION}`, knownVrid);
   }
 
   if (authType !== AUTH_TYPE_NONE && authType !== AUTH_TYPE_PASS && authType !== AUTH_TYPE_AH) {

@@ -161,6 +161,17 @@ describe('one drop reason per check, keepalived 2.2.7 order', () => {
     expectDrop(decode(v3), 'badVersion', 'wrong version. Received 3 and expect 2');
   });
 
+  // keepalived sizes the message by its version first, so these were length errors there (and here).
+  it.each([0, 1, 3, 4, 15])('badVersion: version %i is a version mismatch at a v2 length, a v3 length, or any other', (version) => {
+    const v2Sized = mutate((d) => (d[20] = (version << 4) | 1));
+    const v3Sized = v2Sized.subarray(0, 32);
+    v3Sized.writeUInt16BE(32, 2);
+    const odd = Buffer.concat([v2Sized, Buffer.alloc(5)]);
+    for (const bytes of [v2Sized, v3Sized, odd, v2Sized.subarray(0, 28)]) {
+      expectDrop(decode(bytes), 'badVersion', `wrong version. Received ${version} and expect 2`);
+    }
+  });
+
   dropTest('badAuthType', 'auth type 3', () => {
     expectDrop(decode(mutate((d) => (d[24] = 3))), 'badAuthType', 'Invalid auth type: 3');
   });
@@ -308,6 +319,10 @@ describe('when several checks fail, the first in keepalived order wins', () => {
     expectDrop(decode(twoVips, { ...pair, checkAddresses: false }), 'badTotalLength');
     twoVips.writeUInt16BE(twoVips.length, 2);
     expectDrop(decode(twoVips, { ...pair, checkAddresses: false }), 'badChecksum');
+  });
+  it('version before length and TTL', () => {
+    expectDrop(decode(mutate((d) => ((d[20] = 0x31), (d[8] = 64)))), 'badVersion');
+    expectDrop(decode(Buffer.concat([mutate((d) => (d[20] = 0x11)), Buffer.alloc(4)])), 'badVersion');
   });
   it('version before auth type', () => {
     const v3 = mutate((d) => ((d[20] = 0x31), (d[24] = 9))).subarray(0, 32);

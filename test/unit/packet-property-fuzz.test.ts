@@ -173,6 +173,34 @@ describe('decodeDatagram properties over mutated captured adverts', () => {
   );
 
   it(
+    `a VRRP version other than 2 is a version drop whatever else is wrong with the advert (${RUNS / 5} runs)`,
+    () => {
+      const early = new Set(['tooShort', 'notIpv4Vrrp', 'unknownVrid']);
+      fc.assert(
+        fc.property(
+          fc.nat(originals.length - 1),
+          fc.array(mutation, { minLength: 0, maxLength: 4 }),
+          fc.integer({ min: 0, max: 15 }).filter((v) => v !== 2),
+          receiver,
+          (index, mutations, version, r) => {
+            const original = originals[index] ?? Buffer.alloc(0);
+            const bytes = apply(original, mutations);
+            const ihl = ((bytes[0] ?? 0) & 0x0f) * 4;
+            if (ihl < bytes.length) bytes[ihl] = (version << 4) | ((bytes[ihl] ?? 0) & 0x0f);
+            const base = matchingExpectation(original);
+            const expectation: Expectation = { ...base.expectation, checkAddresses: r.checkAddresses, multicast: r.multicast };
+            const decoded = decodeDatagram(bytes, from, (v: Vrid) => (v === base.vrid ? expectation : undefined));
+            expect(decoded.ok).toBe(false);
+            if (!decoded.ok && !early.has(decoded.drop.reason)) expect(decoded.drop.reason).toBe('badVersion');
+          },
+        ),
+        { numRuns: RUNS / 5, seed: LONG ? undefined : 3 },
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     `random datagrams with a valid-looking IPv4/VRRP header never throw (${RUNS / 5} runs)`,
     () => {
       const expectation: Expectation = { advertIntSec: 1, auth: { type: 'PASS', password: '1111' }, vips: ['192.0.2.200' as Ipv4], checkAddresses: true, multicast: true };

@@ -216,3 +216,68 @@ describe('Instance: a timer counts from the step that armed it', () => {
     expect(sentAt[0]).toBeCloseTo(1000 + 3609.375, 9);
   });
 });
+
+describe('Instance: GARPs spaced by vrrp_garp_interval never hold anything back', () => {
+  /** A MASTER on a virtual clock with vrrp_garp_interval `intervalMs`, every port recorded with its time. */
+  function spacedMaster(intervalMs: number, vips = '192.0.2.200') {
+    const config = instanceConfig(`priority 100\nvirtual_ipaddress {\n${vips.split(' ').join('\n')}\n}`);
+    const rec = recorder();
+    const t = virtualTimers();
+    const at = (what: string): void => void rec.events.push(`${t.clock.now} ${what}`);
+    const ports: InstancePorts = {
+      ...rec.ports,
+      now: () => t.clock.now,
+      timers: t.scheduler,
+      sendDatagram: (d) => (at(`advert prio ${d[22]}`), ok(d.length)),
+      addAddress: (a) => (at(`add ${a.address}`), ok(undefined)),
+      delAddress: (a) => (at(`del ${a.address}`), ok(undefined)),
+      sendFrames: (_ifname, frames) => (at(`garp ${frames.map((f) => f.subarray(28, 32).join('.')).join(' ')}`), ok(frames.length)),
+    };
+    const instance = new Instance(config, hostFor(config), ports, intervalMs);
+    instance.start();
+    t.advance(3700, 0); // Master_Down_Interval at priority 100: 3609.375 ms
+    expect(instance.fsmState.role).toBe('MASTER');
+    const garps = (): string[] => rec.events.filter((e) => e.includes(' garp '));
+    return { config, t, rec, instance, garps };
+  }
+
+  it.each([5000, 256_000])('interval %i ms: stop() resolves at once with priority 0 and the VIP removed; no queued GARP follows', async (intervalMs) => {
+    const { t, rec, instance, garps } = spacedMaster(intervalMs);
+    expect(garps()).toEqual(['3609.375 garp 192.0.2.200']);
+    t.advance(4000, 0);
+    rec.events.length = 0;
+    await instance.stop();
+    expect(rec.events.filter((e) => !e.includes('log') && !e.includes('notify'))).toEqual(['4000 advert prio 0', '4000 del 192.0.2.200']);
+    t.advance(600_000, 0);
+    expect(garps()).toEqual([]);
+    instance.dispose();
+  });
+
+  it('while MASTER they are `interval` apart (garp_master_delay merged in); a step-down drops the rest', () => {
+    const { t, instance, garps } = spacedMaster(5000);
+    t.advance(13_700, 0);
+    expect(garps().map((g) => g.split(' ')[0])).toEqual(['3609.375', '8609.375', '13609.375']);
+    instance.feed({ type: 'advert', priority: 200 as never, from: parseIpv4('192.0.2.12') as Ipv4 });
+    expect(instance.fsmState.role).toBe('BACKUP');
+    // Up to its own Master_Down_Interval (3609 ms later): it would be MASTER again then.
+    t.advance(17_000, 0);
+    expect(instance.fsmState.role).toBe('BACKUP');
+    expect(garps()).toHaveLength(3);
+    instance.dispose();
+  });
+
+  it('a reload that drops a VIP drops its queued GARPs; the kept VIP is announced again', async () => {
+    const { t, instance, garps, rec } = spacedMaster(5000, '192.0.2.200 192.0.2.201');
+    expect(garps()).toEqual(['3609.375 garp 192.0.2.200']);
+    t.advance(4000, 0);
+    const next = instanceConfig('priority 100\nvirtual_ipaddress {\n192.0.2.200\n}');
+    instance.reconfigure(next, hostFor(next), 5000);
+    await instance.idle();
+    t.advance(60_000, 0);
+    expect(rec.events).toContain('4000 del 192.0.2.201');
+    expect(garps().filter((g) => g.endsWith('192.0.2.201'))).toEqual([]);
+    // The reload's burst of 5 for the kept VIP, from the interface's next free slot on.
+    expect(garps().slice(1).map((g) => g.split(' ')[0])).toEqual(['8609.375', '13609.375', '18609.375', '23609.375', '28609.375']);
+    instance.dispose();
+  });
+});
