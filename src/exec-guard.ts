@@ -6,9 +6,9 @@
 // every descriptor >= 3 gets FD_CLOEXEC. libuv forks and execs inside the spawn call, on the one JS
 // thread, so nothing of ours runs in between.
 //
-// Cost per spawn (test/unit/exec-guard.test.ts): one close_range() call, 0.15 us, on Linux 5.11+;
-// before that a /proc/self/fd scan, ~1.2 us per open descriptor on the test VM (40 us at 30, 280 us
-// at 220), next to 1.5-5 ms for the spawn itself.
+// Cost per spawn (test/unit/exec-guard.test.ts, 221 descriptors open): one close_range() call on
+// Linux 5.11+, about 1 us with the addon call; before that a /proc/self/fd scan, ~1.5 us per open
+// descriptor on the test VM (280-350 us), next to 1.5-5.7 ms for the spawn itself.
 //
 // keepalived closes nothing: its scripts get whatever it inherited (in the lab, a pipe of the test
 // runner's), but its own sockets are all close-on-exec.

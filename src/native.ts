@@ -338,8 +338,8 @@ const STALE_CLOEXEC = 'the native addon was built before close-on-exec was enfor
 
 /**
  * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it (with `kind`, only on sockets of
- * that kind); returns the descriptors it marked. Reads /proc/self/fd and asks about each one: about
- * 1.2 us per open descriptor on the test VM (src/exec-guard.ts).
+ * that kind); returns the descriptors it marked. Reads /proc/self/fd and asks about each one (cost:
+ * src/exec-guard.ts).
  */
 export function markCloexec(minFd: number, kind?: SocketKind): Result<readonly number[], string> {
   const a = addon();
@@ -353,7 +353,7 @@ const MARKED: Result<void, string> = ok(undefined);
 
 /**
  * FD_CLOEXEC on every descriptor >= minFd: one close_range(CLOSE_RANGE_CLOEXEC) call (Linux 5.11+,
- * 0.15 us here whatever the count), else markCloexec's scan.
+ * whatever the count), else markCloexec's scan.
  */
 export function markAllCloexec(minFd: number): Result<void, string> {
   const a = addon();

@@ -4,33 +4,22 @@
 // Checked after each way the daemon opens sockets: start-up, a reload that adds an interface, and
 // an interface deleted and recreated (the socket reopened, daemon.ts followRecreatedLink). keepalived
 // 2.2.7 in the same lab with the same config gives the reference.
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKeepalived } from '../../lab/keepalived.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderKeepalivedConfig, startKeepalived } from '../../lab/keepalived.js';
 import { deleteInterface, recreateInterface } from '../../lab/netem.js';
-import { createLab, labAvailable, type Lab, type LabSpec } from '../../lab/netns.js';
+import { labAvailable, type Lab, type LabSpec } from '../../lab/netns.js';
 import { pidAlive, signalPid, sleep, waitUntil } from '../../lab/process.js';
 import { startVrrpd, vrrpdBin, type Vrrpd } from '../../lab/vrrpd.js';
 import { unwrap } from '../helpers/lab.js';
+import { twoInterfaceHost, useLabWithDir } from '../helpers/lab-dir.js';
 
 const available = labAvailable();
 const NOBODY = 65534;
 
-/** A alone, with a second interface on a segment of its own (the reload's new socket, the recreated link). */
-const spec: LabSpec = {
-  hosts: [
-    {
-      name: 'a',
-      interfaces: [
-        { name: 'eth0', addresses: ['192.0.2.11/24'] },
-        { name: 'eth1', segment: 'lan2', addresses: ['198.51.100.11/24'] },
-      ],
-    },
-  ],
-};
+const spec: LabSpec = { hosts: [twoInterfaceHost()] };
 
 /**
  * The script: fd 0-2 as it got them (read from outside by readlink in a subshell), then `exec ls`,
@@ -116,29 +105,9 @@ const extra = (r: ScriptRun): string[] => [...r.fds].filter(([fd]) => fd > 2).ma
 
 function config(dir: string, phase: 'start' | 'reload', scripts = true): string {
   const script = join(dir, 'fds.sh');
-  const instance = (name: string, ifname: string, vrid: number, vip: string): string => `
-vrrp_instance ${name} {
-    state BACKUP
-    interface ${ifname}
-    virtual_router_id ${vrid}
-    priority 100
-    advert_int 1
-    virtual_ipaddress {
-        ${vip}
-    }
-${scripts ? `    track_script {
-        chk_nobody
-        chk_root
-    }
-    notify "${script} notify"
-    notify_master "${script} master root" root
-` : ''}}
-`;
-  return `global_defs {
-    router_id A
-    script_user nobody
-}
-
+  const extraLines = scripts ? ['track_script {', '    chk_nobody', '    chk_root', '}', `notify "${script} notify"`, `notify_master "${script} master root" root`] : [];
+  const instances = [{ name: 'VI_1', interface: 'eth0', vrid: 51, vips: ['192.0.2.200'] }, ...(phase === 'reload' ? [{ name: 'VI_2', interface: 'eth1', vrid: 52, vips: ['198.51.100.200'] }] : [])];
+  return `${renderKeepalivedConfig({ routerId: 'A', globalLines: ['script_user nobody'], instances: instances.map((i) => ({ ...i, state: 'BACKUP' as const, priority: 100, extraLines })) })}
 vrrp_script chk_nobody {
     script "${script} check"
     interval 1
@@ -149,29 +118,18 @@ vrrp_script chk_root {
     interval 1
     user root
 }
-${instance('VI_1', 'eth0', 51, '192.0.2.200')}${phase === 'reload' ? instance('VI_2', 'eth1', 52, '198.51.100.200') : ''}`;
+`;
 }
 
 describe.skipIf(!available.ok)(`scripts inherit no descriptor of the daemon's${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
-  let lab: Lab;
-  let dir = '';
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vrrpd-script-fds-'));
-    chmodSync(dir, 0o755);
+  const env = useLabWithDir(spec, 'vrrpd-script-fds-', (dir) => {
     mkdirSync(join(dir, 'out'));
     chownSync(join(dir, 'out'), NOBODY, NOBODY);
     writeFileSync(join(dir, 'fds.sh'), fdScript(dir), { mode: 0o755 });
-    lab = await createLab(spec);
-    lab.onDestroy(
-      () => rmSync(dir, { recursive: true, force: true }),
-      () => rmSync(dir, { recursive: true, force: true }),
-    );
-  }, 20_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
-  }, 20_000);
+  });
+  let lab: Lab;
+  let dir = '';
+  beforeAll(() => ({ lab, dir } = env()));
 
   const setPhase = (phase: string): void => writeFileSync(join(dir, 'phase'), `${phase}\n`, { mode: 0o644 });
 
