@@ -13,6 +13,13 @@
 //                           the takeover path (advert, VIPs, GARP without awaiting anything).
 //   sdNotify(state)         systemd readiness/watchdog without libsystemd (node-deps.md §4).
 //   openlog/syslog          libc syslog, so log lines land where keepalived's do.
+//   cloexec(minFd, [domain, type, protocol])  FD_CLOEXEC on every open descriptor >= minFd that
+//                           lacks it (only sockets of that kind when given); returns the fds it
+//                           marked. raw-socket opens its socket without SOCK_CLOEXEC and hides
+//                           the fd, so it is found by kind.
+//   cloexecRange(minFd)     the same for every descriptor in one close_range(CLOSE_RANGE_CLOEXEC)
+//                           call; false where the kernel lacks it (before 5.11). The guard run
+//                           before each child starts (src/exec-guard.ts).
 //   flock(fd)               flock(LOCK_EX|LOCK_NB) for the pidfile lock: Node has no flock, and
 //                           the kernel drops the lock when the process dies, however it dies.
 //   peerCred(fd)            SO_PEERCRED of a connected unix socket (pid, uid, gid): the control
@@ -36,6 +43,8 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
 #include <linux/if_addr.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
@@ -45,6 +54,8 @@
 #include <string>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
@@ -444,6 +455,101 @@ Napi::Value Syslog(const Napi::CallbackInfo& info) {
   // "%s": the message is data, never a format string.
   syslog(info[0].As<Napi::Number>().Int32Value(), "%s", message.c_str());
   return env.Undefined();
+}
+
+// F_GETFD/F_SETFD by syscall(): glibc 2.28+ headers turn fcntl() into fcntl64@GLIBC_2.28, above the
+// addon's GLIBC_2.17 floor (reference/node-deps.md).
+int FdFlags(int fd) { return static_cast<int>(syscall(SYS_fcntl, fd, F_GETFD)); }
+int SetFdFlags(int fd, int flags) { return static_cast<int>(syscall(SYS_fcntl, fd, F_SETFD, flags)); }
+
+// Calls visit(fd) for every open descriptor >= minFd, from /proc/self/fd; without /proc (a bare
+// chroot) by asking fcntl about every number below the soft RLIMIT_NOFILE (at most 2^20). visit may
+// change the descriptor's flags, not close it. False (errno set) only when neither way works.
+template <typename Visit>
+bool ForEachOpenFd(int minFd, Visit visit) {
+  DIR* dir = opendir("/proc/self/fd");  // O_CLOEXEC, and skipped below
+  if (dir != nullptr) {
+    int own = dirfd(dir);
+    while (dirent* entry = readdir(dir)) {
+      char* end = nullptr;
+      long fd = std::strtol(entry->d_name, &end, 10);
+      if (end == entry->d_name || *end != '\0' || fd < minFd || fd == own || fd > 0x7fffffff) continue;
+      visit(static_cast<int>(fd));
+    }
+    closedir(dir);
+    return true;
+  }
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
+  rlim_t last = limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (1u << 20) ? (1u << 20) : limit.rlim_cur;
+  for (rlim_t fd = static_cast<rlim_t>(minFd < 0 ? 0 : minFd); fd < last; fd++)
+    if (FdFlags(static_cast<int>(fd)) >= 0) visit(static_cast<int>(fd));
+  return true;
+}
+
+// A descriptor that is no socket fails the first getsockopt (ENOTSOCK).
+bool IsSocketOf(int fd, int domain, int type, int protocol) {
+  const int wanted[3][2] = {{SO_DOMAIN, domain}, {SO_TYPE, type}, {SO_PROTOCOL, protocol}};
+  for (const auto& w : wanted) {
+    int value = 0;
+    socklen_t length = sizeof value;
+    if (getsockopt(fd, SOL_SOCKET, w[0], &value, &length) != 0 || value != w[1]) return false;
+  }
+  return true;
+}
+
+// cloexec(minFd, domain?, type?, protocol?): number[] (the descriptors it marked FD_CLOEXEC).
+Napi::Value Cloexec(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool kind = info.Length() >= 4;
+  if (info.Length() < 1 || !info[0].IsNumber() ||
+      (kind && (!info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber()))) {
+    Napi::TypeError::New(env, "cloexec(minFd: number, domain?: number, type?: number, protocol?: number)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int minFd = info[0].As<Napi::Number>().Int32Value();
+  int domain = kind ? info[1].As<Napi::Number>().Int32Value() : 0;
+  int type = kind ? info[2].As<Napi::Number>().Int32Value() : 0;
+  int protocol = kind ? info[3].As<Napi::Number>().Int32Value() : 0;
+  Napi::Array marked = Napi::Array::New(env);
+  int failed = 0;
+  bool listed = ForEachOpenFd(minFd, [&](int fd) {
+    int flags = FdFlags(fd);
+    if (flags < 0 || (flags & FD_CLOEXEC) != 0) return;
+    if (kind && !IsSocketOf(fd, domain, type, protocol)) return;
+    if (SetFdFlags(fd, flags | FD_CLOEXEC) != 0) {
+      failed = errno;
+      return;
+    }
+    marked.Set(marked.Length(), Napi::Number::New(env, fd));
+  });
+  if (!listed) return ThrowErrno(env, "cloexec: cannot list open descriptors", errno);
+  if (failed != 0) return ThrowErrno(env, "cloexec: F_SETFD", failed);
+  return marked;
+}
+
+// By number: glibc has the close_range() wrapper only from 2.34. 436 on every architecture (the
+// syscall table is shared from 424 on).
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+// cloexecRange(minFd): boolean. False: not supported here (ENOSYS before 5.9, EINVAL for the flag
+// before 5.11, EPERM from a seccomp filter that does not know the call).
+Napi::Value CloexecRange(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "cloexecRange(minFd: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  unsigned int minFd = info[0].As<Napi::Number>().Uint32Value();
+  if (syscall(__NR_close_range, minFd, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return Napi::Boolean::New(env, true);
+  if (errno == ENOSYS || errno == EINVAL || errno == EPERM) return Napi::Boolean::New(env, false);
+  return ThrowErrno(env, "close_range", errno);
 }
 
 // true: we hold the lock now; false: another open file description holds it (EWOULDBLOCK).
@@ -1017,6 +1123,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
   exports.Set("openlog", Napi::Function::New(env, OpenLog, "openlog"));
   exports.Set("syslog", Napi::Function::New(env, Syslog, "syslog"));
+  exports.Set("cloexec", Napi::Function::New(env, Cloexec, "cloexec"));
+  exports.Set("cloexecRange", Napi::Function::New(env, CloexecRange, "cloexecRange"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
   exports.Set("sigrtmin", Napi::Function::New(env, SigRtMin, "sigrtmin"));

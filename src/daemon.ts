@@ -11,6 +11,7 @@ import { environmentDiagnostics } from './environment.js';
 import { monitorAddresses } from './address-monitor.js';
 import { dumpConfig } from './config-dump.js';
 import { createReloadQueue, describePlan, loadForReload, planReload, RELOAD_FAILED } from './reload.js';
+import { guardDescriptors } from './exec-guard.js';
 import { cpuUsage, createLogger, reopenLogFiles, stoppedLine, type Logger } from './log.js';
 import { firewallSettings, prepareFirewall, type Firewall } from './net/firewall.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
@@ -161,6 +162,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     opts.report(message);
     return code;
   };
+  // What vrrpd inherited is closed to its scripts from now on (exec-guard.ts).
+  const guarded = guardDescriptors(log);
+  if (!guarded.ok) return fail(EXIT.fatal, guarded.error);
   // From the event loop, from the first moment: a loop stuck in start-up is as dead as one stuck later.
   const watchdogMs = watchdogPingMs(process.env, process.pid);
   if (watchdogMs !== undefined) startWatchdog(sdNotify, watchdogMs);

@@ -50,6 +50,9 @@ interface NativeAddon {
   peerCred?: (fd: number) => { pid: number; uid: number; gid: number };
   /** Absent from an addon built before the pidfile lock. */
   flock?: (fd: number) => boolean;
+  /** Absent from an addon built before close-on-exec was enforced. */
+  cloexec?: (minFd: number, domain?: number, type?: number, protocol?: number) => number[];
+  cloexecRange?: (minFd: number) => boolean;
   SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
   /** Absent from an addon built before the synchronous send path. */
@@ -322,6 +325,48 @@ export function flockExclusive(fd: number): Result<boolean, string> {
   const lock = a.value.flock;
   if (lock === undefined) return err('the native addon was built before the pidfile lock (run npm install to rebuild it)');
   return attempt(() => lock(fd));
+}
+
+/** Which sockets markCloexec() is about: socket(domain, type, protocol) as opened. */
+export interface SocketKind {
+  readonly domain: number;
+  readonly type: number;
+  readonly protocol: number;
+}
+
+const STALE_CLOEXEC = 'the native addon was built before close-on-exec was enforced (run npm install to rebuild it)';
+
+/**
+ * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it (with `kind`, only on sockets of
+ * that kind); returns the descriptors it marked. Reads /proc/self/fd and asks about each one (cost:
+ * src/exec-guard.ts).
+ */
+export function markCloexec(minFd: number, kind?: SocketKind): Result<readonly number[], string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const mark = a.value.cloexec;
+  if (mark === undefined) return err(STALE_CLOEXEC);
+  return attempt(() => (kind === undefined ? mark(minFd) : mark(minFd, kind.domain, kind.type, kind.protocol)));
+}
+
+const MARKED: Result<void, string> = ok(undefined);
+
+/**
+ * FD_CLOEXEC on every descriptor >= minFd: one close_range(CLOSE_RANGE_CLOEXEC) call (Linux 5.11+,
+ * whatever the count), else markCloexec's scan.
+ */
+export function markAllCloexec(minFd: number): Result<void, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const range = a.value.cloexecRange;
+  if (range === undefined) return err(STALE_CLOEXEC);
+  try {
+    if (range(minFd)) return MARKED;
+  } catch (e) {
+    return err(describe(e));
+  }
+  const scanned = markCloexec(minFd);
+  return scanned.ok ? MARKED : scanned;
 }
 
 /** libc's SIGRTMIN (34 with glibc, which keeps two for itself; not a constant to hard-code). */

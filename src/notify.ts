@@ -13,10 +13,10 @@
 //
 // The daemon calls instance()/group()/masterRxLowerPri() synchronously at the transition; they
 // only enqueue. At shutdown it reports STOP for every instance and group, then awaits drain().
-import { spawn as nodeSpawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { CommandConfig, Config, InstanceConfig, NotifyScripts, SyncGroupConfig } from './config/config.js';
 import { DEFAULT_PATH, DEFAULT_SCRIPT_USER, scriptRunAs, type FsProbe, type RunAs, type UserDb } from './config-env.js';
+import { guardedSpawn } from './exec-guard.js';
 import type { Logger } from './log.js';
 import { ok } from './types.js';
 import { hostFs, ownIds, readHostUserDb } from './host-files.js';
@@ -176,7 +176,7 @@ export function createNotifier(config: Config, deps: NotifierDeps): Notifier {
   let users = currentUsers;
   let check = { fs: deps.fs ?? hostFs, pathEnv: deps.pathEnv ?? process.env['PATH'] ?? DEFAULT_PATH, scriptSecurity: config.global.enableScriptSecurity };
   const runContext: RunContext = {
-    spawn: deps.spawn ?? nodeSpawn,
+    spawn: deps.spawn ?? guardedSpawn,
     log,
     clock,
     own,

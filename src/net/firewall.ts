@@ -17,7 +17,8 @@
 // INPUT/OUTPUT when nft is not usable. Everything runs
 // the `nft`/`iptables` commands in the daemon's own network namespace: the daemon is the only
 // process here and never enters another namespace.
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { guardedSpawn } from '../exec-guard.js';
 import { err, ok, type Ipv4, type Result } from '../types.js';
 
 export type FirewallBackend = 'nftables' | 'iptables';
@@ -169,20 +170,26 @@ export const runCommand: CommandRunner = (argv, stdin) =>
         resolve(r);
       }
     };
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: commandPath() } });
+    let child: ChildProcess;
+    try {
+      child = guardedSpawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: commandPath() } });
+    } catch (e) {
+      resolve(err(`${file}: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       done(err(`${file} did not finish within ${COMMAND_TIMEOUT_MS} ms`));
     }, COMMAND_TIMEOUT_MS);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (errText += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (errText += d.toString()));
     child.on('error', (e: NodeJS.ErrnoException) => done(err(e.code === 'ENOENT' ? `${file}: command not found` : `${file}: ${e.message}`)));
     child.on('close', (code) => {
       if (code === 0) done(ok(out));
       else done(err(`${argv.join(' ')}: ${errText.trim() || `exit ${code}`}`));
     });
-    child.stdin.on('error', () => undefined); // a command that exits without reading stdin
-    child.stdin.end(stdin ?? '');
+    child.stdin?.on('error', () => undefined); // a command that exits without reading stdin
+    child.stdin?.end(stdin ?? '');
   });
 
 const nft = (run: CommandRunner, script: string): Promise<Result<string, string>> => run(['nft', '-f', '-'], script);

@@ -13,7 +13,7 @@
 // the fd polls writable on a later loop turn, which cost a takeover 1-2 ms and every advert a
 // promise, a poll start and a callback.
 import { createRequire } from 'node:module';
-import { openRawSender } from '../native.js';
+import { markCloexec, openRawSender } from '../native.js';
 import { err, ok, parseIpv4, type Ipv4, type Millis, type Result } from '../types.js';
 import type { AdvertRepeater, RepeatHandle, RepeatJob } from './repeater.js';
 
@@ -32,6 +32,8 @@ interface RawSocketModule {
 
 const ipprotoVrrp = 112;
 const addressFamilyIpv4 = 1; // raw-socket's own enum (AddressFamily.IPv4), not AF_INET
+/** The kernel's view of raw-socket's socket: socket(AF_INET, SOCK_RAW, IPPROTO_VRRP). */
+const receiveSocketKind = { domain: 2, type: 3, protocol: ipprotoVrrp } as const;
 /** The IANA-assigned VRRP multicast group (RFC 3768 §5.1.1.2). */
 export const vrrpMulticastGroup = '224.0.0.18' as Ipv4;
 
@@ -146,6 +148,16 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
   } catch (e) {
     sender.value.close();
     return err(`${where}: ${message(e)}`);
+  }
+  // raw-socket opens it without SOCK_CLOEXEC and does not expose its fd, so every script would
+  // inherit it (and could send adverts with it). The one raw VRRP socket of ours still lacking
+  // FD_CLOEXEC is this new one: each earlier one was marked here when it was opened, and nothing can
+  // fork in between (both calls run synchronously on the one JS thread).
+  const sealed = markCloexec(0, receiveSocketKind);
+  if (!sealed.ok) {
+    socket.close();
+    sender.value.close();
+    return err(`${where}: cannot make it close-on-exec: ${sealed.error}`);
   }
 
   let closed = false;

@@ -20,12 +20,13 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { Socket } from 'node:net';
 import { checkScriptFile, isOpenTest } from '../config/script-check.js';
 import { gatherScriptFacts, resolveCommand, type FsProbe, type RunAs } from '../config-env.js';
+import type { SpawnFn } from '../exec-guard.js';
 import type { Logger } from '../log.js';
 import { err, ok, type Result } from '../types.js';
 import { OutputCapture, type OutputLimits, type OutputStream, type OutputSummary } from './output.js';
 import type { NotifyKeyword, PlannedScript } from './plan.js';
 
-export type SpawnFn = (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+export type { SpawnFn };
 
 /** A script ready to exec. */
 export interface ScriptLaunch {

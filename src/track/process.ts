@@ -2,8 +2,8 @@
 // in a new session and so its own process group (detached: setsid), cwd /, stdin /dev/null,
 // stdout and stderr read and capped: the first OUTPUT_CAP bytes of each are kept for the log,
 // the rest is read and dropped so a chatty script never blocks on a full pipe nor costs memory.
-import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { guardedSpawn } from '../exec-guard.js';
 
 export const OUTPUT_CAP = 4096;
 /** After the process exits, how long to wait for its pipes to drain before closing them. */
@@ -86,7 +86,8 @@ export const spawnScript: Spawner = (req, cb) => {
   };
   let child;
   try {
-    child = spawn(req.file, req.argv.slice(1), {
+    // guardedSpawn: no descriptor of the daemon's reaches the script (exec-guard.ts).
+    child = guardedSpawn(req.file, req.argv.slice(1), {
       cwd: '/',
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,7 +96,8 @@ export const spawnScript: Spawner = (req, cb) => {
       windowsHide: true,
     });
   } catch (e) {
-    // spawn() throws synchronously for some argument errors (EPERM on uid, bad options).
+    // spawn() throws synchronously for some argument errors (EPERM on uid, bad options), the guard
+    // when it cannot mark the descriptors.
     const reason = message(e);
     queueMicrotask(() => end({ kind: 'spawnError', message: reason }));
     return { pid: undefined };

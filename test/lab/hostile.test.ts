@@ -4,11 +4,14 @@
 // giving up the VIP; a well-formed one at the end proves the injector works. Then kind by kind,
 // each sent several times: keepalived's counters in the JSON dump (signal 36) move by exactly what
 // was sent, nothing else moves, and the state stays MASTER.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advertsFrom, startCapture } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { sleep, waitUntil } from '../../lab/process.js';
+import { pairConfig } from '../../lab/pair.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import type { AuthConfig } from '../../src/config/config.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
@@ -252,4 +255,68 @@ describe.skipIf(!available.ok)(`a priority-0 flood against a BACKUP${available.o
     expect(masterAt - initAt).toBeLessThan(3609);
     await b.stop();
   }, 30_000);
+});
+
+/**
+ * Issue 22 item 3, the attack itself: a check script running as nobody tries every descriptor it
+ * inherited as a socket and sends a priority-255 advert (TTL 255) on each raw IPv4 one. Before the
+ * fix it found the daemon's raw VRRP receive socket (bound to eth0) and the client saw its adverts.
+ */
+const ATTACK = `import socket, sys
+payload = bytes.fromhex(sys.argv[2])
+usable = 0
+for fd in range(3, 1024):
+    try:
+        s = socket.socket(fileno=fd)
+    except OSError:
+        continue
+    try:
+        if s.family == socket.AF_INET and s.type == socket.SOCK_RAW:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
+            s.sendto(payload, ('224.0.0.18', 0))
+            usable += 1
+    except OSError:
+        pass
+    finally:
+        s.detach()
+with open(sys.argv[1], 'a') as out:
+    out.write(f'{usable}\\n')
+`;
+
+describe.skipIf(!available.ok)(`a hostile script as nobody${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+  it('finds no raw socket among its descriptors: no priority-255 advert reaches the wire', async () => {
+    const lab = await createLab(pairLabSpec());
+    const dir = mkdtempSync(join(tmpdir(), 'vrrpd-hostile-script-'));
+    try {
+      chmodSync(dir, 0o755);
+      mkdirSync(join(dir, 'out'));
+      chownSync(join(dir, 'out'), 65534, 65534);
+      writeFileSync(join(dir, 'attack.py'), ATTACK, { mode: 0o755 });
+      // The VRRP part only: the kernel writes the IPv4 header of a raw protocol-112 socket.
+      const payload = advert({ priority: 255, src: parseIpv4('192.0.2.11') as Ipv4 }).subarray(20).toString('hex');
+      const results = join(dir, 'out', 'usable');
+      const script = ['global_defs {', '   script_user nobody', '}', 'vrrp_script attack {', `   script "/usr/bin/python3 ${join(dir, 'attack.py')} ${results} ${payload}"`, '   interval 1', '}', ''].join('\n');
+      const config = script + pairConfig('master').replace('    virtual_ipaddress {', '    track_script {\n        attack\n    }\n    virtual_ipaddress {');
+      const capture = await startCapture(lab, 'client');
+      if (!capture.ok) throw new Error(capture.error);
+      const started = await startVrrpd(lab, 'a', config);
+      if (!started.ok) throw new Error(started.error);
+      // Four runs, all after the socket was open. (Before the fix A never became MASTER: its own
+      // receive socket heard the script's priority-255 adverts.)
+      await waitUntil(() => existsSync(results) && readFileSync(results, 'utf8').split('\n').length >= 5, { timeoutMs: 10_000 });
+      const master = await started.value.waitForState('VI_1', 'MASTER', { timeoutMs: 1000 });
+      const frames = await capture.value.stop();
+      if (!frames.ok) throw new Error(frames.error);
+      const usable = readFileSync(results, 'utf8').trim().split('\n').map(Number);
+      expect(usable.filter((n) => n !== 0)).toEqual([]);
+      expect(advertsFrom(frames.value, '192.0.2.11').filter((f) => f.priority === 255)).toEqual([]);
+      expect(master.ok).toBe(true);
+      expect(advertsFrom(frames.value, '192.0.2.11').length).toBeGreaterThan(0);
+      await started.value.stop();
+    } finally {
+      await lab.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });
