@@ -386,10 +386,10 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
       continue;
     }
     const link = byName.get(ifname);
-    const socket = link === undefined ? err(`interface ${ifname} disappeared`) : openInterface(ifname, link, running, log, next);
+    const socket = link === undefined ? err(`VRRP socket on ${ifname}: the interface disappeared`) : openInterface(ifname, link, running, log, next);
     if (!socket.ok) {
       for (const s of opened.values()) s.socket.close();
-      return refuse(`cannot open VRRP socket on ${ifname}: ${socket.error}`);
+      return refuse(`cannot open ${socket.error}`);
     }
     opened.set(ifname, socket.value);
   }
@@ -583,7 +583,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     if (!opened.ok) {
       await stopAll(running);
       const denied = /permitted|EPERM|EACCES/i.test(opened.error);
-      return fatal(`cannot open VRRP socket on ${ifname}: ${opened.error}`, denied ? EXIT.permission : EXIT.fatal);
+      return fatal(`cannot open ${opened.error}`, denied ? EXIT.permission : EXIT.fatal);
     }
     running.sockets.set(ifname, opened.value);
   }
@@ -665,7 +665,7 @@ async function followRecreatedLink(running: Running, link: LinkInfo, log: Logger
   log.info(`Interface ${link.name} was recreated (ifindex ${entry.ifindex} -> ${link.index}) - reopening its VRRP socket`);
   const opened = openInterface(link.name, link, running, log, running.config);
   if (!opened.ok) {
-    log.error(`cannot reopen the VRRP socket on ${link.name}: ${opened.error}`);
+    log.error(`cannot reopen ${opened.error}`);
     return;
   }
   entry.socket.close();

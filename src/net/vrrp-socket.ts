@@ -138,7 +138,7 @@ export function openVrrpSocket(opts: VrrpSocketOptions): Result<VrrpSocket, stri
   if (opts.ifname.length === 0 || Buffer.byteLength(opts.ifname) >= IFNAMSIZ) return err(`${where}: bad interface name`);
   if (!Number.isInteger(opts.ifindex) || opts.ifindex <= 0) return err(`${where}: bad ifindex ${opts.ifindex}`);
   const raw = loadRawSocket();
-  if (!raw.ok) return raw;
+  if (!raw.ok) return err(`${where}: ${raw.error}`);
   const sender = openRawSender(opts.ifname, opts.ifindex);
   if (!sender.ok) return err(`${where}: ${sender.error}`);
 
