@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { FLAGS, type FlagRow } from './cli-flags.js';
+import { flushed } from './cli-output.js';
 import { DEFAULT_UMASK, parseFacility, parseUmask, rtSignals, signalNumber } from './cli-values.js';
 import { openFilesLimit, tooManyOpenFiles } from './open-files.js';
 import { runConfigTest, type LoadOptions } from './config-test.js';
@@ -309,10 +310,19 @@ process.on('uncaughtException', (e) => {
   if (process.listenerCount('uncaughtException') === 1) process.stderr.write(`vrrpd: internal error: ${e.message}\n`);
 });
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${tooManyOpenFiles(e, openFilesLimit()) ?? `vrrpd: ${e instanceof Error ? e.message : String(e)}`}\n`);
-    process.exit(EXIT.fatal);
-  },
-);
+// A closed stdout or stderr is reported once by exit() below, not as an uncaught exception.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
+/** Exits once stdout and stderr are written out; output that could not be is a failure. */
+async function exit(code: number): Promise<never> {
+  const out = await flushed(process.stdout, 'stdout');
+  if (!out.ok) process.stderr.write(`vrrpd: ${out.error}\n`);
+  await flushed(process.stderr, 'stderr');
+  process.exit(out.ok || code !== EXIT.ok ? code : EXIT.fatal);
+}
+
+main(process.argv.slice(2)).then(exit, (e: unknown) => {
+  process.stderr.write(`${tooManyOpenFiles(e, openFilesLimit()) ?? `vrrpd: ${e instanceof Error ? e.message : String(e)}`}\n`);
+  return exit(EXIT.fatal);
+});

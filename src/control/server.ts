@@ -2,22 +2,31 @@
 // daemon's own uid. Two locks on that door: the socket file is mode 0600 (connect() fails with
 // EACCES for anyone else; the unit's RuntimeDirectory is 0750 on top), and each connection's
 // SO_PEERCRED is checked (native addon), so a socket left more open by mistake still answers no
-// one else. Whatever arrives is bounded (size, time, connections) and never reaches the protocol:
-// a request only reads state.
+// one else. Whatever arrives is bounded and never reaches the protocol (a request only reads
+// state): connections.ts bounds what each connection may read, how long it may take and how many
+// may be open; each kind of complaint is logged under its own rate limit.
 import { chmodSync, lstatSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
+import { createLogLimiter } from '../log-limit.js';
 import { peerCredentials, type PeerCredentials } from '../native.js';
 import { err, ok, type Result } from '../types.js';
-import { encodeReply, MAX_CONNECTIONS, MAX_REQUEST_BYTES, parseRequest, REQUEST_TIMEOUT_MS, type Reply, type Request } from './protocol.js';
+import type { AdmissionLimits } from './admission.js';
+import { createConnections, type Complaint } from './connections.js';
+import type { Reply, Request } from './protocol.js';
 
 export interface ControlServerOptions {
   readonly path: string;
   readonly log: Pick<Logger, 'info' | 'warn' | 'debug'>;
   /** Answers a well-formed request; runs on the main thread between protocol events. */
   readonly handle: (request: Request) => Reply<unknown>;
-  readonly timeoutMs?: number;
+  /** From accept to a complete request. */
+  readonly deadlineMs?: number;
+  /** From the answer to the connection's end. */
+  readonly graceMs?: number;
   readonly maxBytes?: number;
+  readonly limits?: Partial<AdmissionLimits>;
   /** Who may ask besides root; the daemon's effective uid by default. */
   readonly ownUid?: number;
   /** Reads a connection's peer; SO_PEERCRED by default (tests inject others). */
@@ -26,11 +35,13 @@ export interface ControlServerOptions {
 
 export interface ControlServer {
   readonly path: string;
+  /** Connections open now: holding a place, or turned away and closing. */
+  connections(): number;
   /** Stops listening, drops open connections and removes the socket file (if it is still ours). */
   close(): Promise<void>;
 }
 
-/** A rejected or malformed request is logged at most this often (a flood must not flood the log). */
+/** Each kind of complaint is logged at most this often (a flood must not flood the log). */
 const COMPLAINT_INTERVAL_MS = 10_000;
 
 /** Node keeps a connection's fd on its internal handle; not public API, so read it defensively. */
@@ -59,87 +70,30 @@ function clearStale(path: string): Result<void, string> {
 }
 
 export async function startControlServer(opts: ControlServerOptions): Promise<Result<ControlServer, string>> {
-  const timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
-  const maxBytes = opts.maxBytes ?? MAX_REQUEST_BYTES;
   const ownUid = opts.ownUid ?? process.geteuid?.() ?? 0;
   const peerOf = opts.peerOf ?? soPeerCred;
   const cleared = clearStale(opts.path);
   if (!cleared.ok) return cleared;
 
-  const complaints = { last: -Infinity, suppressed: 0 };
-  const complain = (line: string): void => {
-    const now = Date.now();
-    if (now - complaints.last < COMPLAINT_INTERVAL_MS) {
-      complaints.suppressed++;
-      return;
-    }
-    const more = complaints.suppressed > 0 ? ` (${complaints.suppressed} more since last report)` : '';
-    complaints.last = now;
-    complaints.suppressed = 0;
-    opts.log.warn(`control socket: ${line}${more}`);
+  const limit = createLogLimiter<Complaint>(COMPLAINT_INTERVAL_MS, () => performance.now());
+  const complain = (kind: Complaint, line: string): void => {
+    const text = limit(kind, line);
+    if (text !== undefined) opts.log.warn(`control socket: ${text}`);
   };
 
-  const open = new Set<Socket>();
+  const connections = createConnections({ handle: opts.handle, complain, deadlineMs: opts.deadlineMs, graceMs: opts.graceMs, maxBytes: opts.maxBytes, limits: opts.limits });
   const serve = (socket: Socket): void => {
-    open.add(socket);
-    socket.on('close', () => open.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let answered = false;
-    const answer = (reply: Reply<unknown>): void => {
-      if (answered) return;
-      answered = true;
-      socket.setTimeout(0);
-      socket.end(encodeReply(reply));
-    };
+    // Checked before a place is given: whoever else reaches the socket cannot take one.
     const peer = peerOf(socket);
     if (!peer.ok || (peer.value.uid !== 0 && peer.value.uid !== ownUid)) {
       const who = peer.ok ? `uid ${peer.value.uid} (pid ${peer.value.pid})` : `a peer whose credentials cannot be read (${peer.error})`;
-      complain(`refused ${who}: only root and uid ${ownUid} may ask`);
-      answer({ ok: false, error: `permission denied: only root and uid ${ownUid} may use this socket` });
-      return;
+      complain('peer', `refused ${who}: only root and uid ${ownUid} may ask`);
+      return connections.turnAway(socket, { ok: false, error: `permission denied: only root and uid ${ownUid} may use this socket` });
     }
-    let buffered = '';
-    const request = (line: string): void => {
-      const parsed = parseRequest(line);
-      if (!parsed.ok) {
-        complain(parsed.error);
-        return answer({ ok: false, error: parsed.error });
-      }
-      let reply: Reply<unknown>;
-      try {
-        reply = opts.handle(parsed.value);
-      } catch (e) {
-        reply = { ok: false, error: `internal error: ${e instanceof Error ? e.message : String(e)}` };
-      }
-      answer(reply);
-    };
-    socket.setEncoding('utf8');
-    socket.setTimeout(timeoutMs, () => {
-      complain(`a client sent no complete request within ${timeoutMs} ms`);
-      answer({ ok: false, error: `no request within ${timeoutMs} ms` });
-      socket.destroySoon();
-    });
-    socket.on('data', (chunk: string) => {
-      if (answered) return;
-      buffered += chunk;
-      const newline = buffered.indexOf('\n');
-      if (newline >= 0 && newline <= maxBytes) return request(buffered.slice(0, newline));
-      if (Buffer.byteLength(buffered) > maxBytes) {
-        complain(`request longer than ${maxBytes} bytes`);
-        answer({ ok: false, error: `request longer than ${maxBytes} bytes` });
-      }
-    });
-    // A client may half-close instead of sending a newline.
-    socket.on('end', () => {
-      if (!answered) {
-        if (buffered.trim() === '') answer({ ok: false, error: 'empty request (send {"cmd":"status"})' });
-        else request(buffered);
-      }
-    });
+    connections.serve(socket);
   };
 
   const server: Server = createServer({ allowHalfOpen: true }, serve);
-  server.maxConnections = MAX_CONNECTIONS;
   // Created 0600 (not chmod'ed after bind, which leaves a moment open); umask is per process and
   // bind happens inside listen(), on this thread, so nothing else creates a file meanwhile.
   const listened = await new Promise<Result<void, string>>((resolve) => {
@@ -156,7 +110,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Re
     }
   });
   if (!listened.ok) return listened;
-  server.on('error', (e) => opts.log.warn(`control socket: ${e.message}`));
+  // accept() failing (EMFILE under a flood) is a kind of its own, rate-limited like the others.
+  server.on('error', (e) => complain('accept', e.message));
   let ino: number | undefined;
   try {
     chmodSync(opts.path, 0o600);
@@ -176,9 +131,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Re
   process.once('exit', unlinkOurs);
   return ok({
     path: opts.path,
+    connections: () => connections.count(),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of open) s.destroy();
+        connections.destroyAll();
         server.close(() => {
           unlinkOurs();
           process.off('exit', unlinkOurs);

@@ -3,16 +3,18 @@
 // crafted advert claims priority 200 (> A's 150), so any of them wrongly accepted would show as A
 // giving up the VIP; a well-formed one at the end proves the injector works. Then kind by kind,
 // each sent several times: keepalived's counters in the JSON dump (signal 36) move by exactly what
-// was sent, nothing else moves, and the state stays MASTER.
+// was sent, nothing else moves, and the state stays MASTER. Last, hostile local clients of the
+// control socket against a running MASTER.
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advertsFrom, startCapture } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
-import { sleep, waitUntil } from '../../lab/process.js';
+import type { ClientKind } from '../../lab/control-clients.js';
+import { execBounded, sleep, waitUntil } from '../../lab/process.js';
 import { pairConfig } from '../../lab/pair.js';
-import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../lab/vrrpd.js';
 import type { AuthConfig } from '../../src/config/config.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram, internetChecksum } from '../../src/vrrp/packet.js';
@@ -319,4 +321,64 @@ describe.skipIf(!available.ok)(`a hostile script as nobody${available.ok ? '' : 
       rmSync(dir, { recursive: true, force: true });
     }
   }, 40_000);
+});
+
+/**
+ * Hostile local clients of the control socket (a process of the daemon's own uid, all kinds at
+ * once: trickling, silent, a bad line then silence, never reading, 10 MB of random bytes, a flood
+ * of short ones) against a running MASTER: `vrrpd status` is answered every time, each kind of
+ * complaint is logged under its own rate limit, and the master keeps its VIP.
+ */
+describe.skipIf(!available.ok)(`hostile clients on the control socket of a running master${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+  let lab: Lab;
+  let a: Vrrpd;
+  const MIX: readonly [ClientKind, number][] = [
+    ['drip', 4],
+    ['silent', 4],
+    ['bad-line-open', 4],
+    ['no-read', 4],
+    ['random-10mb', 4],
+    ['mixed', 16],
+  ];
+
+  beforeAll(async () => {
+    lab = await createLab(pairLabSpec());
+    a = unwrap(await startVrrpd(lab, 'a', readFileSync(join(repoRoot(), 'etc', 'node-a.conf'), 'utf8')));
+    unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
+  }, 20_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  }, 20_000);
+
+  it('all kinds at once for 8 s: every vrrpd status is answered, each complaint has its own line, the VIP stays', async () => {
+    const socket = join(a.dir, 'vrrpd.sock');
+    const mark = a.logMark();
+    const runs = MIX.map(([kind, count]) => {
+      const p = lab.spawn('client', [process.execPath, join(repoRoot(), 'dist', 'lab', 'control-clients.js'), socket, kind, String(count), '8000']);
+      return p.exited.then(() => p.stdoutLines()[0] ?? '');
+    });
+    await sleep(1000);
+    const results: (number | null)[] = [];
+    const failures: string[] = [];
+    const until = Date.now() + 6000;
+    while (Date.now() < until) {
+      const r = await execBounded([process.execPath, vrrpdCli(), 'status', '--control-socket', socket], { timeoutMs: 10_000 });
+      results.push(r.code);
+      if (r.code !== 0) failures.push(r.stderr.trim());
+    }
+    const counts = await Promise.all(runs);
+    console.log(`HOSTILE control clients: status ${results.filter((c) => c === 0).length}/${results.length}; clients ${MIX.map(([k], i) => `${k} ${counts[i]}`).join(', ')}`);
+    expect(failures).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(5);
+    const complaints = a.logLines().slice(mark).filter((l) => l.startsWith('control socket: '));
+    // Dawdlers are dropped for newcomers long before their deadline here: "busy" is their kind.
+    const kinds = [/^control socket: (all \d+ connections in use|turned a connection away)/, /^control socket: malformed request/, /^control socket: request longer than 4096 bytes/];
+    for (const kind of kinds) {
+      expect(complaints.filter((l) => kind.test(l)), String(kind)).toHaveLength(1);
+    }
+    expect(a.process.running()).toBe(true);
+    expect(a.logLines().slice(mark).some((l) => /Entering (BACKUP|FAULT) STATE/.test(l))).toBe(false);
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
+  }, 30_000);
 });

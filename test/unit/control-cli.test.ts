@@ -1,9 +1,14 @@
 // `vrrpd status` and the two new daemon flags as a user meets them: the compiled CLI, its one-line
 // messages and exit codes (0 answered, 1 not running / unreachable / bad flag), never a stack.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { execBounded } from '../../lab/process.js';
 import { vrrpdCli } from '../../lab/vrrpd.js';
+import { startControlServer } from '../../src/control/server.js';
+import type { Logger } from '../../src/log.js';
 
 const cli = vrrpdCli();
 
@@ -42,5 +47,29 @@ describe.skipIf(!existsSync(cli))('vrrpd status (compiled CLI)', () => {
       stdout: '',
       stderr: 'vrrpd: invalid --metrics-listen "9650": expected HOST:PORT, e.g. 127.0.0.1:9650 - not started\n',
     });
+  });
+
+  it('a report over 64 KiB is whole through a slow pipe and to a file; a reader that closes early: exit 1, one sentence', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrrpd-status-out-'));
+    const socket = join(dir, 'vrrpd.sock');
+    // 300 KB: more than a pipe holds (64 KiB) and than head reads before it closes.
+    const report = { version: '9.9.9', pid: 1, startedAt: '', takenAt: '', instances: Array.from({ length: 3000 }, (_, i) => ({ name: `VI_${i}`, pad: 'x'.repeat(80) })), unmatchedDrops: {} };
+    const log = { info: () => undefined, warn: () => undefined, debug: () => undefined } as unknown as Pick<Logger, 'info' | 'warn' | 'debug'>;
+    const server = await startControlServer({ path: socket, log, handle: () => ({ ok: true, status: report }) });
+    if (!server.ok) throw new Error(server.error);
+    try {
+      const status = `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} status --json --control-socket ${socket}`;
+      const slow = await execBounded(['bash', '-c', `${status} | (sleep 0.3; cat); echo "rc=\${PIPESTATUS[0]}" >&2`]);
+      expect(slow.stderr).toBe('rc=0\n');
+      expect(JSON.parse(slow.stdout)).toEqual(report);
+      const toFile = await execBounded(['bash', '-c', `${status} > ${join(dir, 'out.json')}`]);
+      expect(toFile.code).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'))).toEqual(report);
+      const closed = await execBounded(['bash', '-c', `${status} | head -c 10 >/dev/null; echo "rc=\${PIPESTATUS[0]}" >&2`]);
+      expect(closed.stderr).toBe('vrrpd: the reader of stdout closed it before the output was complete (EPIPE)\nrc=1\n');
+    } finally {
+      await server.value.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

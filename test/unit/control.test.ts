@@ -2,7 +2,7 @@
 // `vrrpd status`'s client), the request parser, the status a real Instance gives and the table.
 // Nothing is timed: the one timeout test asserts the reply, not how long it took.
 import { lstatSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -38,10 +38,10 @@ function raw(path: string, bytes: string, halfClose = true): Promise<string> {
 describe('parseRequest', () => {
   it('takes {"cmd":"status"} and refuses everything else with a reason', () => {
     expect(parseRequest('{"cmd":"status"}')).toEqual(ok({ cmd: 'status' }));
-    expect(parseRequest('status')).toMatchObject({ ok: false, error: expect.stringContaining('not JSON') });
-    expect(parseRequest('[1]')).toMatchObject({ ok: false, error: expect.stringContaining('not a JSON object') });
-    expect(parseRequest('{"cmd":5}')).toMatchObject({ ok: false, error: expect.stringContaining('no "cmd"') });
-    expect(parseRequest('{"cmd":"reboot"}')).toMatchObject({ ok: false, error: 'unknown command "reboot" (known: status)' });
+    expect(parseRequest('status')).toMatchObject({ ok: false, error: { kind: 'malformed', message: expect.stringContaining('not JSON') } });
+    expect(parseRequest('[1]')).toMatchObject({ ok: false, error: { kind: 'malformed', message: expect.stringContaining('not a JSON object') } });
+    expect(parseRequest('{"cmd":5}')).toMatchObject({ ok: false, error: { kind: 'malformed', message: expect.stringContaining('no "cmd"') } });
+    expect(parseRequest('{"cmd":"reboot"}')).toMatchObject({ ok: false, error: { kind: 'unknownCommand', message: 'unknown command "reboot" (known: status)' } });
     expect(parseRequest('{"__proto__":{"cmd":"status"}}').ok).toBe(false);
   });
 
@@ -95,13 +95,17 @@ describe('control socket server', () => {
     // Without a newline, a half-close ends the request.
     expect(JSON.parse(await raw(path(), '{"cmd":"status"}'))).toEqual({ ok: true, status: { instances: [], served: 1 } });
     expect(await request(path(), 'status')).toEqual(ok({ instances: [], served: 2 }));
-    // One complaint logged, the rest counted (rate-limited).
-    expect(warnings).toHaveLength(1);
+    // One complaint per kind logged, the rest counted (rate-limited per kind).
+    expect(warnings).toEqual([
+      'control socket: malformed request: not JSON (send {"cmd":"status"})',
+      'control socket: unknown command "stop" (known: status)',
+      'control socket: request longer than 4096 bytes',
+    ]);
   });
 
-  it('a client that sends nothing gets an error reply at the timeout', async () => {
-    await start({ timeoutMs: 50 });
-    expect(JSON.parse(await raw(path(), '', false))).toEqual({ ok: false, error: 'no request within 50 ms' });
+  it('a client that sends nothing gets an error reply at the deadline', async () => {
+    await start({ deadlineMs: 50 });
+    expect(JSON.parse(await raw(path(), '', false))).toEqual({ ok: false, error: 'no complete request within 50 ms' });
   });
 
   it('SO_PEERCRED names this process; another uid is refused with a reason and served nothing', async () => {
@@ -144,6 +148,98 @@ describe('control socket server', () => {
     const refused = await startControlServer({ path: path(), log, handle: () => ({ ok: true, status: {} }) });
     expect(refused).toEqual({ ok: false, error: `${path()} exists and is not a socket - not replacing it` });
     expect(lstatSync(path()).isFile()).toBe(true);
+  });
+
+  it('the deadline counts from accept: a client trickling a byte every 20 ms is answered at the deadline', async () => {
+    await start({ deadlineMs: 150 });
+    const s = connect(path());
+    const timer = setInterval(() => s.write(' '), 20);
+    const reply = await new Promise<string>((resolve) => {
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d.toString('utf8')));
+      s.on('close', () => resolve(text));
+      s.on('error', () => undefined);
+    });
+    clearInterval(timer);
+    expect(JSON.parse(reply)).toEqual({ ok: false, error: 'no complete request within 150 ms' });
+    expect(warnings).toEqual(['control socket: a client sent no complete request within 150 ms']);
+  });
+
+  it('a client that is answered and never closes loses its connection after the grace', async () => {
+    await start({ graceMs: 50 });
+    const s = connect({ path: path(), allowHalfOpen: true });
+    s.on('connect', () => s.write('garbage\n'));
+    s.resume();
+    // After the reply the client keeps its side open, poking now and then: only the daemon can end it.
+    let poke: NodeJS.Timeout | undefined;
+    const closed = await new Promise<boolean>((resolve) => {
+      s.on('error', () => undefined);
+      s.on('end', () => (poke = setInterval(() => s.write(' '), 10)));
+      s.on('close', () => resolve(true));
+    });
+    clearInterval(poke);
+    expect(closed).toBe(true);
+  });
+
+  it('a client that never reads its (large) reply cannot keep the next one out', async () => {
+    const big = { instances: [], pad: 'x'.repeat(4 * 1024 * 1024) };
+    await start({ limits: { maxOpen: 1, answeredMinAgeMs: 20 }, handle: () => ({ ok: true, status: big }) });
+    const hog = connect(path());
+    hog.pause();
+    hog.on('error', () => undefined);
+    hog.write('{"cmd":"status"}\n');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await request(path(), 'status')).ok).toBe(true);
+    hog.destroy();
+  });
+
+  it('64 silent clients: 16 wait, the rest are turned away at their first read, and a status request is answered at once', async () => {
+    await start({ deadlineMs: 10_000 });
+    const silent = Array.from({ length: 64 }, () => raw(path(), '', false));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server?.connections()).toBe(16);
+    expect(await request(path(), 'status', 50)).toEqual(ok({ instances: [], served: 1 }));
+    expect(warnings).toEqual(['control socket: turned a connection away: its request was not complete at its first read, and all 16 waiting places are taken']);
+    await server?.close();
+    server = undefined;
+    const replies = (await Promise.all(silent)).map((t) => (t === '' ? 'closed' : (JSON.parse(t) as { error: string }).error));
+    expect(replies.filter((r) => r === 'busy: request not complete at once, and all 16 waiting places are taken')).toHaveLength(48);
+  });
+
+  it('all places taken by waiting clients: a newcomer replaces the one waiting longest, which is told "busy"', async () => {
+    await start({ deadlineMs: 10_000, limits: { maxOpen: 4, maxWaiting: 4 } });
+    const silent = Array.from({ length: 4 }, () => raw(path(), '', false));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await request(path(), 'status', 50)).toEqual(ok({ instances: [], served: 1 }));
+    expect(JSON.parse((await silent[0]) ?? '')).toEqual({ ok: false, busy: true, error: 'busy: dropped for a new connection while still without a complete request' });
+    expect(warnings).toEqual(['control socket: all 4 connections in use: dropped one still without a complete request for a new one']);
+    await server?.close();
+    server = undefined;
+    await Promise.all(silent);
+  });
+
+  it('all places just taken by new connections: the newcomer is told "busy", and the client asks again until it gets in', async () => {
+    await start({ deadlineMs: 10_000, limits: { maxOpen: 2 } });
+    const silent = [raw(path(), '', false), raw(path(), '', false)];
+    // Connected at once with the others: they are new (not read yet), so none may be replaced.
+    expect(JSON.parse(await raw(path(), '{"cmd":"status"}\n', false))).toEqual({ ok: false, busy: true, error: 'busy: all 2 connections in use' });
+    expect(await request(path(), 'status')).toEqual(ok({ instances: [], served: 1 }));
+    await server?.close();
+    server = undefined;
+    await Promise.all(silent);
+  });
+
+  it('a daemon that stays busy, or closes without answering: one sentence after the time is up, not "write EPIPE"', async () => {
+    const busy = createServer((c) => c.resume().end('{"ok":false,"busy":true,"error":"busy: all 64 connections in use"}\n'));
+    await new Promise<void>((r) => busy.listen(path(), r));
+    const r1 = await request(path(), 'status', 300);
+    await new Promise((r) => busy.close(r));
+    expect(r1).toMatchObject({ ok: false, error: expect.stringMatching(new RegExp(`^vrrpd on ${path()} was busy for 300 ms \\(\\d+ tries, last: busy: all 64 connections in use\\); another local client may be flooding its control socket$`)) });
+    const rude = createServer((c) => c.destroy());
+    await new Promise<void>((r) => rude.listen(path(), r));
+    const r2 = await request(path(), 'status', 300);
+    await new Promise((r) => rude.close(r));
+    expect(r2).toMatchObject({ ok: false, error: expect.stringMatching(/closed the connection without answering \(\d+ tries in 300 ms\); it may be stopping, or another local client is flooding its control socket$/) });
   });
 
   it('the client says the daemon is not running when there is no socket', async () => {
