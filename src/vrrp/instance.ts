@@ -13,7 +13,7 @@ import { encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, ty
 import { instanceParams } from './params.js';
 import type { Background } from './background.js';
 import { createGarpPacer, type GarpOwner, type GarpPacer, type GarpTarget } from './garp-pacer.js';
-import { LogLimiter } from './log-limit.js';
+import { createLogLimiter } from '../log-limit.js';
 import type { RepeatHandle, RepeatJob, RepeatProgress } from '../net/repeater.js';
 import type { Scheduler, TimerEntry } from './scheduler.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from './peers.js';
@@ -162,7 +162,7 @@ export const ADVER_GRID_MS = 4;
 
 /**
  * keepalived logs a drop, and some accepted adverts, for every packet; under a flood that drowns
- * the log, so we rate-limit (log-limit.ts): a drop's line once per reason per interval; a line an
+ * the log, so we rate-limit (src/log-limit.ts): a drop's line once per reason per interval; a line an
  * accepted advert brings (fsm AdvertLine, its GARP burst's lines) and a peer report's (peers.ts:
  * a spoofed source is a new peer) up to ADVERT_LINES times per kind per interval, so a peer's few
  * in a row (a preemption's "discarding" each second) read as keepalived's.
@@ -216,8 +216,8 @@ export class Instance {
   private heldLogs: [SayLevel, string][] | undefined;
   /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
   private adverts: { readonly priority: number; readonly datagrams: readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] } | undefined;
-  private readonly dropLog = new LogLimiter(DROP_LOG_INTERVAL_MS, 1);
-  private readonly advertLog = new LogLimiter(DROP_LOG_INTERVAL_MS, ADVERT_LINES);
+  private readonly dropLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now());
+  private readonly advertLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now(), ADVERT_LINES);
   private readonly peerReportTable = new PeerReports();
   private driver: Driver;
   private garpIntervalMs: Millis;
@@ -388,7 +388,7 @@ export class Instance {
         return;
       }
     }
-    const line = this.dropLog.pass(drop.reason, `(${this.name}) ${drop.detail}`, now);
+    const line = this.dropLog(drop.reason, `(${this.name}) ${drop.detail}`);
     if (line !== undefined) this.ports.log.info(line);
   }
 
@@ -464,7 +464,7 @@ export class Instance {
    * is one of a few fixed names, never the text: a spoofer varying its address must not make new keys.
    */
   private sayFor(kind: string | undefined, level: SayLevel, message: string): void {
-    const line = kind === undefined ? message : this.advertLog.pass(kind, message, this.ports.now());
+    const line = kind === undefined ? message : this.advertLog(kind, message);
     if (line !== undefined) this.say(level, line);
   }
 

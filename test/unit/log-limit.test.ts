@@ -5,25 +5,35 @@ import { describe, expect, it } from 'vitest';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
 import { ok, parseIpv4, type Ipv4 } from '../../src/types.js';
 import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
-import { LogLimiter } from '../../src/vrrp/log-limit.js';
+import { createLogLimiter } from '../../src/log-limit.js';
 import { decodeDatagram, encodeDatagram, type Advert } from '../../src/vrrp/packet.js';
 import type { Vrid } from '../../src/types.js';
 import { virtualTimers } from '../../src/vrrp/virtual-timers.js';
 
 describe('LogLimiter', () => {
   it('lets `lines` through per window and key, then says how many it held back', () => {
-    const limit = new LogLimiter(10_000, 2);
-    const said = [0, 1, 2, 3, 9999].map((t) => limit.pass('a', 'x', t));
+    let t = 0;
+    const limit = createLogLimiter(10_000, () => t, 2);
+    const at = (time: number, kind: string, line: string): string | undefined => {
+      t = time;
+      return limit(kind, line);
+    };
+    const said = [0, 1, 2, 3, 9999].map((time) => at(time, 'a', 'x'));
     expect(said).toEqual(['x', 'x', undefined, undefined, undefined]);
-    expect(limit.pass('b', 'y', 5)).toBe('y');
-    expect(limit.pass('a', 'x', 10_000)).toBe('x (3 more since last report)');
-    expect(limit.pass('a', 'x', 10_001)).toBe('x');
-    expect(limit.pass('a', 'x', 10_002)).toBe(undefined);
+    expect(at(5, 'b', 'y')).toBe('y');
+    expect(at(10_000, 'a', 'x')).toBe('x (3 more since last report)');
+    expect(at(10_001, 'a', 'x')).toBe('x');
+    expect(at(10_002, 'a', 'x')).toBe(undefined);
   });
 
   it('one line per window: the drop lines as before', () => {
-    const limit = new LogLimiter(10_000, 1);
-    expect([0, 5000, 10_000, 19_999, 20_000].map((t) => limit.pass('badTtl', 'd', t))).toEqual(['d', undefined, 'd (1 more since last report)', undefined, 'd (1 more since last report)']);
+    let t = 0;
+    const limit = createLogLimiter(10_000, () => t);
+    const at = (time: number): string | undefined => {
+      t = time;
+      return limit('badTtl', 'd');
+    };
+    expect([0, 5000, 10_000, 19_999, 20_000].map(at)).toEqual(['d', undefined, 'd (1 more since last report)', undefined, 'd (1 more since last report)']);
   });
 });
 
