@@ -12,7 +12,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ConfigDiagnostic } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
-import { loadConfig, type LoadOptions } from './config/load.js';
+import { capPerKind, loadConfig, type LoadOptions } from './config/load.js';
 import { dumpConfig } from './config-dump.js';
 import { environmentDiagnostics } from './environment.js';
 
@@ -98,11 +98,13 @@ export function summaryLine(
   files: number,
   instances: number | undefined,
 ): string {
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.length - errors;
+  // A line standing for diagnostics left out (capPerKind) counts as those it stands for.
+  const total = (ds: readonly ConfigDiagnostic[]): number => ds.reduce((n, d) => n + (d.omitted ?? 1), 0);
+  const errors = total(diagnostics.filter((d) => d.severity === 'error'));
+  const warnings = total(diagnostics) - errors;
   // Without a Config (the text had errors) the number of instances is not known: say nothing.
   const inst = instances === undefined ? '' : `, ${count(instances, 'vrrp_instance')}`;
-  const unsupported = diagnostics.filter(isNotSupportedYet).length;
+  const unsupported = total(diagnostics.filter(isNotSupportedYet));
   const gaps = unsupported === 0 ? '' : `; ${count(unsupported, 'setting')} vrrpd does not support yet`;
   return `${path}: ${count(errors, 'error')}, ${count(warnings, 'warning')} in ${count(files, 'file')}${inst} - ${VERDICT[configTestExit(diagnostics)]}${gaps}`;
 }
@@ -130,7 +132,7 @@ function openReport(logFile: string | undefined): { write: (line: string) => voi
 
 export async function runConfigTest(opts: ConfigTestOptions): Promise<ConfigTestExit> {
   const loaded = loadConfig(opts.path, opts.load);
-  const environment = loaded.config ? await environmentDiagnostics(loaded.config, opts.path) : [];
+  const environment = loaded.config ? capPerKind(await environmentDiagnostics(loaded.config, opts.path)) : [];
   const diagnostics = forConfigTest([...loaded.diagnostics, ...environment]);
 
   const report = openReport(opts.logFile);
