@@ -9,34 +9,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { advertsFrom, startCapture, type Capture } from '../lab/capture.js';
+import { advertIntervalsMs, startCapture, type Capture } from '../lab/capture.js';
 import { createLab, A_IP, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../lab/netns.js';
-import { pidAlive, sleep, wallClockSeconds } from '../lab/process.js';
+import { pidAlive, rssMb, sleep, wallClockSeconds } from '../lab/process.js';
 import { repoRoot, startVrrpd, vrrpdBin, type Vrrpd } from '../lab/vrrpd.js';
+import { CONFIG_BOMBS, USR_SHARE_GLOB, writeBomb, type ConfigBomb } from '../lab/config-bombs.js';
 import { benchConfig } from './config-gen.js';
 
 const KEEPALIVED = ['/usr/sbin/keepalived', '/usr/local/sbin/keepalived'].find((p) => existsSync(p));
 
-export interface LimitCase {
-  readonly name: string;
-  /** The main file, given A's seed config. */
-  readonly main: (seed: string) => string;
-  /** Files beside it (name -> content). */
-  readonly extra?: Readonly<Record<string, string>>;
-}
-
-const words = (n: number): string => Array<string>(n).fill('y').join(' ');
-
-export const LIMIT_CASES: readonly LimitCase[] = [
-  { name: 'heap killer: ~SEQ(i,1,10000) + 60,000 y', main: (s) => `${s}~SEQ(i,1,10000) ${'y'.repeat(60_000)}\n` },
-  {
-    name: '7.8 MB include: 130 lines x 30,000 words',
-    main: (s) => `${s}include big.inc\n`,
-    extra: { 'big.inc': `${Array.from({ length: 130 }, () => words(30_000)).join('\n')}\n` },
-  },
-  { name: '~SEQ(i,1,6000) + 60,000 y', main: (s) => `${s}~SEQ(i,1,6000) ${'y'.repeat(60_000)}\n` },
-  { name: '150,000 unknown keywords', main: (s) => `${s}${Array.from({ length: 150_000 }, (_, i) => `unknown_${i}`).join('\n')}\n` },
-  { name: 'include /usr/share/*/*/*/*', main: (s) => `${s}include /usr/share/*/*/*/*\n` },
+const LIMIT_CASES: readonly ConfigBomb[] = [
+  ...CONFIG_BOMBS,
+  USR_SHARE_GLOB,
   { name: 'typo: virtual_ipadress', main: (s) => s.replace('virtual_ipaddress', 'virtual_ipadress') },
   // Legal text, refused only for its interfaces (eth1-3 are not in the pair lab): the parse of the
   // largest config the bench knows, on a running MASTER.
@@ -69,13 +53,6 @@ export interface CaseFigures {
   };
 }
 
-function writeCase(dir: string, c: LimitCase, seed: string): string {
-  for (const [name, text] of Object.entries(c.extra ?? {})) writeFileSync(join(dir, name), text);
-  const path = join(dir, 'case.conf');
-  writeFileSync(path, c.main(seed));
-  return path;
-}
-
 async function configTest(lab: Lab, argv: readonly string[], env?: NodeJS.ProcessEnv): Promise<TestRun> {
   const t0 = performance.now();
   const r = await lab.exec('a', argv, { timeoutMs: 120_000, ...(env ? { env } : {}) });
@@ -85,30 +62,15 @@ async function configTest(lab: Lab, argv: readonly string[], env?: NodeJS.Proces
   return { ms, code: r.code, signal: r.signal, first: first.slice(0, 160), last: (lines.at(-1) ?? '').slice(0, 160) };
 }
 
-export function rssMb(pid: number): number | undefined {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
+/** Largest |interval - 1000 ms| between A's adverts in [from, to], capture seconds. */
+function maxLatenessMs(capture: Capture, from: number, to: number): number {
+  const frames = capture.framesSoFar();
+  return frames.ok ? Math.max(0, ...advertIntervalsMs(frames.value, A_IP, from, to).map((g) => Math.abs(g - 1000))) : Number.NaN;
 }
 
-/** Largest |gap - 1000| between A's (non-zero priority) adverts in [from, to], capture seconds. */
-export function maxLatenessMs(capture: Capture, from: number, to: number): number {
-  const framesSoFar = capture.framesSoFar();
-  if (!framesSoFar.ok) return Number.NaN;
-  const times = advertsFrom(framesSoFar.value, A_IP)
-    .filter((f) => f.priority > 0 && f.vrid === 51 && f.t >= from && f.t <= to)
-    .map((f) => f.t);
-  const gaps = times.slice(1).map((t, i) => Math.abs((t - (times[i] ?? t)) * 1000 - 1000));
-  return Math.max(0, ...gaps);
-}
-
-async function reloadCase(lab: Lab, capture: Capture, a: Vrrpd, c: LimitCase, seed: string): Promise<CaseFigures['reload']> {
+async function reloadCase(lab: Lab, capture: Capture, a: Vrrpd, c: ConfigBomb, seed: string): Promise<CaseFigures['reload']> {
   const rssBeforeMb = rssMb(a.pid) ?? Number.NaN;
-  writeCase(a.dir, c, seed);
-  writeFileSync(a.configPath, readFileSync(join(a.dir, 'case.conf')));
+  writeFileSync(a.configPath, readFileSync(writeBomb(a.dir, c, seed)));
   const mark = a.logMark();
   const from = wallClockSeconds() - 1;
   const t0 = performance.now();
@@ -165,7 +127,7 @@ async function run(only: readonly string[]): Promise<CaseFigures[]> {
     if (!b.ok) throw new Error(b.error);
     let a = await startA();
     for (const c of LIMIT_CASES.filter((x) => only.length === 0 || only.some((o) => x.name.includes(o)))) {
-      const path = writeCase(dir, c, seedConfig('node-a.conf'));
+      const path = writeBomb(dir, c, seedConfig('node-a.conf'));
       const vrrpdT = await configTest(lab, [vrrpdBin(), '-t', '-f', path]);
       const pid = (n: string): string => join(dir, `${n}.pid`);
       const keepalivedT =
