@@ -49,6 +49,8 @@ export const MAX_LINES = 100_000;
 export const MAX_EXPANDED_BYTES = 16 * MIB;
 /** Words (tokens) in all: each costs a parse node, where a byte costs a byte. */
 export const MAX_WORDS = 500_000;
+/** Blocks inside blocks (keepalived's deepest is 3: vrrp_instance > authentication, ...). */
+export const MAX_BLOCK_DEPTH = 64;
 /** vrrp_instance blocks (the bench has 1000; 4 interfaces x 255 VRIDs is 1020). */
 export const MAX_INSTANCES = 4096;
 

@@ -96,6 +96,7 @@ function fromPreprocessed(pre: PreprocessResult, fileName: string): LoadResult {
   const lexed = lexLines(pre.lines);
   if (lexed.stopped) return done([...pre.diagnostics, ...lexed.diagnostics], undefined);
   const parsed = parseLines(lexed.lines);
+  if (parsed.stopped) return done([...pre.diagnostics, ...lexed.diagnostics, ...parsed.diagnostics], undefined);
   const built = buildConfig(parsed.nodes, fileName);
   return done([...pre.diagnostics, ...lexed.diagnostics, ...parsed.diagnostics, ...built.diagnostics], built.config);
 }

@@ -1,23 +1,11 @@
-// The preprocessor's state (preprocess.ts): its bounds, the stack of line sources it reads from,
-// and how it records problems. Shared with include.ts.
+// The preprocessor's state (preprocess.ts): the stack of line sources it reads from, and how it
+// records problems. Shared with include.ts. Its bounds are in limits.ts.
 import { hostname } from 'node:os';
 import type { ConfigDiagnostic } from './config.js';
 import type { Definitions } from './definitions.js';
 import type { SourceLine } from './lexer.js';
 import type { Replication } from './replicate.js';
 import type { SourcePos } from '../types.js';
-
-export {
-  MAX_EXPANDED_BYTES,
-  MAX_EXPANSION_DEPTH,
-  MAX_FILE_BYTES,
-  MAX_FILES,
-  MAX_GENERATED_LINES,
-  MAX_INCLUDE_DEPTH,
-  MAX_LINE_LENGTH,
-  MAX_LINES,
-  MAX_TOTAL_BYTES,
-} from './limits.js';
 
 export interface PreprocessOptions {
   /** keepalived `-e` / `include_check`: every include problem is an error (class 'missing'). */

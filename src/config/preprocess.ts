@@ -55,19 +55,8 @@ import type { SubstitutionContext } from './definitions.js';
 import { include, identityOf, openNextMatch } from './include.js';
 import { INCLUDE_ALL, INCLUDE_LINE, applyIncludeCheck } from './include-check.js';
 import { lexLine } from './lexer.js';
-import {
-  MAX_EXPANDED_BYTES,
-  MAX_EXPANSION_DEPTH,
-  MAX_FILE_BYTES,
-  MAX_GENERATED_LINES,
-  MAX_LINE_LENGTH,
-  MAX_LINES,
-  defaultConfigId,
-  error,
-  innermostFile,
-  noteOrder,
-  warn,
-} from './preprocess-state.js';
+import { MAX_EXPANDED_BYTES, MAX_EXPANSION_DEPTH, MAX_FILE_BYTES, MAX_GENERATED_LINES, MAX_LINE_LENGTH, MAX_LINES } from './limits.js';
+import { defaultConfigId, error, innermostFile, noteOrder, warn } from './preprocess-state.js';
 import type {
   FileSource,
   LinesSource,
@@ -93,9 +82,8 @@ export {
   MAX_LINE_LENGTH,
   MAX_LINES,
   MAX_TOTAL_BYTES,
-  defaultConfigId,
-  readOrderOf,
-} from './preprocess-state.js';
+} from './limits.js';
+export { defaultConfigId, readOrderOf } from './preprocess-state.js';
 export type { PreprocessOptions, PreprocessResult, ReadOrder } from './preprocess-state.js';
 
 /** The directory of the innermost file being read (for ${_PWD}, absolute). */

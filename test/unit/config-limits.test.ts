@@ -5,9 +5,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic, type ConfigDiagnostic } from '../../src/config/config.js';
 import {
+  MAX_BLOCK_DEPTH,
   MAX_DIAGNOSTICS_PER_KIND,
   MAX_DIRECTORY_ENTRIES,
   MAX_EXPANDED_BYTES,
@@ -81,6 +83,13 @@ describe('a config past a bound: one file:line error, fast, nothing read after i
     expect(messages(result)).toEqual([`${path}:${MAX_LINES - 1}: the configuration has more than ${MAX_LINES} lines; reading stops here`]);
   });
 
+  it(`blocks nested more than ${MAX_BLOCK_DEPTH} deep: the depth bound at the brace (45,000 deep overflowed the stack)`, () => {
+    for (const opener of ['a', 'global_defs', 'vrrp_instance X']) {
+      const result = parseConfigText(`${opener} {\n`.repeat(45_000), 'deep.conf');
+      expect(messages(result), opener).toEqual([`deep.conf:${MAX_BLOCK_DEPTH + 1}: blocks are nested more than ${MAX_BLOCK_DEPTH} deep; reading stops here`]);
+    }
+  });
+
   it(`more than ${MAX_INSTANCES} vrrp_instances: one error at the first one too many`, () => {
     const instance = (i: number): string => `vrrp_instance VI_${i} {\n interface eth${i % 32}\n virtual_router_id ${(i % 255) + 1}\n priority 100\n virtual_ipaddress {\n  192.0.2.1\n }\n}\n`;
     const text = Array.from({ length: MAX_INSTANCES + 10 }, (_, i) => instance(i)).join('');
@@ -98,6 +107,35 @@ describe('a config past a bound: one file:line error, fast, nothing read after i
     expect(messages(result)).toEqual([`${path}:${seedLines + 1}: include 'tree/*/*': matching it looks at more than ${MAX_DIRECTORY_ENTRIES} directory entries and paths`]);
     expect(ms).toBeLessThan(3000);
   });
+});
+
+describe('expansion bombs of every shape end fast, at a bound', () => {
+  // Nested ~SEQ/~LST over long values and multi-line parameters, sizes drawn at random: whatever
+  // the mix, reading ends within seconds with a bound's error or a config, never an internal error.
+  const bomb = fc.record({
+    counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 3 }),
+    valueLength: fc.integer({ min: 1, max: 60_000 }),
+    multiline: fc.integer({ min: 1, max: 50 }),
+    lst: fc.boolean(),
+    tail: fc.constantFrom('', ' {', ' }', ' $V', ' ${V}'),
+  });
+  it('50 random bombs', () => {
+    fc.assert(
+      fc.property(bomb, ({ counts, valueLength, multiline, lst, tail }) => {
+        const value = 'y'.repeat(valueLength);
+        const definition = `$V=${Array.from({ length: multiline }, () => value).join('\\\n')}\n\n`;
+        const loops = counts
+          .map((n, k) => (lst && k === 0 ? `~LST(l${k},${Array.from({ length: Math.min(n, 2000) }, (_, i) => i).join(',')})` : `~SEQ(s${k},1,${n})`))
+          .join(' ');
+        const t0 = performance.now();
+        const result = parseConfigText(`${definition}${loops} x${tail} $V\n`, 'bomb.conf');
+        expect(performance.now() - t0).toBeLessThan(5000);
+        expect(result.diagnostics.filter((d) => d.message.startsWith('internal error'))).toEqual([]);
+        expect(result.diagnostics.every((d) => d.pos.file === 'bomb.conf')).toBe(true);
+      }),
+      { numRuns: 50, seed: 45 },
+    );
+  }, 120_000);
 });
 
 describe(`at most ${MAX_DIAGNOSTICS_PER_KIND} diagnostics of one kind, then one line for the rest`, () => {
