@@ -5,14 +5,14 @@
 // issue 22: refused off the event loop, the adverts on time); an
 // instance removed from A's config gives up (priority 0) and B takes over; an instance added with
 // a multicast group of its own (mcast_dst_ip) on an interface already open joins it and hears its peer.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advertIntervalsMs, advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
 import { BIG_INCLUDE, HEAP_KILLER, UNKNOWN_90K, writeBomb } from '../../lab/config-bombs.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pidAlive, rssMb, sleep, wallClockSeconds } from '../../lab/process.js';
-import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { repoRoot, startVrrpd, vrrpdBin, type Vrrpd } from '../../lab/vrrpd.js';
 import { A_IP, A_MAC, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
@@ -270,6 +270,22 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     expect(rssAfter - rssBefore).toBeLessThan(30);
     await expectUnchanged(aMark, bMark);
   }, 40_000);
+
+  it('the same configs at start-up: exit 2 (keepalived\'s config error) with the bound\'s file:line, within 3 s', async () => {
+    for (const bomb of [BIG_INCLUDE, HEAP_KILLER]) {
+      const dir = join(a.dir, `start-${bomb === HEAP_KILLER ? 'heap' : 'include'}`);
+      mkdirSync(dir);
+      // On an interface A's host does not have: were the bound missed, this daemon would still
+      // not touch the running one's eth0.
+      const path = writeBomb(dir, bomb, seed('node-a.conf').replace(/interface eth0$/m, 'interface nowhere0'));
+      const t0 = performance.now();
+      const r = await lab.exec('a', [vrrpdBin(), '-n', '-l', '-f', path, '-p', join(dir, 'vrrpd.pid')], { timeoutMs: 10_000 });
+      expect(r.code, `${bomb.name}:\n${r.stderr}`).toBe(2);
+      expect(performance.now() - t0, bomb.name).toBeLessThan(3000);
+      expect(r.stderr, bomb.name).toMatch(/(big\.inc|case\.conf):\d+: the configuration (has more than 500000 words|holds more than 16 MiB of text)/);
+      expect(r.stderr, bomb.name).not.toMatch(/heap out of memory/);
+    }
+  }, 20_000);
 
   it('a check script added by a reload runs from then on (the MASTER waits for its first result and stays), a removed one stops', async () => {
     const aMark = a.logMark();
