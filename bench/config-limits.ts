@@ -48,6 +48,8 @@ export interface CaseFigures {
     readonly maxLatenessMs: number;
     readonly rssBeforeMb: number;
     readonly rssAfterMb: number | undefined;
+    /** The process's peak RSS (VmHWM) after the reload, if it rose during it. */
+    readonly peakMb: number | undefined;
     readonly vipOnA: boolean;
     readonly vipOnB: boolean;
   };
@@ -70,6 +72,7 @@ function maxLatenessMs(capture: Capture, from: number, to: number): number {
 
 async function reloadCase(lab: Lab, capture: Capture, a: Vrrpd, c: ConfigBomb, seed: string): Promise<CaseFigures['reload']> {
   const rssBeforeMb = rssMb(a.pid) ?? Number.NaN;
+  const peakBefore = rssMb(a.pid, 'VmHWM') ?? Number.NaN;
   writeFileSync(a.configPath, readFileSync(writeBomb(a.dir, c, seed)));
   const mark = a.logMark();
   const from = wallClockSeconds() - 1;
@@ -99,6 +102,7 @@ async function reloadCase(lab: Lab, capture: Capture, a: Vrrpd, c: ConfigBomb, s
     maxLatenessMs: pidAlive(a.pid) ? maxLatenessMs(capture, from, wallClockSeconds()) : Number.POSITIVE_INFINITY,
     rssBeforeMb,
     rssAfterMb: pidAlive(a.pid) ? rssMb(a.pid) : undefined,
+    peakMb: ((peak) => (peak !== undefined && peak > peakBefore + 1 ? peak : undefined))(rssMb(a.pid, 'VmHWM')),
     vipOnA: await lab.hasAddress('a', LAB_VIP),
     vipOnB: await lab.hasAddress('b', LAB_VIP),
   };
@@ -159,12 +163,13 @@ async function run(only: readonly string[]): Promise<CaseFigures[]> {
 }
 
 function table(rows: readonly CaseFigures[]): string {
-  const head = '| config | vrrpd -t | keepalived -t | reload | advert lateness max | RSS before → after | VIP on A / B |';
+  const head = '| config | vrrpd -t | keepalived -t | reload | advert lateness max | RSS before → after (new peak) | VIP on A / B |';
   const sep = '|---|---|---|---|---|---|---|';
   const t = (r: TestRun | undefined): string => (r === undefined ? '-' : `${r.code === null ? r.signal : `exit ${r.code}`} in ${(r.ms / 1000).toFixed(2)} s`);
   const body = rows.map((r) =>
     `| ${r.name} | ${t(r.vrrpdT)} | ${t(r.keepalivedT)} | ${r.reload.verdict} after ${(r.reload.ms / 1000).toFixed(2)} s | ` +
-      `${r.reload.maxLatenessMs.toFixed(1)} ms | ${r.reload.rssBeforeMb.toFixed(0)} → ${r.reload.rssAfterMb?.toFixed(0) ?? 'dead'} MB | ` +
+      `${r.reload.maxLatenessMs.toFixed(1)} ms | ${r.reload.rssBeforeMb.toFixed(0)} → ${r.reload.rssAfterMb?.toFixed(0) ?? 'dead'} MB` +
+      `${r.reload.peakMb === undefined ? '' : ` (${r.reload.peakMb.toFixed(0)})`} | ` +
       `${r.reload.vipOnA ? 'yes' : 'no'} / ${r.reload.vipOnB ? 'yes' : 'no'} |`,
   );
   return [head, sep, ...body].join('\n');

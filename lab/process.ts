@@ -302,10 +302,10 @@ export function wallClockSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
 
-/** A process's resident set (VmRSS) in MB; undefined once it is gone. */
-export function rssMb(pid: number): number | undefined {
+/** A process's resident set (VmRSS), or its peak so far (VmHWM), in MB; undefined once it is gone. */
+export function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | undefined {
   try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? undefined : Number(kb) / 1024;
   } catch {
     return undefined;
