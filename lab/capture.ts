@@ -149,6 +149,17 @@ export function advertsFrom(frames: readonly Frame[], src: string): VrrpFrame[] 
   return frames.filter((f): f is VrrpFrame => f.kind === 'vrrp' && f.src === src);
 }
 
+/**
+ * Intervals between `src`'s adverts (priority > 0) sent between `from` and `to` (capture seconds),
+ * in ms: an advert's lateness is its interval minus advert_int. The status flood's probe.
+ */
+export function advertIntervalsMs(frames: readonly Frame[], src: string, from: number, to: number): number[] {
+  const times = advertsFrom(frames, src)
+    .filter((f) => f.priority > 0 && f.t >= from && f.t <= to)
+    .map((f) => f.t);
+  return times.slice(1).map((t, i) => (t - (times[i] ?? t)) * 1000);
+}
+
 export function lastAdvertBefore(frames: readonly Frame[], src: string, beforeT: number): VrrpFrame | undefined {
   return advertsFrom(frames, src)
     .filter((f) => f.t < beforeT)

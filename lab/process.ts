@@ -301,3 +301,13 @@ export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
 export function wallClockSeconds(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
+
+/** A process's resident set (VmRSS), or its peak so far (VmHWM), in MB; undefined once it is gone. */
+export function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | undefined {
+  try {
+    const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}

@@ -10,9 +10,9 @@
 // cannot run are errors (keepalived disables them with a log line). See
 // test/lab/config-compat.test.ts for every difference, measured against keepalived 2.2.7.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { ConfigDiagnostic } from './config/config.js';
+import type { Config, ConfigDiagnostic } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
-import { loadConfig, type LoadOptions } from './config/load.js';
+import { capPerKind, loadConfig, type LoadOptions, type LoadResult } from './config/load.js';
 import { dumpConfig } from './config-dump.js';
 import { environmentDiagnostics } from './environment.js';
 
@@ -32,7 +32,12 @@ export interface ConfigTestOptions {
   readonly load: LoadOptions;
   /** --dump / -d: the effective config as JSON on stdout. */
   readonly dump: boolean;
+  /** What is checked against this host (tests give a fixed one). Default environmentDiagnostics. */
+  readonly environment?: EnvironmentCheck;
 }
+
+/** The checks of a parsed config against this host: interfaces, scripts, users. */
+export type EnvironmentCheck = (config: Config, path: string) => Promise<ConfigDiagnostic[]>;
 
 // ---------------------------------------------------------------------------------------------
 // The verdict (pure)
@@ -79,6 +84,29 @@ export function configTestExit(diagnostics: readonly ConfigDiagnostic[]): Config
   return CONFIG_TEST_EXIT.ok;
 }
 
+/** What `-t` decides about a config, and a reload with it (one function, so they never disagree). */
+export interface ConfigVerdict {
+  /** The config, when nothing is an error as `-t` ranks it; undefined when `-t` lists an error. */
+  readonly config: Config | undefined;
+  /** Every problem, errors and warnings, as `-t` ranks them (forConfigTest). */
+  readonly diagnostics: readonly ConfigDiagnostic[];
+  readonly exit: ConfigTestExit;
+}
+
+/**
+ * `-t`'s verdict on a loaded config: its text's problems, then (if it parsed) what this host lacks
+ * for it, ranked by forConfigTest. A reload takes the config exactly when this gives one back: it
+ * is refused on every line `-t` prints as `error:`. Not on exit 6 alone: script security problems
+ * are warnings there, as in keepalived, which runs such scripts; start-up runs them too, and a
+ * daemon started on such a config could otherwise never be reloaded.
+ */
+export async function judgeConfig(loaded: LoadResult, path: string, environment: EnvironmentCheck = environmentDiagnostics): Promise<ConfigVerdict> {
+  const hostProblems = loaded.config ? capPerKind(await environment(loaded.config, path)) : [];
+  const diagnostics = forConfigTest([...loaded.diagnostics, ...hostProblems]);
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  return { config: failed ? undefined : loaded.config, diagnostics, exit: configTestExit(diagnostics) };
+}
+
 const VERDICT: Readonly<Record<ConfigTestExit, string>> = {
   0: 'configuration OK',
   4: 'exit 4: a file or interface is missing',
@@ -98,11 +126,13 @@ export function summaryLine(
   files: number,
   instances: number | undefined,
 ): string {
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.length - errors;
+  // A line standing for diagnostics left out (capPerKind) counts as those it stands for.
+  const total = (ds: readonly ConfigDiagnostic[]): number => ds.reduce((n, d) => n + (d.omitted ?? 1), 0);
+  const errors = total(diagnostics.filter((d) => d.severity === 'error'));
+  const warnings = total(diagnostics) - errors;
   // Without a Config (the text had errors) the number of instances is not known: say nothing.
   const inst = instances === undefined ? '' : `, ${count(instances, 'vrrp_instance')}`;
-  const unsupported = diagnostics.filter(isNotSupportedYet).length;
+  const unsupported = total(diagnostics.filter(isNotSupportedYet));
   const gaps = unsupported === 0 ? '' : `; ${count(unsupported, 'setting')} vrrpd does not support yet`;
   return `${path}: ${count(errors, 'error')}, ${count(warnings, 'warning')} in ${count(files, 'file')}${inst} - ${VERDICT[configTestExit(diagnostics)]}${gaps}`;
 }
@@ -130,8 +160,7 @@ function openReport(logFile: string | undefined): { write: (line: string) => voi
 
 export async function runConfigTest(opts: ConfigTestOptions): Promise<ConfigTestExit> {
   const loaded = loadConfig(opts.path, opts.load);
-  const environment = loaded.config ? await environmentDiagnostics(loaded.config, opts.path) : [];
-  const diagnostics = forConfigTest([...loaded.diagnostics, ...environment]);
+  const { diagnostics, exit } = await judgeConfig(loaded, opts.path, opts.environment);
 
   const report = openReport(opts.logFile);
   try {
@@ -141,7 +170,7 @@ export async function runConfigTest(opts: ConfigTestOptions): Promise<ConfigTest
     report.close();
   }
   if (opts.dump && loaded.config) process.stdout.write(dumpConfig(loaded.config));
-  return configTestExit(diagnostics);
+  return exit;
 }
 
 export type { LoadOptions } from './config/load.js';

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
-import { loadConfig, type LoadOptions } from './config/load.js';
+import { capPerKind, loadConfig, type LoadOptions } from './config/load.js';
 import { sourceAddressProblem } from './config-env-address.js';
 import { environmentDiagnostics } from './environment.js';
 import { monitorAddresses } from './address-monitor.js';
@@ -200,7 +200,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // What -t checks beyond the text (interfaces, script files and users) refuses a start too: a
   // check script that cannot run would otherwise leave the VIP on a host whose nginx is dead
   // (keepalived disables such a check and runs on, reference §2.5).
-  const environment = await environmentDiagnostics(config, opts.configPath);
+  const environment = capPerKind(await environmentDiagnostics(config, opts.configPath));
   for (const d of environment) {
     if (d.severity === 'warning') log.warn(formatDiagnostic(d));
   }

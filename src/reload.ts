@@ -2,15 +2,18 @@
 // - planReload (pure): old Config + new Config -> which instances are kept (matched as keepalived's
 //   vrrp_exist matches them), added and removed; per kept instance its VIP diff and which
 //   parameters changed. The daemon executes the plan (src/daemon.ts reload()).
-// - loadForReload: the new config is parsed and checked exactly as at start-up before anything is
-//   touched; any error leaves the running configuration alone (keepalived with reload_check_config
-//   off would act on a half-read config, §4 item 11).
+// - loadForReload: the new config is read on a worker thread (config/load-thread.ts: the adverts go
+//   on meanwhile, and a config that needs too much memory kills the worker, not the daemon), then
+//   judged by `-t`'s own judgeConfig before anything is touched: any line `-t` calls an error
+//   refuses the reload and leaves the running configuration alone (keepalived with
+//   reload_check_config off would act on a half-read config, §4 item 11).
 // - createReloadQueue: a HUP while a reload runs is kept and run after it; further HUPs meanwhile
 //   fold into that one (keepalived queues one).
-import type { Config, ConfigDiagnostic, InstanceConfig, VirtualIpConfig } from './config/config.js';
+import type { Config, InstanceConfig, VirtualIpConfig } from './config/config.js';
 import { formatDiagnostic } from './config/config.js';
-import { loadConfig, type LoadOptions } from './config/load.js';
-import { environmentDiagnostics } from './environment.js';
+import type { LoadOptions, LoadResult } from './config/load.js';
+import { loadConfigInWorker } from './config/load-thread.js';
+import { judgeConfig, type EnvironmentCheck } from './config-test.js';
 import type { Logger } from './log.js';
 
 export interface VipDiff {
@@ -133,26 +136,32 @@ export function describePlan(plan: ReloadPlan): string[] {
 /** The message of a refused reload, after its `file:line` lines. */
 export const RELOAD_FAILED = 'Reload failed: keeping the running configuration';
 
+/** How a reload reads and checks (tests read in-process and fix the host's facts). */
+export interface ReloadLoading {
+  readonly load: (path: string, options: LoadOptions) => Promise<LoadResult>;
+  readonly environment?: EnvironmentCheck;
+}
+
+const inWorker: ReloadLoading = { load: (path, options) => loadConfigInWorker(path, options) };
+
 /**
- * Read and check the new config as start-up does (loadConfig, then environmentDiagnostics). Logs
- * warnings, and on any error every `file:line` message and RELOAD_FAILED; returns the config only
+ * Read the new config and judge it as `vrrpd -t` does (judgeConfig). Logs every problem, warnings
+ * as warnings and `-t`'s errors as errors, and on any error RELOAD_FAILED; returns the config only
  * when the reload may go ahead.
  */
-export async function loadForReload(path: string, load: LoadOptions | undefined, log: Pick<Logger, 'warn' | 'error'>): Promise<Config | undefined> {
-  const loaded = loadConfig(path, load);
-  const refuse = (errors: readonly ConfigDiagnostic[]): undefined => {
-    for (const d of errors) log.error(formatDiagnostic(d));
-    log.error(RELOAD_FAILED);
-    return undefined;
-  };
-  for (const d of loaded.diagnostics) if (d.severity === 'warning') log.warn(formatDiagnostic(d));
-  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-  if (!loaded.config || errors.length > 0) return refuse(errors);
-  const environment = await environmentDiagnostics(loaded.config, path);
-  for (const d of environment) if (d.severity === 'warning') log.warn(formatDiagnostic(d));
-  const environmentErrors = environment.filter((d) => d.severity === 'error');
-  if (environmentErrors.length > 0) return refuse(environmentErrors);
-  return loaded.config;
+export async function loadForReload(
+  path: string,
+  load: LoadOptions | undefined,
+  log: Pick<Logger, 'warn' | 'error'>,
+  loading: ReloadLoading = inWorker,
+): Promise<Config | undefined> {
+  const verdict = await judgeConfig(await loading.load(path, load ?? {}), path, loading.environment);
+  for (const d of verdict.diagnostics) {
+    if (d.severity === 'error') log.error(formatDiagnostic(d));
+    else log.warn(formatDiagnostic(d));
+  }
+  if (verdict.config === undefined) log.error(RELOAD_FAILED);
+  return verdict.config;
 }
 
 export interface ReloadQueue {

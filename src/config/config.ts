@@ -408,6 +408,11 @@ export interface ConfigDiagnostic {
    * corrected value (so its `-t` exits 5), and so do we: the daemon runs, `-t` fails.
    */
   readonly kind?: 'unknown' | 'notSupportedYet' | 'corrected';
+  /**
+   * Set on the line that stands for diagnostics of its kind not listed (MAX_DIAGNOSTICS_PER_KIND):
+   * how many it stands for. Counts (`-t`'s summary line) add it instead of 1.
+   */
+  readonly omitted?: number;
 }
 
 /** `file:line: message`; line 0 means the file as a whole (e.g. it cannot be read): `file: message`. */

@@ -19,8 +19,9 @@
 // Bounds (keepalived has MAXBUF = 1024 bytes per line and hangs on `$A=${A}`):
 // MAX_SUBSTITUTIONS substitutions per logical line, MAX_SUBSTITUTED_LENGTH characters per line.
 
-export const MAX_SUBSTITUTIONS = 1000;
-export const MAX_SUBSTITUTED_LENGTH = 64 * 1024;
+import { MAX_SUBSTITUTED_LENGTH, MAX_SUBSTITUTIONS } from './limits.js';
+
+export { MAX_SUBSTITUTED_LENGTH, MAX_SUBSTITUTIONS };
 
 export type Definition =
   | { readonly kind: 'text'; readonly text: string }

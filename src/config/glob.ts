@@ -10,14 +10,14 @@
 //   "missing" (its gl_lstat/gl_opendir hooks) and notes whether a wildcard was used: both decide
 //   which include_check class a failed match belongs to.
 // Relative patterns are resolved against `baseDir` (keepalived chdir()s into the including file's
-// directory, so the effect is the same). Bounds: at most MAX_BRACE_PATTERNS alternatives and
-// MAX_DIRECTORY_ENTRIES directory entries looked at per pattern, so `include /*/*/*/*` or
-// `{a,b}{a,b}...` cannot run away.
+// directory, so the effect is the same). Bounds (limits.ts): at most MAX_BRACE_PATTERNS alternatives
+// and MAX_DIRECTORY_ENTRIES directory entries listed and paths looked up per include, so
+// `include /*/*/*/*` or `{a,b}{a,b}...` cannot run away.
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { MAX_BRACE_PATTERNS, MAX_DIRECTORY_ENTRIES } from './limits.js';
 
-export const MAX_BRACE_PATTERNS = 1024;
-export const MAX_DIRECTORY_ENTRIES = 100_000;
+export { MAX_BRACE_PATTERNS, MAX_DIRECTORY_ENTRIES };
 
 export interface GlobResult {
   /** The matching paths (directories included: the caller refuses them with a message). */
@@ -270,6 +270,16 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/**
+ * Counts `n` more directory entries listed or paths looked up; false once past the bound. Lookups
+ * count too: an include of four wildcard levels under /usr/share spends its time in a stat() per
+ * matched directory.
+ */
+function spend(state: ScanState, n: number): boolean {
+  state.entries += n;
+  return state.entries <= MAX_DIRECTORY_ENTRIES;
+}
+
 /** Match one brace-free pattern. Returns undefined when the directory-entry bound is hit. */
 function globOne(pattern: string, baseDir: string, state: ScanState): string[] | undefined {
   const absolute = isAbsolute(pattern);
@@ -287,6 +297,7 @@ function globOne(pattern: string, baseDir: string, state: ScanState): string[] |
       const name = unescape(component);
       for (const dir of candidates) {
         const path = join(dir, name);
+        if (!spend(state, last ? 1 : 2)) return undefined;
         if (!existsNoFollow(path)) {
           state.missing = true;
           continue;
@@ -304,11 +315,11 @@ function globOne(pattern: string, baseDir: string, state: ScanState): string[] |
           state.missing = true;
           continue;
         }
-        state.entries += names.length;
-        if (state.entries > MAX_DIRECTORY_ENTRIES) return undefined;
+        if (!spend(state, names.length)) return undefined;
         for (const name of names.sort(byteOrder)) {
           if (!matchComponent(component, name)) continue;
           const path = join(dir, name);
+          if (!last && !spend(state, 1)) return undefined;
           if (!last && !isDirectory(path)) continue;
           next.push(path);
         }
@@ -317,6 +328,7 @@ function globOne(pattern: string, baseDir: string, state: ScanState): string[] |
     candidates = next;
     if (candidates.length === 0) break;
   }
+  if (trailingSlash && !spend(state, candidates.length)) return undefined;
   const matches = trailingSlash ? candidates.filter(isDirectory).map((p) => `${p}/`) : candidates;
   return matches.sort(byteOrder);
 }
@@ -338,7 +350,7 @@ export function globFiles(pattern: string, baseDir: string): GlobResult {
         missing: state.missing,
         hadWildcards: true,
         hasBraces,
-        tooBig: `matching it looks at more than ${MAX_DIRECTORY_ENTRIES} directory entries`,
+        tooBig: `matching it looks at more than ${MAX_DIRECTORY_ENTRIES} directory entries and paths`,
       };
     }
     matches.push(...found);

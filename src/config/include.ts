@@ -7,17 +7,8 @@ import { realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { globFiles } from './glob.js';
 import { INCLUDE_BRACE, INCLUDE_LINE, INCLUDE_MATCH, INCLUDE_READ, INCLUDE_WILDCARD, includeTypeOf } from './include-check.js';
-import {
-  MAX_FILE_BYTES,
-  MAX_FILES,
-  MAX_INCLUDE_DEPTH,
-  MAX_TOTAL_BYTES,
-  error,
-  innermostFile,
-  noteOrder,
-  report,
-  warn,
-} from './preprocess-state.js';
+import { MAX_FILE_BYTES, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_TOTAL_BYTES } from './limits.js';
+import { error, innermostFile, noteOrder, report, warn } from './preprocess-state.js';
 import type { FileSource, GlobSource, State } from './preprocess-state.js';
 import { formatBytes, readConfigFile } from './read-file.js';
 import type { SourcePos } from '../types.js';

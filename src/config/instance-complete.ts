@@ -13,7 +13,7 @@ import type {
   TrackRef,
   VirtualIpConfig,
 } from './config.js';
-import { notSupportedRefused, notSupportedYet } from './keywords.js';
+import { findNamed, notSupportedRefused, notSupportedYet } from './keywords.js';
 import type { Setting, Sink } from './keywords.js';
 import type { InstanceDraft } from './schema-instance.js';
 import { completeNotify } from './schema-notify.js';
@@ -228,7 +228,7 @@ function completeTracks(d: InstanceDraft, iface: string | undefined, priority: P
 }
 
 function hasOwnWeight(d: InstanceDraft, kind: TrackKind, name: string): boolean {
-  return d.track[kind].find((e) => e.name === name)?.weight !== undefined;
+  return findNamed(d.track[kind], name)?.weight !== undefined;
 }
 
 /**

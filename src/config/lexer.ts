@@ -12,6 +12,7 @@
 // copy of the config), which turns an escaped `\#` into a comment; we keep it a literal `#`.
 // lexConfig() tokenises a text without any preprocessing (used by the parser's tests).
 import type { ConfigDiagnostic } from './config.js';
+import { MAX_WORDS } from './limits.js';
 import type { SourcePos } from '../types.js';
 
 export type TokenKind = 'word' | 'open' | 'close';
@@ -45,6 +46,8 @@ export interface LexedLine {
 export interface LexResult {
   readonly lines: readonly LexedLine[];
   readonly diagnostics: readonly ConfigDiagnostic[];
+  /** MAX_WORDS was hit: the lines are a prefix of the config. */
+  readonly stopped: boolean;
 }
 
 const isBlank = (ch: string): boolean => ch === ' ' || ch === '\t' || ch === '\f' || ch === '\v';
@@ -88,40 +91,50 @@ export function lexLine(
       i = close + 1;
       continue;
     }
-    // A bare word: runs to a blank, a quote, a brace or a comment character.
+    // A bare word: runs to a blank, a quote, a brace or a comment character. Taken by slices, not
+    // a character at a time: `word += c` makes a rope node per character, 32 bytes of heap for each
+    // byte of a 60 KB word until something flattens it.
     const start = i;
     let word = '';
+    let from = i;
     while (i < text.length) {
       const c = text[i] as string;
       if (isBlank(c) || c === '"' || c === '{' || c === '}' || isCommentStart(c)) break;
       const next = text[i + 1];
       if (c === '\\' && next !== undefined && isCommentStart(next)) {
         // keepalived decomment(): `\#` / `\!` outside quotes stand for the character itself.
-        word += next;
+        word += text.slice(from, i) + next;
         i += 2;
+        from = i;
         continue;
       }
-      word += c;
       i++;
     }
+    word += text.slice(from, i);
     tokens.push({ kind: 'word', text: word, quoted: false, pos, column: base + start + 1 });
   }
   return { tokens, unterminatedQuoteColumn };
 }
 
 
-/** Tokenise preprocessed lines. Never throws. */
+/** Tokenise preprocessed lines, at most MAX_WORDS tokens in all. Never throws. */
 export function lexLines(source: readonly SourceLine[]): LexResult {
   const lines: LexedLine[] = [];
   const diagnostics: ConfigDiagnostic[] = [];
+  let words = 0;
   for (const { text, pos, column } of source) {
     const { tokens, unterminatedQuoteColumn } = lexLine(text, pos, column);
+    words += tokens.length;
+    if (words > MAX_WORDS) {
+      diagnostics.push({ severity: 'error', pos, message: `the configuration has more than ${MAX_WORDS} words; reading stops here` });
+      return { lines, diagnostics, stopped: true };
+    }
     if (unterminatedQuoteColumn !== undefined) {
       diagnostics.push({ severity: 'error', pos, message: `unterminated quote at column ${unterminatedQuoteColumn}` });
     }
     if (tokens.length > 0) lines.push({ pos, tokens });
   }
-  return { lines, diagnostics };
+  return { lines, diagnostics, stopped: false };
 }
 
 /** Tokenise a whole config text line by line, with no preprocessing at all. Never throws. */

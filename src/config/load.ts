@@ -4,6 +4,7 @@
 // report them, not crash.
 import type { Config, ConfigDiagnostic } from './config.js';
 import { lexLines } from './lexer.js';
+import { MAX_DIAGNOSTICS_PER_KIND } from './limits.js';
 import { parseLines } from './parser.js';
 import { preprocessFile, preprocessText, readOrderOf } from './preprocess.js';
 import type { PreprocessResult, ReadOrder } from './preprocess.js';
@@ -45,16 +46,59 @@ function inReadingOrder(diagnostics: readonly ConfigDiagnostic[], readOrder: Rea
     .map(({ d }) => d);
 }
 
+/** What a group of diagnostics is called in the line standing for those not listed. */
+function kindName(d: ConfigDiagnostic): string {
+  if (d.kind === 'unknown') return 'unknown keywords or blocks';
+  if (d.kind === 'corrected') return 'corrected values';
+  if (d.kind === 'notSupportedYet') return 'settings not supported yet';
+  if (d.class === 'security') return 'script security problems';
+  if (d.class === 'missing') return 'missing files or interfaces';
+  return d.severity === 'error' ? 'errors' : 'warnings';
+}
+
+/**
+ * At most MAX_DIAGNOSTICS_PER_KIND of each kind (severity, kind, class), in their order; the rest
+ * of a kind become one diagnostic at the first one left out, saying how many (its `omitted`).
+ */
+export function capPerKind(diagnostics: readonly ConfigDiagnostic[]): ConfigDiagnostic[] {
+  const kinds = new Map<string, { listed: number; first: ConfigDiagnostic | undefined; more: number }>();
+  const out: ConfigDiagnostic[] = [];
+  for (const d of diagnostics) {
+    const key = `${d.severity}/${d.kind ?? ''}/${d.class ?? ''}`;
+    let kind = kinds.get(key);
+    if (kind === undefined) {
+      kind = { listed: 0, first: undefined, more: 0 };
+      kinds.set(key, kind);
+    }
+    if (kind.listed < MAX_DIAGNOSTICS_PER_KIND) {
+      kind.listed++;
+      out.push(d);
+    } else {
+      kind.first ??= d;
+      kind.more += d.omitted ?? 1;
+    }
+  }
+  for (const { first, more } of kinds.values()) {
+    if (first === undefined) continue;
+    out.push({ ...first, message: `${more} more ${kindName(first)} from here on are not listed`, omitted: more });
+  }
+  return out;
+}
+
 function fromPreprocessed(pre: PreprocessResult, fileName: string): LoadResult {
+  const done = (diagnostics: readonly ConfigDiagnostic[], built: Config | undefined): LoadResult => {
+    const listed = capPerKind(inReadingOrder(diagnostics, pre.readOrder));
+    const failed = listed.some((d) => d.severity === 'error');
+    return { config: failed ? undefined : built, diagnostics: listed, files: pre.files };
+  };
+  // Reading stopped at a bound: the rest would only report the cut (blocks left open).
+  if (pre.stopped) return done(pre.diagnostics, undefined);
   const lexed = lexLines(pre.lines);
+  if (lexed.stopped) return done([...pre.diagnostics, ...lexed.diagnostics], undefined);
   const parsed = parseLines(lexed.lines);
+  if (parsed.stopped) return done([...pre.diagnostics, ...lexed.diagnostics, ...parsed.diagnostics], undefined);
   const built = buildConfig(parsed.nodes, fileName);
-  const diagnostics = inReadingOrder(
-    [...pre.diagnostics, ...lexed.diagnostics, ...parsed.diagnostics, ...built.diagnostics],
-    pre.readOrder,
-  );
-  const failed = diagnostics.some((d) => d.severity === 'error');
-  return { config: failed ? undefined : built.config, diagnostics, files: pre.files };
+  return done([...pre.diagnostics, ...lexed.diagnostics, ...parsed.diagnostics, ...built.diagnostics], built.config);
 }
 
 /** Not expected to happen; a bug in the front end must still not take the daemon down. */

@@ -13,6 +13,7 @@
 // works as in keepalived.
 import type { ConfigDiagnostic } from './config.js';
 import type { LexedLine, Token } from './lexer.js';
+import { MAX_BLOCK_DEPTH } from './limits.js';
 import type { SourcePos } from '../types.js';
 
 export interface ConfigNode {
@@ -34,6 +35,8 @@ export interface ConfigNode {
 export interface ParseResult {
   readonly nodes: readonly ConfigNode[];
   readonly diagnostics: readonly ConfigDiagnostic[];
+  /** MAX_BLOCK_DEPTH was hit: the nodes are those of a prefix of the config. */
+  readonly stopped: boolean;
 }
 
 interface MutableNode {
@@ -128,6 +131,11 @@ export function parseLines(lines: readonly LexedLine[]): ParseResult {
           owner.children = [];
           stack.push({ children: owner.children, openPos: token.pos, keyword: owner.keyword });
         }
+        // The tree is walked recursively (freeze, the schema): its depth is bounded.
+        if (stack.length - 1 > MAX_BLOCK_DEPTH) {
+          diagnostics.push({ severity: 'error', pos: token.pos, message: `blocks are nested more than ${MAX_BLOCK_DEPTH} deep; reading stops here` });
+          return { nodes: root.children.map(freeze), diagnostics, stopped: true };
+        }
       } else {
         flushLeaf();
         if (stack.length === 1) {
@@ -152,5 +160,5 @@ export function parseLines(lines: readonly LexedLine[]): ParseResult {
     });
   }
 
-  return { nodes: root.children.map(freeze), diagnostics };
+  return { nodes: root.children.map(freeze), diagnostics, stopped: false };
 }

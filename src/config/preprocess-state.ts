@@ -1,28 +1,11 @@
-// The preprocessor's state (preprocess.ts): its bounds, the stack of line sources it reads from,
-// and how it records problems. Shared with include.ts.
+// The preprocessor's state (preprocess.ts): the stack of line sources it reads from, and how it
+// records problems. Shared with include.ts. Its bounds are in limits.ts.
 import { hostname } from 'node:os';
 import type { ConfigDiagnostic } from './config.js';
 import type { Definitions } from './definitions.js';
 import type { SourceLine } from './lexer.js';
 import type { Replication } from './replicate.js';
 import type { SourcePos } from '../types.js';
-
-/** Include nesting, the main file counting as 1 (keepalived has no limit). */
-export const MAX_INCLUDE_DEPTH = 32;
-/** One config file. */
-export const MAX_FILE_BYTES = 8 * 1024 * 1024;
-/** All config files together. */
-export const MAX_TOTAL_BYTES = 32 * 1024 * 1024;
-/** Files read in all (a glob matching a huge directory). */
-export const MAX_FILES = 1000;
-/** One physical line (keepalived reads 1023 bytes at a time and would split a longer one). */
-export const MAX_LINE_LENGTH = 64 * 1024;
-/** Non-blank logical lines handled in all (after comments are cut), generated ones included. */
-export const MAX_LINES = 200_000;
-/** Lines produced by ~SEQ/~LST values and by the lines of multi-line parameters. */
-export const MAX_GENERATED_LINES = 100_000;
-/** ~SEQ/~LST and multi-line parameters expanding inside each other. */
-export const MAX_EXPANSION_DEPTH = 64;
 
 export interface PreprocessOptions {
   /** keepalived `-e` / `include_check`: every include problem is an error (class 'missing'). */
@@ -40,6 +23,8 @@ export interface PreprocessResult {
   readonly files: readonly string[];
   /** When each line was first handled, to list diagnostics in reading order (see readOrderOf). */
   readonly readOrder: ReadOrder;
+  /** A bound (MAX_LINES, MAX_EXPANDED_BYTES) stopped the reading: the lines are a prefix of the config. */
+  readonly stopped: boolean;
 }
 
 /** file -> line -> order of first handling (line 0: the file as a whole, noted when it is opened). */
@@ -122,9 +107,11 @@ export interface State {
   filesRead: number;
   handled: number;
   generated: number;
+  /** Characters of the lines emitted so far (MAX_EXPANDED_BYTES). */
+  expandedBytes: number;
   /** MAX_GENERATED_LINES or MAX_EXPANSION_DEPTH was hit: no more expansion. */
   expansionStopped: boolean;
-  /** MAX_LINES was hit: nothing more is read. */
+  /** MAX_LINES or MAX_EXPANDED_BYTES was hit: nothing more is read. */
   stopped: boolean;
   /** Block nesting of the emitted lines, to honour include_check inside global_defs. */
   readonly blocks: (string | undefined)[];

@@ -25,8 +25,8 @@
 //   second time (measured with 2.2.7 -t: the included lines appear twice). We refuse such a line
 //   with an error instead of guessing.
 // - Include loops are an error naming the chain (keepalived recurses until it runs out of file
-//   descriptors); nesting, file sizes, generated lines and substitutions are bounded (see the
-//   MAX_* constants).
+//   descriptors); nesting, file sizes, generated lines, substitutions and the expanded text are
+//   bounded (limits.ts).
 // - The main file is read as a plain path, not as a glob (keepalived accepts `-f 'dir/*.conf'`).
 // - A multi-line definition still open (last line ends in `\`) at the end of a file ends there, with
 //   a warning; keepalived goes on taking lines from the including file.
@@ -55,18 +55,8 @@ import type { SubstitutionContext } from './definitions.js';
 import { include, identityOf, openNextMatch } from './include.js';
 import { INCLUDE_ALL, INCLUDE_LINE, applyIncludeCheck } from './include-check.js';
 import { lexLine } from './lexer.js';
-import {
-  MAX_EXPANSION_DEPTH,
-  MAX_FILE_BYTES,
-  MAX_GENERATED_LINES,
-  MAX_LINE_LENGTH,
-  MAX_LINES,
-  defaultConfigId,
-  error,
-  innermostFile,
-  noteOrder,
-  warn,
-} from './preprocess-state.js';
+import { MAX_EXPANDED_BYTES, MAX_EXPANSION_DEPTH, MAX_FILE_BYTES, MAX_GENERATED_LINES, MAX_LINE_LENGTH, MAX_LINES } from './limits.js';
+import { defaultConfigId, error, innermostFile, noteOrder, warn } from './preprocess-state.js';
 import type {
   FileSource,
   LinesSource,
@@ -77,12 +67,13 @@ import type {
   Source,
   State,
 } from './preprocess-state.js';
-import { readConfigFile } from './read-file.js';
+import { formatBytes, readConfigFile } from './read-file.js';
 import { parseLst, parseSeq } from './replicate.js';
 import type { SourcePos } from '../types.js';
 
 export { stripComment } from './decomment.js';
 export {
+  MAX_EXPANDED_BYTES,
   MAX_EXPANSION_DEPTH,
   MAX_FILE_BYTES,
   MAX_FILES,
@@ -91,9 +82,8 @@ export {
   MAX_LINE_LENGTH,
   MAX_LINES,
   MAX_TOTAL_BYTES,
-  defaultConfigId,
-  readOrderOf,
-} from './preprocess-state.js';
+} from './limits.js';
+export { defaultConfigId, readOrderOf } from './preprocess-state.js';
 export type { PreprocessOptions, PreprocessResult, ReadOrder } from './preprocess-state.js';
 
 /** The directory of the innermost file being read (for ${_PWD}, absolute). */
@@ -194,6 +184,13 @@ function trackIncludeCheck(st: State, text: string, pos: SourcePos, column: numb
 }
 
 function emit(st: State, text: string, pos: SourcePos, column: number): void {
+  if (st.stopped) return;
+  st.expandedBytes += text.length;
+  if (st.expandedBytes > MAX_EXPANDED_BYTES) {
+    error(st, pos, `the configuration holds more than ${formatBytes(MAX_EXPANDED_BYTES)} of text once ~SEQ/~LST and parameters are expanded; reading stops here`);
+    st.stopped = true;
+    return;
+  }
   st.out.push({ text, pos, column });
   trackIncludeCheck(st, text, pos, column);
 }
@@ -443,6 +440,7 @@ function newState(opts: PreprocessOptions): State {
     filesRead: 1,
     handled: 0,
     generated: 0,
+    expandedBytes: 0,
     expansionStopped: false,
     stopped: false,
     blocks: [],
@@ -465,7 +463,7 @@ function run(st: State, text: string, fileName: string): PreprocessResult {
     includeCheckAfter: st.includeCheck,
   });
   while (st.stack.length > 0 && !st.stopped) step(st);
-  return { lines: st.out, diagnostics: st.diagnostics, files: st.files, readOrder: st.readOrder };
+  return { lines: st.out, diagnostics: st.diagnostics, files: st.files, readOrder: st.readOrder, stopped: st.stopped };
 }
 
 /**
@@ -488,6 +486,7 @@ export function preprocessFile(path: string, opts: PreprocessOptions = {}): Prep
       diagnostics: [{ severity: 'error', class: 'missing', pos: { file: path, line: 0 }, message: `cannot read config file: ${read.reason}` }],
       files: [],
       readOrder: new Map(),
+      stopped: false,
     };
   }
   return run(newState(opts), read.text, path);

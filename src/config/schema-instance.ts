@@ -89,6 +89,8 @@ export interface InstanceScalars {
 export interface InstanceDraft extends HasSettings<InstanceScalars>, Tracks, HasNotify, KeepsRecognised {
   readonly pos: SourcePos;
   readonly vips: VirtualIpConfig[];
+  /** The first of `vips` with each address: a list of thousands must not be searched per entry. */
+  readonly vipByAddress: Map<string, VirtualIpConfig>;
   readonly excludedVips: ExcludedIpConfig[];
   readonly virtualRoutes: RawEntry[];
   readonly virtualRules: RawEntry[];
@@ -101,7 +103,7 @@ export interface InstanceDraft extends HasSettings<InstanceScalars>, Tracks, Has
 
 export function newInstanceDraft(name: string, pos: SourcePos, recognised: InstanceDraft['recognised']): InstanceDraft {
   return {
-    name, pos, settings: {}, vips: [], excludedVips: [], virtualRoutes: [], virtualRules: [], unicastPeers: [],
+    name, pos, settings: {}, vips: [], vipByAddress: new Map(), excludedVips: [], virtualRoutes: [], virtualRules: [], unicastPeers: [],
     unicastPeerPos: undefined, unicastKeyword: undefined, track: newTrackLists(), notify: { scripts: {} }, recognised,
   };
 }
@@ -204,8 +206,9 @@ const virtualIpaddress: KeywordSpec<InstanceDraft> = {
       // advertises it twice; a peer rejects adverts whose address count differs from its own
       // ("received an unexpected ip number count"). Dropping it would break a mixed pair, so it
       // stays, and the user is told to clean it up everywhere.
-      const twin = draft.vips.find((v) => v.address === vip.address);
-      if (twin !== undefined) {
+      const twin = draft.vipByAddress.get(vip.address);
+      if (twin === undefined) draft.vipByAddress.set(vip.address, vip);
+      else {
         sink.warn(
           entry.pos,
           `virtual IP ${vip.address} is listed twice (first at line ${twin.pos.line}): kept, because keepalived ` +

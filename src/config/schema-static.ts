@@ -3,7 +3,7 @@
 // state), track_group (instances that track a static address), linkbeat_interfaces and
 // interface_up_down_delays (vrrp_parser.c init_vrrp_keywords). Typed, not applied yet.
 import type { ExcludedIpConfig, RawEntry, StaticConfig } from './config.js';
-import { applyKeywords, listEntries, notSupportedYet, rawEntries, rows, valueBlockWords } from './keywords.js';
+import { applyKeywords, findNamed, listEntries, notSupportedYet, rawEntries, rows, valueBlockWords } from './keywords.js';
 import type { KeywordSpec, KeywordTable, Sink } from './keywords.js';
 import type { ConfigNode } from './parser.js';
 import { parseExcludedEntry } from './vip.js';
@@ -65,7 +65,7 @@ function trackGroup<D extends HasStatics>(): KeywordSpec<D> {
     maxArgs: 1,
     handle: (node, draft, sink) => {
       const name = node.args[0] as string;
-      const twin = draft.statics.trackGroups.find((g) => g.name === name);
+      const twin = findNamed(draft.statics.trackGroups, name);
       if (twin !== undefined) {
         sink.error(node.pos, `track_group ${name} already defined at line ${twin.pos.line} - block skipped`);
         return;

@@ -6,7 +6,7 @@
 // §2.5), and a name that is never defined is an error (keepalived only warns and runs without it).
 import type { TrackRef } from './config.js';
 import { ownerPrefix } from './command-line.js';
-import { listEntries } from './keywords.js';
+import { findNamed, listEntries } from './keywords.js';
 import type { KeywordSpec, Sink } from './keywords.js';
 import type { ConfigNode } from './parser.js';
 import type { SourcePos } from '../types.js';
@@ -103,7 +103,7 @@ export function trackListSpec<D extends Tracks>(kind: TrackKind): KeywordSpec<D>
       for (const line of listEntries(node, sink)) {
         const entry = readEntry(kind, line, draft.name, sink);
         if (entry === undefined) continue;
-        const twin = list.find((e) => e.name === entry.name);
+        const twin = findNamed(list, entry.name);
         if (twin !== undefined) {
           sink.warn(line.pos, `${ownerPrefix(draft.name)}duplicate ${kind} ${entry.name} (first at line ${twin.pos.line}) - ignoring`);
           continue;

@@ -23,6 +23,7 @@ import type { InstanceContext } from './instance-complete.js';
 import {
   applyKeywords,
   collectingSink,
+  findNamed,
   namesAs,
   notSupportedRefused,
   notSupportedYet,
@@ -33,6 +34,7 @@ import {
 } from './keywords.js';
 import type { KeepsRecognised, KeywordSpec, KeywordTable, Sink } from './keywords.js';
 import type { ConfigNode } from './parser.js';
+import { MAX_INSTANCES } from './limits.js';
 import { isOpenTest } from './script-check.js';
 import { completeGarpGroups, readGarpGroupBlock } from './schema-garp-group.js';
 import type { GarpGroupDraft } from './schema-garp-group.js';
@@ -69,6 +71,8 @@ interface FileDraft extends KeepsRecognised, HasStatics {
   readonly garpGroups: GarpGroupDraft[];
   /** bfd_instance names (the blocks themselves are skipped), for track_bfd. */
   readonly bfdInstances: Map<string, SourcePos>;
+  /** vrrp_instance blocks past MAX_INSTANCES (reported at the first, not read). */
+  instancesOverLimit: number;
 }
 
 /** `KEYWORD NAME { ... }`: exactly one name, as keepalived's handlers check (`vector_count != 2`). */
@@ -92,7 +96,7 @@ function namedBlock(what: string, read: (node: ConfigNode, name: string, draft: 
  * the second is still read (its own mistakes are reported) but left out of the Config.
  */
 function firstWins<T extends { readonly name: string; readonly pos: SourcePos }>(list: T[], item: T, what: string, sink: Sink): void {
-  const twin = list.find((x) => x.name === item.name);
+  const twin = findNamed(list, item.name);
   if (twin !== undefined) {
     sink.warn(item.pos, `${what} ${item.name} is already defined at line ${twin.pos.line} - this one is never used (keepalived uses the first)`);
     return;
@@ -115,13 +119,17 @@ const topKeywords: KeywordTable<FileDraft> = rows<FileDraft>(
         sink.error(node.pos, `vrrp_instance ${name} already defined at line ${twin.pos.line} - block skipped`);
         return;
       }
+      if (draft.instances.length >= MAX_INSTANCES) {
+        if (draft.instancesOverLimit++ === 0) sink.error(node.pos, `more than ${MAX_INSTANCES} vrrp_instances: ${name} and the ones after it are not read`);
+        return;
+      }
       const instance = newInstanceDraft(name, node.pos, draft.recognised);
       draft.instances.push(instance);
       draft.instanceByName.set(name, instance);
       readInstanceBlock(node, instance, sink);
     })],
     ['vrrp_sync_group', namedBlock('vrrp_sync_group', (node, name, draft, sink) => {
-      const twin = draft.syncGroups.find((g) => g.name === name);
+      const twin = findNamed(draft.syncGroups, name);
       if (twin !== undefined) {
         sink.error(node.pos, `vrrp sync group ${name} already defined at line ${twin.pos.line} - block skipped`);
         return;
@@ -208,32 +216,33 @@ function completeTracked(draft: FileDraft, sink: Sink): Tracked & { trackFiles: 
  * conflict only with the same source address and a peer in common.
  */
 function checkDuplicateVrids(instances: readonly InstanceConfig[], drafts: readonly InstanceDraft[], sink: Sink): void {
-  const conflicts = (a: InstanceConfig, b: InstanceConfig): boolean => {
-    const unicastA = a.unicastPeers.length > 0;
-    if (unicastA !== b.unicastPeers.length > 0) return false;
-    if (!unicastA) return a.multicastGroup === b.multicastGroup;
-    return a.sourceAddress === b.sourceAddress && a.unicastPeers.some((p) => b.unicastPeers.some((q) => q.address === p.address));
-  };
   const vridPos = new Map(drafts.map((d) => [d.name, d.settings.vrid?.pos]));
-  // Only instances on one interface with one VRID can conflict: compare within those groups, so a
-  // config with tens of thousands of instances (~SEQ) stays linear.
-  const byInterfaceAndVrid = new Map<string, InstanceConfig[]>();
-  for (const instance of instances) {
-    const key = `${instance.interface}\u0000${instance.vrid}`;
-    const earlier = byInterfaceAndVrid.get(key) ?? [];
-    const first = earlier.find((other) => conflicts(other, instance));
-    earlier.push(instance);
-    byInterfaceAndVrid.set(key, earlier);
-    if (first === undefined) continue;
+  // What an instance occupies on its interface and VRID: its multicast group, or each (source
+  // address, peer) of its unicast peers. Two instances conflict when they share one; the first
+  // instance to take a key owns it. Looked up, not compared pairwise: a ~SEQ config may put
+  // thousands of instances with thousands of peers on one VRID.
+  const owner = new Map<string, { readonly instance: InstanceConfig; readonly order: number }>();
+  instances.forEach((instance, order) => {
+    const space = `${instance.interface}\u0000${instance.vrid}`;
+    const keys =
+      instance.unicastPeers.length === 0
+        ? [`${space}\u0000m\u0000${instance.multicastGroup}`]
+        : instance.unicastPeers.map((p) => `${space}\u0000u\u0000${instance.sourceAddress ?? ''}\u0000${p.address}`);
+    let first: { readonly instance: InstanceConfig; readonly order: number } | undefined;
+    for (const key of keys) {
+      const taken = owner.get(key);
+      if (taken === undefined) owner.set(key, { instance, order });
+      else if (taken.order !== order && (first === undefined || taken.order < first.order)) first = taken;
+    }
+    if (first === undefined) return;
     const how = instance.unicastPeers.length > 0 ? ' with a unicast peer in common' : '';
     sink.error(
       vridPos.get(instance.name) ?? instance.pos,
-      `(${instance.name}) virtual_router_id ${instance.vrid} is already used on ${instance.interface} by ${first.name} (${formatPos(first.pos)})${how}`,
+      `(${instance.name}) virtual_router_id ${instance.vrid} is already used on ${instance.interface} by ${first.instance.name} (${formatPos(first.instance.pos)})${how}`,
     );
-  }
+  });
 }
 
-/** keepalived: "Warning - script %s is not used" (vrrp_complete_init), and the script is dropped. */
 function checkUnusedScripts(scripts: readonly VrrpScriptConfig[], instances: readonly InstanceConfig[], groups: readonly SyncGroupConfig[], sink: Sink): void {
   const used = new Set([...instances.flatMap((i) => i.trackScripts), ...groups.flatMap((g) => g.trackScripts)].map((t) => t.name));
   for (const script of scripts) {
@@ -290,6 +299,7 @@ export function buildConfig(nodes: readonly ConfigNode[], file: string): SchemaR
     trackProcesses: [],
     garpGroups: [],
     bfdInstances: new Map(),
+    instancesOverLimit: 0,
     statics: newStaticDraft(),
     recognised,
   };

@@ -1,15 +1,18 @@
 // SIGHUP reload, hitless, for real: the seed pair (A MASTER 150, B BACKUP 100) with a client pinging
 // the VIP every 10 ms. 100 reloads of A in a row lose no ping and change no state; a VIP added to
-// the config appears on A with its GARPs and no state change; a broken config changes nothing; an
+// the config appears on A with its GARPs and no state change; a broken config changes nothing, and
+// neither does a config `-t` fails (a typo) or one past the parser's bounds (the heap killers of
+// issue 22: refused off the event loop, the adverts on time); an
 // instance removed from A's config gives up (priority 0) and B takes over; an instance added with
 // a multicast group of its own (mcast_dst_ip) on an interface already open joins it and hears its peer.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
+import { advertIntervalsMs, advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
+import { BIG_INCLUDE, HEAP_KILLER, UNKNOWN_90K, writeBomb } from '../../lab/config-bombs.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
-import { pidAlive, sleep, wallClockSeconds } from '../../lab/process.js';
-import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { pidAlive, rssMb, sleep, wallClockSeconds } from '../../lab/process.js';
+import { repoRoot, startVrrpd, vrrpdBin, type Vrrpd } from '../../lab/vrrpd.js';
 import { A_IP, A_MAC, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
@@ -17,8 +20,11 @@ const SECOND_VIP = '192.0.2.201';
 const OTHER_VIP = '192.0.2.210';
 const THIRD_VIP = '192.0.2.220';
 const RELOADS = 100;
-/** Pings every 10 ms: 5 s and more, longer than the 100 reloads take (2.4 s measured). */
-const PINGS = 500;
+/**
+ * Pings every 10 ms: 15 s, longer than the 100 reloads take (7-10 s measured: each reads its config
+ * on a worker thread of its own, ~70 ms to start; 2.4 s when they read it on the event loop).
+ */
+const PINGS = 1500;
 
 const seed = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
 /** The seed config with the VIP list replaced. */
@@ -76,6 +82,14 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     return performance.now() - t0;
   }
 
+  /** A still holds the VIP, B does not, and neither changed state since the marks. */
+  async function expectUnchanged(aMark: number, bMark: number): Promise<void> {
+    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+    expect(transitions(a, aMark)).toEqual([]);
+    expect(transitions(b, bMark)).toEqual([]);
+  }
+
   beforeAll(async () => {
     lab = await createLab(pairLabSpec());
     capture = unwrap(await startCapture(lab, 'client'));
@@ -94,7 +108,7 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     const bMark = b.logMark();
     const monitor = await addressMonitor(lab, 'a');
     // ping ends by itself (-c), so its every line and its summary are flushed.
-    const pinging = lab.ping('client', LAB_VIP, { count: PINGS, intervalMs: 10, timeoutMs: 20_000 });
+    const pinging = lab.ping('client', LAB_VIP, { count: PINGS, intervalMs: 10, timeoutMs: 30_000 });
     await sleep(300);
     const started = performance.now();
     const took: number[] = [];
@@ -130,7 +144,7 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     expect(a.logLines().slice(aMark).filter((l) => l.includes('removing VIPs'))).toEqual([]);
     expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
     expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
-  }, 40_000);
+  }, 60_000);
 
   it('a SIGHUP storm (500 in a burst, no waiting): coalesced, the daemon lives, no ping lost, no state change', async () => {
     const aMark = a.logMark();
@@ -203,6 +217,75 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     expect(advertsFrom(frames(), A_IP).filter((f) => f.t > t).map((f) => [f.priority, f.addresses.length])).toContainEqual([150, 2]);
     writeFileSync(a.configPath, good);
   }, 15_000);
+
+  it('a typo -t calls an error (virtual_ipadress): refused with -t\'s line, the VIP stays, every ping answered', async () => {
+    const aMark = a.logMark();
+    const bMark = b.logMark();
+    const good = readFileSync(a.configPath, 'utf8');
+    const typo = good.replace('virtual_ipaddress', 'virtual_ipadress');
+    const line = typo.split('\n').findIndex((l) => l.includes('virtual_ipadress')) + 1;
+    writeFileSync(a.configPath, typo);
+    const pinging = lab.ping('client', LAB_VIP, { count: 200, intervalMs: 10, timeoutMs: 10_000 });
+    await sleep(300);
+    await hup(a, /^Reload failed: keeping the running configuration$/);
+    const ping = await pinging;
+    writeFileSync(a.configPath, good);
+    const lines = a.logLines().slice(aMark);
+    expect(lines).toContain(`${a.configPath}:${line}: unknown block 'virtual_ipadress' - skipped (vrrpd would run without it)`);
+    expect(lines).not.toContain('Reload complete');
+    expect(ping.received).toBe(ping.transmitted);
+    await expectUnchanged(aMark, bMark);
+  }, 20_000);
+
+  it('configs that exhausted the heap or held the event loop: refused, the daemon lives, its adverts on time, its RSS bounded', async () => {
+    const aMark = a.logMark();
+    const bMark = b.logMark();
+    const good = readFileSync(a.configPath, 'utf8');
+    const rssBefore = rssMb(a.pid) ?? Number.NaN;
+    const figures: string[] = [];
+    // Two adverts before each HUP, two after its verdict at least.
+    await sleep(2000);
+    for (const bomb of [BIG_INCLUDE, HEAP_KILLER, UNKNOWN_90K]) {
+      writeFileSync(a.configPath, readFileSync(writeBomb(a.dir, bomb, good)));
+      const from = wallClockSeconds() - 2;
+      const ms = await hup(a, /^Reload failed: keeping the running configuration$/);
+      await sleep(2200);
+      const lateness = advertIntervalsMs(frames(), A_IP, from, wallClockSeconds()).map((g) => g - 1000);
+      figures.push(`${bomb.name}: refused after ${ms.toFixed(0)} ms, lateness ${lateness.map((l) => l.toFixed(1)).join('/')} ms, RSS ${rssMb(a.pid)?.toFixed(0)} MB`);
+      expect(pidAlive(a.pid), bomb.name).toBe(true);
+      expect(lateness.length, bomb.name).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...lateness.map(Math.abs)), bomb.name).toBeLessThan(100);
+    }
+    writeFileSync(a.configPath, good);
+    const rssAfter = rssMb(a.pid) ?? Number.NaN;
+    console.info(`${figures.join('\n')}\nRSS ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after`);
+    const lines = a.logLines().slice(aMark);
+    // Each with its file:line: the word bound in the include, the text bound, the unknown keywords
+    // (100 of them, then one line for the rest).
+    const at = (file: string, message: string): RegExp => new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    expect(lines).toContainEqual(expect.stringMatching(at(join(a.dir, 'big.inc'), 'the configuration has more than 500000 words; reading stops here')));
+    expect(lines).toContainEqual(expect.stringMatching(at(a.configPath, 'the configuration holds more than 16 MiB of text once ~SEQ/~LST and parameters are expanded; reading stops here')));
+    expect(lines).toContainEqual(expect.stringMatching(at(a.configPath, '89900 more unknown keywords or blocks from here on are not listed (vrrpd would run without it)')));
+    expect(lines.length).toBeLessThan(200);
+    expect(rssAfter - rssBefore).toBeLessThan(30);
+    await expectUnchanged(aMark, bMark);
+  }, 40_000);
+
+  it('the same configs at start-up: exit 2 (keepalived\'s config error) with the bound\'s file:line, within 3 s', async () => {
+    for (const bomb of [BIG_INCLUDE, HEAP_KILLER]) {
+      const dir = join(a.dir, `start-${bomb === HEAP_KILLER ? 'heap' : 'include'}`);
+      mkdirSync(dir);
+      // On an interface A's host does not have: were the bound missed, this daemon would still
+      // not touch the running one's eth0.
+      const path = writeBomb(dir, bomb, seed('node-a.conf').replace(/interface eth0$/m, 'interface nowhere0'));
+      const t0 = performance.now();
+      const r = await lab.exec('a', [vrrpdBin(), '-n', '-l', '-f', path, '-p', join(dir, 'vrrpd.pid')], { timeoutMs: 10_000 });
+      expect(r.code, `${bomb.name}:\n${r.stderr}`).toBe(2);
+      expect(performance.now() - t0, bomb.name).toBeLessThan(3000);
+      expect(r.stderr, bomb.name).toMatch(/(big\.inc|case\.conf):\d+: the configuration (has more than 500000 words|holds more than 16 MiB of text)/);
+      expect(r.stderr, bomb.name).not.toMatch(/heap out of memory/);
+    }
+  }, 20_000);
 
   it('a check script added by a reload runs from then on (the MASTER waits for its first result and stays), a removed one stops', async () => {
     const aMark = a.logMark();

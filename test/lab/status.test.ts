@@ -6,7 +6,7 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advertsFrom, startCapture, type Capture } from '../../lab/capture.js';
+import { advertIntervalsMs, startCapture, type Capture } from '../../lab/capture.js';
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pairConfig } from '../../lab/pair.js';
@@ -40,12 +40,7 @@ function quantile(values: readonly number[], q: number): number {
 }
 
 /** Intervals between A's adverts in [from, to] (capture seconds), in ms. */
-function advertGapsMs(capture: Capture, from: number, to: number): number[] {
-  const times = advertsFrom(unwrap(capture.framesSoFar()), A_IP)
-    .filter((f) => f.priority > 0 && f.t >= from && f.t <= to)
-    .map((f) => f.t);
-  return times.slice(1).map((t, i) => (t - (times[i] ?? t)) * 1000);
-}
+const advertGapsMs = (capture: Capture, from: number, to: number): number[] => advertIntervalsMs(unwrap(capture.framesSoFar()), A_IP, from, to);
 
 describe.skipIf(!available.ok)(`vrrpd status and metrics${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;

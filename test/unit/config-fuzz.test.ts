@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/config/config.js';
+import { MAX_BLOCK_DEPTH } from '../../src/config/limits.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type { LoadResult } from '../../src/config/load.js';
 import { prng } from '../helpers/prng.js';
@@ -61,9 +63,17 @@ describe('config front end never throws', () => {
     }
   });
 
-  it('deep nesting does not overflow', () => {
-    const depth = 5000;
-    const result = parseConfigText(`${'a {\n'.repeat(depth)}${'}\n'.repeat(depth)}`, 'deep.conf');
-    expect(result.diagnostics.map((d) => d.message)).toEqual(['no vrrp_instance defined: there is nothing to run', "unknown block 'a' - skipped"]);
+  it('deep nesting does not overflow: blocks up to the depth bound are read, deeper is one error', () => {
+    const nest = (depth: number): string => `${'a {\n'.repeat(depth)}${'}\n'.repeat(depth)}`;
+    expect(parseConfigText(nest(MAX_BLOCK_DEPTH), 'deep.conf').diagnostics.map((d) => d.message)).toEqual([
+      'no vrrp_instance defined: there is nothing to run',
+      "unknown block 'a' - skipped",
+    ]);
+    // 30,000 deep overflowed the stack before the bound (an "internal error" at line 0).
+    for (const depth of [MAX_BLOCK_DEPTH + 1, 5000, 30_000]) {
+      expect(parseConfigText(nest(depth), 'deep.conf').diagnostics.map(formatDiagnostic)).toEqual([
+        `deep.conf:${MAX_BLOCK_DEPTH + 1}: blocks are nested more than ${MAX_BLOCK_DEPTH} deep; reading stops here`,
+      ]);
+    }
   });
 });

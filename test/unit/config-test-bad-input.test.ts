@@ -1,5 +1,5 @@
 // Bad input through `vrrpd -t`, the compiled CLI as a user runs it: random bytes, a config cut
-// after every one of its lines, stray braces, unterminated quotes. Each must end in messages and an
+// after every one of its lines, stray braces, unterminated quotes, configs that exhausted the heap. Each must end in messages and an
 // exit code — never a stack trace, a hang or a crash. (Fuzzing the parser itself, with many more
 // inputs, is test/unit/config-fuzz.test.ts's job; this is the process boundary.)
 import { spawn } from 'node:child_process';
@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { vrrpdCli } from '../../lab/vrrpd.js';
+import { CONFIG_BOMBS, writeBomb } from '../../lab/config-bombs.js';
+import { repoRoot, vrrpdBin, vrrpdCli } from '../../lab/vrrpd.js';
 import { KEEPALIVED_SAMPLES_DIR } from '../helpers/captures.js';
 
 const cli = vrrpdCli();
@@ -34,8 +35,14 @@ interface Run {
 function runTest(name: string, content: string | Buffer): Promise<Run> {
   const path = join(dir, name);
   writeFileSync(path, content);
+  return runOn(name, path, [process.execPath, cli]);
+}
+
+/** `COMMAND -t -f PATH`, killed after 10 s. */
+function runOn(name: string, path: string, command: readonly string[]): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, '-t', '-f', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, ...args] = command as [string, ...string[]];
+    const child = spawn(file, [...args, '-t', '-f', path], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -130,6 +137,21 @@ describe.skipIf(!built)(`vrrpd -t on bad input${built ? '' : ' (skipped: run npm
     }
     // The sample is mostly inside blocks, so this really tested cuts in the middle of them.
     expect(open).toBeGreaterThan(cuts.length / 2);
+  }, 60_000);
+
+  it('the configs that exhausted the heap (issue 22), through bin/vrrpd and its 256 MB heap: exit 5 with the bound\'s file:line, in under 3 s', async () => {
+    const seed = readFileSync(join(repoRoot(), 'etc', 'node-a.conf'), 'utf8');
+    for (const bomb of CONFIG_BOMBS) {
+      const sub = mkdtempSync(join(dir, 'bomb-'));
+      const t0 = performance.now();
+      const r = await runOn(bomb.name, writeBomb(sub, bomb, seed), [vrrpdBin()]);
+      const ms = performance.now() - t0;
+      expectRejected(r);
+      expect(r.code, `${bomb.name}:\n${r.stderr}`).toBe(5);
+      expect(r.stderr, bomb.name).not.toMatch(/heap|FATAL/);
+      expect(r.stderr.split('\n').length, bomb.name).toBeLessThan(110);
+      expect(ms, bomb.name).toBeLessThan(3000);
+    }
   }, 60_000);
 
   it('stray and missing braces, unterminated quotes: rejected with file:line', async () => {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
-import { parseConfigText } from '../../src/config/load.js';
-import { createReloadQueue, describePlan, loadForReload, matchInstance, planReload, RELOAD_FAILED } from '../../src/reload.js';
+import { loadConfig, parseConfigText } from '../../src/config/load.js';
+import { createReloadQueue, describePlan, loadForReload as loadForReloadIn, matchInstance, planReload, RELOAD_FAILED } from '../../src/reload.js';
 import { parseIpv4, type Ipv4 } from '../../src/types.js';
 
 interface Inst {
@@ -126,6 +126,9 @@ function parseConfigOrThrow(text: string): Config {
   if (!loaded.config) throw new Error('no config');
   return loaded.config;
 }
+
+// Read in-process: the worker thread is the compiled module's (test/unit/config-load-thread.test.ts).
+const loadForReload: typeof loadForReloadIn = (path, load, log) => loadForReloadIn(path, load, log, { load: async (p, o) => loadConfig(p, o) });
 
 describe('loadForReload: a config with any error is refused with its file:line lines', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-reload-'));
