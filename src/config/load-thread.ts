@@ -68,7 +68,9 @@ export function loadConfigInWorker(path: string, options: LoadOptions = {}, o: L
       const why =
         e.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? `reading the configuration needed more than ${heapMb} MB of memory; it was not read`
-          : `internal error while reading the configuration: ${e.message}`;
+          : e.code === 'ERR_WORKER_INIT_FAILED' || e.code === 'EMFILE' || e.code === 'ENFILE'
+            ? `cannot start the configuration reader: ${e.message}`
+            : `internal error while reading the configuration: ${e.message}`;
       settle(failure(path, why));
     });
     worker.on('exit', (code) => settle(failure(path, `the configuration reader ended without an answer (exit code ${code})`)));

@@ -78,7 +78,8 @@ describe('loadConfigInWorker', () => {
       const inWorker = await loopHeldMs(() => loadConfigInWorker(path, {}, compiled));
       const inProcess = await loopHeldMs(async () => loadConfig(path));
       console.info(`${name}: event loop held ${inWorker.toFixed(1)} ms with the worker, ${inProcess.toFixed(1)} ms in-process`);
-      expect(inProcess).toBeGreaterThan(300);
+      // The control: read on the event loop, the same config holds it past the bound.
+      expect(inProcess).toBeGreaterThan(100);
       expect(inWorker).toBeLessThan(100);
     }, 60_000);
   }
