@@ -71,6 +71,16 @@
 #include <unordered_map>
 #include <vector>
 
+// GCC 11+ headers let every container allocation call std::__throw_bad_array_new_length, which
+// only GCC 11's libstdc++ has (GLIBCXX_3.4.29); RHEL 8's (GCC 8) stops at GLIBCXX_3.4.25, where the
+// addon would not load. So the addon has its own (Node loads addons RTLD_LOCAL: it stands in for
+// nobody else's). Reached only for a size above max_size(), a bug, it aborts, as the uncaught
+// throw would without C++ exceptions. (Linking libstdc++ statically instead gave 390 KB against
+// 164 KB, and needed GLIBC_2.36 for the build host's arc4random and _dl_find_object.)
+namespace std {
+void __throw_bad_array_new_length() { std::abort(); }
+}  // namespace std
+
 namespace {
 
 Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int errnum) {

@@ -1,10 +1,10 @@
 // Typed, error-as-value face of native/vrrpd_native.cc. The addon is loaded lazily on first use so
 // that modules importing this one (e.g. the pure GARP frame builder) stay usable in tests and
-// tools on machines where the addon was never built; every entry point then reports why.
-import { existsSync } from 'node:fs';
+// tools on machines where the addon was never built; every entry point then reports why. Which
+// file is loaded (a prebuild or a build from source): src/native-path.ts.
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { locateAddon } from './native-path.js';
 import { err, ok, type Result } from './types.js';
 
 interface NativePacketSocket {
@@ -82,13 +82,8 @@ interface NativeAddon {
   syslog(priority: number, message: string): void;
 }
 
-// This file runs as src/native.ts (vitest) and as dist/src/native.js (compiled), so the addon is
-// one or two directories up; the first candidate that exists wins.
-const addonCandidates = ['../native/build/Release/vrrpd_native.node', '../../native/build/Release/vrrpd_native.node'].map(
-  (rel) => fileURLToPath(new URL(rel, import.meta.url)),
-);
-
 let loaded: Result<NativeAddon, string> | undefined;
+let loadedFrom: string | undefined;
 
 function isNativeAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
@@ -98,14 +93,16 @@ function isNativeAddon(value: unknown): value is NativeAddon {
 
 function addon(): Result<NativeAddon, string> {
   if (loaded) return loaded;
-  const path = addonCandidates.find((p) => existsSync(p));
-  if (path === undefined) {
-    loaded = err(`native addon not built (looked for ${addonCandidates.join(', ')}; run npm install)`);
+  const located = locateAddon();
+  if (!located.ok) {
+    loaded = located;
     return loaded;
   }
+  const { path, note } = located.value;
   try {
     const exports: unknown = createRequire(import.meta.url)(path);
     loaded = isNativeAddon(exports) ? ok(exports) : err(`${path} does not export the vrrpd native API`);
+    loadedFrom = note;
   } catch (e) {
     loaded = err(`cannot load ${path}: ${describe(e)}`);
   }
@@ -136,6 +133,12 @@ function attempt<T>(f: (a: NativeAddon) => T): Result<T, string> {
 export function nativeAvailable(): Result<void, string> {
   const a = addon();
   return a.ok ? ok(undefined) : a;
+}
+
+/** Which file the addon was loaded from and why (for a debug line): "prebuilds/linux-x64/vrrpd_native.node, prebuilt for linux-x64". */
+export function nativeAddonSource(): Result<string, string> {
+  const a = addon();
+  return a.ok ? ok(loadedFrom ?? 'unknown') : a;
 }
 
 export interface InterfaceInfo {

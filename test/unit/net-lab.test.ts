@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeAvailable } from '../../src/native.js';
+import { locateAddon } from '../../src/native-path.js';
 
 const root = join(import.meta.dirname, '../..');
 const modules = ['native', 'net/garp', 'net/vrrp-socket', 'net/rtnl', 'net/repeater', 'net/clock'];
@@ -22,7 +24,8 @@ function skipReason(): string | undefined {
       return `dist/src/${m}.js missing or older than its source: run npm run build`;
     }
   }
-  if (!existsSync(join(root, 'native/build/Release/vrrpd_native.node'))) return 'native addon not built (npm install)';
+  const addon = nativeAvailable();
+  if (!addon.ok) return addon.error;
   return undefined;
 }
 
@@ -245,13 +248,16 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
       while (!existsSync(${JSON.stringify(flag)}) && performance.now() < holdUntil) Atomics.wait(nap, 0, 0, 5);`;
 
   it('VRRP socket: a queue of 100 is read 32 per loop turn, each stamped before any JS of its turn runs', async () => {
+    const located = locateAddon();
+    if (!located.ok) throw new Error(located.error);
+    const addonPath = located.value.path;
     const flag = join(tmpdir(), `h1t-${process.pid}-drain`);
     rmSync(flag, { force: true });
     const receiver = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
       import { ifInfo } from ${JSON.stringify(dist('native'))};
       import { createRequire } from 'node:module';
-      const maxPerWake = createRequire(import.meta.url)(${JSON.stringify(join(root, 'native/build/Release/vrrpd_native.node'))}).RawReceiver.maxPerWake;
+      const maxPerWake = createRequire(import.meta.url)(${JSON.stringify(addonPath)}).RawReceiver.maxPerWake;
       const turns = [[]];
       let marked = false;
       const spin = (ms) => { const until = performance.now() + ms; while (performance.now() < until); };
