@@ -69,10 +69,7 @@ export interface VrrpSocketOptions {
    * clock (net/clock.ts).
    */
   readonly clock?: () => Millis;
-  /**
-   * Receive-side failure; the socket is closed by then. A single failed read (the socket's pending
-   * error: an ICMP error for an advert we sent) is skipped, not this.
-   */
+  /** Receive-side failure (the descriptor itself failed); the socket is closed by then. */
   readonly onError: (message: string) => void;
 }
 

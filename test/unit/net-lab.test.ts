@@ -334,6 +334,26 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
     expect(Date.now() - started).toBeLessThan(7000);
   }, 20_000);
 
+  it('RawReceiver: one nothing refers to keeps receiving through full garbage collections (it holds itself while open)', async () => {
+    const located = locateAddon();
+    if (!located.ok) throw new Error(located.error);
+    // The addon's object itself, with callbacks that hold nothing of it (the wrappers' closures might).
+    const receiver = `
+      const a = require(${JSON.stringify(located.value.path)});
+      let got = 0;
+      const count = (bytes) => { got += bytes.length; };
+      const fail = (e) => console.log(JSON.stringify({ error: e.message }));
+      (() => { const r = new a.RawReceiver('vb', a.ifInfo('vb').index, count, fail); r.join('224.0.0.18'); })();
+      (async () => {
+        for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+        console.error('ready');
+        setTimeout(() => { globalThis.gc(); console.log(JSON.stringify({ got })); process.exit(0); }, 1000);
+      })();`;
+    const rx = await startIn(nsB, ['node', '--expose-gc', '-e', receiver], /ready/);
+    expect(sendAdverts(3)).toBe(3);
+    expect(JSON.parse((await rx.output).trim().split('\n').at(-1) ?? '{}')).toEqual({ got: 3 });
+  }, 20_000);
+
   it('VRRP socket: a missing interface is an error value naming the failing step', () => {
     const script = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
