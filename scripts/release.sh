@@ -61,10 +61,11 @@ if [[ -d $repo/dist/src ]]; then
   stale=()
   while IFS= read -r -d '' f; do
     rel=${f#./}
-    cmp -s "$f" "$repo/dist/src/$rel" || stale+=("dist/src/$rel")
+    cmp -s "dist/src/$rel" "$repo/dist/src/$rel" 2>/dev/null || stale+=("dist/src/$rel")
   done < <(cd dist/src && find . -type f -print0 | sort -z)
   if ((${#stale[@]})); then
-    fail "dist/ is stale: ${stale[*]:0:5}$( ((${#stale[@]} > 5)) && echo " and $((${#stale[@]} - 5)) more") differ from a fresh build of $commit; run npm run build and the tests again (the lab tests run dist/)"
+    more=$( ((${#stale[@]} > 5)) && echo " and $((${#stale[@]} - 5)) more" || true)
+    fail "dist/ is stale: ${stale[*]:0:5}$more differ from (or are missing in) a fresh build of $commit; run npm run build and the tests again (the lab tests run dist/)"
   fi
 fi
 
@@ -81,17 +82,18 @@ npm run --silent prebuild >&2 || fail "npm run prebuild failed"
 # 6. Runtime dependencies only, as they are bundled; then every .node of the payload.
 npm ci --omit=dev --prefer-offline --ignore-scripts --loglevel=error >/dev/null || fail "npm ci --omit=dev failed"
 # What the bundled modules ship for their authors, not for running them: tests, CI files, docs,
-# type declarations, C/C++ sources (their addons are prebuilt). Licence files stay. Every package
+# TypeScript sources and declarations, C/C++ sources (their addons are prebuilt), musl builds (the
+# targets are glibc). Licence files stay. Every package
 # directory and package.json stays, so npm sees a complete bundle and fetches nothing. Files
 # without a shebang lose their execute bits (a few modules ship all files 0755); the bundled
 # modules' own commands (pino/bin.js, ...) keep theirs, as npm links them into node_modules/.bin.
 find node_modules -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name .github -o -name .husky \
   -o -name example -o -name examples -o -name benchmark -o -name benchmarks -o -name bench -o -name docs -o -name coverage \) \
   -exec rm -rf {} +
-find node_modules -type f \( -name '*.md' -o -name '*.markdown' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
+find node_modules -type f \( -name '*.md' -o -name '*.markdown' -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' \
   -o -name '*.map' -o -name '*.h' -o -name '*.c' -o -name '*.cc' -o -name '*.cpp' -o -name '*.gyp' -o -name '*.gypi' \
   -o -name 'tsconfig*.json' -o -name '.npmignore' -o -name '.nojekyll' -o -name '.eslintrc*' -o -name '.editorconfig' \
-  -o -name '.*' -o -name '*.tsbuildinfo' -o -name '*.html' \) -not -iname 'licen[cs]e*' -delete
+  -o -name '.*' -o -name '*.tsbuildinfo' -o -name '*.html' -o -name '*musl*.node' \) -not -iname 'licen[cs]e*' -delete
 find node_modules -type d -empty -delete
 while IFS= read -r -d '' f; do
   [[ $(head -c 2 "$f") == '#!' ]] || chmod a-x "$f"

@@ -1,0 +1,265 @@
+// `npm run release` (scripts/release.sh) end to end, on a committed copy of this working tree:
+// - built twice, the artifacts are the same bytes (SOURCE_DATE_EPOCH, sorted archives);
+// - the npm tarball installs with `npm install -g --offline` from an empty cache, no registry and
+//   no compiler on PATH, and nothing is compiled;
+// - the RPM (rpm2cpio | cpio), the deb (dpkg-deb -x) and the npm install lay out the same tree
+//   under the package directory (paths, types, modes, contents), less npm's node_modules/.bin and
+//   the other architectures' prebuilt binaries the rpm and deb leave out; the rpm and the deb carry
+//   the same system files;
+// - the installed command runs from each: `vrrpd --version`, and `vrrpd -t` on the shipped
+//   /etc/vrrpd.conf inside a lab host that has its eth0 with 192.0.2.11/24 (so the check has the
+//   interface it names and passes, rather than a host-dependent "interface missing"). The rpm's and
+//   deb's /usr is put over this host's /usr with a read-only overlay in a private mount namespace, so
+//   /usr/sbin/vrrpd runs as installed while the host's file system is never touched;
+// - bad input fails naming the problem: a dirty tree, a stale dist/, a .node above RHEL 8's ceiling,
+//   a vrrpd(8) lacking a flag of src/cli-flags.ts.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, labAvailable, NODE_A, type Lab } from '../../lab/netns.js';
+import { repoRoot } from '../../lab/vrrpd.js';
+
+const available = labAvailable();
+const MINUTE = 60_000;
+const version = (JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+
+function run(argv: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  const [cmd, ...args] = argv;
+  return spawnSync(cmd as string, args, { encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 5 * MINUTE, maxBuffer: 64 << 20 });
+}
+
+function must(argv: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = run(argv, opts);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status} ${r.error?.message ?? ''}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * The working tree as one commit in `dir` (tracked and untracked-but-not-ignored files as they are
+ * now), `edit` applied first, committed at HEAD's time so SOURCE_DATE_EPOCH is the same in every copy.
+ */
+function committedCopy(dir: string, edit?: (root: string) => void): string {
+  const root = repoRoot();
+  const files = must(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root })
+    .split('\0')
+    .filter((f) => f !== '' && existsSync(join(root, f)));
+  mkdirSync(dir, { recursive: true });
+  for (const f of files) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    must(['cp', '-a', join(root, f), join(dir, f)]);
+  }
+  edit?.(dir);
+  const when = must(['git', 'log', '-1', '--format=%ct'], { cwd: root }).trim();
+  const env = { ...process.env, GIT_AUTHOR_DATE: `@${when}`, GIT_COMMITTER_DATE: `@${when}`, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+  must(['git', 'init', '-q', '.'], { cwd: dir });
+  must(['git', 'add', '-A'], { cwd: dir, env });
+  must(['git', 'commit', '-q', '-m', 'release test'], { cwd: dir, env });
+  return dir;
+}
+
+function release(copy: string, out: string): SpawnSyncReturns<string> {
+  return run(['bash', 'scripts/release.sh', out], { cwd: copy, timeoutMs: 8 * MINUTE });
+}
+
+/** Every entry under dir: type, mode, and the sha256 of a file or the target of a link. */
+function treeOf(dir: string, skip: (rel: string) => boolean = () => false): Map<string, string> {
+  const tree = new Map<string, string>();
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(join(dir, rel)).sort()) {
+      const r = rel === '' ? name : `${rel}/${name}`;
+      if (skip(r)) continue;
+      const st = lstatSync(join(dir, r));
+      const mode = (st.mode & 0o7777).toString(8);
+      if (st.isSymbolicLink()) tree.set(r, `link ${readlinkSync(join(dir, r))}`);
+      else if (st.isDirectory()) {
+        tree.set(r, `dir ${mode}`);
+        walk(r);
+      } else tree.set(r, `file ${mode} ${createHash('sha256').update(readFileSync(join(dir, r))).digest('hex')}`);
+    }
+  };
+  walk('');
+  return tree;
+}
+
+/** A directory of links to the tools an install needs, and no compiler, make or python. */
+function pathWithoutCompilers(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const tool of ['node', 'npm', 'sh', 'env', 'readlink', 'cat', 'mkdir', 'rm', 'uname']) {
+    const found = run(['sh', '-c', `command -v ${tool}`]).stdout.trim();
+    if (found === '') throw new Error(`${tool} is not on PATH`);
+    symlinkSync(found, join(dir, tool));
+  }
+  return dir;
+}
+
+describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+  let work = '';
+  let out1 = '';
+  let lab: Lab | undefined;
+  let built: SpawnSyncReturns<string> | undefined;
+  const artifacts = (): string[] => readFileSync(join(out1, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[1] as string);
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'vrrpd-release-test-'));
+    const copy = committedCopy(join(work, 'copy'));
+    out1 = join(work, 'out1');
+    built = release(copy, out1);
+    lab = await createLab({ hosts: [NODE_A] });
+  }, 10 * MINUTE);
+  afterAll(async () => {
+    await lab?.destroy();
+    if (work !== '') rmSync(work, { recursive: true, force: true });
+  });
+
+  it('builds the npm tarball, an rpm and a deb, with checksums', () => {
+    expect(built?.stderr ?? '', `scripts/release.sh exit ${built?.status}`).not.toMatch(/^release: (?!vrrpd |npm |rpmbuild |dpkg-deb |\d+ \.node)/m);
+    expect(built?.status).toBe(0);
+    expect(artifacts()).toEqual([`vrrpd-${version}.tgz`, `vrrpd-${version}-1.x86_64.rpm`, `vrrpd_${version}-1_amd64.deb`]);
+  });
+
+  it('is reproducible: a second build from the same commit is the same bytes', () => {
+    const out2 = join(work, 'out2');
+    const again = release(join(work, 'copy'), out2);
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(join(out2, 'SHA256SUMS'), 'utf8')).toBe(readFileSync(join(out1, 'SHA256SUMS'), 'utf8'));
+  }, 8 * MINUTE);
+
+  describe('installed three ways', () => {
+    const npmPrefix = (): string => join(work, 'npm');
+    const rpmRoot = (): string => join(work, 'rpm');
+    const debRoot = (): string => join(work, 'deb');
+    let install: SpawnSyncReturns<string> | undefined;
+    let noCompilers = '';
+
+    beforeAll(() => {
+      noCompilers = pathWithoutCompilers(join(work, 'path'));
+      const env = { ...process.env, PATH: noCompilers, npm_config_cache: join(work, 'npm-cache'), npm_config_nodedir: '' };
+      install = run(['npm', 'install', '-g', '--offline', '--no-audit', '--no-fund', '--registry', 'http://127.0.0.1:9', '--prefix', npmPrefix(), join(out1, `vrrpd-${version}.tgz`)], { env });
+      mkdirSync(rpmRoot());
+      must(['sh', '-c', `rpm2cpio "$1" | cpio -idm --quiet`, 'sh', join(out1, `vrrpd-${version}-1.x86_64.rpm`)], { cwd: rpmRoot() });
+      must(['dpkg-deb', '-x', join(out1, `vrrpd_${version}-1_amd64.deb`), debRoot()]);
+    }, 5 * MINUTE);
+
+    it('npm install -g --offline: no registry, an empty cache, no compiler on PATH, nothing compiled', () => {
+      for (const tool of ['g++', 'gcc', 'cc', 'make', 'python3']) expect(run(['sh', '-c', `PATH=${noCompilers} command -v ${tool}`]).status, tool).not.toBe(0);
+      expect(install?.status, `${install?.stdout}\n${install?.stderr}`).toBe(0);
+      const pkg = join(npmPrefix(), 'lib', 'node_modules', 'vrrpd');
+      expect(existsSync(join(pkg, 'native', 'build'))).toBe(false);
+      expect(existsSync(join(pkg, 'build'))).toBe(false);
+      expect(readlinkSync(join(npmPrefix(), 'bin', 'vrrpd'))).toBe('../lib/node_modules/vrrpd/bin/vrrpd');
+    }, MINUTE);
+
+    it('the three carry the same tree under the package directory', () => {
+      const otherArch = (rel: string): boolean => /(^|\/)prebuilds\/(?!linux-x64$)[^/]+$/.test(rel);
+      const npmTree = treeOf(join(npmPrefix(), 'lib', 'node_modules', 'vrrpd'), (rel) => rel === 'node_modules/.bin' || otherArch(rel));
+      const rpmTree = treeOf(join(rpmRoot(), 'usr', 'lib', 'vrrpd'));
+      const debTree = treeOf(join(debRoot(), 'usr', 'lib', 'vrrpd'));
+      expect(npmTree.size).toBeGreaterThan(100);
+      expect([...rpmTree]).toEqual([...npmTree]);
+      expect([...debTree]).toEqual([...npmTree]);
+      // Nothing a runtime does not need.
+      for (const rel of npmTree.keys()) expect(rel).not.toMatch(/^(test|lab|bench|src|native)\/|^dist\/(lab|bench|scripts)\/|\.ts$|\.map$|\.pcap/);
+    });
+
+    it('the rpm and the deb carry the same system files, and the unit starts /usr/sbin/vrrpd', () => {
+      const system = ['usr/sbin/vrrpd', 'usr/lib/systemd/system/vrrpd.service', 'usr/lib/sysusers.d/vrrpd.conf', 'etc/vrrpd.conf', 'etc/sysconfig/vrrpd'];
+      const rpmAll = treeOf(rpmRoot());
+      const debAll = treeOf(debRoot());
+      for (const f of system) {
+        expect(rpmAll.get(f), f).toBeDefined();
+        expect(debAll.get(f), f).toBe(rpmAll.get(f));
+      }
+      expect(rpmAll.get('etc/vrrpd.conf')).toMatch(/^file 640 /);
+      const pkgUnit = readFileSync(join(rpmRoot(), 'usr/lib/vrrpd/systemd/vrrpd.service'), 'utf8');
+      expect(readFileSync(join(rpmRoot(), 'usr/lib/systemd/system/vrrpd.service'), 'utf8')).toBe(pkgUnit);
+      expect(pkgUnit).toMatch(/^ExecStart=\/usr\/sbin\/vrrpd /m);
+      for (const page of ['usr/share/man/man8/vrrpd.8.gz', 'usr/share/man/man5/vrrpd.conf.5.gz']) {
+        expect(rpmAll.has(page), page).toBe(true);
+        expect(debAll.has(page), page).toBe(true);
+      }
+    }, MINUTE);
+
+    it('the rpm\'s user is the sysusers.d file\'s (name, home, shell, comment)', () => {
+      const sysusers = readFileSync(join(rpmRoot(), 'usr/lib/sysusers.d/vrrpd.conf'), 'utf8').split('\n').find((l) => l.startsWith('u '));
+      const m = /^u (\S+) - "([^"]+)" (\S+) (\S+)$/.exec(sysusers ?? '');
+      expect(m).not.toBeNull();
+      const [, name, comment, home, shell] = m as unknown as string[];
+      const scripts = must(['rpm', '-qp', '--scripts', join(out1, `vrrpd-${version}-1.x86_64.rpm`)]);
+      expect(scripts).toContain(`useradd -r -g ${name} -d ${home} -s ${shell} -c "${comment}" ${name}`);
+      expect(scripts).toMatch(/postuninstall scriptlet[^\n]*\n[^\n]*try-restart vrrpd\.service/);
+    }, MINUTE);
+
+    const versionLine = `vrrpd v${version}\n`;
+    /** Run argv with the package's /usr laid over this host's /usr, in a private mount namespace. */
+    const overUsr = (root: string, argv: readonly string[]): string[] => ['unshare', '-m', 'sh', '-c', `mount -t overlay overlay -o ro,lowerdir="$1/usr":/usr /usr && shift && exec "$@"`, 'sh', root, ...argv];
+
+    it('vrrpd --version from each', () => {
+      expect(must([join(npmPrefix(), 'bin', 'vrrpd'), '--version'], { env: { ...process.env, PATH: noCompilers } })).toBe(versionLine);
+      for (const root of [rpmRoot(), debRoot()]) expect(must(overUsr(root, ['/usr/sbin/vrrpd', '--version'])), root).toBe(versionLine);
+    }, MINUTE);
+
+    it('vrrpd -t on the shipped /etc/vrrpd.conf from each, in a host with eth0 192.0.2.11/24', async () => {
+      const cases: Array<[string, string[]]> = [
+        [join(npmPrefix(), 'lib/node_modules/vrrpd/etc/vrrpd.conf'), [join(npmPrefix(), 'bin', 'vrrpd')]],
+        [join(rpmRoot(), 'etc/vrrpd.conf'), overUsr(rpmRoot(), ['/usr/sbin/vrrpd'])],
+        [join(debRoot(), 'etc/vrrpd.conf'), overUsr(debRoot(), ['/usr/sbin/vrrpd'])],
+      ];
+      for (const [conf, cmd] of cases) {
+        const r = await (lab as Lab).exec('a', [...cmd, '-t', '-f', conf], { timeoutMs: 30_000 });
+        expect({ conf, code: r.code, stderr: r.stderr }).toEqual({ conf, code: 0, stderr: `${conf}: 0 errors, 0 warnings in 1 file, 1 vrrp_instance - configuration OK\n` });
+      }
+    }, MINUTE);
+  });
+
+  describe('bad input: refused, naming the problem', () => {
+    it('a dirty tree', () => {
+      const copy = committedCopy(join(work, 'dirty'));
+      writeFileSync(join(copy, 'README.md'), `${readFileSync(join(copy, 'README.md'), 'utf8')}\nedited\n`);
+      const r = release(copy, join(work, 'out-dirty'));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/release: the tree has uncommitted changes.*\n M README\.md/);
+      expect(existsSync(join(work, 'out-dirty'))).toBe(false);
+    }, MINUTE);
+
+    it('a stale dist/ (what the tests ran is not what would ship)', () => {
+      // This tree's own dist/ (npm test builds it first) with one file as an older build left it.
+      const copy = committedCopy(join(work, 'stale'));
+      must(['cp', '-a', join(repoRoot(), 'dist'), join(copy, 'dist')]);
+      writeFileSync(join(copy, 'dist', 'src', 'version.js'), "export const VERSION = '0.0.9';\n");
+      const r = release(copy, join(work, 'out-stale'));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('release: dist/ is stale: dist/src/version.js differ from (or are missing in) a fresh build of');
+    }, 5 * MINUTE);
+
+    it('a .node above RHEL 8\'s ceiling', () => {
+      const bad = join(work, 'bad.cc');
+      writeFileSync(bad, '#include <memory>\nint *make(unsigned long n) { std::allocator<int> a; return a.allocate(n); }\n');
+      must(['g++', '-shared', '-fPIC', '-O0', '-o', join(work, 'bad.node'), bad]);
+      const copy = committedCopy(join(work, 'ceiling'), (root) => {
+        const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+        pkg.scripts['prebuild'] = `mkdir -p prebuilds/linux-x64 && cp ${join(work, 'bad.node')} prebuilds/linux-x64/vrrpd_native.node`;
+        writeFileSync(join(root, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+      });
+      const r = release(copy, join(work, 'out-ceiling'));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/check-elf-ceiling: prebuilds\/linux-x64\/vrrpd_native\.node needs GLIBCXX_3\.4\.\d+, above RHEL 8's GLIBCXX_3\.4\.25/);
+      expect(r.stderr).toContain("release: a shipped .node needs more than RHEL 8's");
+    }, 5 * MINUTE);
+
+    it('a vrrpd(8) without a flag of src/cli-flags.ts', () => {
+      const copy = committedCopy(join(work, 'man'), (root) => {
+        const file = join(root, 'scripts', 'man.ts');
+        const text = readFileSync(file, 'utf8');
+        const dropped = text.replace("'vrrpd.8' ? ['.\\\\\" @FLAGS@', flagsMdoc()]", "'vrrpd.8' ? ['.\\\\\" @FLAGS@', flagsMdoc(FLAGS.filter((f) => f.long !== 'flush-log-file'))]");
+        if (dropped === text) throw new Error('scripts/man.ts: the FLAGS line to edit is not there');
+        writeFileSync(file, dropped);
+      });
+      const r = release(copy, join(work, 'out-man'));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/man: dist\/man\/vrrpd\.8 lacks --flush-log-file of src\/cli-flags\.ts/);
+    }, 5 * MINUTE);
+  });
+});
