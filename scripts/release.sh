@@ -51,7 +51,7 @@ cd "$stage/src"
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 # node-gyp builds against the installed Node's own headers (no download), as scripts/setup.sh does.
 if [[ -z ${npm_config_nodedir:-} && -f /usr/include/node/node.h ]]; then export npm_config_nodedir=/usr; fi
-step "npm ci (dev dependencies for tsc; no install scripts: the addon is built by npm run prebuild)"
+step "npm ci (dev dependencies for tsc; no install scripts: the addon is built by npm run prebuilds)"
 npm ci --prefer-offline --ignore-scripts --loglevel=error >/dev/null || fail "npm ci failed in $stage/src"
 npm run --silent build >/dev/null || fail "npm run build failed in $stage/src"
 
@@ -73,11 +73,12 @@ fi
 node dist/scripts/man.js --check dist/man || fail "the man pages are not right (above); edit man/*.in, src/cli-flags.ts or scripts/man-keywords.ts"
 
 # 5. The prebuilt addon, then the ceiling on every .node that would ship.
-node -e 'process.exit(require("./package.json").scripts?.prebuild ? 0 : 1)' ||
-  fail "package.json has no prebuild script (npm run prebuild builds prebuilds/linux-x64/vrrpd_native.node)"
-step "npm run prebuild"
-npm run --silent prebuild >&2 || fail "npm run prebuild failed"
-[[ -f prebuilds/linux-x64/vrrpd_native.node ]] || fail "npm run prebuild made no prebuilds/linux-x64/vrrpd_native.node"
+# (`prebuilds`, not `prebuild`: npm would run a "prebuild" script before every `npm run build`.)
+node -e 'process.exit(require("./package.json").scripts?.prebuilds ? 0 : 1)' ||
+  fail "package.json has no prebuilds script (npm run prebuilds builds prebuilds/linux-x64/vrrpd_native.node)"
+step "npm run prebuilds"
+npm run --silent prebuilds >&2 || fail "npm run prebuilds failed"
+[[ -f prebuilds/linux-x64/vrrpd_native.node ]] || fail "npm run prebuilds made no prebuilds/linux-x64/vrrpd_native.node"
 
 # 6. Runtime dependencies only, as they are bundled; then every .node of the payload.
 npm ci --omit=dev --prefer-offline --ignore-scripts --loglevel=error >/dev/null || fail "npm ci --omit=dev failed"

@@ -240,7 +240,7 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       must(['g++', '-shared', '-fPIC', '-O0', '-o', join(work, 'bad.node'), bad]);
       const copy = committedCopy(join(work, 'ceiling'), (root) => {
         const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-        pkg.scripts['prebuild'] = `mkdir -p prebuilds/linux-x64 && cp ${join(work, 'bad.node')} prebuilds/linux-x64/vrrpd_native.node`;
+        pkg.scripts['prebuilds'] = `mkdir -p prebuilds/linux-x64 && cp ${join(work, 'bad.node')} prebuilds/linux-x64/vrrpd_native.node`;
         writeFileSync(join(root, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
       });
       const r = release(copy, join(work, 'out-ceiling'));
