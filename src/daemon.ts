@@ -20,7 +20,7 @@ import { openRtnl, type LinkInfo, type Rtnl } from './net/rtnl.js';
 import { openVrrpSocket, type Datagram, type VrrpSocket } from './net/vrrp-socket.js';
 import { createNotifier, NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from './notify.js';
 import { createTracker, type Tracker } from './track/tracker.js';
-import { sdNotify } from './native.js';
+import { nativeAddonSource, sdNotify } from './native.js';
 import { describePidFileError, lockPidFiles } from './pidfile.js';
 import { missingNetCapabilities, readEffectiveCapabilities, scriptUserSwitchProblem } from './privilege.js';
 import { scriptUses } from './config-env.js';
@@ -530,6 +530,8 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     if (opened.ok) garp.set(ifname, opened.value);
     return opened;
   };
+  const addonSource = nativeAddonSource();
+  if (addonSource.ok) log.debug(`native addon: ${addonSource.value}, on Node ${process.version}`);
   // One heap of deadlines on one timerfd for every instance's protocol timers (vrrp/scheduler.ts).
   const timers = timerScheduler();
   if (timers.fallback !== undefined) {

@@ -1,10 +1,10 @@
 // Typed, error-as-value face of native/vrrpd_native.cc. The addon is loaded lazily on first use so
 // that modules importing this one (e.g. the pure GARP frame builder) stay usable in tests and
-// tools on machines where the addon was never built; every entry point then reports why.
-import { existsSync } from 'node:fs';
+// tools on machines where the addon was never built; every entry point then reports why. Which
+// file is loaded (a prebuild or a build from source): src/native-path.ts.
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { locateAddon } from './native-path.js';
 import { err, ok, type Result } from './types.js';
 
 interface NativePacketSocket {
@@ -16,6 +16,14 @@ interface NativeRawSender {
   send(datagram: Buffer, dst: string): number;
   close(): void;
 }
+
+interface NativeRawReceiver {
+  join(group: string): void;
+  close(): void;
+}
+
+/** One loop turn's datagrams, index by index: the bytes, the source, the CLOCK_MONOTONIC stamp. */
+type NativeDatagrams = (bytes: Buffer[], from: string[], at: number[]) => void;
 
 interface NativeNetlinkRoute {
   address(add: boolean, ifindex: number, address: string, prefixLength: number, label?: string): void;
@@ -51,7 +59,7 @@ interface NativeAddon {
   /** Absent from an addon built before the pidfile lock. */
   flock?: (fd: number) => boolean;
   /** Absent from an addon built before close-on-exec was enforced. */
-  cloexec?: (minFd: number, domain?: number, type?: number, protocol?: number) => number[];
+  cloexec?: (minFd: number) => number[];
   cloexecRange?: (minFd: number) => boolean;
   SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
@@ -59,6 +67,10 @@ interface NativeAddon {
   RawSender?: new (ifname: string, ifindex: number) => NativeRawSender;
   /** Absent from an addon built before the synchronous send path. */
   NetlinkRoute?: new () => NativeNetlinkRoute;
+  /** Absent from an addon built before it took over receiving. */
+  RawReceiver?: (new (ifname: string, ifindex: number, onDatagrams: NativeDatagrams, onError: (e: Error) => void) => NativeRawReceiver) & {
+    readonly maxPerWake: number;
+  };
   /** Absent from an addon built before the timer scheduler. */
   TimerFd?: new (callback: () => void) => NativeTimerFd;
   monotonicMs?: () => number;
@@ -70,13 +82,8 @@ interface NativeAddon {
   syslog(priority: number, message: string): void;
 }
 
-// This file runs as src/native.ts (vitest) and as dist/src/native.js (compiled), so the addon is
-// one or two directories up; the first candidate that exists wins.
-const addonCandidates = ['../native/build/Release/vrrpd_native.node', '../../native/build/Release/vrrpd_native.node'].map(
-  (rel) => fileURLToPath(new URL(rel, import.meta.url)),
-);
-
 let loaded: Result<NativeAddon, string> | undefined;
+let loadedFrom: string | undefined;
 
 function isNativeAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
@@ -86,14 +93,16 @@ function isNativeAddon(value: unknown): value is NativeAddon {
 
 function addon(): Result<NativeAddon, string> {
   if (loaded) return loaded;
-  const path = addonCandidates.find((p) => existsSync(p));
-  if (path === undefined) {
-    loaded = err(`native addon not built (looked for ${addonCandidates.join(', ')}; run npm install)`);
+  const located = locateAddon();
+  if (!located.ok) {
+    loaded = located;
     return loaded;
   }
+  const { path, note } = located.value;
   try {
     const exports: unknown = createRequire(import.meta.url)(path);
     loaded = isNativeAddon(exports) ? ok(exports) : err(`${path} does not export the vrrpd native API`);
+    loadedFrom = note;
   } catch (e) {
     loaded = err(`cannot load ${path}: ${describe(e)}`);
   }
@@ -124,6 +133,12 @@ function attempt<T>(f: (a: NativeAddon) => T): Result<T, string> {
 export function nativeAvailable(): Result<void, string> {
   const a = addon();
   return a.ok ? ok(undefined) : a;
+}
+
+/** Which file the addon was loaded from and why (for a debug line): "prebuilds/linux-x64/vrrpd_native.node, prebuilt for linux-x64". */
+export function nativeAddonSource(): Result<string, string> {
+  const a = addon();
+  return a.ok ? ok(loadedFrom ?? 'unknown') : a;
 }
 
 export interface InterfaceInfo {
@@ -189,6 +204,47 @@ export function openRawSender(ifname: string, ifindex: number): Result<RawSender
     };
     nativeSenders.set(sender, socket);
     return sender;
+  });
+}
+
+/** CLOCK_MONOTONIC in ms (fractional), read by the addon. */
+export function monotonicClock(): Result<() => number, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const read = a.value.monotonicMs;
+  return read === undefined ? err(STALE_TIMER) : ok(read);
+}
+
+/** The VRRP receive socket (native/vrrpd_native.cc RawReceiver). */
+export interface RawReceiver {
+  /** IP_ADD_MEMBERSHIP on the socket's interface; a group already joined is fine. */
+  join(group: string): Result<void, string>;
+  /** Idempotent; datagrams still queued in the kernel are dropped, none is delivered after it. */
+  close(): void;
+}
+
+/**
+ * A raw IPv4 protocol-112 socket bound to `ifname`, close-on-exec, on Node's loop. `onDatagrams`
+ * gets each loop turn's datagrams (at most `maxPerWake`, oldest first, every one stamped before the
+ * next is read); `onError` a failure that closed the socket (an error of a single read does not).
+ */
+export function openRawReceiver(
+  ifname: string,
+  ifindex: number,
+  onDatagrams: (bytes: Buffer[], from: string[], at: number[]) => void,
+  onError: (message: string) => void,
+): Result<{ receiver: RawReceiver; maxPerWake: number }, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Receiver = a.value.RawReceiver;
+  if (Receiver === undefined) return err('the native addon was built before the receive socket (run npm install to rebuild it)');
+  return attempt(() => {
+    const socket = new Receiver(ifname, ifindex, onDatagrams, (e) => onError(describe(e)));
+    const receiver: RawReceiver = {
+      join: (group) => attempt(() => socket.join(group)),
+      close: () => socket.close(),
+    };
+    return { receiver, maxPerWake: Receiver.maxPerWake };
   });
 }
 
@@ -327,26 +383,18 @@ export function flockExclusive(fd: number): Result<boolean, string> {
   return attempt(() => lock(fd));
 }
 
-/** Which sockets markCloexec() is about: socket(domain, type, protocol) as opened. */
-export interface SocketKind {
-  readonly domain: number;
-  readonly type: number;
-  readonly protocol: number;
-}
-
 const STALE_CLOEXEC = 'the native addon was built before close-on-exec was enforced (run npm install to rebuild it)';
 
 /**
- * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it (with `kind`, only on sockets of
- * that kind); returns the descriptors it marked. Reads /proc/self/fd and asks about each one (cost:
- * src/exec-guard.ts).
+ * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it; returns the descriptors it
+ * marked. Reads /proc/self/fd and asks about each one (cost: src/exec-guard.ts).
  */
-export function markCloexec(minFd: number, kind?: SocketKind): Result<readonly number[], string> {
+export function markCloexec(minFd: number): Result<readonly number[], string> {
   const a = addon();
   if (!a.ok) return a;
   const mark = a.value.cloexec;
   if (mark === undefined) return err(STALE_CLOEXEC);
-  return attempt(() => (kind === undefined ? mark(minFd) : mark(minFd, kind.domain, kind.type, kind.protocol)));
+  return attempt(() => mark(minFd));
 }
 
 const MARKED: Result<void, string> = ok(undefined);

@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sigrtmin } from '../../src/native.js';
+import { locateAddon } from '../../src/native-path.js';
 import { dumpDirectory, JSON_SIGNAL_OFFSET, STATS_CLEAR_SIGNAL_OFFSET, writeDumpFile } from '../../src/signals.js';
 import { clearStats, createStats, formatKeepalivedStatsFile, recordAdvertSent, recordDrop } from '../../src/stats.js';
 import { dumpFixture } from '../helpers/dump-pair.js';
@@ -94,7 +94,9 @@ describe('realtime signals in the addon', () => {
     if (!rtmin.ok) throw new Error(rtmin.error);
     const json = rtmin.value + JSON_SIGNAL_OFFSET;
     const clear = rtmin.value + STATS_CLEAR_SIGNAL_OFFSET;
-    const addon = fileURLToPath(new URL('../../native/build/Release/vrrpd_native.node', import.meta.url));
+    const located = locateAddon();
+    if (!located.ok) throw new Error(located.error);
+    const addon = located.value.path;
     // The child (the addon as src/native.ts loads it) catches both, reports each, then closes its
     // watches and waits to be killed by the next one.
     const script = `
