@@ -119,7 +119,13 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
   it('builds the npm tarball, an rpm and a deb, with checksums', () => {
     expect(built?.stderr ?? '', `scripts/release.sh exit ${built?.status}`).not.toMatch(/^release: (?!vrrpd |npm |rpmbuild |dpkg-deb |\d+ \.node)/m);
     expect(built?.status).toBe(0);
-    expect(artifacts()).toEqual([`vrrpd-${version}.tgz`, `vrrpd-${version}-1.x86_64.rpm`, `vrrpd_${version}-1_amd64.deb`]);
+    expect(artifacts()).toEqual([
+      `vrrpd-${version}.tgz`,
+      `vrrpd-${version}-1.x86_64.rpm`,
+      `vrrpd_${version}-1_amd64.deb`,
+      `vrrpd-${version}-1.aarch64.rpm`,
+      `vrrpd_${version}-1_arm64.deb`,
+    ]);
   });
 
   it('is reproducible: a second build from the same commit is the same bytes', () => {
@@ -143,6 +149,9 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       mkdirSync(rpmRoot());
       must(['sh', '-c', `rpm2cpio "$1" | cpio -idm --quiet`, 'sh', join(out1, `vrrpd-${version}-1.x86_64.rpm`)], { cwd: rpmRoot() });
       must(['dpkg-deb', '-x', join(out1, `vrrpd_${version}-1_amd64.deb`), debRoot()]);
+      mkdirSync(join(work, 'rpm-arm64'));
+      must(['sh', '-c', `rpm2cpio "$1" | cpio -idm --quiet`, 'sh', join(out1, `vrrpd-${version}-1.aarch64.rpm`)], { cwd: join(work, 'rpm-arm64') });
+      must(['dpkg-deb', '-x', join(out1, `vrrpd_${version}-1_arm64.deb`), join(work, 'deb-arm64')]);
     }, 5 * MINUTE);
 
     it('npm install -g --offline: no registry, an empty cache, no compiler on PATH, nothing compiled', () => {
@@ -154,16 +163,27 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       expect(readlinkSync(join(npmPrefix(), 'bin', 'vrrpd'))).toBe('../lib/node_modules/vrrpd/bin/vrrpd');
     }, MINUTE);
 
-    it('the three carry the same tree under the package directory', () => {
-      const otherArch = (rel: string): boolean => /(^|\/)prebuilds\/(?!linux-x64$)[^/]+$/.test(rel);
-      const npmTree = treeOf(join(npmPrefix(), 'lib', 'node_modules', 'vrrpd'), (rel) => rel === 'node_modules/.bin' || otherArch(rel));
+    it('the three carry the same tree under the package directory (the arm64 rpm and deb too)', () => {
+      const npmPkg = join(npmPrefix(), 'lib', 'node_modules', 'vrrpd');
+      const npmTreeFor = (keep: string): Map<string, string> =>
+        treeOf(npmPkg, (rel) => rel === 'node_modules/.bin' || new RegExp(`(^|/)prebuilds/(?!${keep}$)[^/]+$`).test(rel));
+      const npmTree = npmTreeFor('linux-x64');
       const rpmTree = treeOf(join(rpmRoot(), 'usr', 'lib', 'vrrpd'));
       const debTree = treeOf(join(debRoot(), 'usr', 'lib', 'vrrpd'));
       expect(npmTree.size).toBeGreaterThan(100);
       expect([...rpmTree]).toEqual([...npmTree]);
       expect([...debTree]).toEqual([...npmTree]);
+      const npmArm = [...npmTreeFor('linux-arm64')];
+      expect(npmArm.some(([rel]) => rel === 'prebuilds/linux-arm64/vrrpd_native.node')).toBe(true);
+      expect([...treeOf(join(work, 'rpm-arm64', 'usr', 'lib', 'vrrpd'))]).toEqual(npmArm);
+      expect([...treeOf(join(work, 'deb-arm64', 'usr', 'lib', 'vrrpd'))]).toEqual(npmArm);
       // Nothing a runtime does not need.
-      for (const rel of npmTree.keys()) expect(rel).not.toMatch(/^(test|lab|bench|src|native)\/|^dist\/(lab|bench|scripts)\/|\.ts$|\.map$|\.pcap/);
+      // Nothing a runtime does not need; the addon's source stays for the install hook's build from
+      // source on a platform without a prebuild.
+      for (const rel of npmTree.keys()) {
+        if (/^native\/(binding\.gyp|vrrpd_native\.cc)$/.test(rel)) continue;
+        expect(rel).not.toMatch(/^(test|lab|bench|src|native)\/|^dist\/(lab|bench|scripts)\/|\.ts$|\.map$|\.pcap/);
+      }
     });
 
     it('the rpm and the deb carry the same system files, and the unit starts /usr/sbin/vrrpd', () => {
@@ -243,10 +263,11 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
           if (!r.ok) throw new Error(r.error);
         }
         const ping = await pinging;
-        const at = (d: Vrrpd, re: RegExp): number => d.records().find((x) => re.test(x.msg))?.time ?? Number.NaN;
-        const bMaster = at(b, /^\(VI_1\) Entering MASTER STATE/);
-        const aMaster = at(newA, /^\(VI_1\) Entering MASTER STATE/);
-        const bBackup = b.records().filter((x) => /^\(VI_1\) Entering BACKUP STATE/.test(x.msg) && x.time >= bMaster)[0]?.time ?? Number.NaN;
+        /** The wall time (pino's) of the first line matching re logged at or after `after`. */
+        const at = (d: Vrrpd, re: RegExp, after: number): number => d.records().find((x) => x.time >= after && re.test(x.msg))?.time ?? Number.NaN;
+        const bMaster = at(b, /^\(VI_1\) Entering MASTER STATE/, stopAt);
+        const aMaster = at(newA, /^\(VI_1\) Entering MASTER STATE/, stopAt);
+        const bBackup = at(b, /^\(VI_1\) Entering BACKUP STATE/, bMaster);
         const lost = ping.transmitted - ping.received;
         console.log(
           `upgrade while MASTER: old A stopped at 0 ms; B MASTER at ${bMaster - stopAt} ms; new A MASTER at ${aMaster - stopAt} ms; ` +
