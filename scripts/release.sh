@@ -26,7 +26,7 @@ fail() {
 }
 step() { echo "release: $*" >&2; }
 
-for tool in git npm node tar rpmbuild rpmlint dpkg-deb mandoc readelf cmp; do
+for tool in git npm node tar rpmbuild rpmlint dpkg-deb lintian mandoc readelf cmp; do
   command -v "$tool" >/dev/null || fail "$tool is missing (scripts/setup.sh installs it)"
 done
 
@@ -64,7 +64,8 @@ if [[ -d $repo/dist/src ]]; then
     cmp -s "dist/src/$rel" "$repo/dist/src/$rel" 2>/dev/null || stale+=("dist/src/$rel")
   done < <(cd dist/src && find . -type f -print0 | sort -z)
   if ((${#stale[@]})); then
-    more=$( ((${#stale[@]} > 5)) && echo " and $((${#stale[@]} - 5)) more" || true)
+    more=''
+    ((${#stale[@]} > 5)) && more=" and $((${#stale[@]} - 5)) more"
     fail "dist/ is stale: ${stale[*]:0:5}$more differ from (or are missing in) a fresh build of $commit; run npm run build and the tests again (the lab tests run dist/)"
   fi
 fi
@@ -152,12 +153,10 @@ for a in "${arches[@]}"; do
   VRRPD_COMMIT=$commit "$repo/scripts/deb-build.sh" "$stage/$tgz" "$(deb_arch "$a")" "$version" "$stage/deb-$a" "$out" >&2 ||
     fail "the deb for $(deb_arch "$a") failed"
   deb=vrrpd_$version-1_$(deb_arch "$a").deb
-  # lintian where it is installed: every tag it still prints is one the overrides do not explain.
-  if command -v lintian >/dev/null; then
-    unexplained=$(lintian --tag-display-limit 0 "$out/$deb" 2>&1 | grep -E '^[EW]: ' || true)
-    [[ -z $unexplained ]] || fail "lintian on $deb has tags packaging/deb/lintian-overrides does not explain:
+  # lintian: every tag it still prints is one the overrides do not explain.
+  unexplained=$(lintian --tag-display-limit 0 "$out/$deb" 2>&1 | grep -E '^[EW]: ' || true)
+  [[ -z $unexplained ]] || fail "lintian on $deb has tags packaging/deb/lintian-overrides does not explain:
 $unexplained"
-  fi
 done
 
 # 10. Checksums of what was built now.

@@ -11,6 +11,7 @@
 //   interface it names and passes, rather than a host-dependent "interface missing"). The rpm's and
 //   deb's /usr is put over this host's /usr with a read-only overlay in a private mount namespace, so
 //   /usr/sbin/vrrpd runs as installed while the host's file system is never touched;
+// - an RPM upgrade (rpm --root into a directory) keeps the edited configuration files;
 // - upgrading the MASTER as the packages' scriptlets do (try-restart: the old tree stopped, the
 //   unpacked RPM's started) loses the VIP for one takeover at most, with no lasting second master;
 // - bad input fails naming the problem: a dirty tree, a stale dist/, a .node above RHEL 8's ceiling,
@@ -213,6 +214,34 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       expect(scripts).toContain(`useradd -r -g ${name} -d ${home} -s ${shell} -c "${comment}" ${name}`);
       expect(scripts).toMatch(/postuninstall scriptlet[^\n]*\n[^\n]*try-restart vrrpd\.service/);
     }, MINUTE);
+
+    it('an upgrade never overwrites an edited /etc/vrrpd.conf or /etc/sysconfig/vrrpd', () => {
+      // The RPM for real, into a root of its own (rpm --root, scriptlets off: nothing of this host
+      // is touched): release 1 installed, both files edited, release 2 of the same tree upgraded over it.
+      const spec = join(work, 'copy', 'packaging', 'rpm', 'vrrpd.spec');
+      const spec2 = join(work, 'vrrpd-2.spec');
+      writeFileSync(spec2, readFileSync(spec, 'utf8').replace(/^Release:( +)1$/m, 'Release:$12'));
+      const stage = join(work, 'copy', '.release-stage', 'rpm');
+      must(['rpmbuild', '-bb', '--quiet', '--target', 'x86_64', '--define', `_topdir ${stage}`, '--define', `_rpmdir ${join(work, 'rpm2')}`,
+        '--define', '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm', '--define', `vrrpd_version ${version}`, spec2]);
+      const root = join(work, 'rpmroot');
+      const rpm = (...args: string[]): string => must(['rpm', '--root', root, '--nodeps', '--noscripts', '--notriggers', ...args]);
+      must(['rpm', '--root', root, '--initdb']);
+      rpm('-i', join(out1, `vrrpd-${version}-1.x86_64.rpm`));
+      const edited = { 'etc/vrrpd.conf': '! edited by the administrator\n', 'etc/sysconfig/vrrpd': 'VRRPD_OPTIONS="-D -l"\n' };
+      for (const [file, text] of Object.entries(edited)) writeFileSync(join(root, file), text);
+      rpm('-U', join(work, 'rpm2', `vrrpd-${version}-2.x86_64.rpm`));
+      expect(must(['rpm', '--root', root, '-q', 'vrrpd']).trim()).toBe(`vrrpd-${version}-2.x86_64`);
+      for (const [file, text] of Object.entries(edited)) expect(readFileSync(join(root, file), 'utf8'), file).toBe(text);
+      // How each package declares them: %config(noreplace) ("cn"), and the deb's conffiles.
+      const flags = must(['rpm', '-qp', '--qf', '[%{FILEFLAGS:fflags} %{FILENAMES}\n]', join(out1, `vrrpd-${version}-1.x86_64.rpm`)]);
+      expect(flags.split('\n').filter((l) => l.startsWith('c')).sort()).toEqual(['cn /etc/sysconfig/vrrpd', 'cn /etc/vrrpd.conf']);
+      must(['dpkg-deb', '-e', join(out1, `vrrpd_${version}-1_amd64.deb`), join(work, 'deb-control')]);
+      expect(readFileSync(join(work, 'deb-control', 'conffiles'), 'utf8')).toBe('/etc/vrrpd.conf\n/etc/sysconfig/vrrpd\n');
+      const postinst = readFileSync(join(work, 'deb-control', 'postinst'), 'utf8');
+      expect(postinst).toContain("deb-systemd-invoke try-restart 'vrrpd.service'");
+      expect(postinst).not.toMatch(/deb-systemd-invoke (start|restart) /);
+    }, 2 * MINUTE);
 
     const versionLine = `vrrpd v${version}\n`;
     /** Run argv with the package's /usr laid over this host's /usr, in a private mount namespace. */
