@@ -220,7 +220,12 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       // is touched): release 1 installed, both files edited, release 2 of the same tree upgraded over it.
       const spec = join(work, 'copy', 'packaging', 'rpm', 'vrrpd.spec');
       const spec2 = join(work, 'vrrpd-2.spec');
-      writeFileSync(spec2, readFileSync(spec, 'utf8').replace(/^Release:( +)1$/m, 'Release:$12'));
+      // Release 2 ships both files changed, so rpm has to choose between the edit and its own.
+      const text2 = readFileSync(spec, 'utf8')
+        .replace(/^Release:( +)1$/m, 'Release:$12')
+        .replace(/^(install -D -m 0644 etc\/sysconfig\/vrrpd .*)$/m, "$1\necho '# release 2' >>%{buildroot}%{_sysconfdir}/vrrpd.conf\necho '# release 2' >>%{buildroot}%{_sysconfdir}/sysconfig/vrrpd");
+      if (!text2.includes("echo '# release 2'")) throw new Error('vrrpd.spec: the %install line to extend is not there');
+      writeFileSync(spec2, text2);
       const stage = join(work, 'copy', '.release-stage', 'rpm');
       must(['rpmbuild', '-bb', '--quiet', '--target', 'x86_64', '--define', `_topdir ${stage}`, '--define', `_rpmdir ${join(work, 'rpm2')}`,
         '--define', '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm', '--define', `vrrpd_version ${version}`, spec2]);
@@ -232,7 +237,10 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       for (const [file, text] of Object.entries(edited)) writeFileSync(join(root, file), text);
       rpm('-U', join(work, 'rpm2', `vrrpd-${version}-2.x86_64.rpm`));
       expect(must(['rpm', '--root', root, '-q', 'vrrpd']).trim()).toBe(`vrrpd-${version}-2.x86_64`);
-      for (const [file, text] of Object.entries(edited)) expect(readFileSync(join(root, file), 'utf8'), file).toBe(text);
+      for (const [file, text] of Object.entries(edited)) {
+        expect(readFileSync(join(root, file), 'utf8'), file).toBe(text);
+        expect(readFileSync(join(root, `${file}.rpmnew`), 'utf8'), `${file}.rpmnew`).toMatch(/# release 2\n$/);
+      }
       // How each package declares them: %config(noreplace) ("cn"), and the deb's conffiles.
       const flags = must(['rpm', '-qp', '--qf', '[%{FILEFLAGS:fflags} %{FILENAMES}\n]', join(out1, `vrrpd-${version}-1.x86_64.rpm`)]);
       expect(flags.split('\n').filter((l) => l.startsWith('c')).sort()).toEqual(['cn /etc/sysconfig/vrrpd', 'cn /etc/vrrpd.conf']);
