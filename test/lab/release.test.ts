@@ -215,6 +215,16 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       expect(scripts).toMatch(/postuninstall scriptlet[^\n]*\n[^\n]*try-restart vrrpd\.service/);
     }, MINUTE);
 
+    it('depends on the distribution\'s Node.js 22.12 or later, with RHEL\'s Epoch 1', () => {
+      const requires = must(['rpm', '-qp', '--requires', join(out1, `vrrpd-${version}-1.x86_64.rpm`)]).split('\n');
+      expect(requires).toContain('nodejs >= 1:22.12');
+      // Without the epoch, EL 8's default stream (nodejs 1:10) would satisfy it.
+      const vercmp = (a: string, b: string): string => must(['rpm', '--eval', `%{lua: print(rpm.vercmp("${a}", "${b}"))}`]).trim();
+      expect([vercmp('1:10.24.0', '22.12'), vercmp('1:10.24.0', '1:22.12'), vercmp('1:22.16.0', '1:22.12')]).toEqual(['1', '-1', '1']);
+      const depends = must(['dpkg-deb', '-f', join(out1, `vrrpd_${version}-1_amd64.deb`), 'Depends']).trim();
+      expect(depends.split(', ')[0]).toBe('nodejs (>= 22.12)');
+    }, MINUTE);
+
     it('an upgrade never overwrites an edited /etc/vrrpd.conf or /etc/sysconfig/vrrpd', () => {
       // The RPM for real, into a root of its own (rpm --root, scriptlets off: nothing of this host
       // is touched): release 1 installed, both files edited, release 2 of the same tree upgraded over it.
