@@ -61,6 +61,8 @@ export interface VrrpdOptions {
    * migration in place) instead of writing `configText` (then ignored) to a file of our own.
    */
   readonly configFile?: string;
+  /** The `vrrpd` command to run (default this checkout's bin/vrrpd), e.g. an unpacked package's. */
+  readonly bin?: string;
 }
 
 export interface Vrrpd {
@@ -96,7 +98,7 @@ export async function startVrrpd(lab: Lab, host: string, configText: string, opt
   const configPath = opts.configFile ?? join(dir, 'vrrpd.conf');
   if (opts.configFile === undefined) writeFileSync(configPath, configText);
   // Through the launcher, as users start it, so the lab and the bench see its node flags.
-  const argv = [vrrpdBin(), '-n', '-D', '-f', configPath, '-p', join(dir, 'vrrpd.pid'), ...(opts.extraArgs ?? [])];
+  const argv = [opts.bin ?? vrrpdBin(), '-n', '-D', '-f', configPath, '-p', join(dir, 'vrrpd.pid'), ...(opts.extraArgs ?? [])];
   const onLine = opts.onLog === undefined ? undefined : (l: OutputLine): void => opts.onLog?.(messageOf(l));
   const proc = lab.spawn(host, argv, { env: { ...process.env, TMPDIR: dir, ...opts.env }, ...(onLine ? { onLine } : {}) });
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // vrrpd's entry: the command line is cli-main.ts, loaded here so that running out of descriptors
 // while Node loads it (EMFILE under a low `ulimit -n`: the modules are read concurrently) is one
 // sentence and exit 1 instead of a stack trace from Node's module loader.

@@ -48,7 +48,7 @@ describe.skipIf(!analyze)(`systemd-analyze on systemd/vrrpd.service${skipWhy}`, 
 
   /**
    * verify checks that ExecStart's binary exists, and vrrpd is not installed on a build machine: so
-   * verify under --root, a tree with the system's own units, stand-ins for /usr/bin/vrrpd and
+   * verify under --root, a tree with the system's own units, stand-ins for /usr/sbin/vrrpd and
    * /bin/kill, and the unit where an operator installs it.
    */
   function verifyUnder(name: string, text: string): { code: number | null; out: string } {
@@ -56,7 +56,7 @@ describe.skipIf(!analyze)(`systemd-analyze on systemd/vrrpd.service${skipWhy}`, 
     const systemUnits = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((d) => existsSync(join(d, 'sysinit.target')));
     if (systemUnits === undefined) throw new Error('no systemd unit directory with sysinit.target');
     cpSync(systemUnits, join(tree, 'usr/lib/systemd/system'), { recursive: true, dereference: false });
-    for (const bin of ['usr/bin/vrrpd', 'bin/kill']) {
+    for (const bin of ['usr/sbin/vrrpd', 'bin/kill']) {
       mkdirSync(join(tree, bin, '..'), { recursive: true });
       writeFileSync(join(tree, bin), '#!/bin/sh\n');
       chmodSync(join(tree, bin), 0o755);
