@@ -1,10 +1,9 @@
 // No descriptor of the daemon's reaches a program it starts (check and notify scripts, nft and
 // iptables). Every descriptor vrrpd opens is close-on-exec where it is opened (Node and libuv open
-// everything O_CLOEXEC, the addon SOCK_CLOEXEC/TFD_CLOEXEC, raw-socket's socket is marked right after
-// it is created in net/vrrp-socket.ts); this is the guard behind that, for what a library may open
-// without it tomorrow and what was inherited from whoever started vrrpd: right before each spawn,
-// every descriptor >= 3 gets FD_CLOEXEC. libuv forks and execs inside the spawn call, on the one JS
-// thread, so nothing of ours runs in between.
+// everything O_CLOEXEC, the addon SOCK_CLOEXEC/TFD_CLOEXEC); this is the guard behind that, for
+// what a library may open without it tomorrow and what was inherited from whoever started vrrpd:
+// right before each spawn, every descriptor >= 3 gets FD_CLOEXEC. libuv forks and execs inside the
+// spawn call, on the one JS thread, so nothing of ours runs in between.
 //
 // Cost per spawn (test/unit/exec-guard.test.ts, 221 descriptors open): one close_range() call on
 // Linux 5.11+, about 1 us with the addon call; before that a /proc/self/fd scan, ~1.5 us per open

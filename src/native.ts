@@ -17,6 +17,14 @@ interface NativeRawSender {
   close(): void;
 }
 
+interface NativeRawReceiver {
+  join(group: string): void;
+  close(): void;
+}
+
+/** One loop turn's datagrams, index by index: the bytes, the source, the CLOCK_MONOTONIC stamp. */
+type NativeDatagrams = (bytes: Buffer[], from: string[], at: number[]) => void;
+
 interface NativeNetlinkRoute {
   address(add: boolean, ifindex: number, address: string, prefixLength: number, label?: string): void;
   close(): void;
@@ -51,7 +59,7 @@ interface NativeAddon {
   /** Absent from an addon built before the pidfile lock. */
   flock?: (fd: number) => boolean;
   /** Absent from an addon built before close-on-exec was enforced. */
-  cloexec?: (minFd: number, domain?: number, type?: number, protocol?: number) => number[];
+  cloexec?: (minFd: number) => number[];
   cloexecRange?: (minFd: number) => boolean;
   SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
@@ -59,6 +67,10 @@ interface NativeAddon {
   RawSender?: new (ifname: string, ifindex: number) => NativeRawSender;
   /** Absent from an addon built before the synchronous send path. */
   NetlinkRoute?: new () => NativeNetlinkRoute;
+  /** Absent from an addon built before it took over receiving. */
+  RawReceiver?: (new (ifname: string, ifindex: number, onDatagrams: NativeDatagrams, onError: (e: Error) => void) => NativeRawReceiver) & {
+    readonly maxPerWake: number;
+  };
   /** Absent from an addon built before the timer scheduler. */
   TimerFd?: new (callback: () => void) => NativeTimerFd;
   monotonicMs?: () => number;
@@ -189,6 +201,47 @@ export function openRawSender(ifname: string, ifindex: number): Result<RawSender
     };
     nativeSenders.set(sender, socket);
     return sender;
+  });
+}
+
+/** CLOCK_MONOTONIC in ms (fractional), read by the addon. */
+export function monotonicClock(): Result<() => number, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const read = a.value.monotonicMs;
+  return read === undefined ? err(STALE_TIMER) : ok(read);
+}
+
+/** The VRRP receive socket (native/vrrpd_native.cc RawReceiver). */
+export interface RawReceiver {
+  /** IP_ADD_MEMBERSHIP on the socket's interface; a group already joined is fine. */
+  join(group: string): Result<void, string>;
+  /** Idempotent; datagrams still queued in the kernel are dropped, none is delivered after it. */
+  close(): void;
+}
+
+/**
+ * A raw IPv4 protocol-112 socket bound to `ifname`, close-on-exec, on Node's loop. `onDatagrams`
+ * gets each loop turn's datagrams (at most `maxPerWake`, oldest first, every one stamped before the
+ * next is read); `onError` a failure that closed the socket (an error of a single read does not).
+ */
+export function openRawReceiver(
+  ifname: string,
+  ifindex: number,
+  onDatagrams: (bytes: Buffer[], from: string[], at: number[]) => void,
+  onError: (message: string) => void,
+): Result<{ receiver: RawReceiver; maxPerWake: number }, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Receiver = a.value.RawReceiver;
+  if (Receiver === undefined) return err('the native addon was built before the receive socket (run npm install to rebuild it)');
+  return attempt(() => {
+    const socket = new Receiver(ifname, ifindex, onDatagrams, (e) => onError(describe(e)));
+    const receiver: RawReceiver = {
+      join: (group) => attempt(() => socket.join(group)),
+      close: () => socket.close(),
+    };
+    return { receiver, maxPerWake: Receiver.maxPerWake };
   });
 }
 
@@ -327,26 +380,18 @@ export function flockExclusive(fd: number): Result<boolean, string> {
   return attempt(() => lock(fd));
 }
 
-/** Which sockets markCloexec() is about: socket(domain, type, protocol) as opened. */
-export interface SocketKind {
-  readonly domain: number;
-  readonly type: number;
-  readonly protocol: number;
-}
-
 const STALE_CLOEXEC = 'the native addon was built before close-on-exec was enforced (run npm install to rebuild it)';
 
 /**
- * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it (with `kind`, only on sockets of
- * that kind); returns the descriptors it marked. Reads /proc/self/fd and asks about each one (cost:
- * src/exec-guard.ts).
+ * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it; returns the descriptors it
+ * marked. Reads /proc/self/fd and asks about each one (cost: src/exec-guard.ts).
  */
-export function markCloexec(minFd: number, kind?: SocketKind): Result<readonly number[], string> {
+export function markCloexec(minFd: number): Result<readonly number[], string> {
   const a = addon();
   if (!a.ok) return a;
   const mark = a.value.cloexec;
   if (mark === undefined) return err(STALE_CLOEXEC);
-  return attempt(() => (kind === undefined ? mark(minFd) : mark(minFd, kind.domain, kind.type, kind.protocol)));
+  return attempt(() => mark(minFd));
 }
 
 const MARKED: Result<void, string> = ok(undefined);

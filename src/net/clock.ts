@@ -10,18 +10,19 @@ import type { Millis } from '../types.js';
 const clock = (): Millis => performance.now();
 
 /**
- * CLOCK_MONOTONIC minus performance.now(): both run on the same clock (libuv's uv_hrtime is
- * CLOCK_MONOTONIC) from different origins. Read between two performance.now() calls, keeping the
- * tightest of a few tries; the result errs late by its uncertainty, never early, so a deadline the
- * timerfd reports as passed has also passed on our clock.
+ * CLOCK_MONOTONIC minus `timeline` (default performance.now()): both run on the same clock
+ * (libuv's uv_hrtime is CLOCK_MONOTONIC) from different origins. Read between two timeline calls,
+ * keeping the tightest of a few tries; the result errs late by its uncertainty, never early, so a
+ * deadline the timerfd reports as passed has also passed on our clock, and a receive stamp carried
+ * onto the timeline (stamp - offset) is never later than it was.
  */
-function monotonicOffset(monotonicMs: () => number): number {
-  clock(); // the first call may load perf_hooks: not inside a measurement
+export function monotonicOffset(monotonicMs: () => number, timeline: () => Millis = clock): number {
+  timeline(); // the first call may load perf_hooks: not inside a measurement
   let best = { width: Number.POSITIVE_INFINITY, offset: 0 };
   for (let i = 0; i < 5; i++) {
-    const before = clock();
+    const before = timeline();
     const mono = monotonicMs();
-    const after = clock();
+    const after = timeline();
     if (after - before < best.width) best = { width: after - before, offset: mono - before };
   }
   return best.offset + 0.001;

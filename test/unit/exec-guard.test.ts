@@ -1,79 +1,123 @@
 // The guard before every spawn (src/exec-guard.ts) and markCloexec (src/native.ts) against the real
-// addon, with a real leaked descriptor: a raw VRRP socket from @neuralegion/raw-socket, which opens
-// it without SOCK_CLOEXEC (the descriptor issue 22 found in every script). Needs root or CAP_NET_RAW.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// addon, with a real leaked descriptor: a socket a child node process inherits as fd 3 (its stdio 'pipe') without
+// close-on-exec (what vrrpd inherits from whoever starts it, and what a library could open
+// tomorrow). Node opens everything close-on-exec, so the leak is made by starting a process with
+// it. The scripts import the compiled modules from dist/ (build them first: `npm run build`).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { guardedSpawn } from '../../src/exec-guard.js';
 import { markAllCloexec, markCloexec, nativeAvailable } from '../../src/native.js';
 
-interface RawSocket {
-  close(): void;
-}
-const rawSocket = createRequire(import.meta.url)('@neuralegion/raw-socket') as {
-  createSocket(o: { protocol: number; addressFamily: number }): RawSocket;
-};
-const VRRP = { domain: 2, type: 3, protocol: 112 } as const;
+const root = join(import.meta.dirname, '../..');
+const dist = (m: string): string => pathToFileURL(join(root, 'dist/src', `${m}.js`)).href;
 
-const why = !nativeAvailable().ok ? 'native addon not built (npm install)' : process.getuid?.() !== 0 ? 'needs root for a raw socket' : undefined;
-
-/** The socket descriptors this process holds, by inode. */
-function socketFds(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
-      if (inode !== undefined) out.set(inode, Number(fd));
-    } catch {
-      // the directory's own descriptor, gone once read
-    }
+function missing(): string | undefined {
+  if (!nativeAvailable().ok) return 'native addon not built (npm install)';
+  for (const m of ['exec-guard', 'native', 'net/vrrp-socket']) {
+    const js = join(root, 'dist/src', `${m}.js`);
+    if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(root, 'src', `${m}.ts`)).mtimeMs) return `dist/src/${m}.js missing or older than its source: run npm run build`;
   }
-  return out;
+  return undefined;
+}
+const why = missing();
+
+const leakFile = join(tmpdir(), `exec-guard-${process.pid}-leak`);
+/** Node marks an inherited fd 3..9 close-on-exec at start-up (seen with Node 20), not one above. */
+const LEAK_FD = 30;
+
+/**
+ * Runs `node -e SCRIPT` (an ES module), after `prefix` (e.g. unshare), with `leakFile` open as its
+ * fd LEAK_FD without close-on-exec (a shell redirection); its last stdout line is JSON.
+ */
+async function runWithLeak<T>(script: string, prefix: string[] = []): Promise<T> {
+  writeFileSync(leakFile, '');
+  try {
+    const argv = [...prefix, 'bash', '-c', `exec "$0" "$@" ${LEAK_FD}<"$LEAK"`, process.execPath, '--input-type=module', '-e', script];
+    const child: ChildProcess = spawn(argv[0] ?? 'bash', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LEAK: leakFile } });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    if (code !== 0) throw new Error(`child exited ${String(code)}: ${err}`);
+    return JSON.parse(out.trim().split('\n').at(-1) ?? 'null') as T;
+  } finally {
+    rmSync(leakFile, { force: true });
+  }
 }
 
-/** What `ls -l /proc/self/fd` run by `start` inherited: the socket inodes among its descriptors. */
-async function inheritedSockets(start: (file: string, args: string[]) => ChildProcess): Promise<string[]> {
-  const child = start('ls', ['-l', '/proc/self/fd']);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise((resolve) => child.on('close', resolve));
-  return [...out.matchAll(/socket:\[(\d+)\]/g)].map((m) => m[1] ?? '');
-}
+/** Script text: `list(start)` -> the /proc/self/fd targets a child started by `start` holds (ls -l of its own fds). */
+const LIST = `
+  const list = async (start) => {
+    const child = start('ls', ['-l', '/proc/self/fd']);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    return [...out.matchAll(/ -> (.*)$/gm)].map((m) => m[1]);
+  };
+  const piped = { stdio: ['ignore', 'pipe', 'ignore'] };`;
 
 describe.skipIf(why !== undefined)(`close-on-exec guard${why ? ` (skipped: ${why})` : ''}`, () => {
-  it('a raw-socket socket reaches a plain spawn; markCloexec finds exactly it by kind; guardedSpawn never passes it on', async () => {
-    const before = socketFds();
-    const socket = rawSocket.createSocket({ protocol: 112, addressFamily: 1 });
-    try {
-      const fresh = [...socketFds()].filter(([inode]) => !before.has(inode));
-      expect(fresh).toHaveLength(1);
-      const [[inode, fd] = ['', -1]] = fresh;
-      // The leak as the daemon had it: a child started the plain way holds the socket.
-      expect(await inheritedSockets((f, a) => spawn(f, a, { stdio: ['ignore', 'pipe', 'ignore'] }))).toContain(inode);
-      // The guard marks it (and whatever else lacked close-on-exec) right before the spawn.
-      expect(await inheritedSockets((f, a) => guardedSpawn(f, a, { stdio: ['ignore', 'pipe', 'ignore'] }))).not.toContain(inode);
-      // Marked once, nothing left to mark.
-      expect(markCloexec(0, VRRP)).toEqual({ ok: true, value: [] });
-      expect(fd).toBeGreaterThan(2);
-    } finally {
-      socket.close();
-    }
+  it('an inherited descriptor reaches a plain spawn; guardedSpawn never passes it on; markCloexec then finds nothing left', async () => {
+    const r = await runWithLeak<{ leak: string; plain: string[]; guarded: string[]; again: unknown }>(`
+      import { spawn } from 'node:child_process';
+      import { readlinkSync } from 'node:fs';
+      import { guardedSpawn } from ${JSON.stringify(dist('exec-guard'))};
+      import { markCloexec } from ${JSON.stringify(dist('native'))};
+      ${LIST}
+      const leak = readlinkSync('/proc/self/fd/${LEAK_FD}');
+      const plain = await list((f, a) => spawn(f, a, piped));
+      const guarded = await list((f, a) => guardedSpawn(f, a, piped));
+      console.log(JSON.stringify({ leak, plain, guarded, again: markCloexec(3) }));`);
+    expect(r.leak).toBe(leakFile);
+    // The leak as the daemon had it before the guard: a child started the plain way holds it.
+    expect(r.plain).toContain(r.leak);
+    expect(r.guarded).not.toContain(r.leak);
+    expect(r.again).toEqual({ ok: true, value: [] });
   });
 
-  it('markCloexec with a kind marks only sockets of that kind: a second raw socket, not a UDP one', () => {
-    const udpLike = rawSocket.createSocket({ protocol: 17, addressFamily: 1 }); // SOCK_RAW, IPPROTO_UDP
-    const vrrp = rawSocket.createSocket({ protocol: 112, addressFamily: 1 });
-    try {
-      const marked = markCloexec(0, VRRP);
-      expect(marked.ok && marked.value.length).toBe(1);
-      // The UDP one is still inheritable: the guard (no kind) marks it.
-      const all = markCloexec(3);
-      expect(all.ok && all.value.length).toBeGreaterThanOrEqual(1);
-    } finally {
-      udpLike.close();
-      vrrp.close();
-    }
+  it('markCloexec marks exactly the inherited descriptor, and a plain spawn after it no longer gets it', async () => {
+    const r = await runWithLeak<{ leak: string; marked: unknown; plain: string[] }>(`
+      import { spawn } from 'node:child_process';
+      import { readlinkSync } from 'node:fs';
+      import { markCloexec } from ${JSON.stringify(dist('native'))};
+      ${LIST}
+      const leak = readlinkSync('/proc/self/fd/${LEAK_FD}');
+      const marked = markCloexec(3);
+      console.log(JSON.stringify({ leak, marked, plain: await list((f, a) => spawn(f, a, piped)) }));`);
+    // Exactly what lacked close-on-exec: ours, and whatever this test runner itself inherited.
+    expect(r.marked).toEqual({ ok: true, value: expect.arrayContaining([LEAK_FD]) as unknown });
+    expect(r.plain).not.toContain(r.leak);
+  });
+
+  // Needs root: a raw socket, in a network namespace of its own (unshare), bound to its loopback.
+  it.skipIf(process.getuid?.() !== 0)('the VRRP sockets (receive and send) are close-on-exec from their creation: a plain spawn gets neither', async () => {
+    if (spawnSync('unshare', ['--version']).status !== 0) throw new Error('unshare (util-linux) is needed for a network namespace of the test\'s own');
+    const r = await runWithLeak<{ opened: boolean; sockets: string[]; socketFds: number[]; plain: string[]; marked: { ok: true; value: number[] } | { ok: false } }>(`
+      import { spawn } from 'node:child_process';
+      import { readdirSync, readlinkSync } from 'node:fs';
+      import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
+      import { markCloexec } from ${JSON.stringify(dist('native'))};
+      ${LIST}
+      const target = (fd) => { try { return readlinkSync('/proc/self/fd/' + fd); } catch { return ''; } };
+      // The listing's own directory descriptor is gone once read: not one we had.
+      const before = new Set(readdirSync('/proc/self/fd').filter((fd) => target(fd) !== ''));
+      const s = openVrrpSocket({ ifname: 'lo', ifindex: 1, groups: [], onDatagram: () => {}, onError: () => {} });
+      const socketFds = readdirSync('/proc/self/fd').filter((fd) => !before.has(fd) && target(fd).startsWith('socket:')).map(Number);
+      const sockets = socketFds.map(target);
+      const plain = await list((f, a) => spawn(f, a, piped));
+      const marked = markCloexec(3);
+      if (s.ok) s.value.close();
+      console.log(JSON.stringify({ opened: s.ok, sockets, socketFds, plain, marked }));`, ['unshare', '--net']);
+    expect(r.opened).toBe(true);
+    expect(r.sockets).toHaveLength(2);
+    expect(r.plain.filter((t) => r.sockets.includes(t))).toEqual([]);
+    // Nothing of the sockets' left to mark; the inherited file was (the check can see a leak).
+    expect(r.marked.ok && r.marked.value.filter((fd) => r.socketFds.includes(fd))).toEqual([]);
+    expect(r.marked.ok && r.marked.value).toContain(LEAK_FD);
   });
 
   it('costs little per spawn next to the spawn itself (figures printed as EXEC-GUARD)', async () => {

@@ -3,7 +3,8 @@
 // case spawns `ip netns exec NS node --input-type=module -e SCRIPT`, and SCRIPT imports the
 // compiled modules from dist/ (build them first: `npm run build`; `npm test` does).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,9 +105,9 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
     const receiver = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
       import { ifInfo } from ${JSON.stringify(dist('native'))};
-      let reads = 0;
-      const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'], clock: () => 1000 + ++reads,
-        onDatagram: (d) => { console.log(JSON.stringify({ from: d.from, ttl: d.ttl, hex: d.bytes.toString('hex'), receivedAt: d.receivedAt })); s.value.close(); },
+      const openedAt = performance.now();
+      const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'], clock: () => performance.now() + 1e6,
+        onDatagram: (d) => { const handledAt = performance.now(); console.log(JSON.stringify({ from: d.from, ttl: d.ttl, hex: d.bytes.toString('hex'), receivedAt: d.receivedAt, openedAt, handledAt })); s.value.close(); },
         onError: (m) => { console.log(JSON.stringify({ error: m })); } });
       if (!s.ok) { console.log(JSON.stringify({ error: s.error })); process.exit(1); }
       console.error('ready');
@@ -136,9 +137,11 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
       own: 0,
     });
 
-    const got = JSON.parse((await rx.output).trim().split('\n')[0] ?? '{}') as { from: string; ttl: number; hex: string; receivedAt: number };
+    const got = JSON.parse((await rx.output).trim().split('\n')[0] ?? '{}') as { from: string; ttl: number; hex: string; receivedAt: number; openedAt: number; handledAt: number };
     expect(got.from).toBe('192.0.2.1');
-    expect(got.receivedAt).toBe(1001); // stamped once, from the clock it was given
+    // On the clock it was given (performance.now() + 1e6): after the socket opened, not after it was handled.
+    expect(got.receivedAt - 1e6).toBeGreaterThan(got.openedAt);
+    expect(got.receivedAt - 1e6).toBeLessThanOrEqual(got.handledAt);
     expect(got.ttl).toBe(255);
     const bytes = Buffer.from(got.hex, 'hex');
     expect(bytes).toHaveLength(40);
@@ -217,6 +220,112 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
       expect(internetChecksumOk(bytes.subarray(0, 20))).toBe(true);
       expect(bytes.subarray(20).toString('hex')).toBe('2133640101014983c00002c87365637265743132');
     }
+  }, 20_000);
+
+  /** Sends `count` adverts from va to 224.0.0.18, IP ids 1..count, one sendto() each. */
+  const sendAdverts = (count: number): unknown =>
+    runIn(nsA, `
+      import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
+      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      const s = openVrrpSocket({ ifname: 'va', ifindex: ifInfo('va').value.index, groups: [], onDatagram: () => {}, onError: () => {} }).value;
+      const h = Buffer.alloc(20);
+      h[0] = 0x45; h[1] = 0xc0; h.writeUInt16BE(40, 2); h[8] = 255; h[9] = 112;
+      Buffer.from([192, 0, 2, 1]).copy(h, 12); Buffer.from([224, 0, 0, 18]).copy(h, 16);
+      const datagram = Buffer.concat([h, Buffer.from('2133640101014983c00002c87365637265743132', 'hex')]);
+      let sent = 0;
+      for (let id = 1; id <= ${count}; id++) { datagram.writeUInt16BE(id, 4); if (s.send(datagram, '224.0.0.18').ok) sent++; }
+      s.close();
+      console.log(JSON.stringify(sent));`);
+
+  /** Script lines that hold the receiver's loop (no JS, no poll) until `flag` exists: datagrams queue in the kernel meanwhile. */
+  const holdLoopUntil = (flag: string): string => `
+      const { existsSync } = await import('node:fs');
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      const holdUntil = performance.now() + 6000;
+      while (!existsSync(${JSON.stringify(flag)}) && performance.now() < holdUntil) Atomics.wait(nap, 0, 0, 5);`;
+
+  it('VRRP socket: a queue of 100 is read 32 per loop turn, each stamped before any JS of its turn runs', async () => {
+    const flag = join(tmpdir(), `h1t-${process.pid}-drain`);
+    rmSync(flag, { force: true });
+    const receiver = `
+      import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
+      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { createRequire } from 'node:module';
+      const maxPerWake = createRequire(import.meta.url)(${JSON.stringify(join(root, 'native/build/Release/vrrpd_native.node'))}).RawReceiver.maxPerWake;
+      const turns = [[]];
+      let marked = false;
+      const spin = (ms) => { const until = performance.now() + ms; while (performance.now() < until); };
+      const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'], onError: (m) => console.log(JSON.stringify({ error: m })),
+        onDatagram: (d) => {
+          const handledAt = performance.now();
+          // A setImmediate runs once the loop has turned: it closes the batch this datagram is in.
+          if (!marked) { marked = true; setImmediate(() => { marked = false; turns.push([]); }); }
+          turns.at(-1).push({ id: d.bytes.readUInt16BE(4), receivedAt: d.receivedAt, handledAt });
+          spin(0.2); // JS work per datagram
+        } }).value;
+      console.error('ready');
+      ${holdLoopUntil(flag)}
+      setTimeout(() => { s.close(); console.log(JSON.stringify({ maxPerWake, turns: turns.filter((t) => t.length > 0) })); }, 1000);`;
+    const rx = await startIn(nsB, ['node', '--input-type=module', '-e', receiver], /ready/);
+    try {
+      expect(sendAdverts(100)).toBe(100);
+    } finally {
+      writeFileSync(flag, '');
+    }
+    const out = JSON.parse((await rx.output).trim().split('\n').at(-1) ?? '{}') as {
+      maxPerWake: number;
+      turns: { id: number; receivedAt: number; handledAt: number }[][];
+    };
+    rmSync(flag, { force: true });
+    expect(out.maxPerWake).toBe(32);
+    // All 100, in order, 32 a turn: between two reads of the queue the loop turned (the setImmediate ran).
+    expect(out.turns.flat().map((d) => d.id)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(out.turns.map((t) => t.length)).toEqual([32, 32, 32, 4]);
+    for (const turn of out.turns) {
+      const stamps = turn.map((d) => d.receivedAt);
+      expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+      // The turn's last stamp precedes its first datagram's JS, though its JS took >= 0.2 ms a datagram.
+      expect(Math.max(...stamps)).toBeLessThanOrEqual(turn[0]?.handledAt ?? 0);
+      expect((turn.at(-1)?.handledAt ?? 0) - (turn[0]?.handledAt ?? 0)).toBeGreaterThanOrEqual(0.2 * (turn.length - 1));
+    }
+  }, 20_000);
+
+  it('VRRP socket: closed while datagrams are queued, it delivers none after close() and the process exits on its own', async () => {
+    const flag = join(tmpdir(), `h1t-${process.pid}-close`);
+    rmSync(flag, { force: true });
+    const receiver = `
+      import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
+      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { readFileSync } from 'node:fs';
+      const open = (onDatagram) => openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'], onDatagram, onError: (m) => errors.push(m) }).value;
+      const errors = [];
+      const got = { beforeRead: 0, midBatch: 0 };
+      // Closed by a timer that runs before the loop polls: 10 queued, none read.
+      const beforeRead = open(() => got.beforeRead++);
+      setTimeout(() => beforeRead.close(), 0);
+      // Closed by its own handler on the first of the 10 read in one turn: the other 9 are dropped.
+      const midBatch = open(() => { got.midBatch++; midBatch.close(); midBatch.close(); });
+      console.error('ready');
+      ${holdLoopUntil(flag)}
+      setTimeout(() => {
+        // The raw sockets left in this namespace (the kernel's table): none once both are closed.
+        const raw = readFileSync('/proc/net/raw', 'utf8').split('\\n').slice(1).filter((l) => l.trim() !== '');
+        console.log(JSON.stringify({ got, errors, rawSockets: raw.length, afterClose: beforeRead.join('224.0.0.19') }));
+      }, 300);`;
+    const started = Date.now();
+    const rx = await startIn(nsB, ['node', '--input-type=module', '-e', receiver], /ready/);
+    try {
+      expect(sendAdverts(10)).toBe(10);
+    } finally {
+      writeFileSync(flag, '');
+    }
+    const exitCode = await new Promise<number | null>((resolve) => (rx.child.exitCode !== null ? resolve(rx.child.exitCode) : rx.child.on('exit', resolve)));
+    const out = JSON.parse((await rx.output).trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    rmSync(flag, { force: true });
+    expect(out).toEqual({ got: { beforeRead: 0, midBatch: 1 }, errors: [], rawSockets: 0, afterClose: { ok: false, error: 'VRRP socket on vb: closed' } });
+    // Both uv handles closed: nothing keeps the loop alive (`timeout 8` would exit 124).
+    expect(exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(7000);
   }, 20_000);
 
   it('VRRP socket: a missing interface is an error value naming the failing step', () => {
