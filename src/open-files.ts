@@ -1,6 +1,6 @@
-// The open-files limit (RLIMIT_NOFILE, `ulimit -n`). Node.js holds about 18 descriptors before
-// vrrpd's first line runs and loads vrrpd's modules concurrently, so vrrpd needs about 40 to start
-// with one interface (keepalived runs in 16-20). bin/vrrpd raises the hard limit where it may (root
+// The open-files limit (RLIMIT_NOFILE, `ulimit -n`). Node.js 22 and 24 hold about 21 descriptors
+// before vrrpd's first line runs; `vrrpd -t` starts at 23 and the daemon with one interface holds
+// about 33 (keepalived runs in 16-20; Node 20 read vrrpd's modules several at once and needed ~40). bin/vrrpd raises the hard limit where it may (root
 // with CAP_SYS_RESOURCE) and refuses below MIN_OPEN_FILES before Node starts; this says the same when
 // Node ran out anyway (started without the launcher, or descriptors taken by what it inherited).
 import { readFileSync } from 'node:fs';

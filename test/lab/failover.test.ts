@@ -1,7 +1,7 @@
 // The seed's pair, for real: two vrrpd processes with etc/node-a.conf and etc/node-b.conf in two
 // namespaces on a bridge, a client watching with tcpdump and its neighbour table. Timings are
 // measured on the client's capture (the wire), not taken from the daemons' own logs.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstGarpAfter, garpsFor, startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
@@ -44,6 +44,9 @@ describe.skipIf(!available.ok)(`seed pair failover with two vrrpd${available.ok 
     // let B's Master_Down timer fire first and B take the VIP before A preempts it.
     a = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
     b = unwrap(await startVrrpd(lab, 'b', config('node-b.conf')));
+    // Both daemons run on the suite's own Node line (bin/vrrpd execs `node` from PATH, which
+    // scripts/with-node sets): the same binary as this test's.
+    for (const d of [a, b]) expect(realpathSync(`/proc/${d.pid}/exe`)).toBe(realpathSync(process.execPath));
     unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
     await sleep(300);
     expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);

@@ -131,7 +131,9 @@ describe.skipIf(!available.ok)(`open-files limit${available.ok ? '' : ` (skipped
       const unreadable = await reloadRefused(/cannot (read config file|start the configuration reader): .*EMFILE/);
       // Again none left (a failed reader may have kept one): the control socket cannot accept.
       await prlimit(lowestFreeFd());
-      const status = await execBounded([process.execPath, vrrpdCli(), 'status', '-p', join(a.dir, 'vrrpd.pid')], { timeoutMs: 5000 });
+      // The command itself retries for 5 s (src/control/client.ts CLIENT_TIMEOUT_MS) before it gives
+      // up with exit 1: the bound on the process is above that and its start-up.
+      const status = await execBounded([process.execPath, vrrpdCli(), 'status', '-p', join(a.dir, 'vrrpd.pid')], { timeoutMs: 10_000 });
       // One more descriptor does not help the reload: its reader thread needs several (Node leaks
       // one per worker that fails to start, so the free one is found again), and once it can run,
       // what it held is free again for the new interface's sockets. (The sockets' own EMFILE is a

@@ -320,8 +320,9 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
           `upgrade while MASTER: old A stopped at 0 ms; B MASTER at ${bMaster - stopAt} ms; new A MASTER at ${aMaster - stopAt} ms; ` +
             `B BACKUP again ${bBackup - aMaster} ms after that; ping: ${lost} of ${ping.transmitted} lost (10 ms apart)`,
         );
-        // Two takeovers, the second a preemption: B yields on new A's first advert.
-        expect(bBackup - aMaster).toBeGreaterThanOrEqual(0);
+        // Two takeovers, the second a preemption: B yields on new A's first advert. A logs its
+        // transition after sending that advert, so B's line may carry an earlier stamp by a few ms.
+        expect(bBackup - aMaster).toBeGreaterThan(-20);
         expect(bBackup - aMaster).toBeLessThan(100);
         // The VIP is unanswered during the first takeover only: B's Skew_Time ((256-100)/256 s) and
         // its GARPs, far below Master_Down_Interval (3 x 1 s + Skew_Time).
