@@ -78,6 +78,11 @@ interface Cell {
   readonly outage: Outage;
   /** When the event was triggered (kill, stop, link down, split, start, heal), wall-clock seconds. */
   readonly eventT: number;
+  /**
+   * Events placed after one of the master's adverts: how long after it the event really came. On a
+   * loaded machine it comes later than EVENT_AFTER_ADVERT_MS, and the outage is shorter by as much.
+   */
+  readonly eventAfterAdvert?: number;
   /** Further figures, for the table only. */
   readonly note: string;
   /** Heal only: what ended the client's outage, a GARP from a daemon or the client's own ARP probing. */
@@ -89,7 +94,11 @@ interface Cell {
  * are apart anyway, and 0 when no ping was lost in it (under load the pinger itself is sometimes
  * scheduled tens of ms late: with nothing lost, that spacing is ping's, not the service's).
  */
-const outageOf = (c: Cell): number => clientOutageSeconds(c.outage, PING_INTERVAL_MS);
+const outageOf = (c: Cell): number => {
+  const gap = clientOutageSeconds(c.outage, PING_INTERVAL_MS);
+  // Compared as if the event had come exactly EVENT_AFTER_ADVERT_MS after the advert.
+  return gap > 0 && c.eventAfterAdvert !== undefined ? gap + c.eventAfterAdvert - EVENT_AFTER_ADVERT_MS / 1000 : gap;
+};
 
 const cells: Cell[] = [];
 /** Per pairing: how far each node's advert spacing strayed from advert_int (1 s), from the client's capture. */
@@ -171,6 +180,7 @@ const scenarios: Record<Scenario, (run: Run) => Promise<void>> = {
       protocol: MASTER_DOWN_B,
       outage: run.pinger.outage(killT, garp + SETTLE_MS / 1000),
       eventT: killT,
+      eventAfterAdvert: killT - last.t,
       note: 'VIP left on A: its kernel still answers',
     });
   },
@@ -249,6 +259,7 @@ const scenarios: Record<Scenario, (run: Run) => Promise<void>> = {
       protocol: MASTER_DOWN_B,
       outage: run.pinger.outage(downT, garp + SETTLE_MS / 1000),
       eventT: downT,
+      eventAfterAdvert: downT - last.t,
       note: `link down -> A FAULT logged ${msText((faultT ?? Number.NaN) - downT)} ms`,
     });
     const marks = [run.master.logMark(), run.backup.logMark()] as const;
@@ -473,7 +484,8 @@ function table(): string {
       if (all.length === 0) rows.push([p, s, 'missing', '', '', '', '', failures.get(p) ?? '']);
       all.forEach((c, i) => {
         const vs = (a: number, b: number | undefined): string => (p === 'kk' || b === undefined ? '' : signedMs(a - b));
-        const gap = `${msText(c.outage.seconds)} (${c.outage.lost < 0 ? '?' : c.outage.lost} lost, ${signedMs(c.outage.from - c.eventT)})`;
+        const phase = c.eventAfterAdvert === undefined ? '' : `, event ${msText(c.eventAfterAdvert)} after advert`;
+        const gap = `${msText(c.outage.seconds)} (${c.outage.lost < 0 ? '?' : c.outage.lost} lost, ${signedMs(c.outage.from - c.eventT)}${phase})`;
         rows.push([
           i === 0 ? p : `${p}#${i + 1}`,
           s,

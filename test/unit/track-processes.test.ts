@@ -138,7 +138,12 @@ describe('real scripts', () => {
     };
     for (let i = 0; i < 20 && retained() >= 4 * 1024 * 1024; i++) await new Promise((res) => setTimeout(res, 50));
     expect(retained()).toBeLessThan(4 * 1024 * 1024);
-    expect(process.memoryUsage().rss - before.rss).toBeLessThan(64 * 1024 * 1024);
+    const rssGrowth = process.memoryUsage().rss - before.rss;
+    console.info(`64 MiB script: ${elapsed} ms, RSS +${(rssGrowth / 1048576).toFixed(1)} MiB, ${(retained() / 1048576).toFixed(2)} MiB retained`);
+    // RSS keeps pages the allocator has not handed back (28-43 MiB here on a quiet machine, 65 under
+    // load, where the reader takes bigger bursts): the retained figure above is the strict check; this
+    // one catches the output gathered whole (its chunks and their concatenation: 128 MiB and more).
+    expect(rssGrowth).toBeLessThan(96 * 1024 * 1024);
     const stdout = logs.find((l) => l.startsWith('debug: VRRP_Script(chatty.sh) stdout: '));
     expect(stdout).toBeDefined();
     const dropped = Number(/\[(\d+) more bytes dropped\]/.exec(stdout ?? '')?.[1]);
