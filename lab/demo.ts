@@ -8,6 +8,7 @@ import { firstGarpAfter, startCapture, type Capture, type Frame, type VrrpFrame 
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from './netns.js';
 import { sleep } from './process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from './vrrpd.js';
+import { systemdDemo } from './demo-systemd.js';
 import type { Result } from '../src/types.js';
 
 const NODES = {
@@ -104,6 +105,8 @@ async function demo(lab: Lab, capture: Capture): Promise<string[]> {
 }
 
 async function main(): Promise<number> {
+  // `npm run demo -- --systemd`: the pair as booted containers, left up to explore (lab/demo-systemd.ts).
+  if (process.argv.includes('--systemd')) return systemdDemo(process.argv.slice(2));
   const available = labAvailable();
   if (!available.ok) {
     console.error(`demo needs root and network namespaces: ${available.reason}`);

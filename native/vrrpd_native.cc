@@ -14,6 +14,7 @@
 //                           the takeover path (advert, VIPs, GARP without awaiting anything).
 //   sdNotify(state)         systemd readiness/watchdog without libsystemd (node-deps.md §4).
 //   openlog/syslog          libc syslog, so log lines land where keepalived's do.
+//   journalSend(path, buf)  systemd's native journal protocol: native/journal.cc.
 //   cloexec(minFd)          FD_CLOEXEC on every open descriptor >= minFd that lacks it; returns
 //                           the fds it marked (what vrrpd inherited, at start-up).
 //   cloexecRange(minFd)     the same for every descriptor in one close_range(CLOSE_RANGE_CLOEXEC)
@@ -80,6 +81,8 @@
 namespace std {
 void __throw_bad_array_new_length() { std::abort(); }
 }  // namespace std
+
+void RegisterJournal(Napi::Env env, Napi::Object exports);  // native/journal.cc
 
 namespace {
 
@@ -1295,6 +1298,7 @@ class AdvertRepeater : public Napi::ObjectWrap<AdvertRepeater> {
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  RegisterJournal(env, exports);
   exports.Set("ifInfo", Napi::Function::New(env, IfInfo, "ifInfo"));
   exports.Set("PacketSocket", PacketSocket::Define(env));
   Napi::Function rawSender = RawSender::Define(env);

@@ -3,7 +3,8 @@
 # tests and the demo drive (iproute2, tcpdump, a real keepalived peer, nginx, ping, systemd-analyze
 # for the unit test, setpriv for the privilege lab test, nft for vrrp_strict; the aarch64 cross
 # compiler and qemu-user for the arm64 prebuild and its load test; rpmbuild, rpm2cpio, cpio,
-# rpmlint, lintian and mandoc for `npm run release` and its test), the Node.js LTS binaries the tests
+# rpmlint, lintian and mandoc for `npm run release` and its test; debootstrap and systemd-container
+# for the systemd lab, whose Debian tree it builds once into /var/cache/vrrpd-lab), the Node.js LTS binaries the tests
 # run on (pinned in scripts/node-lts/, installed under .node/: this Debian's own node may be older or
 # end-of-life), then the node modules and the native addon (npm ci, under Node 24, builds it with
 # node-gyp against Node 24's headers where no prebuild fits). Needs the network; what runs afterwards
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(iproute2 tcpdump keepalived nginx iputils-ping procps nftables g++ make python3 systemd util-linux
-  g++-aarch64-linux-gnu qemu-user rpm rpm2cpio cpio rpmlint lintian mandoc)
+  g++-aarch64-linux-gnu qemu-user rpm rpm2cpio cpio rpmlint lintian mandoc debootstrap systemd-container)
 # Any npm will do (Debian's own is fine): it only fetches the pinned Node.js binaries below.
 command -v npm >/dev/null || packages+=(npm)
 missing=()
@@ -51,3 +52,7 @@ fi
 
 # node-gyp builds the addon against Node 24's own headers (no download).
 npm_config_nodedir=$PWD/.node/node_modules/node24 scripts/with-node 24 npm ci --no-audit --no-fund
+
+# The Debian tree the systemd lab boots (test/lab/systemd.test.ts), from the network now so the
+# test needs none; rebuilt only when missing or when scripts/lab-rootfs.sh changes what it holds.
+scripts/lab-rootfs.sh

@@ -13,6 +13,7 @@ import { dumpConfig } from './config-dump.js';
 import { createReloadQueue, describePlan, loadForReload, planReload, RELOAD_FAILED } from './reload.js';
 import { guardDescriptors } from './exec-guard.js';
 import { cpuUsage, createLogger, reopenLogFiles, stoppedLine, type Logger } from './log.js';
+import { detectJournal } from './log-journal.js';
 import { firewallSettings, prepareFirewall, type Firewall } from './net/firewall.js';
 import { openGarpSender, type GarpSender } from './net/garp.js';
 import { rehearseTakeover } from './vrrp/rehearsal.js';
@@ -145,6 +146,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     syslog: opts.syslog,
     facility: flags.facility,
     file: flags.logFile,
+    journal: detectJournal(),
   });
   if (!logger.ok) {
     opts.report(logger.error);

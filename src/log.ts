@@ -6,10 +6,13 @@
 // text on stderr; with `-g FILE` keepalived's timestamped text lines appended to FILE (reopened on
 // SIGUSR1 for logrotate's create mode; copytruncate needs nothing, the file is opened O_APPEND).
 // `-D` (log detail) enables the `debug` level, which carries keepalived's -D-only lines.
+// Where journald runs, its native protocol replaces syslog, and the JSON lines when stdout is the
+// journal: each event once, with the fields (src/log-journal.ts).
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { openSyslog, syslog, syslogSeverity } from './native.js';
 import { LOG_DAEMON } from './cli-values.js';
+import { journalWriter, type JournalTarget } from './log-journal.js';
 import { err, ok, type Result } from './types.js';
 
 export type { Logger };
@@ -92,6 +95,8 @@ export interface LogFields {
   readonly vrid?: number;
   readonly state?: 'MASTER' | 'BACKUP' | 'FAULT';
   readonly peer?: string;
+  /** The priority the message reports: the advert's, or the new effective one ("Changing ... to N"). */
+  readonly priority?: number;
 }
 
 /**
@@ -103,12 +108,14 @@ export function logFields(message: string, vridOf: (instance: string) => number 
   const instance = /^\(([^)\s]+)\) /.exec(message)?.[1];
   const state = /\bEntering (MASTER|BACKUP|FAULT) STATE\b/.exec(message)?.[1] as LogFields['state'];
   const peer = /\b(?:from|peer) (\d{1,3}(?:\.\d{1,3}){3})\b/.exec(message)?.[1];
+  const priority = /\bpriority (?:\(|from \d+ to )?(\d+)\b/.exec(message)?.[1];
   const vrid = instance === undefined ? undefined : vridOf(instance);
   return {
     ...(instance === undefined ? {} : { instance }),
     ...(vrid === undefined ? {} : { vrid }),
     ...(state === undefined ? {} : { state }),
     ...(peer === undefined ? {} : { peer }),
+    ...(priority === undefined ? {} : { priority: Number(priority) }),
   };
 }
 
@@ -136,6 +143,8 @@ export interface LogOptions {
   readonly file?: string;
   /** Where the JSON lines go; stdout by default. Tests pass their own stream. */
   readonly jsonStream?: DestinationStream;
+  /** journald's native socket (log-journal.ts detectJournal): replaces syslog, and the JSON lines when stdout is the journal. */
+  readonly journal?: JournalTarget;
 }
 
 const pinoLevelToSeverity: Record<number, number> = {
@@ -226,6 +235,24 @@ function consoleSink(): TextSink {
   };
 }
 
+/**
+ * The journal as a text sink, where it replaces syslog (-G still logs there when stdout is the
+ * journal: those lines went to the journal as JSON before). Undefined where there is no journal or
+ * the addon cannot write to it: syslog and the JSON lines then stay as they are.
+ */
+function journalSinkFor(opts: LogOptions): TextSink | undefined {
+  const target = opts.journal;
+  if (target === undefined || !(opts.syslog || target.stdout)) return undefined;
+  const writer = journalWriter(target.socket, opts.facility ?? LOG_DAEMON);
+  if (!writer.ok) return undefined;
+  const vridOf = opts.vridOf;
+  return {
+    write(level, _time, message) {
+      writer.value.write(pinoLevelToSeverity[level] ?? syslogSeverity.info, message, { ...logFields(message, vridOf) });
+    },
+  };
+}
+
 /** The logger, or why it cannot log where it was told to (the -g file cannot be opened). */
 export function createLogger(opts: LogOptions): Result<Logger, string> {
   const level = opts.detail ? 'debug' : 'info';
@@ -242,9 +269,12 @@ export function createLogger(opts: LogOptions): Result<Logger, string> {
     sinks.push(file);
   }
   if (opts.console) sinks.push(consoleSink());
-  if (opts.syslog && openSyslog('vrrpd', opts.facility ?? LOG_DAEMON).ok) sinks.push(syslogSink());
-  const json = opts.json === true ? (opts.jsonStream ?? pino.destination({ dest: 1, sync: true })) : undefined;
   const vridOf = opts.vridOf;
+  const journal = journalSinkFor(opts);
+  if (journal !== undefined) sinks.push(journal);
+  else if (opts.syslog && openSyslog('vrrpd', opts.facility ?? LOG_DAEMON).ok) sinks.push(syslogSink());
+  const jsonWanted = opts.json === true && !(journal !== undefined && opts.journal?.stdout === true);
+  const json = jsonWanted ? (opts.jsonStream ?? pino.destination({ dest: 1, sync: true })) : undefined;
   return ok(
     pino(
       {

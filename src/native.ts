@@ -80,6 +80,8 @@ interface NativeAddon {
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
   syslog(priority: number, message: string): void;
+  /** Absent from an addon built before journal logging (native/journal.cc). */
+  journalSend?: (path: string, entry: Buffer) => number;
 }
 
 let loaded: Result<NativeAddon, string> | undefined;
@@ -367,6 +369,23 @@ export function openSyslog(ident: string, facility: number): Result<void, string
 /** priority = severity, optionally or-ed with a facility (else the openlog one applies). */
 export function syslog(priority: number, message: string): Result<void, string> {
   return attempt((a) => a.syslog(priority, message));
+}
+
+/**
+ * One datagram of the native journal protocol to journald's socket at `path`, never blocking: 0 or
+ * the errno (EAGAIN when journald's queue is full, ENOENT/ECONNREFUSED while it restarts).
+ */
+export function journalSend(path: string, entry: Buffer): Result<number, string> {
+  const send = journalSender();
+  return send.ok ? attempt(() => send.value(path, entry)) : send;
+}
+
+/** The addon's journalSend, or why there is none. */
+export function journalSender(): Result<(path: string, entry: Buffer) => number, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const send = a.value.journalSend;
+  return send === undefined ? err('the native addon was built before journal logging (run npm install to rebuild it)') : ok(send);
 }
 
 const STALE_ADDON = 'the native addon was built before signal support (run npm install to rebuild it)';

@@ -20,9 +20,10 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, LAB_VIP, labAvailable, NODE_A, pairLabSpec, type Lab } from '../../lab/netns.js';
+import { committedCopy } from '../../lab/systemd.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 
 const available = labAvailable();
@@ -38,29 +39,6 @@ function must(argv: readonly string[], opts: { cwd?: string; env?: NodeJS.Proces
   const r = run(argv, opts);
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status} ${r.error?.message ?? ''}\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
-}
-
-/**
- * The working tree as one commit in `dir` (tracked and untracked-but-not-ignored files as they are
- * now), `edit` applied first, committed at HEAD's time so SOURCE_DATE_EPOCH is the same in every copy.
- */
-function committedCopy(dir: string, edit?: (root: string) => void): string {
-  const root = repoRoot();
-  const files = must(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root })
-    .split('\0')
-    .filter((f) => f !== '' && existsSync(join(root, f)));
-  mkdirSync(dir, { recursive: true });
-  for (const f of files) {
-    mkdirSync(dirname(join(dir, f)), { recursive: true });
-    must(['cp', '-a', join(root, f), join(dir, f)]);
-  }
-  edit?.(dir);
-  const when = must(['git', 'log', '-1', '--format=%ct'], { cwd: root }).trim();
-  const env = { ...process.env, GIT_AUTHOR_DATE: `@${when}`, GIT_COMMITTER_DATE: `@${when}`, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
-  must(['git', 'init', '-q', '.'], { cwd: dir });
-  must(['git', 'add', '-A'], { cwd: dir, env });
-  must(['git', 'commit', '-q', '-m', 'release test'], { cwd: dir, env });
-  return dir;
 }
 
 function release(copy: string, out: string): SpawnSyncReturns<string> {
@@ -182,7 +160,7 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       // Nothing a runtime does not need; the addon's source stays for the install hook's build from
       // source on a platform without a prebuild.
       for (const rel of npmTree.keys()) {
-        if (/^native\/(binding\.gyp|vrrpd_native\.cc)$/.test(rel)) continue;
+        if (/^native\/(binding\.gyp|[\w-]+\.cc)$/.test(rel)) continue;
         expect(rel).not.toMatch(/^(test|lab|bench|src|native)\/|^dist\/(lab|bench|scripts)\/|\.ts$|\.map$|\.pcap/);
       }
     });

@@ -11,6 +11,7 @@ import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pairConfig } from '../../lab/pair.js';
 import { execBounded, sleep, spawnTracked, type TrackedProcess } from '../../lab/process.js';
+import { STATUS_FLOODER } from '../../lab/status-flood.js';
 import { parseLogLine, repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../lab/vrrpd.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram } from '../../src/vrrp/packet.js';
@@ -200,24 +201,6 @@ describe.skipIf(!available.ok)(`vrrpd status and metrics${available.ok ? '' : ` 
     const t0 = Date.now() / 1000;
     await sleep(10_000);
     const t1 = Date.now() / 1000;
-    const flooder = `
-const net = require('node:net');
-const path = process.argv[1], until = Date.now() + Number(process.argv[2]);
-const kinds = ['{"cmd":"status"}\\n', 'garbage\\n', 'x'.repeat(8000), '', '{"cmd":"nope"}\\n'];
-let closed = 0, answered = 0, errors = 0, n = 0;
-function one() {
-  if (Date.now() > until) return;
-  const kind = kinds[n++ % kinds.length];
-  const s = net.connect(path);
-  s.on('connect', () => { if (kind !== '') s.write(kind); if (kind !== '' || n % 10 === 0) s.end(); else setTimeout(() => s.destroy(), 50); });
-  let got = false;
-  s.on('data', () => { if (!got) { got = true; answered++; } });
-  s.on('close', () => { closed++; one(); });
-  s.on('error', () => { errors++; });
-}
-for (let i = 0; i < 64; i++) one();
-setTimeout(() => { console.log(JSON.stringify({ closed, answered, errors })); process.exit(0); }, Number(process.argv[2]) + 500);
-`;
     const signaller = `
 import os, sys, time
 pid, until, n = int(sys.argv[1]), time.time() + float(sys.argv[2]), 0
@@ -227,7 +210,7 @@ while time.time() < until:
     time.sleep(0.002)
 print(n, flush=True)
 `;
-    const flood: TrackedProcess = unwrap(spawnTracked([process.execPath, '-e', flooder, socket(), String(floodMs)]));
+    const flood: TrackedProcess = unwrap(spawnTracked([process.execPath, '-e', STATUS_FLOODER, socket(), String(floodMs)]));
     const signals: TrackedProcess = unwrap(spawnTracked(['python3', '-c', signaller, String(a.pid), String(floodMs / 1000)]));
     const t2 = Date.now() / 1000;
     await Promise.all([flood.exited, signals.exited]);

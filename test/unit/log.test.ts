@@ -93,7 +93,7 @@ describe('structured JSON lines (stdout in the foreground: journald under system
   it('fields from keepalived-worded messages: instance, its VRID, the state entered, the peer', () => {
     expect(logFields('(VI_1) Entering MASTER STATE', vridOf)).toEqual({ instance: 'VI_1', vrid: 51, state: 'MASTER' });
     expect(logFields('(VI_1) Master received advert from 192.0.2.11 with higher priority 150, ours 100', vridOf)).toEqual({
-      instance: 'VI_1', vrid: 51, peer: '192.0.2.11',
+      instance: 'VI_1', vrid: 51, peer: '192.0.2.11', priority: 150,
     });
     expect(logFields('(VI_1) received an invalid passwd! - peer 192.0.2.12 uses another auth_pass', vridOf)).toMatchObject({ peer: '192.0.2.12' });
     expect(logFields('Startup complete', vridOf)).toEqual({});

@@ -3,31 +3,15 @@
 // Debian's and its upstream default, 5.6 for its hardened non-root one). Also what the unit
 // promises operators: notify, reload by HUP, the sysconfig file, an unprivileged user, two capabilities.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lab/vrrpd.js';
+import { analyze, exposure, skipWhy, verifyUnder as verifyUnderRoot } from '../helpers/systemd-analyze.js';
 
 const unitPath = join(repoRoot(), 'systemd', 'vrrpd.service');
 const unitText = readFileSync(unitPath, 'utf8');
-
-const probe = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-const analyze = probe.status === 0;
-const skipWhy = analyze ? '' : ` (skipped: systemd-analyze cannot run here: ${probe.error?.message ?? probe.stderr}; scripts/setup.sh installs the systemd package)`;
-
-function run(args: string[]): { code: number | null; out: string } {
-  const r = spawnSync('systemd-analyze', args, { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
-}
-
-/** "→ Overall exposure level for vrrpd.service: 2.0 OK 🙂" */
-function exposure(unit: string): number {
-  const r = run(['security', '--offline=true', '--no-pager', unit]);
-  const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(r.out);
-  if (!m) throw new Error(`no exposure level in systemd-analyze's output:\n${r.out}`);
-  return Number(m[1]);
-}
 
 /** Every value of `key=` in the unit, in order (a key may repeat). */
 function values(key: string): string[] {
@@ -46,25 +30,7 @@ describe.skipIf(!analyze)(`systemd-analyze on systemd/vrrpd.service${skipWhy}`, 
     if (root !== '') rmSync(root, { recursive: true, force: true });
   });
 
-  /**
-   * verify checks that ExecStart's binary exists, and vrrpd is not installed on a build machine: so
-   * verify under --root, a tree with the system's own units, stand-ins for /usr/sbin/vrrpd and
-   * /bin/kill, and the unit where an operator installs it.
-   */
-  function verifyUnder(name: string, text: string): { code: number | null; out: string } {
-    const tree = join(root, name);
-    const systemUnits = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((d) => existsSync(join(d, 'sysinit.target')));
-    if (systemUnits === undefined) throw new Error('no systemd unit directory with sysinit.target');
-    cpSync(systemUnits, join(tree, 'usr/lib/systemd/system'), { recursive: true, dereference: false });
-    for (const bin of ['usr/sbin/vrrpd', 'bin/kill']) {
-      mkdirSync(join(tree, bin, '..'), { recursive: true });
-      writeFileSync(join(tree, bin), '#!/bin/sh\n');
-      chmodSync(join(tree, bin), 0o755);
-    }
-    mkdirSync(join(tree, 'etc/systemd/system'), { recursive: true });
-    writeFileSync(join(tree, 'etc/systemd/system/vrrpd.service'), text);
-    return run(['verify', `--root=${tree}`, '--man=no', '/etc/systemd/system/vrrpd.service']);
-  }
+  const verifyUnder = (name: string, text: string): { code: number | null; out: string } => verifyUnderRoot(root, name, text);
 
   it('verify is clean', () => {
     expect(verifyUnder('ours', unitText)).toEqual({ code: 0, out: '' });
