@@ -6,19 +6,22 @@
 // addon is built from source: node-gyp, which needs g++, make, python3 and Node's headers.
 // src/native.ts makes the same choice at run time.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const prebuild = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'vrrpd_native.node');
-const source = join(root, 'native', 'vrrpd_native.cc');
+const nativeDir = join(root, 'native');
 const shown = relative(root, prebuild);
 
 /** Why the prebuild cannot be used here, or undefined when it can. */
 function unusable() {
   if (!existsSync(prebuild)) return `no ${shown}`;
-  if (existsSync(source) && statSync(source).mtimeMs > statSync(prebuild).mtimeMs) return `${shown} is older than native/vrrpd_native.cc`;
+  const builtAt = statSync(prebuild).mtimeMs;
+  const sources = existsSync(nativeDir) ? readdirSync(nativeDir).filter((n) => /\.(cc|h)$/.test(n)) : [];
+  const newer = sources.find((n) => statSync(join(nativeDir, n)).mtimeMs > builtAt);
+  if (newer !== undefined) return `${shown} is older than native/${newer}`;
   // Loaded in a child: a prebuild this host's libc cannot load fails there, not in npm.
   const probe = `const a = require(${JSON.stringify(prebuild)}); if (typeof a.monotonicMs !== 'function') process.exit(3);`;
   const loaded = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });

@@ -4,7 +4,7 @@
 // architecture builds one from source at install time (`native/build/Release/vrrpd_native.node`,
 // scripts/install-native.js). The prebuild wins, unless this is a checkout whose addon source is
 // newer than it: then it is stale, and the fresh build from source is what is being worked on.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { err, ok, type Result } from './types.js';
@@ -13,7 +13,9 @@ import { err, ok, type Result } from './types.js';
 export interface AddonFiles {
   readonly prebuild?: number;
   readonly fromSource?: number;
+  /** The newest of the addon's sources (native/*.cc, *.h), and its name. */
   readonly source?: number;
+  readonly sourceName?: string;
 }
 
 export type AddonPick = { readonly pick: 'prebuild' | 'fromSource'; readonly why: string } | { readonly pick: undefined; readonly why: string };
@@ -22,7 +24,7 @@ export type AddonPick = { readonly pick: 'prebuild' | 'fromSource'; readonly why
 export function chooseAddon(files: AddonFiles, platformArch: string): AddonPick {
   const stale = files.prebuild !== undefined && files.source !== undefined && files.source > files.prebuild;
   if (files.prebuild !== undefined && !stale) return { pick: 'prebuild', why: `prebuilt for ${platformArch}` };
-  const noPrebuild = stale ? `the ${platformArch} prebuild is older than native/vrrpd_native.cc` : `no prebuild for ${platformArch}`;
+  const noPrebuild = stale ? `the ${platformArch} prebuild is older than native/${files.sourceName ?? 'vrrpd_native.cc'}` : `no prebuild for ${platformArch}`;
   if (files.fromSource !== undefined) return { pick: 'fromSource', why: `built from source (${noPrebuild})` };
   return { pick: undefined, why: `${noPrebuild} and no build from source (run npm install)` };
 }
@@ -44,6 +46,22 @@ function mtime(path: string): number | undefined {
   }
 }
 
+/** The most recently modified of the addon's sources in `dir`, if any. */
+function newestSource(dir: string): { readonly source?: number; readonly sourceName?: string } {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /\.(cc|h)$/.test(n));
+  } catch {
+    return {};
+  }
+  let newest: { source?: number; sourceName?: string } = {};
+  for (const name of names) {
+    const t = mtime(join(dir, name));
+    if (t !== undefined && (newest.source === undefined || t > newest.source)) newest = { source: t, sourceName: name };
+  }
+  return newest;
+}
+
 /**
  * This file runs as src/native-path.ts (vitest) and as dist/src/native-path.js (compiled), so the
  * package root is one or two directories up: the first that has native/ or prebuilds/.
@@ -56,7 +74,7 @@ export function locateAddon(platformArch = `${process.platform}-${process.arch}`
     fromSource: join(root, 'native', 'build', 'Release', ADDON),
   };
   const chosen = chooseAddon(
-    { prebuild: mtime(paths.prebuild), fromSource: mtime(paths.fromSource), source: mtime(join(root, 'native', 'vrrpd_native.cc')) },
+    { prebuild: mtime(paths.prebuild), fromSource: mtime(paths.fromSource), ...newestSource(join(root, 'native')) },
     platformArch,
   );
   if (chosen.pick === undefined) return err(`native addon not found in ${root}: ${chosen.why}`);

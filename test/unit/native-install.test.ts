@@ -16,7 +16,7 @@ describe.skipIf(!built.ok)(`install hook${built.ok ? '' : ` (skipped: ${built.ok
   let pkg = '';
   beforeEach(() => {
     pkg = mkdtempSync(join(tmpdir(), 'vrrpd-install-'));
-    for (const file of ['scripts/install-native.js', 'native/vrrpd_native.cc', 'native/binding.gyp']) {
+    for (const file of ['scripts/install-native.js', 'native/vrrpd_native.cc', 'native/journal.cc', 'native/binding.gyp']) {
       mkdirSync(join(pkg, file, '..'), { recursive: true });
       copyFileSync(join(root, file), join(pkg, file));
     }
@@ -24,7 +24,7 @@ describe.skipIf(!built.ok)(`install hook${built.ok ? '' : ` (skipped: ${built.ok
     if (built.ok) copyFileSync(built.value.path, join(pkg, 'prebuilds', platformArch, 'vrrpd_native.node'));
     // As npm pack leaves them: every file with the same time.
     const then = new Date('1985-10-26T08:15:00Z');
-    for (const file of ['native/vrrpd_native.cc', `prebuilds/${platformArch}/vrrpd_native.node`]) utimesSync(join(pkg, file), then, then);
+    for (const file of ['native/vrrpd_native.cc', 'native/journal.cc', `prebuilds/${platformArch}/vrrpd_native.node`]) utimesSync(join(pkg, file), then, then);
   });
   afterEach(() => rmSync(pkg, { recursive: true, force: true }));
 
@@ -55,5 +55,10 @@ describe.skipIf(!built.ok)(`install hook${built.ok ? '' : ` (skipped: ${built.ok
     if (built.ok) copyFileSync(built.value.path, join(pkg, 'prebuilds', platformArch, 'vrrpd_native.node'));
     utimesSync(join(pkg, 'prebuilds', platformArch, 'vrrpd_native.node'), new Date(1000), new Date(1000));
     expect(install().output).toContain(`(prebuilds/${platformArch}/vrrpd_native.node is older than native/vrrpd_native.cc)`);
+  });
+
+  it('any of the addon sources newer than the prebuild makes it stale, not only the first file', () => {
+    utimesSync(join(pkg, 'native', 'journal.cc'), new Date(), new Date());
+    expect(install().output).toContain(`(prebuilds/${platformArch}/vrrpd_native.node is older than native/journal.cc)`);
   });
 });
