@@ -261,9 +261,12 @@ export function createContainer(
       if (Date.now() > deadline) return err(`container ${host}: no systemd as PID 1 after ${timeoutMs} ms`);
       await sleep(50);
     }
-    // Until PID 1 has its bus socket up, systemctl cannot even ask.
+    // Until PID 1 has its bus socket up, systemctl cannot even ask; until it has made
+    // /run/systemd/system, systemctl says "offline" (sd_booted() is false in there yet).
+    const tooEarly = (x: { stdout: string; stderr: string }): boolean =>
+      (x.stdout.trim() === '' && /Failed to connect to bus/.test(x.stderr)) || x.stdout.trim() === 'offline';
     let r = await exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: Math.max(1000, deadline - Date.now()) });
-    while (r.stdout.trim() === '' && /Failed to connect to bus/.test(r.stderr) && Date.now() < deadline) {
+    while (tooEarly(r) && Date.now() < deadline) {
       await sleep(100);
       r = await exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: Math.max(1000, deadline - Date.now()) });
     }
