@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FLAGS, type FlagRow } from '../src/cli-flags.js';
+import { FLAGS, type FlagRow } from '../src/cli/flags.js';
 import { err, ok, type Result } from '../src/types.js';
 import { KEYWORD_ROWS, type KeywordRow, type KeywordStatus } from './man-keywords.js';
 

@@ -4,7 +4,7 @@
 // json_writer prints them (%g for its doubles, %f for last_transition), which JSON.stringify
 // cannot be told to do, hence the hand-built text.
 import type { InstanceConfig, NotifyScripts } from '../config/config.js';
-import { keepalivedJsonStats } from '../stats.js';
+import { keepalivedJsonStats } from '../instance/stats.js';
 import { commandString, formatVip, KEEPALIVED_STATE_NUMBER, timevalString, type DumpInput, type DumpInstance } from './input.js';
 
 /** A JSON value whose number text is already fixed. */

@@ -18,7 +18,7 @@
 // the `nft`/`iptables` commands in the daemon's own network namespace: the daemon is the only
 // process here and never enters another namespace.
 import type { ChildProcess } from 'node:child_process';
-import { guardedSpawn } from '../exec-guard.js';
+import { guardedSpawn } from '../host/exec-guard.js';
 import { err, ok, type Ipv4, type Result } from '../types.js';
 
 export type FirewallBackend = 'nftables' | 'iptables';

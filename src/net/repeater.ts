@@ -12,7 +12,7 @@
 // period: that advert is then sent (or fails, and is reported) by the instance's usual path.
 // Times here are the scheduler's clock (performance.now()); the addon's are CLOCK_MONOTONIC, and
 // `offsetMs` (net/clock.ts) is the difference.
-import { openAdvertRepeater, type RawSender, type RepeatReport } from '../native.js';
+import { openAdvertRepeater, type RawSender, type RepeatReport } from '../native/addon.js';
 import { ok, type Ipv4, type Millis, type Result } from '../types.js';
 
 export interface RepeatJob {

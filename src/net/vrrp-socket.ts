@@ -10,9 +10,9 @@
 // Sending: RawSender (IPPROTO_RAW, so IP_HDRINCL: the kernel would otherwise pick the source
 // address and may pick the VIP, while RFC 3768 §5.1.1.1 wants the interface's primary address).
 // Its send is one synchronous sendto(), so a takeover's advert is on the wire before the call returns.
-import { monotonicClock, openRawReceiver, openRawSender } from '../native.js';
+import { monotonicClock, openRawReceiver, openRawSender } from '../native/addon.js';
 import { err, ok, parseIpv4, type Ipv4, type Millis, type Result } from '../types.js';
-import { monotonicOffset } from './clock.js';
+import { monotonicOffset } from '../timers/clock.js';
 import type { AdvertRepeater, RepeatHandle, RepeatJob } from './repeater.js';
 
 /** The IANA-assigned VRRP multicast group (RFC 3768 §5.1.1.2). */

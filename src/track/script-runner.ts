@@ -12,7 +12,7 @@
 //   outlive it (keepalived only does this after a timeout);
 // - a script that cannot be started (missing, not executable, unknown user) is a failed run with
 //   a loud error (keepalived's child logs the exec error and exits 0: a success).
-import type { RunAs } from '../config-env.js';
+import type { RunAs } from '../host/rules.js';
 import type { Result } from '../types.js';
 import type { Clock } from './clock.js';
 import { guarded, type TrackLog } from './log.js';

@@ -4,8 +4,8 @@
 // nothing of the FSM: the daemon turns onChange into fault / faultCleared / priorityChanged, and
 // the FSM logs "(VI_1) Changing effective priority from X to Y".
 import type { Config, VrrpScriptConfig } from '../config/config.js';
-import { DEFAULT_PATH, resolveCommand, scriptRunAs, type FsProbe, type RunAs, type UserDb } from '../config-env.js';
-import { hostFs, ownIds, readHostUserDb } from '../host-files.js';
+import { DEFAULT_PATH, resolveCommand, scriptRunAs, type FsProbe, type RunAs, type UserDb } from '../host/rules.js';
+import { hostFs, ownIds, readHostUserDb } from '../host/files.js';
 import { err, ok, type Result } from '../types.js';
 import { realClock, type Clock } from './clock.js';
 import { createFileTracker, nodeTrackFileIo, type FileTracker, type TrackFileIo } from './file-watch.js';

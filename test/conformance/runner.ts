@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
 import { initialState, step, type Action, type FsmEvent, type FsmState, type TimerName } from '../../src/vrrp/fsm.js';
 import { groupStep, initialGroupState, type SyncGroupState } from '../../src/vrrp/sync.js';
-import { instanceParams } from '../../src/vrrp/params.js';
+import { instanceParams } from '../../src/instance/params.js';
 import { parseIpv4, toPriority, type Ipv4, type Millis } from '../../src/types.js';
 
 interface ScenarioSetup {

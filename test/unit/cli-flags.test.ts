@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FLAGS, flagsMarkdown, flagSpelling } from '../../src/cli-flags.js';
-import { parseUmask, rtSignals, SIGFUNCS, signalNumber } from '../../src/cli-values.js';
+import { FLAGS, flagsMarkdown, flagSpelling } from '../../src/cli/flags.js';
+import { parseUmask, rtSignals, SIGFUNCS, signalNumber } from '../../src/cli/values.js';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
 
 const cli = vrrpdCli();

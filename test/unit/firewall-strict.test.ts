@@ -17,7 +17,7 @@ import {
   type CommandRunner,
 } from '../../src/net/firewall.js';
 import { err, ok, type Ipv4 } from '../../src/types.js';
-import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
+import { Instance, type InstancePorts } from '../../src/instance/instance.js';
 
 const VIP = '192.0.2.200' as Ipv4;
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
-import { FLAGS } from '../../src/cli-flags.js';
+import { FLAGS } from '../../src/cli/flags.js';
 import { KEYWORD_ROWS } from '../../scripts/man-keywords.js';
 import { checkPages, flagsMdoc, missingFlags, PAGES, renderPage } from '../../scripts/man.js';
 

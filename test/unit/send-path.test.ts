@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
 import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
-import { ADVER_GRID_MS, Instance, type InstanceLog, type InstancePorts } from '../../src/vrrp/instance.js';
-import { virtualTimers, type VirtualTimers } from '../../src/vrrp/virtual-timers.js';
+import { ADVER_GRID_MS, Instance, type InstanceLog, type InstancePorts } from '../../src/instance/instance.js';
+import { virtualTimers, type VirtualTimers } from '../../src/timers/virtual-timers.js';
 import { encodeDatagram, internetChecksum, setIpId, type Advert, type AdvertToSend } from '../../src/vrrp/packet.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
