@@ -1,6 +1,6 @@
 // keepalived 2.2's command line (reference §1.1, keepalived/core/main.c parse_cmdline() of the
 // Debian 2.2.7 build) flag by flag, with what vrrpd does with each. One table feeds the parser and
-// `-h` (src/cli-main.ts), the README's "Command line" section and test/unit/cli-flags.test.ts, so the
+// `-h` (src/cli/main.ts), the README's "Command line" section and test/unit/cli-flags.test.ts, so the
 // three cannot drift apart.
 //
 // `same`: the flag means what it means to keepalived. `note`: accepted, it changes nothing in

@@ -1,7 +1,7 @@
 // Lifecycle of a running vrrpd: load the config, resolve interfaces, remove VIPs a crashed run
 // left behind, open one VRRP socket per interface, start the instances, and on SIGTERM/SIGINT
 // shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0. SIGHUP
-// reloads the config without a hit (src/reload.ts plans it, reload() here carries it out).
+// reloads the config without a hit (src/daemon/reload.ts plans it, reload() here carries it out).
 import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from '../config/config.js';
 import { formatDiagnostic } from '../config/config.js';
@@ -28,7 +28,7 @@ import { ownIds, readHostUserDb } from '../host/files.js';
 import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs } from './watchdog.js';
 import { timerScheduler } from '../timers/clock.js';
 import type { Scheduler } from '../timers/scheduler.js';
-import type { AdvertRepeater } from '../net/repeater.js';
+import { openRepeater, type AdvertRepeater } from '../net/repeater.js';
 import { createBackground } from '../instance/background.js';
 import { createGarpPacer } from '../instance/garp-pacer.js';
 import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
@@ -52,7 +52,7 @@ const SCRIPT_KILL_GRACE_MS = 2000;
  * the slack of a non-realtime task's poll is timeout/1000, at least timer_slack_ns). libuv sleeps
  * in epoll_wait until its next timer, so a Master_Down timer 3.6 s away woke up to 3.6 ms late,
  * most of a takeover's lateness; keepalived's timerfd does not pay this, nor does ours (src/net/
- * clock.ts: an expired timerfd wakes the loop at its deadline). Only on the setTimeout fallback (an
+ * timers/clock.ts: an expired timerfd wakes the loop at its deadline). Only on the setTimeout fallback (an
  * addon without TimerFd) a wake-up at least this often bounds the slack to 0.1 ms, for a few
  * microseconds of CPU ten times a second.
  */
@@ -72,7 +72,7 @@ export interface DaemonOptions {
   /** Structured JSON lines on stdout (the foreground: journald, the lab). */
   readonly logJson?: boolean;
   readonly syslog: boolean;
-  /** keepalived's command-line flags with a meaning for the daemon (src/cli-flags.ts). */
+  /** keepalived's command-line flags with a meaning for the daemon (src/cli/flags.ts). */
   readonly flags?: DaemonFlags;
   /** Problems before the logger can be trusted to reach anyone (detached: the waiting parent). */
   readonly report: (line: string) => void;
@@ -152,7 +152,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   const log = logger.value;
   // From the start: SIGUSR1 must not start Node's inspector, and a realtime JSON/STATS_CLEAR
-  // signal's default action would kill us (src/signals.ts).
+  // signal's default action would kill us (src/daemon/signals.ts).
   const dumps = installDumpSignals(log);
   // keepalived's SIGUSR1 writes the data dump (signals.ts); it also reopens the -g file here.
   process.on('SIGUSR1', reopenLogFiles);
@@ -532,14 +532,16 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   };
   const addonSource = nativeAddonSource();
   if (addonSource.ok) log.debug(`native addon: ${addonSource.value}, on Node ${process.version}`);
-  // One heap of deadlines on one timerfd for every instance's protocol timers (vrrp/scheduler.ts).
+  // One heap of deadlines on one timerfd for every instance's protocol timers (timers/scheduler.ts).
   const timers = timerScheduler();
   if (timers.fallback !== undefined) {
     log.warn(`protocol timers on setTimeout (up to ~1 ms late): ${timers.fallback}`);
     // Unref'd: it bounds how long the loop sleeps (WAKE_BOUND_MS) without keeping the daemon alive.
     setInterval(() => undefined, WAKE_BOUND_MS).unref();
   } else log.debug(`protocol timers on ${timers.scheduler.kind}`);
-  if (timers.noRepeater !== undefined) log.debug(`adverts all sent from JS: ${timers.noRepeater}`);
+  // The repeater runs on the timerfd's clock: without the timerfd, every advert is sent from JS.
+  const repeater = timers.offsetMs === undefined ? undefined : openRepeater(timers.offsetMs);
+  if (repeater?.ok === false) log.debug(`adverts all sent from JS: ${repeater.error}`);
   const sendFrames: InstancePorts['sendFrames'] = (ifname, frames) => {
     const sender = garpSender(ifname);
     return sender.ok ? sender.value.send(frames) : sender;
@@ -575,7 +577,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     drivers: createDrivers(config, log, notifier),
     unfollow: () => undefined,
     firewall: firewall.value,
-    repeater: timers.repeater,
+    repeater: repeater?.ok === true ? repeater.value : undefined,
   };
 
   for (const ifname of new Set(config.instances.map((i) => i.interface))) {
@@ -599,7 +601,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   return ok(running);
 }
 
-/** The takeover path compiled before any instance can need it (vrrp/rehearsal.ts). */
+/** The takeover path compiled before any instance can need it (instance/rehearsal.ts). */
 function rehearse(running: Running, log: Logger): void {
   const first = running.instances[0];
   if (first === undefined) return;

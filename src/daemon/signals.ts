@@ -1,6 +1,6 @@
 // keepalived's dump signals, with its file names under vrrpd's name in $TMPDIR (default /tmp):
 //   SIGUSR1 (DATA)                 vrrpd.data   keepalived.data's layout (src/dump/data.ts)
-//   SIGUSR2 (STATS)                vrrpd.stats  keepalived.stats (src/stats.ts)
+//   SIGUSR2 (STATS)                vrrpd.stats  keepalived.stats (src/instance/stats.ts)
 //   SIGRTMIN+29 = 63 (STATS_CLEAR) vrrpd.stats, then every counter back to zero
 //   SIGRTMIN+2  = 36 (JSON)        vrrpd.json   keepalived.json (src/dump/json.ts)
 // The realtime two are caught by the native addon: Node cannot name them, and their default

@@ -3,13 +3,12 @@
 // actions; the instance keeps the timers the core arms and executes the actions in order (send
 // advert, VIPs, GARP, notify). All decisions are the core's; this file only does what it is told.
 import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
-import { timeoutScheduler } from '../timers/clock.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from './stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
 import { initialState, mustCheckAddresses, reconfigure, step, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from '../vrrp/sync.js';
-import { encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
+import { authTypeNumber, encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
 import { instanceParams } from './params.js';
 import type { Background } from './background.js';
 import { createGarpPacer, type GarpOwner, type GarpPacer, type GarpTarget } from './garp-pacer.js';
@@ -75,8 +74,8 @@ export interface InstancePorts {
   repeatAdvert?(job: RepeatJob): RepeatHandle | undefined;
   /** Monotonic clock in ms. */
   now(): Millis;
-  /** The daemon's one timer heap (scheduler.ts); without it, a setTimeout-backed one of our own. */
-  readonly timers?: Scheduler;
+  /** The daemon's one timer heap (timers/scheduler.ts); tests give a virtual or setTimeout one. */
+  readonly timers: Scheduler;
   /** Where GARP repeats wait their turn (background.ts); without it they run at once. */
   readonly background?: Background;
   /**
@@ -162,7 +161,7 @@ export const ADVER_GRID_MS = 4;
 
 /**
  * keepalived logs a drop, and some accepted adverts, for every packet; under a flood that drowns
- * the log, so we rate-limit (src/log-limit.ts): a drop's line once per reason per interval; a line an
+ * the log, so we rate-limit (src/log/limit.ts): a drop's line once per reason per interval; a line an
  * accepted advert brings (fsm AdvertLine, its GARP burst's lines) and a peer report's (peers.ts:
  * a spoofed source is a new peer) up to ADVERT_LINES times per kind per interval, so a peer's few
  * in a row (a preemption's "discarding" each second) read as keepalived's.
@@ -236,7 +235,7 @@ export class Instance {
     this.cfg = config;
     this.hostInfo = host;
     this.ports = ports;
-    this.scheduler = ports.timers ?? fallbackScheduler();
+    this.scheduler = ports.timers;
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
     this.peers = unicastPeers(config);
@@ -293,7 +292,7 @@ export class Instance {
   }
 
   /**
-   * A reload kept this instance (src/reload.ts): new parameters, VIPs and sync group driver; the
+   * A reload kept this instance (src/daemon/reload.ts): new parameters, VIPs and sync group driver; the
    * role and timers stay. A MASTER removes the VIPs the new config dropped and adds the new ones
    * (never touching one that stays), then re-announces (fsm.reconfigure: advert + GARP burst).
    */
@@ -403,7 +402,7 @@ export class Instance {
       address: this.host.ownAddress,
       vips: this.config.vips.map((v) => v.address),
       advertIntSec: this.config.advertIntMs / 1000,
-      authType: this.config.auth.type === 'PASS' ? 1 : 0,
+      authType: authTypeNumber(this.config.auth),
       strict: this.config.strict,
     };
   }
@@ -967,7 +966,4 @@ const garpTargetsOf = (host: InstanceHost): GarpTarget[] =>
 /** The same address on the same interface: a reload leaves it in place. */
 const sameVip = (a: VipLink, b: VipLink): boolean =>
   a.ifindex === b.ifindex && a.vip.address === b.vip.address && a.vip.prefixLength === b.vip.prefixLength;
-
-let sharedFallback: Scheduler | undefined;
-const fallbackScheduler = (): Scheduler => (sharedFallback ??= timeoutScheduler());
 

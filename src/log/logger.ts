@@ -9,7 +9,7 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { openSyslog, syslog, syslogSeverity } from '../native/addon.js';
-import { LOG_DAEMON } from '../cli/values.js';
+import { LOG_DAEMON } from './facility.js';
 import { err, ok, type Result } from '../types.js';
 
 export type { Logger };

@@ -1,4 +1,4 @@
-// --metrics-listen's value, apart from src/metrics.ts: the command line checks it on every start,
+// --metrics-listen's value, apart from src/metrics/exporter.ts: the command line checks it on every start,
 // while prom-client (about 1.5 MB of heap and 4 MB of RSS) is loaded only when the flag is given.
 import { err, ok, type Result } from '../types.js';
 

@@ -1,7 +1,7 @@
 // Typed, error-as-value face of native/vrrpd_native.cc. The addon is loaded lazily on first use so
 // that modules importing this one (e.g. the pure GARP frame builder) stay usable in tests and
 // tools on machines where the addon was never built; every entry point then reports why. Which
-// file is loaded (a prebuild or a build from source): src/native-path.ts.
+// file is loaded (a prebuild or a build from source): src/native/path.ts.
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { locateAddon } from './path.js';
@@ -387,7 +387,7 @@ const STALE_CLOEXEC = 'the native addon was built before close-on-exec was enfor
 
 /**
  * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it; returns the descriptors it
- * marked. Reads /proc/self/fd and asks about each one (cost: src/exec-guard.ts).
+ * marked. Reads /proc/self/fd and asks about each one (cost: src/host/exec-guard.ts).
  */
 export function markCloexec(minFd: number): Result<readonly number[], string> {
   const a = addon();

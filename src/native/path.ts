@@ -1,4 +1,4 @@
-// Which file of the native addon src/native.ts loads. A package carries prebuilt addons, one per
+// Which file of the native addon src/native/addon.ts loads. A package carries prebuilt addons, one per
 // architecture (`prebuilds/linux-x64/vrrpd_native.node`, `prebuilds/linux-arm64/...`, made by
 // `npm run prebuild`; N-API, so one build serves every Node line); a host with none for its
 // architecture builds one from source at install time (`native/build/Release/vrrpd_native.node`,

@@ -66,7 +66,7 @@ export interface VrrpSocketOptions {
    * an advert re-arms counts from its arrival, not from after its decoding (~0.5 ms on the first
    * ones). It must run at CLOCK_MONOTONIC's rate (the addon's stamp is carried onto it by the offset
    * between the two, measured when the socket opens). Default performance.now(), the daemon's timer
-   * clock (net/clock.ts).
+   * clock (timers/clock.ts).
    */
   readonly clock?: () => Millis;
   /** Receive-side failure (the descriptor itself failed); the socket is closed by then. */

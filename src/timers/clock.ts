@@ -4,7 +4,6 @@
 // before the poll) fires up to ~1 ms late. Without the addon, one setTimeout stands in for it.
 import { openTimerFd } from '../native/addon.js';
 import { createScheduler, PRECISE_LEAD_MS, type Scheduler, type Wakeup } from './scheduler.js';
-import { openRepeater, type AdvertRepeater } from '../net/repeater.js';
 import type { Millis } from '../types.js';
 
 const clock = (): Millis => performance.now();
@@ -56,10 +55,10 @@ export function timeoutScheduler(): Scheduler {
 /**
  * The daemon's scheduler: the timerfd one, or the setTimeout one with the reason the timerfd could
  * not be used (for a warning: timers then run up to ~1 ms late, as libuv's do). With the timerfd
- * comes the advert repeater on the same clock (net/repeater.ts); without it, or when the addon has
- * none (`noRepeater` says why), every advert is sent from JS.
+ * comes `offsetMs`, CLOCK_MONOTONIC minus the scheduler's clock, on which the advert repeater
+ * (net/repeater.ts) runs; without it every advert is sent from JS.
  */
-export function timerScheduler(): { scheduler: Scheduler; fallback?: string; repeater?: AdvertRepeater; noRepeater?: string } {
+export function timerScheduler(): { scheduler: Scheduler; fallback?: string; offsetMs?: number } {
   let run: () => void = () => undefined;
   const opened = openTimerFd(() => run());
   if (!opened.ok) return { scheduler: timeoutScheduler(), fallback: opened.error };
@@ -91,6 +90,5 @@ export function timerScheduler(): { scheduler: Scheduler; fallback?: string; rep
   // Run the wake, batch and spin path once now: a takeover is often the first Master_Down_Timer a
   // BACKUP ever fires, and compiling that path on first use made it ~0.15 ms late.
   scheduler.after(PRECISE_LEAD_MS, () => undefined, true);
-  const repeater = openRepeater(offset);
-  return repeater.ok ? { scheduler, repeater: repeater.value } : { scheduler, noRepeater: repeater.error };
+  return { scheduler, offsetMs: offset };
 }

@@ -1,5 +1,5 @@
 // The daemon's scheduler on a hand-moved clock: advance() runs what is due as the timerfd would,
-// nothing waits. For Instance unit tests and the start-up rehearsal (rehearsal.ts).
+// nothing waits. For Instance unit tests and the start-up rehearsal (instance/rehearsal.ts).
 import { createScheduler, type Scheduler, type Wakeup } from './scheduler.js';
 
 export interface VirtualTimers {

@@ -1,7 +1,7 @@
 // RFC 3768 §6.4 as a pure function: `step(state, event, now) -> { state, actions }`.
 // No timers, sockets or clock reads: time comes in as `now`, timers go out as armTimer actions and
 // come back as events. Everything keepalived decides about protocol behaviour lives here
-// (reference keepalived.md §3.3–§3.8); the shell (instance.ts) only executes the actions.
+// (reference keepalived.md §3.3–§3.8); the shell (instance/instance.ts) only executes the actions.
 import type { Ipv4, Millis, Priority } from '../types.js';
 import { ipv4ToUint32 } from '../types.js';
 

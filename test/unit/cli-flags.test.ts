@@ -1,4 +1,4 @@
-// keepalived's command line, flag by flag (src/cli-flags.ts), against the keepalived 2.2.7 binary
+// keepalived's command line, flag by flag (src/cli/flags.ts), against the keepalived 2.2.7 binary
 // where it is installed: the same flags, the same --signum numbers, the same messages and exit
 // codes for bad input; and the table itself against -h and the README.
 import { spawnSync } from 'node:child_process';

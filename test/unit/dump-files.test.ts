@@ -97,7 +97,7 @@ describe('realtime signals in the addon', () => {
     const located = locateAddon();
     if (!located.ok) throw new Error(located.error);
     const addon = located.value.path;
-    // The child (the addon as src/native.ts loads it) catches both, reports each, then closes its
+    // The child (the addon as src/native/addon.ts loads it) catches both, reports each, then closes its
     // watches and waits to be killed by the next one.
     const script = `
       const { SignalWatcher } = require(${JSON.stringify(addon)});

@@ -1,4 +1,4 @@
-// The guard before every spawn (src/exec-guard.ts) and markCloexec (src/native.ts) against the real
+// The guard before every spawn (src/host/exec-guard.ts) and markCloexec (src/native/addon.ts) against the real
 // addon, with a real leaked descriptor: a socket a child node process inherits as fd 3 (its stdio 'pipe') without
 // close-on-exec (what vrrpd inherits from whoever starts it, and what a library could open
 // tomorrow). Node opens everything close-on-exec, so the leak is made by starting a process with

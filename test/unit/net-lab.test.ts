@@ -173,10 +173,13 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
     const sender = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
       import { timerScheduler } from ${JSON.stringify(dist('timers/clock'))};
+      import { openRepeater } from ${JSON.stringify(dist('net/repeater'))};
       import { ifInfo } from ${JSON.stringify(dist('native/addon'))};
       const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
       const timers = timerScheduler();
-      if (timers.repeater === undefined) { console.log(JSON.stringify({ error: timers.noRepeater })); process.exit(1); }
+      const opened = timers.offsetMs === undefined ? { ok: false, error: timers.fallback } : openRepeater(timers.offsetMs);
+      if (!opened.ok) { console.log(JSON.stringify({ error: opened.error })); process.exit(1); }
+      timers.repeater = opened.value;
       const s = openVrrpSocket({ ifname: 'va', ifindex: ifInfo('va').value.index, groups: [], onDatagram: () => {}, onError: () => {} }).value;
       const h = Buffer.alloc(20);
       h[0] = 0x45; h[1] = 0xc0; h.writeUInt16BE(40, 2); h.writeUInt16BE(0x1234, 4); h[8] = 255; h[9] = 112;

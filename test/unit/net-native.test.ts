@@ -1,4 +1,4 @@
-// src/native.ts against the real addon (native/build, made by `npm install`) and real listeners.
+// src/native/addon.ts against the real addon (native/build, made by `npm install`) and real listeners.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

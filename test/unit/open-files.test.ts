@@ -17,7 +17,7 @@ const refusal = (limit: number): string =>
   `vrrpd: the open-files limit (ulimit -n) is ${limit}; vrrpd needs at least ${MIN_OPEN_FILES} - raise it (systemd: LimitNOFILE=)\n`;
 
 describe('the open-files limit', () => {
-  it("bin/vrrpd refuses below the same minimum as src/open-files.ts", () => {
+  it("bin/vrrpd refuses below the same minimum as src/host/open-files.ts", () => {
     const launcher = readFileSync(vrrpdBin(), 'utf8');
     expect(/^min=(\d+)$/m.exec(launcher)?.[1]).toBe(String(MIN_OPEN_FILES));
   });

@@ -1,4 +1,4 @@
-// The pidfile lock (src/pidfile.ts): one daemon per pidfile, a dead one's file taken over, and the
+// The pidfile lock (src/daemon/pidfile.ts): one daemon per pidfile, a dead one's file taken over, and the
 // refusal as a user sees it from the compiled CLI (keepalived's "daemon is already running", exit 1).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';

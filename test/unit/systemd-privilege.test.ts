@@ -1,4 +1,4 @@
-// Scripts under the systemd unit's least privilege (src/privilege.ts): vrrpd as user vrrpd without
+// Scripts under the systemd unit's least privilege (src/host/privilege.ts): vrrpd as user vrrpd without
 // CAP_SETUID/CAP_SETGID can run scripts only as itself; any other script user is named at start-up.
 import { describe, expect, it } from 'vitest';
 import type { ScriptUse } from '../../src/host/rules.js';
