@@ -15,14 +15,8 @@ import { formatDiagnostic } from '../config/config.js';
 import { capPerKind, loadConfig, type LoadOptions, type LoadResult } from '../config/load.js';
 import { dumpConfig } from '../config/dump.js';
 import { environmentDiagnostics } from './environment.js';
+import { CONFIG_TEST_EXIT, type ConfigTestExit } from '../exit-codes.js';
 
-/**
- * keepalived's KEEPALIVED_CHK_EXIT_* (lib/scheduler.h): 4 = a config file or interface is missing
- * (or a fatal error), 5 = any other config error, 6 = scripts configured without
- * enable_script_security.
- */
-export const CONFIG_TEST_EXIT = { ok: 0, missing: 4, error: 5, security: 6 } as const;
-export type ConfigTestExit = (typeof CONFIG_TEST_EXIT)[keyof typeof CONFIG_TEST_EXIT];
 
 export interface ConfigTestOptions {
   readonly path: string;

@@ -120,11 +120,6 @@ export const FLAGS: readonly FlagRow[] = [
   { short: 'h', long: 'help', keepalived: 'display this help message', vrrpd: 'same', why: '' },
 ];
 
-/** The row of a long name, e.g. 'use-file'. */
-export function flagByLong(long: string): FlagRow | undefined {
-  return FLAGS.find((f) => f.long === long);
-}
-
 /** `-f, --use-file=FILE` as keepalived's usage writes it. */
 export function flagSpelling(f: FlagRow): string {
   const names = `${f.short === undefined ? '    ' : `-${f.short}, `}--${f.long}`;

@@ -13,13 +13,8 @@ import { parseFacility } from '../log/facility.js';
 import { openFilesLimit, tooManyOpenFiles } from '../host/open-files.js';
 import { runConfigTest, type LoadOptions } from '../check/config-test.js';
 import { VERSION } from '../version.js';
+import { CONFIG_TEST_EXIT, EXIT } from '../exit-codes.js';
 
-/**
- * keepalived's exit codes the command line itself uses (the daemon's full set is daemon.ts EXIT).
- * Local so that `-t`, `-v` and `-h` do not load the daemon (pino, raw sockets): `vrrpd -t` is
- * run by hand and by deploy scripts, and its start-up time is most of what they wait for.
- */
-const EXIT = { ok: 0, fatal: 1, configErrors: 5, security: 6 } as const;
 
 /** Set in the detached child so it knows to report to its parent over fd 3. */
 const DETACHED_ENV = 'VRRPD_DETACHED_CHILD';
@@ -198,9 +193,9 @@ async function main(argv: string[]): Promise<number> {
   if (configTest !== undefined) {
     const code = await runConfigTest({ path: useFile, logFile: str(configTest), load, dump });
     // keepalived's -t exits 5 after "Invalid log facility" (a config error to it); 6 still wins.
-    if (!facilityInvalid || code === EXIT.security || code === EXIT.configErrors) return code;
-    process.stderr.write(`vrrpd: exit ${EXIT.configErrors}: invalid -S log facility (keepalived's -t exits 5 on it too)\n`);
-    return EXIT.configErrors;
+    if (!facilityInvalid || code === CONFIG_TEST_EXIT.security || code === CONFIG_TEST_EXIT.error) return code;
+    process.stderr.write(`vrrpd: exit ${CONFIG_TEST_EXIT.error}: invalid -S log facility (keepalived's -t exits 5 on it too)\n`);
+    return CONFIG_TEST_EXIT.error;
   }
   if (values['dontFork'] !== true && !detachedChild) return detach(argv);
 

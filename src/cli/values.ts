@@ -26,7 +26,6 @@ export function parseUmask(text: string): Result<number, string> {
 
 /** The sigfuncs keepalived 2.2.7 (built with JSON, without THREAD_DUMP) knows, in its order. */
 export const SIGFUNCS = ['STOP', 'RELOAD', 'DATA', 'STATS', 'STATS_CLEAR', 'JSON'] as const;
-export type SigFunc = (typeof SIGFUNCS)[number];
 
 /** The C library's real-time signal range: glibc keeps 32 and 33 for its threads, musl 32-34. */
 export interface RtSignals {

@@ -216,6 +216,17 @@ export interface NotifyScripts {
   readonly masterRxLowerPri: CommandConfig | undefined;
 }
 
+/** NotifyScripts fields and the keyword each comes from. */
+export const NOTIFY_KEYWORDS: readonly (readonly [keyof NotifyScripts, string])[] = [
+  ['master', 'notify_master'],
+  ['backup', 'notify_backup'],
+  ['fault', 'notify_fault'],
+  ['stop', 'notify_stop'],
+  ['deleted', 'notify_deleted'],
+  ['generic', 'notify'],
+  ['masterRxLowerPri', 'notify_master_rx_lower_pri'],
+];
+
 export interface InstanceConfig {
   readonly name: string;
   readonly pos: SourcePos;

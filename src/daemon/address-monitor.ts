@@ -2,12 +2,8 @@
 // as netlink reports it, in keepalived's words (keepalived_netlink.c netlink_if_address_filter):
 // "Netlink reflector reports IP 192.0.2.200 added to eth0" / "... removed from eth0".
 // vrrpd watches IPv4 addresses only (it has no IPv6 instances), so IPv6 changes are not reported.
+import type { LineLog } from '../log/lines.js';
 import type { LinkInfo, Rtnl, RtnlEvent } from '../net/rtnl.js';
-
-export interface AddressLog {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
 
 /** The line for an address event, given the interface names known so far; undefined otherwise. */
 export function addressLine(e: RtnlEvent, names: ReadonlyMap<number, string>): string | undefined {
@@ -17,7 +13,7 @@ export function addressLine(e: RtnlEvent, names: ReadonlyMap<number, string>): s
 }
 
 /** Starts logging; the watch ends with rtnl.close() or the returned function. */
-export function monitorAddresses(rtnl: Rtnl, log: AddressLog, links: readonly LinkInfo[]): () => void {
+export function monitorAddresses(rtnl: Rtnl, log: Pick<LineLog, 'info' | 'warn'>, links: readonly LinkInfo[]): () => void {
   const names = new Map(links.map((l) => [l.index, l.name]));
   return rtnl.watch((e) => {
     if (e.kind === 'link') names.set(e.link.index, e.link.name);

@@ -3,6 +3,7 @@
 // shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0. SIGHUP
 // reloads the config without a hit (src/daemon/reload.ts plans it, reload() here carries it out).
 import { performance } from 'node:perf_hooks';
+import { EXIT } from '../exit-codes.js';
 import type { Config, InstanceConfig } from '../config/config.js';
 import { formatDiagnostic } from '../config/config.js';
 import { capPerKind, loadConfig, type LoadOptions } from '../config/load.js';
@@ -31,7 +32,7 @@ import type { Scheduler } from '../timers/scheduler.js';
 import { openRepeater, type AdvertRepeater } from '../net/repeater.js';
 import { createBackground } from '../instance/background.js';
 import { createGarpPacer } from '../instance/garp-pacer.js';
-import { createTransitionClock, installDumpSignals, type TransitionClock } from './signals.js';
+import { installDumpSignals } from './signals.js';
 import { createStats, recordDrop, type InstanceStats } from '../instance/stats.js';
 import { err, ok, type Ipv4, type Result } from '../types.js';
 import { Instance, SyncGroupDriver, type InstanceHost, type InstancePorts, type VipLink } from '../instance/instance.js';
@@ -58,8 +59,6 @@ const SCRIPT_KILL_GRACE_MS = 2000;
  */
 export const WAKE_BOUND_MS = 100;
 
-/** keepalived's exit codes (lib/scheduler.h), which systemd units and runbooks already know. */
-export const EXIT = { ok: 0, fatal: 1, config: 2, permission: 4, noConfig: 6 } as const;
 
 export interface DaemonOptions {
   readonly configPath: string;
@@ -120,7 +119,6 @@ interface Running {
   readonly garp: Map<string, GarpSender>;
   readonly rtnl: Rtnl;
   readonly unmatched: InstanceStats;
-  readonly transitions: TransitionClock;
   /** The ports every instance shares; each gets its own sendDatagram (its interface's socket). */
   readonly shared: Omit<InstancePorts, 'sendDatagram'> & { readonly timers: Scheduler };
   drivers: Map<string, SyncGroupDriver>;
@@ -234,7 +232,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return fail(started.error.code, started.error.message);
   }
   const running = started.value;
-  dumps.setSources({ config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
+  dumps.setSources({ config, instances: running.instances, tracker: running.tracker });
 
   // A VIP someone else deletes while we are MASTER is put back (Instance.addressRemoved).
   const unwatchVips = running.rtnl.watch((e) => {
@@ -259,7 +257,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     let started: Promise<void> = Promise.resolve();
     const publish = (): void => {
       learnVrids(running.config);
-      dumps.setSources({ config: running.config, instances: running.instances, tracker: running.tracker, transitions: running.transitions });
+      dumps.setSources({ config: running.config, instances: running.instances, tracker: running.tracker });
     };
     // A HUP during start-up (tracking's first results, vrrp_startup_delay) waits until it is done.
     const reloads = createReloadQueue(
@@ -519,7 +517,6 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   await removeResidualVips(config.instances, hosts.value, rtnl, log, firewall.value !== undefined);
 
   const tracker = createTracker(config, { log, links: rtnl });
-  const transitions = createTransitionClock();
   const garp = new Map<string, GarpSender>();
   const now = (): number => performance.now();
   /** The interface's GARP socket, opened on first use and kept (followRecreatedLink drops a stale one). */
@@ -556,11 +553,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     background: createBackground(),
     garpPacer: createGarpPacer(sendFrames, timers.scheduler),
     log,
-    onNotify: (instance, state, priority) => {
-      // Every state change has its notify; its time is the dumps' "Last transition".
-      transitions.record(instance);
-      notifier.instance(instance, state, priority);
-    },
+    onNotify: (instance, state, priority) => notifier.instance(instance, state, priority),
     onMasterRxLowerPri: (instance, priority) => notifier.masterRxLowerPri(instance, priority),
   };
   const running: Running = {
@@ -572,7 +565,6 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     garp,
     rtnl,
     unmatched: createStats(),
-    transitions,
     shared,
     drivers: createDrivers(config, log, notifier),
     unfollow: () => undefined,

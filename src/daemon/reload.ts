@@ -15,20 +15,12 @@ import type { LoadOptions, LoadResult } from '../config/load.js';
 import { loadConfigInWorker } from '../config/load-thread.js';
 import { judgeConfig, type EnvironmentCheck } from '../check/config-test.js';
 import type { Logger } from '../log/logger.js';
-
-export interface VipDiff {
-  /** In the new config only: a MASTER adds them. */
-  readonly added: readonly VirtualIpConfig[];
-  /** In the old config only: a MASTER removes them. */
-  readonly removed: readonly VirtualIpConfig[];
-  /** In both: never touched. */
-  readonly kept: readonly VirtualIpConfig[];
-}
+import { diffVips, type VipDiff } from '../vrrp/vip-diff.js';
 
 export interface KeptInstance {
   readonly old: InstanceConfig;
   readonly next: InstanceConfig;
-  readonly vips: VipDiff;
+  readonly vips: VipDiff<VirtualIpConfig>;
   /** InstanceConfig fields whose value changed (source positions ignored; VIPs are in `vips`). */
   readonly changed: readonly string[];
 }
@@ -65,14 +57,9 @@ function findMatch(old: InstanceConfig, candidates: readonly InstanceConfig[], t
 /** Where a VIP is: its address and prefix on its device (the instance's interface unless `dev`). */
 const vipKey = (v: VirtualIpConfig, inst: InstanceConfig): string => `${v.address}/${v.prefixLength}@${v.dev ?? inst.interface}`;
 
-export function diffVips(old: InstanceConfig, next: InstanceConfig): VipDiff {
-  const before = new Set(old.vips.map((v) => vipKey(v, old)));
-  const after = new Set(next.vips.map((v) => vipKey(v, next)));
-  return {
-    added: next.vips.filter((v) => !before.has(vipKey(v, next))),
-    removed: old.vips.filter((v) => !after.has(vipKey(v, old))),
-    kept: next.vips.filter((v) => before.has(vipKey(v, next))),
-  };
+function vipDiffOf(old: InstanceConfig, next: InstanceConfig): VipDiff<VirtualIpConfig> {
+  // The instance's interface is the default device: the same in both, or they would not match.
+  return diffVips(old.vips, next.vips, (v) => vipKey(v, next));
 }
 
 /** A value with every source position dropped, so moving a block in the file is no change. */
@@ -111,7 +98,7 @@ export function planReload(old: Config, next: Config): ReloadPlan {
       continue;
     }
     taken.add(n);
-    kept.push({ old: o, next: n, vips: diffVips(o, n), changed: changedFields(o, n) });
+    kept.push({ old: o, next: n, vips: vipDiffOf(o, n), changed: changedFields(o, n) });
   }
   return { kept, added: next.instances.filter((n) => !taken.has(n)), removed };
 }

@@ -28,27 +28,11 @@ import type { Instance } from '../instance/instance.js';
 export const JSON_SIGNAL_OFFSET = 2;
 export const STATS_CLEAR_SIGNAL_OFFSET = 29;
 
-/** When each instance last changed state, wall clock (keepalived's last_transition). */
-export interface TransitionClock {
-  record(instance: string): void;
-  /** Microseconds since the epoch; undefined before the first transition. */
-  lastUs(instance: string): number | undefined;
-}
-
-export function createTransitionClock(): TransitionClock {
-  const at = new Map<string, number>();
-  return {
-    record: (name) => at.set(name, Math.round((performance.timeOrigin + performance.now()) * 1000)),
-    lastUs: (name) => at.get(name),
-  };
-}
-
 /** What a dump reads once the daemon runs. */
 export interface DumpSources {
   readonly config: Config;
   readonly instances: readonly Instance[];
   readonly tracker: Tracker;
-  readonly transitions: TransitionClock;
 }
 
 export interface DumpSignals {
@@ -94,7 +78,7 @@ export function writeDumpFile(dir: string, name: string, text: string): Result<s
 
 /** Everything a dump prints, taken now, between two events of the loop. */
 export function collectDump(sources: DumpSources): DumpInput {
-  const { config, tracker, transitions } = sources;
+  const { config, tracker } = sources;
   const tracked = tracker.status();
   const db = readHostUserDb();
   const own = ownIds();
@@ -106,10 +90,12 @@ export function collectDump(sources: DumpSources): DumpInput {
   };
   const instances = sources.instances.map((instance): DumpInstance => {
     const snapshot = instance.snapshot();
+    const last = instance.lastTransition;
     const weightZero = new Set(instance.config.trackScripts.filter((t) => t.weight === 0).map((t) => t.name));
     return {
       snapshot,
-      lastTransitionUs: transitions.lastUs(snapshot.name),
+      // keepalived's last_transition: wall clock, µs since the epoch.
+      lastTransitionUs: last === undefined ? undefined : Math.round((performance.timeOrigin + last.at) * 1000),
       readTimeoutUs: snapshot.nextTimerAt === undefined ? undefined : Math.round((performance.timeOrigin + snapshot.nextTimerAt) * 1000),
       trackFaults: tracker.outcome(snapshot.name)?.faultReasons.length ?? 0,
       scriptsInit: tracked.filter((t) => t.kind === 'script' && t.state === 'unknown' && weightZero.has(t.name) && t.trackedBy.includes(snapshot.name)).length,

@@ -11,6 +11,7 @@
 //
 // keepalived closes nothing: its scripts get whatever it inherited (in the lab, a pipe of the test
 // runner's), but its own sockets are all close-on-exec.
+import type { LineLog } from '../log/lines.js';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { markAllCloexec, markCloexec } from '../native/addon.js';
@@ -34,7 +35,7 @@ function describeFd(fd: number): string {
  * At start-up, before anything is spawned: what vrrpd inherited (the detach channel to its parent,
  * whatever the starting shell or supervisor left open) is closed to its children, and named at debug.
  */
-export function guardDescriptors(log: { debug(line: string): void }): Result<void, string> {
+export function guardDescriptors(log: Pick<LineLog, 'debug'>): Result<void, string> {
   const inherited = markCloexec(FIRST_GUARDED_FD);
   if (!inherited.ok) return inherited;
   if (inherited.value.length > 0) log.debug(`descriptors inherited at start, closed to scripts: ${inherited.value.map(describeFd).join(', ')}`);

@@ -6,7 +6,7 @@
 // Pure: the caller gathers the facts (links from rtnetlink, file facts through an FsProbe) and
 // these functions turn them into diagnostics, so every rule is unit-tested without a kernel.
 import { posix } from 'node:path';
-import type { CommandConfig, Config, ConfigDiagnostic, NotifyScripts } from '../config/config.js';
+import { NOTIFY_KEYWORDS, type CommandConfig, type Config, type ConfigDiagnostic, type NotifyScripts } from '../config/config.js';
 import { checkScriptFile, isExecutableBy, isOpenTest, scriptPathPrefixes, type FileFacts, type ScriptFacts } from '../config/script-check.js';
 import type { SourcePos } from '../types.js';
 
@@ -262,17 +262,6 @@ export function scriptRunAs(
 
 // ---------------------------------------------------------------------------------------------
 // Which scripts a config runs
-
-/** NotifyScripts fields and the keyword each comes from. */
-const NOTIFY_KEYWORDS: readonly (readonly [keyof NotifyScripts, string])[] = [
-  ['master', 'notify_master'],
-  ['backup', 'notify_backup'],
-  ['fault', 'notify_fault'],
-  ['stop', 'notify_stop'],
-  ['deleted', 'notify_deleted'],
-  ['generic', 'notify'],
-  ['masterRxLowerPri', 'notify_master_rx_lower_pri'],
-];
 
 /**
  * Every script the config would run, with the user it would run as: vrrp_script blocks (tracked or

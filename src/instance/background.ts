@@ -45,6 +45,3 @@ export function createBackground(budgetMs: Millis = 1 as Millis, now: () => numb
 }
 
 const noop = (): void => undefined;
-
-/** No waiting: what an Instance uses when nobody gave it a queue (tests, tools). */
-export const rightAway: Background = (job) => job();

@@ -8,11 +8,14 @@ import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type I
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
 import { initialState, mustCheckAddresses, reconfigure, step, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from '../vrrp/sync.js';
-import { authTypeNumber, encodeDatagram, nextIpId, setIpId, VRRP_TTL, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
+import { VRRP_TTL } from '../vrrp/ip-fields.js';
+import { diffVips } from '../vrrp/vip-diff.js';
+import { authTypeNumber, encodeDatagram, nextIpId, setIpId, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
 import { instanceParams } from './params.js';
 import type { Background } from './background.js';
 import { createGarpPacer, type GarpOwner, type GarpPacer, type GarpTarget } from './garp-pacer.js';
 import { createLogLimiter } from '../log/limit.js';
+import type { LineLog } from '../log/lines.js';
 import type { RepeatHandle, RepeatJob, RepeatProgress } from '../net/repeater.js';
 import type { Scheduler, TimerEntry } from '../timers/scheduler.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from '../vrrp/peers.js';
@@ -37,14 +40,6 @@ export interface InstanceHost {
    */
   readonly ownAddress: Ipv4;
   readonly vips: readonly VipLink[];
-}
-
-/** The lines an instance writes (the daemon's logger; the rehearsal's says nothing). */
-export interface InstanceLog {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
 }
 
 /**
@@ -83,7 +78,8 @@ export interface InstancePorts {
    * keepalived); without it, one of the instance's own over sendFrames and `timers`.
    */
   readonly garpPacer?: GarpPacer;
-  readonly log: InstanceLog;
+  /** The daemon's logger; the rehearsal's says nothing. */
+  readonly log: LineLog;
   /** The notify scripts of a transition (notify.ts): instance name, state, effective priority. */
   onNotify?(instance: string, state: NotifyState, priority: number): void;
   /** notify_master_rx_lower_pri. */
@@ -309,8 +305,7 @@ export class Instance {
     this.adverts = undefined;
     this.garpTargets = garpTargetsOf(host);
     if (this.state.role === 'MASTER') {
-      const removed = before.filter((v) => !host.vips.some((n) => sameVip(v, n)));
-      const added = host.vips.filter((n) => !before.some((v) => sameVip(v, n)));
+      const { removed, added } = diffVips(before, host.vips, vipPlace);
       if (host.vips.length > 0 || removed.length > 0) this.enqueue(() => this.changeVips(removed, added));
     }
     this.why = 'reload';
@@ -963,7 +958,6 @@ function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
 const garpTargetsOf = (host: InstanceHost): GarpTarget[] =>
   host.vips.map((link) => ({ ifname: link.ifname, address: link.vip.address, frame: buildGarpFrame(link.mac, link.vip.address) }));
 
-/** The same address on the same interface: a reload leaves it in place. */
-const sameVip = (a: VipLink, b: VipLink): boolean =>
-  a.ifindex === b.ifindex && a.vip.address === b.vip.address && a.vip.prefixLength === b.vip.prefixLength;
+/** Where a VIP is: the same address and prefix on the same interface stays in place on a reload. */
+const vipPlace = (v: VipLink): string => `${v.ifindex} ${v.vip.address}/${v.vip.prefixLength}`;
 

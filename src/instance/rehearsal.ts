@@ -10,12 +10,14 @@
 // the socket library, the addon's wrappers).
 import type { InstanceConfig } from '../config/config.js';
 import { err, ipv4FromUint32, ipv4ToUint32, ok, type Ipv4, type Result } from '../types.js';
-import { Instance, type InstanceHost, type InstanceLog, type InstancePorts } from './instance.js';
-import { decodeDatagram, encodeDatagram, VRRP_TTL, type Advert } from '../vrrp/packet.js';
+import { Instance, type InstanceHost, type InstancePorts } from './instance.js';
+import type { LineLog } from '../log/lines.js';
+import { decodeDatagram, encodeDatagram, type Advert } from '../vrrp/packet.js';
+import { VRRP_TTL } from '../vrrp/ip-fields.js';
 import { virtualTimers, type VirtualTimers } from '../timers/virtual-timers.js';
 
 const quiet = (): void => undefined;
-const silent: InstanceLog = { debug: quiet, info: quiet, warn: quiet, error: quiet };
+const silent: LineLog = { debug: quiet, info: quiet, warn: quiet, error: quiet };
 
 /** Adverts sent as MASTER before being preempted: the Adver_Timer's path, and its hand-over attempt. */
 const REHEARSED_ADVERTS = 3;

@@ -15,9 +15,6 @@ import { err, ok, parseIpv4, type Ipv4, type Millis, type Result } from '../type
 import { monotonicOffset } from '../timers/clock.js';
 import type { AdvertRepeater, RepeatHandle, RepeatJob } from './repeater.js';
 
-/** The IANA-assigned VRRP multicast group (RFC 3768 §5.1.1.2). */
-export const vrrpMulticastGroup = '224.0.0.18' as Ipv4;
-
 const IFNAMSIZ = 16;
 
 export interface Datagram {

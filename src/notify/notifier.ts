@@ -14,7 +14,7 @@
 // The daemon calls instance()/group()/masterRxLowerPri() synchronously at the transition; they
 // only enqueue. At shutdown it reports STOP for every instance and group, then awaits drain().
 import { performance } from 'node:perf_hooks';
-import type { CommandConfig, Config, InstanceConfig, NotifyScripts, SyncGroupConfig } from '../config/config.js';
+import { NOTIFY_KEYWORDS, type CommandConfig, type Config, type InstanceConfig, type NotifyScripts, type SyncGroupConfig } from '../config/config.js';
 import { DEFAULT_PATH, DEFAULT_SCRIPT_USER, scriptRunAs, type FsProbe, type RunAs, type UserDb } from '../host/rules.js';
 import { guardedSpawn } from '../host/exec-guard.js';
 import type { Logger } from '../log/logger.js';
@@ -124,16 +124,6 @@ export interface Notifier {
   update(config: Config): void;
 }
 
-const NOTIFY_FIELDS: readonly (readonly [keyof NotifyScripts, string])[] = [
-  ['master', 'notify_master'],
-  ['backup', 'notify_backup'],
-  ['fault', 'notify_fault'],
-  ['stop', 'notify_stop'],
-  ['deleted', 'notify_deleted'],
-  ['generic', 'notify'],
-  ['masterRxLowerPri', 'notify_master_rx_lower_pri'],
-];
-
 /**
  * The user each command runs as, resolved once as keepalived does at parse time
  * (notify_script_init -> set_script_uid_gid / get_default_script_user): the line's `user [group]`,
@@ -149,7 +139,7 @@ function resolveUsers(config: Config, db: UserDb, own: { uid: number; gid: numbe
     ...config.syncGroups.map((sg) => [`VRRP_Group(${sg.name})`, sg.notify] as const),
   ];
   for (const [label, notify] of owners) {
-    for (const [field, keyword] of NOTIFY_FIELDS) {
+    for (const [field, keyword] of NOTIFY_KEYWORDS) {
       const c = notify[field];
       if (c === undefined) continue;
       const [user, group] = c.user !== undefined ? [c.user, c.group] : [g.scriptUser?.user, g.scriptUser?.group];

@@ -12,6 +12,7 @@
 //   |                     Authentication Data (1)                   |
 //   |                     Authentication Data (2)                   |
 import { timingSafeEqual } from 'node:crypto';
+import { IPPROTO_VRRP, VRRP_MULTICAST_GROUP, VRRP_TOS, VRRP_TTL } from './ip-fields.js';
 import {
   ipv4FromBytes,
   ipv4ToBytes,
@@ -21,14 +22,6 @@ import {
   type Vrid,
 } from '../types.js';
 
-/** IANA protocol number of VRRP (RFC 3768 §5.2.4). */
-export const IPPROTO_VRRP = 112;
-/** The IPv4 multicast group every VRRP router listens on (RFC 3768 §5.2.2). */
-export const VRRP_MULTICAST_GROUP = '224.0.0.18' as Ipv4;
-/** "The TTL MUST be set to 255" (RFC 3768 §5.2.3); a receiver drops anything else. */
-export const VRRP_TTL = 255;
-/** TOS keepalived puts on adverts: 0xc0 = precedence "internetwork control" (keepalived.md §3.1). */
-export const VRRP_TOS = 0xc0;
 
 const VRRP_VERSION = 2;
 const VRRP_TYPE_ADVERTISEMENT = 1;

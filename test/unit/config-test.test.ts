@@ -18,7 +18,8 @@ import {
   type RunAs,
   type ScriptUse,
 } from '../../src/host/rules.js';
-import { CONFIG_TEST_EXIT, configTestExit, forConfigTest, summaryLine } from '../../src/check/config-test.js';
+import { configTestExit, forConfigTest, summaryLine } from '../../src/check/config-test.js';
+import { CONFIG_TEST_EXIT } from '../../src/exit-codes.js';
 
 const at = (line: number) => ({ file: 'k.conf', line });
 const error = (message: string, cls?: 'missing' | 'security'): ConfigDiagnostic =>
