@@ -33,6 +33,7 @@ import { openRepeater, type AdvertRepeater } from '../net/repeater.js';
 import { createBackground } from '../instance/background.js';
 import { createGarpPacer } from '../instance/garp-pacer.js';
 import { installDumpSignals } from './signals.js';
+import { createCrashHandler, injectTestThrow } from './crash.js';
 import { createStats, recordDrop, type InstanceStats } from '../instance/stats.js';
 import { err, ok, type Ipv4, type Result } from '../types.js';
 import { Instance, SyncGroupDriver, type InstanceHost, type InstancePorts, type VipLink } from '../instance/instance.js';
@@ -154,7 +155,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const dumps = installDumpSignals(log);
   // keepalived's SIGUSR1 writes the data dump (signals.ts); it also reopens the -g file here.
   process.on('SIGUSR1', reopenLogFiles);
-  process.on('uncaughtException', (e) => log.error(`internal error (continuing): ${e.stack ?? e.message}`));
+  // Whatever throws unexpectedly from here on ends the daemon, releasing what it can (crash.ts).
+  let releaseRunning: () => void | Promise<void> = () => undefined;
+  const crash = createCrashHandler({ log, release: () => releaseRunning(), exit: (code) => process.exit(code) });
+  process.on('uncaughtException', (e) => crash(e, 'uncaught exception'));
+  process.on('unhandledRejection', (e) => crash(e, 'unhandled rejection'));
   const fail = (code: number, message: string): number => {
     log.error(message);
     opts.report(message);
@@ -226,12 +231,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       scripts.instance(name, state, priority);
     },
   };
-  const started = await start(config, rtnl.value, log, notifier);
+  const started = await start(config, rtnl.value, log, notifier, (e) => crash(e, 'in an instance'));
   if (!started.ok) {
     rtnl.value.close();
     return fail(started.error.code, started.error.message);
   }
   const running = started.value;
+  releaseRunning = () => releaseAfterError(running, flags.dontReleaseVrrp !== true, log);
   dumps.setSources({ config, instances: running.instances, tracker: running.tracker });
 
   // A VIP someone else deletes while we are MASTER is put back (Instance.addressRemoved).
@@ -250,6 +256,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   systemd.send('READY=1');
   // keepalived's order: "Startup complete", then each instance's "Entering BACKUP STATE (init)".
   log.info('Startup complete');
+  injectTestThrow(process.env, running.shared.timers, log);
   opts.onReady();
 
   return new Promise<number>((resolve) => {
@@ -262,7 +269,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     // A HUP during start-up (tracking's first results, vrrp_startup_delay) waits until it is done.
     const reloads = createReloadQueue(
       () => started.then(() => reload(opts, running, log, () => stopping, publish)),
-      (e) => log.error(`internal error during reload: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+      (e) => crash(e, 'during reload'),
     );
     const stop = (signal: string): void => {
       if (stopping) return;
@@ -504,7 +511,7 @@ async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
-async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier): Promise<Result<Running, { code: number; message: string }>> {
+async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier, onInternalError: (e: unknown) => void): Promise<Result<Running, { code: number; message: string }>> {
   const fatal = (message: string, code: number = EXIT.fatal) => err({ code, message });
   const links = await rtnl.links();
   if (!links.ok) return fatal(`cannot list interfaces: ${links.error}`);
@@ -555,6 +562,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     log,
     onNotify: (instance, state, priority) => notifier.instance(instance, state, priority),
     onMasterRxLowerPri: (instance, priority) => notifier.masterRxLowerPri(instance, priority),
+    onInternalError,
   };
   const running: Running = {
     config,
@@ -803,6 +811,22 @@ async function removeResidualVips(instances: readonly InstanceConfig[], hosts: M
       else log.debug(`(${inst.name}) removed leftover VIP ${vip.address}/${vip.prefixLength} from ${host.ifname}`);
     }
   }
+}
+
+/**
+ * The crash path's release (crash.ts): each instance on its own (one that throws does not stop the
+ * others), then the addon's repeater. With -V the VIPs stay and no priority 0 goes, as at a stop.
+ */
+function releaseAfterError(running: Running, release: boolean, log: Logger): Promise<void> {
+  const pending = running.instances.map((i) => {
+    try {
+      return release ? i.releaseAfterError() : i.dispose();
+    } catch (e) {
+      log.error(`(${i.name}) cannot release: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  });
+  running.repeater?.close();
+  return Promise.all(pending).then(() => undefined);
 }
 
 async function stopAll(running: Running, release = true, log?: Logger): Promise<void> {

@@ -6,7 +6,7 @@ import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from './stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
-import { initialState, mustCheckAddresses, reconfigure, step, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
+import { initialState, mustCheckAddresses, reconfigure, step, STOP_PRIORITY, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from '../vrrp/sync.js';
 import { VRRP_TTL } from '../vrrp/ip-fields.js';
 import { diffVips } from '../vrrp/vip-diff.js';
@@ -84,6 +84,11 @@ export interface InstancePorts {
   onNotify?(instance: string, state: NotifyState, priority: number): void;
   /** notify_master_rx_lower_pri. */
   onMasterRxLowerPri?(instance: string, priority: number): void;
+  /**
+   * An exception in this instance's own work (its I/O chain, an advert): the daemon's crash path
+   * (daemon/crash.ts). Absent (tests, the rehearsal): the error is logged and the instance goes on.
+   */
+  onInternalError?(e: unknown): void;
 }
 
 /** Steps an instance's core and hands the result back to the instance(s) concerned. */
@@ -582,6 +587,7 @@ export class Instance {
   }
 
   private internalError(e: unknown): void {
+    if (this.ports.onInternalError !== undefined) return this.ports.onInternalError(e);
     this.say('error', `(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
   }
 
@@ -869,6 +875,31 @@ export class Instance {
     for (const t of [this.adverTimer, this.masterDownTimer, this.garpDelayTimer, this.lowerPrioGarpTimer, this.garpRefreshTimer]) {
       if (t !== undefined) this.scheduler.cancel(t);
     }
+  }
+
+  /**
+   * After an internal error, when neither the core's state nor the I/O chain can be trusted: every
+   * timer and the repeated advert stop; a MASTER (by the core's last word) sends priority 0; every
+   * VIP of ours is removed whatever the core said (one that is not there fails quietly), past the
+   * I/O chain, which may be what failed. No notify and no drop-rule change: the process is about
+   * to exit, and the next start removes what a crash left.
+   */
+  releaseAfterError(): void | Promise<void> {
+    this.dispose();
+    if (this.state.role === 'MASTER') {
+      try {
+        this.sendAdvert(STOP_PRIORITY);
+      } catch (e) {
+        this.say('error', `(${this.name}) cannot send priority 0: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const pending: Promise<void>[] = [];
+    for (const { vip, ifindex } of this.host.vips) {
+      const done = this.ports.delAddress({ index: ifindex, address: vip.address, prefixLength: vip.prefixLength });
+      if (done instanceof Promise) pending.push(done.then(() => undefined));
+    }
+    this.say('info', `(${this.name}) released after an internal error`);
+    if (pending.length > 0) return Promise.all(pending).then(() => undefined);
   }
 
   /** What the SIGUSR1/JSON dumps print about this instance now (src/dump/). */
