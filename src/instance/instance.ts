@@ -1,13 +1,15 @@
-// One vrrp_instance: the shell around the pure core. Its events go to a Driver (fsm.step for a lone
-// instance, sync.groupStep for a vrrp_sync_group member), which hands back the new state and the
-// actions; the instance keeps the timers the core arms and executes the actions in order (send
+// One vrrp_instance: the shell around the pure core. Its events go to a Driver (drivers.ts: fsm.step
+// for a lone instance, sync.groupStep for a vrrp_sync_group member), which hands back the new state
+// and the actions; the instance keeps the timers the core arms and executes the actions in order (send
 // advert, VIPs, GARP, notify). All decisions are the core's; this file only does what it is told.
-import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
+import type { InstanceConfig } from '../config/config.js';
+import { VipExecutor, type SayLevel, type VipLink, type VipPorts } from './vips.js';
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from './stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
 import { initialState, mustCheckAddresses, reconfigure, step, STOP_PRIORITY, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
-import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from '../vrrp/sync.js';
+import { soloDriver, type Driver } from './drivers.js';
+import { eventReason, type LastTransition } from './transitions.js';
 import { VRRP_TTL } from '../vrrp/ip-fields.js';
 import { diffVips } from '../vrrp/vip-diff.js';
 import { authTypeNumber, encodeDatagram, nextIpId, setIpId, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
@@ -20,14 +22,6 @@ import type { RepeatHandle, RepeatJob, RepeatProgress } from '../net/repeater.js
 import type { Scheduler, TimerEntry } from '../timers/scheduler.js';
 import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from '../vrrp/peers.js';
 import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
-
-/** Where a VIP lives: the instance's interface unless `dev` says otherwise. */
-export interface VipLink {
-  readonly vip: VirtualIpConfig;
-  readonly ifname: string;
-  readonly ifindex: number;
-  readonly mac: Buffer;
-}
 
 /** What the instance needs from the host, resolved by the daemon at start-up. */
 export interface InstanceHost {
@@ -47,20 +41,13 @@ export interface InstanceHost {
  * Sending is synchronous and address changes may be: a takeover then runs advert, VIPs and GARP
  * in the timer's own callback, as keepalived does, with nothing awaited in between.
  */
-export interface InstancePorts {
+export interface InstancePorts extends VipPorts {
   /**
    * Synchronous: the instance reuses `datagram` for its next advert (only the IP id changes), so
    * a port that keeps the bytes must copy them.
    */
   sendDatagram(datagram: Buffer, dst: Ipv4): Result<number, string>;
-  addAddress(a: { index: number; address: Ipv4; prefixLength: number; label?: string }): Result<void, string> | Promise<Result<void, string>>;
-  delAddress(a: { index: number; address: Ipv4; prefixLength: number }): Result<void, string> | Promise<Result<void, string>>;
   sendFrames(ifname: string, frames: Buffer[]): Result<number, string>;
-  /** No-accept mode's drop rules (net/firewall.ts); given when the instance has `accept` off. */
-  readonly firewall?: {
-    add(vips: readonly Ipv4[]): Promise<Result<void, string>>;
-    remove(vips: readonly Ipv4[]): Promise<Result<void, string>>;
-  };
   /**
    * Hands the steady periodic advert to the addon's repeater (net/repeater.ts), which sends it on
    * this instance's socket without waking JS; undefined when it cannot (then we keep sending).
@@ -90,61 +77,6 @@ export interface InstancePorts {
    */
   onInternalError?(e: unknown): void;
 }
-
-/** Steps an instance's core and hands the result back to the instance(s) concerned. */
-export interface Driver {
-  feed(instance: Instance, event: FsmEvent): void;
-}
-
-/** A lone instance: fsm.step. */
-export const soloDriver: Driver = {
-  feed(instance, event) {
-    const result = step(instance.fsmState, event, instance.now());
-    instance.apply(result.state, result.actions);
-  },
-};
-
-/**
- * The members of one vrrp_sync_group: every event goes through sync.groupStep, so the group's
- * rules reach the other members; the group's own lines are logged and its notifies run.
- */
-export class SyncGroupDriver implements Driver {
-  private group: SyncGroupState | undefined;
-  private readonly members = new Map<string, Instance>();
-  private readonly name: string;
-  private readonly onGroupAction: (group: string, action: GroupAction) => void;
-
-  constructor(name: string, onGroupAction: (group: string, action: GroupAction) => void) {
-    this.name = name;
-    this.onGroupAction = onGroupAction;
-  }
-
-  add(instance: Instance): void {
-    this.members.set(instance.name, instance);
-    this.group = undefined; // rebuilt from the members on the next event
-  }
-
-  feed(instance: Instance, event: FsmEvent): void {
-    const current = this.group ?? initialGroupState(this.name, new Map([...this.members].map(([n, m]) => [n, m.fsmState])));
-    const result = groupStep(current, instance.name, event, instance.now());
-    this.group = result.group;
-    // A member moved by another's event says whose (`vrrpd status`'s reason).
-    for (const member of this.members.values()) {
-      if (member !== instance) member.noteCause(`sync group ${this.name}: ${instance.name} ${instance.cause}`);
-    }
-    // Every member's new state first, so actions that read state (notify priority) see it.
-    for (const [name, state] of result.group.states) this.members.get(name)?.setState(state);
-    for (const output of result.outputs) {
-      if ('member' in output) {
-        this.members.get(output.member)?.execute(output.action);
-      } else {
-        this.onGroupAction(output.group, output.action);
-      }
-    }
-  }
-}
-
-type SayLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /**
  * Timer coalescing for the Adver_Timer: every instance's advert deadlines sit on one grid of this
@@ -219,6 +151,8 @@ export class Instance {
   private readonly dropLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now());
   private readonly advertLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now(), ADVERT_LINES);
   private readonly peerReportTable = new PeerReports();
+  /** The VIPs and their drop rule (vips.ts). */
+  private readonly vipWork: VipExecutor;
   private driver: Driver;
   private garpIntervalMs: Millis;
   /** unicast_peer entries; empty for a multicast instance (unicast iff there is a peer). */
@@ -236,6 +170,13 @@ export class Instance {
     this.cfg = config;
     this.hostInfo = host;
     this.ports = ports;
+    this.vipWork = new VipExecutor({
+      name: () => this.name,
+      ports,
+      host: () => this.hostInfo,
+      config: () => this.cfg,
+      say: (level, message) => this.say(level, message),
+    });
     this.scheduler = ports.timers;
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
@@ -311,7 +252,7 @@ export class Instance {
     this.garpTargets = garpTargetsOf(host);
     if (this.state.role === 'MASTER') {
       const { removed, added } = diffVips(before, host.vips, vipPlace);
-      if (host.vips.length > 0 || removed.length > 0) this.enqueue(() => this.changeVips(removed, added));
+      if (host.vips.length > 0 || removed.length > 0) this.enqueue(() => this.vipWork.changeVips(removed, added));
     }
     this.why = 'reload';
     const result = reconfigure(this.state, instanceParams(config, host.ownAddress), this.ports.now(), effectivePriority);
@@ -534,9 +475,9 @@ export class Instance {
         }
       }
       case 'addVips':
-        return this.enqueue(() => this.setVips(true));
+        return this.enqueue(() => this.vipWork.setVips(true));
       case 'delVips':
-        return this.enqueue(() => this.setVips(false));
+        return this.enqueue(() => this.vipWork.setVips(false));
       case 'garp': {
         if (!this.garpMayWait || this.ports.background === undefined) return this.enqueue(() => this.sendGarps(a.count, a.perAdvert));
         const count = a.count;
@@ -550,7 +491,7 @@ export class Instance {
       case 'restoreVip': {
         const link = this.host.vips.find((v) => v.vip.address === a.address);
         // Behind whatever is in flight: if the core left MASTER meanwhile, the VIP is meant to be gone.
-        if (link) this.enqueue(() => (this.state.role === 'MASTER' ? this.vipOp(link, true) : undefined));
+        if (link) this.enqueue(() => (this.state.role === 'MASTER' ? this.vipWork.vipOp(link, true) : undefined));
         return;
       }
     }
@@ -776,66 +717,6 @@ export class Instance {
     return datagrams;
   }
 
-  private async changeVips(removed: readonly VipLink[], added: readonly VipLink[]): Promise<void> {
-    // keepalived 2.2.7 logs this for a MASTER at every reload (it re-adds them all; we only add what is new).
-    if (this.host.vips.length > 0) this.say('info', `(${this.name}) setting VIPs.`);
-    for (const link of removed) await this.vipOp(link, false);
-    await this.setDropRule(false, removed);
-    await this.setDropRule(true, added);
-    for (const link of added) await this.vipOp(link, true);
-  }
-
-  /** Synchronous when the port is (the addon's netlink); a promise only when it is not. */
-  private vipOp({ vip, ifindex }: VipLink, add: boolean): void | Promise<void> {
-    const where = { index: ifindex, address: vip.address, prefixLength: vip.prefixLength };
-    const report = (done: Result<void, string>): void => {
-      if (done.ok) return;
-      this.say('error', `(${this.name}) cannot ${add ? 'add' : 'remove'} VIP ${vip.address}/${vip.prefixLength}: ${done.error}`);
-    };
-    const done = add ? this.ports.addAddress(vip.label ? { ...where, label: vip.label } : where) : this.ports.delAddress(where);
-    if (done instanceof Promise) return done.then(report);
-    report(done);
-  }
-
-  /** vipOp for links[from..], in order; synchronous as long as every operation is. */
-  private vipOps(links: readonly VipLink[], add: boolean, from = 0): void | Promise<void> {
-    for (let i = from; i < links.length; i++) {
-      const link = links[i];
-      const running = link === undefined ? undefined : this.vipOp(link, add);
-      if (running !== undefined) return running.then(() => this.vipOps(links, add, i + 1));
-    }
-  }
-
-  private setVips(add: boolean): void | Promise<void> {
-    if (this.host.vips.length === 0) return;
-    // No-accept mode's drop rule (an nft run) must be in place before the VIPs appear: that path awaits.
-    if (this.needsDropRule(this.host.vips)) return this.setVipsWithDropRule(add);
-    this.say('info', `(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
-    return this.vipOps(this.host.vips, add);
-  }
-
-  private async setVipsWithDropRule(add: boolean): Promise<void> {
-    // keepalived's order: the drop rule before the VIPs appear, removed after they are gone.
-    if (add) await this.setDropRule(true, this.host.vips);
-    this.say('info', `(${this.name}) ${add ? 'setting' : 'removing'} VIPs.`);
-    await this.vipOps(this.host.vips, add);
-    if (!add) await this.setDropRule(false, this.host.vips);
-  }
-
-  private needsDropRule(links: readonly VipLink[]): boolean {
-    return !this.config.accept && this.ports.firewall !== undefined && links.length > 0;
-  }
-
-  /** No-accept mode (RFC 3768 §6.4.3): traffic to and from the VIPs is dropped while we hold them. */
-  private async setDropRule(add: boolean, links: readonly VipLink[]): Promise<void> {
-    const firewall = this.ports.firewall;
-    if (!this.needsDropRule(links) || firewall === undefined) return;
-    this.say('info', `(${this.name}) ${add ? 'setting' : 'removing'} firewall drop rule`);
-    const vips = links.map((v) => v.vip.address);
-    const done = add ? await firewall.add(vips) : await firewall.remove(vips);
-    if (!done.ok) this.say('error', `(${this.name}) cannot ${add ? 'set' : 'remove'} firewall drop rule: ${done.error}`);
-  }
-
   /**
    * keepalived §3.6: `count` ARP requests per VIP, back to back, or `vrrp_garp_interval` apart on
    * each interface: those wait in the pacer (garp-pacer.ts), never in this instance's I/O chain,
@@ -925,58 +806,9 @@ export class Instance {
   }
 }
 
-export interface LastTransition {
-  /** Monotonic clock (ms). */
-  readonly at: Millis;
-  readonly from: FsmState['role'];
-  readonly to: FsmState['role'];
-  readonly reason: string;
-}
-
 /** An action that sends an advert or arms or cancels the Adver_Timer. */
 const touchesAdverts = (a: Action): boolean =>
   a.type === 'sendAdvert' || ((a.type === 'armTimer' || a.type === 'cancelTimer') && a.timer === 'adver');
-
-/** Constant strings: an advert a second per instance must not build (and keep) a new one each time. */
-const TIMER_REASONS: { readonly [name in TimerName]: string } = {
-  adver: 'adver timer',
-  masterDown: 'master down timer',
-  garpDelay: 'garpDelay timer',
-  lowerPrioGarp: 'lowerPrioGarp timer',
-  garpRefresh: 'garpRefresh timer',
-};
-
-/** An FSM event in an operator's words. */
-function eventReason(event: FsmEvent, zeroFrom: Ipv4 | undefined): string {
-  switch (event.type) {
-    case 'advert':
-      // The only role change an advert makes: a MASTER steps down for a better one.
-      return event.priority === 0 ? `priority 0 from ${event.from}` : `higher priority advert from ${event.from} (${event.priority})`;
-    case 'timer':
-      if (event.timer !== 'masterDown') return TIMER_REASONS[event.timer];
-      return zeroFrom === undefined ? 'master down timer' : `master down timer after priority 0 from ${zeroFrom}`;
-    case 'priorityChanged':
-      return `priority changed to ${event.priority}`;
-    case 'fault':
-      return 'fault: tracking';
-    case 'faultCleared':
-      return 'tracking ok again';
-    case 'syncFault':
-      return 'sync group member in fault';
-    case 'syncFaultCleared':
-      return 'sync group fault cleared';
-    case 'syncMaster':
-      return 'sync group going MASTER';
-    case 'syncBackup':
-      return 'sync group member left MASTER';
-    case 'startup':
-      return 'start-up';
-    case 'shutdown':
-      return 'daemon stopping';
-    case 'vipRemoved':
-      return `VIP ${event.address} removed by someone else`;
-  }
-}
 
 /** The config's unicast_peer list with parsed addresses (the schema only lets IPv4 peers through). */
 function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
