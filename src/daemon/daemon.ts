@@ -18,7 +18,7 @@ import { firewallSettings, prepareFirewall, type Firewall } from '../net/firewal
 import { openGarpSender, type GarpSender } from '../net/garp.js';
 import { rehearseTakeover } from '../instance/rehearsal.js';
 import { openRtnl, type LinkInfo, type Rtnl } from '../net/rtnl.js';
-import { openVrrpSocket, type Datagram, type VrrpSocket } from '../net/vrrp-socket.js';
+import type { VrrpSocket } from '../net/vrrp-socket.js';
 import { createNotifier, NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from '../notify/notifier.js';
 import { createTracker, type Tracker } from '../track/tracker.js';
 import { nativeAddonSource, sdNotify } from '../native/addon.js';
@@ -34,13 +34,12 @@ import { createBackground } from '../instance/background.js';
 import { createGarpPacer } from '../instance/garp-pacer.js';
 import { installDumpSignals } from './signals.js';
 import { createCrashHandler, injectTestThrow } from './crash.js';
-import { createStats, recordDrop, type InstanceStats } from '../instance/stats.js';
+import { closeInterface, openInterfaces, reopenInterface, type InterfaceDeps, type Interfaces } from './interfaces.js';
+import { createStats, type InstanceStats } from '../instance/stats.js';
 import { err, ok, type Ipv4, type Result } from '../types.js';
 import { Instance, type InstanceHost, type InstancePorts } from '../instance/instance.js';
 import type { VipLink } from '../instance/vips.js';
 import { SyncGroupDriver } from '../instance/drivers.js';
-import { chooseInstance } from '../vrrp/demux.js';
-import { decodeDatagram } from '../vrrp/packet.js';
 import { VERSION } from '../version.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 import { defaultSocketPath } from '../control/protocol.js';
@@ -103,22 +102,14 @@ export interface DaemonFlags {
   readonly metricsListen?: ListenAddress;
 }
 
-/** One VRRP socket per interface, shared by the instances on it and demultiplexed by VRID. */
-interface InterfaceSocket {
-  readonly socket: VrrpSocket;
-  /** The ifindex the socket is bound to: a recreated interface of the same name gets a new one. */
-  readonly ifindex: number;
-  /** Several instances may share a VRID on one interface (unicast and multicast, other groups, other peers). */
-  readonly byVrid: Map<number, Instance[]>;
-}
-
 /** What runs; a reload replaces the config, the tracker and the drivers and edits the rest in place. */
 interface Running {
   config: Config;
   readonly instances: Instance[];
   readonly notifier: Notifier;
   tracker: Tracker;
-  readonly sockets: Map<string, InterfaceSocket>;
+  /** One VRRP socket per interface (interfaces.ts). */
+  readonly sockets: Interfaces;
   readonly garp: Map<string, GarpSender>;
   readonly rtnl: Rtnl;
   readonly unmatched: InstanceStats;
@@ -377,29 +368,9 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
   const held = new Set(running.config.instances.flatMap((i) => i.vips.map((v) => v.address)));
   const hosts = await resolveHosts([...plan.kept.map((k) => k.next), ...plan.added], byName, running.rtnl, held);
   if (!hosts.ok) return refuse(hosts.error);
-  const opened = new Map<string, InterfaceSocket>();
-  for (const ifname of new Set(next.instances.map((i) => i.interface))) {
-    const open = running.sockets.get(ifname);
-    if (open !== undefined) {
-      // An interface already open may need a group it has not joined (a new multicast instance or
-      // mcast_dst_ip): joined now, as the socket's opening would have.
-      for (const group of multicastGroups(next, ifname)) {
-        const joined = open.socket.join(group);
-        if (!joined.ok) {
-          for (const s of opened.values()) s.socket.close();
-          return refuse(`cannot join ${group} on ${ifname}: ${joined.error}`);
-        }
-      }
-      continue;
-    }
-    const link = byName.get(ifname);
-    const socket = link === undefined ? err(`VRRP socket on ${ifname}: the interface disappeared`) : openInterface(ifname, link, running, log, next);
-    if (!socket.ok) {
-      for (const s of opened.values()) s.socket.close();
-      return refuse(`cannot open ${socket.error}`);
-    }
-    opened.set(ifname, socket.value);
-  }
+  const openedNow = openInterfaces(next, running.sockets, byName, interfaceDeps(running, log));
+  if (!openedNow.ok) return refuse(openedNow.error);
+  const opened = openedNow.value;
 
   // New tracking runs next to the old until it has its first results; the old keeps driving the
   // instances meanwhile (keepalived restarts every script at a reload too).
@@ -460,10 +431,8 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
 
   // What nothing uses any more: sockets of interfaces without instances, GARP senders of
   // interfaces without VIPs, the old tracking (its scripts are killed).
-  for (const [ifname, socket] of running.sockets) {
-    if (next.instances.some((i) => i.interface === ifname)) continue;
-    socket.socket.close();
-    running.sockets.delete(ifname);
+  for (const ifname of [...running.sockets.keys()]) {
+    if (!next.instances.some((i) => i.interface === ifname)) closeInterface(running.sockets, ifname);
   }
   const vipInterfaces = new Set(running.instances.flatMap((i) => i.host.vips.map((v) => v.ifname)));
   for (const [ifname, sender] of running.garp) {
@@ -582,17 +551,13 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     repeater: repeater?.ok === true ? repeater.value : undefined,
   };
 
-  for (const ifname of new Set(config.instances.map((i) => i.interface))) {
-    const link = byName.get(ifname);
-    if (!link) return fatal(`interface ${ifname} disappeared`);
-    const opened = openInterface(ifname, link, running, log, config);
-    if (!opened.ok) {
-      await stopAll(running);
-      const denied = /permitted|EPERM|EACCES/i.test(opened.error);
-      return fatal(`cannot open ${opened.error}`, denied ? EXIT.permission : EXIT.fatal);
-    }
-    running.sockets.set(ifname, opened.value);
+  const opened = openInterfaces(config, running.sockets, byName, interfaceDeps(running, log));
+  if (!opened.ok) {
+    await stopAll(running);
+    const denied = /permitted|EPERM|EACCES/i.test(opened.error);
+    return fatal(opened.error, denied ? EXIT.permission : EXIT.fatal);
   }
+  for (const [ifname, socket] of opened.value) running.sockets.set(ifname, socket);
   for (const inst of config.instances) {
     const host = hosts.value.get(inst.name);
     if (host) addInstance(running, inst, host);
@@ -629,35 +594,8 @@ function createDrivers(config: Config, log: Logger, notifier: Notifier): Map<str
   return drivers;
 }
 
-/** Only the multicast instances' groups are joined: a unicast-only interface hears no multicast. */
-function multicastGroups(config: Config, ifname: string): Ipv4[] {
-  return config.instances.filter((c) => c.interface === ifname && c.unicastPeers.length === 0).map((c) => c.multicastGroup);
-}
-
-/** The interface's VRRP socket; received adverts go to the instance of their VRID. */
-function openInterface(ifname: string, link: LinkInfo, running: Running, log: Logger, config: Config): Result<InterfaceSocket, string> {
-  const byVrid = new Map<number, Instance[]>();
-  const demuxKey = (i: Instance) => ({ peers: i.unicastPeers.map((p) => p.address), group: i.config.multicastGroup, localAddress: i.host.ownAddress });
-  const onDatagram = (d: Datagram): void => {
-    let owner: Instance | undefined;
-    const decoded = decodeDatagram(d.bytes, d.from, (vrid, from, dst) => {
-      owner = chooseInstance(byVrid.get(vrid) ?? [], demuxKey, from, dst);
-      return owner?.expectation(from);
-    });
-    if (decoded.ok) owner?.receive(decoded.advert, d.receivedAt);
-    else if (owner && decoded.drop.vrid !== undefined) owner.dropped(decoded.drop, d);
-    else recordDrop(running.unmatched, decoded.drop.reason);
-  };
-  const opened = openVrrpSocket({
-    ifname,
-    ifindex: link.index,
-    groups: multicastGroups(config, ifname),
-    onDatagram,
-    clock: () => running.shared.timers.now(),
-    onError: (message) => log.error(`${message} - adverts on ${ifname} can no longer be received`),
-  });
-  return opened.ok ? ok({ socket: opened.value, ifindex: link.index, byVrid }) : opened;
-}
+/** What the interfaces' sockets need of the running daemon. */
+const interfaceDeps = (running: Running, log: Logger): InterfaceDeps => ({ unmatched: running.unmatched, clock: () => running.shared.timers.now(), log });
 
 /**
  * An interface of ours was deleted and created again under the same name (a new ifindex): the
@@ -669,14 +607,11 @@ async function followRecreatedLink(running: Running, link: LinkInfo, log: Logger
   const entry = running.sockets.get(link.name);
   if (entry === undefined || entry.ifindex === link.index) return;
   log.info(`Interface ${link.name} was recreated (ifindex ${entry.ifindex} -> ${link.index}) - reopening its VRRP socket`);
-  const opened = openInterface(link.name, link, running, log, running.config);
-  if (!opened.ok) {
-    log.error(`cannot reopen ${opened.error}`);
+  const reopened = reopenInterface(running.sockets, link, running.config, interfaceDeps(running, log));
+  if (!reopened.ok) {
+    log.error(reopened.error);
     return;
   }
-  entry.socket.close();
-  for (const [vrid, instances] of entry.byVrid) opened.value.byVrid.set(vrid, instances);
-  running.sockets.set(link.name, opened.value);
   running.garp.get(link.name)?.close();
   running.garp.delete(link.name);
   await refreshStaleHosts(running, log);
@@ -842,7 +777,7 @@ async function stopAll(running: Running, release = true, log?: Logger): Promise<
     const closed = await running.firewall.close();
     if (!closed.ok) log?.error(`cannot remove the firewall drop rules: ${closed.error}`);
   }
-  for (const s of running.sockets.values()) s.socket.close();
+  for (const ifname of [...running.sockets.keys()]) closeInterface(running.sockets, ifname);
   for (const g of running.garp.values()) g.close();
   running.rtnl.close();
 }
