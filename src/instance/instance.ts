@@ -157,7 +157,6 @@ export class Instance {
   private garpIntervalMs: Millis;
   /** unicast_peer entries; empty for a multicast instance (unicast iff there is a peer). */
   private peers: readonly PeerTtlRange[];
-  private keepOnStop = false;
   /** Why the event being stepped happened, and the last role change with it (`vrrpd status`). */
   private why = 'start-up';
   private last: LastTransition | undefined;
@@ -227,9 +226,8 @@ export class Instance {
    * priority 0, so the backup takes over only after Master_Down_Interval; notify STOP still runs.
    */
   async stop(release = true): Promise<void> {
-    this.keepOnStop = !release;
     this.why = 'daemon stopping';
-    this.feed({ type: 'shutdown' });
+    this.feed({ type: 'shutdown', release });
     await this.idle();
   }
 
@@ -266,9 +264,8 @@ export class Instance {
    * its sync group, whose members are regrouped by the reload anyway.
    */
   async remove(): Promise<void> {
-    const notify = this.state.role === 'FAULT' && !this.cfg.notifyDeleted ? 'none' : 'DELETED';
     this.why = 'removed by reload';
-    const result = step(this.state, { type: 'shutdown', notify }, this.ports.now());
+    const result = step(this.state, { type: 'shutdown', removed: true }, this.ports.now());
     this.apply(result.state, result.actions);
     await this.idle();
     this.dispose();
@@ -449,7 +446,6 @@ export class Instance {
   execute(a: Action): void {
     // An advert of ours or the Adver_Timer moved: the repeater's sequence (deadlines, IP ids) ends.
     if (this.repeat !== undefined && touchesAdverts(a)) this.takeBack();
-    if (this.keepOnStop && this.state.role === 'STOPPED' && (a.type === 'sendAdvert' || a.type === 'delVips')) return;
     switch (a.type) {
       case 'armTimer':
         return this.arm(a.timer, a.ms);

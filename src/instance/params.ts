@@ -25,5 +25,6 @@ export function instanceParams(config: InstanceConfig, ownAddress: Ipv4): Instan
     higherPrioSendAdvert: config.higherPrioSendAdvert,
     inSyncGroup: config.syncGroup !== undefined,
     faultNoPeer: config.unicastFaultNoPeer && config.unicastPeers.length === 0,
+    notifyDeleted: config.notifyDeleted,
   };
 }

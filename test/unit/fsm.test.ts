@@ -26,6 +26,7 @@ const params = (over: Partial<InstanceParams> = {}): InstanceParams => ({
   higherPrioSendAdvert: false,
   faultNoPeer: false,
   inSyncGroup: false,
+  notifyDeleted: false,
   ...over,
 });
 
