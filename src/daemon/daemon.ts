@@ -22,17 +22,17 @@ import type { VrrpSocket } from '../net/vrrp-socket.js';
 import { createNotifier, NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from '../notify/notifier.js';
 import { createTracker, type Tracker } from '../track/tracker.js';
 import { nativeAddonSource, sdNotify } from '../native/addon.js';
-import { describePidFileError, lockPidFiles } from './pidfile.js';
+import { describePidFileError, lockPidFiles, type PidFileLock } from './pidfile.js';
 import { missingNetCapabilities, readEffectiveCapabilities, scriptUserSwitchProblem } from '../host/privilege.js';
 import { scriptUses } from '../host/rules.js';
 import { ownIds, readHostUserDb } from '../host/files.js';
-import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs } from './watchdog.js';
+import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs, type SystemdStatus } from './watchdog.js';
 import { timerScheduler } from '../timers/clock.js';
 import type { Scheduler } from '../timers/scheduler.js';
 import { openRepeater, type AdvertRepeater } from '../net/repeater.js';
 import { createBackground } from '../instance/background.js';
 import { createGarpPacer } from '../instance/garp-pacer.js';
-import { installDumpSignals } from './signals.js';
+import { installDumpSignals, type DumpSignals } from './signals.js';
 import { createCrashHandler, injectTestThrow } from './crash.js';
 import { closeInterface, openInterfaces, reopenInterface, type InterfaceDeps, type Interfaces } from './interfaces.js';
 import { createStats, type InstanceStats } from '../instance/stats.js';
@@ -124,11 +124,18 @@ interface Running {
   readonly repeater: AdvertRepeater | undefined;
 }
 
-/** Runs until stopped; resolves with the exit code. */
+/**
+ * Runs until stopped; resolves with the exit code. The logger and the process-wide handlers first,
+ * then the phases: preflight -> start -> serve -> stop (stopAll).
+ */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const flags = opts.flags ?? {};
   // Instance name -> VRID for the JSON lines' fields; filled once the config is read, and by reloads.
   const vrids = new Map<string, number>();
+  const learnVrids = (c: Config): void => {
+    vrids.clear();
+    for (const i of c.instances) vrids.set(i.name, i.vrid);
+  };
   const logger = createLogger({
     detail: opts.detail,
     json: opts.logJson === true,
@@ -158,62 +165,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     opts.report(message);
     return code;
   };
-  // What vrrpd inherited is closed to its scripts from now on (exec-guard.ts).
-  const guarded = guardDescriptors(log);
-  if (!guarded.ok) return fail(EXIT.fatal, guarded.error);
-  // From the event loop, from the first moment: a loop stuck in start-up is as dead as one stuck later.
-  const watchdogMs = watchdogPingMs(process.env, process.pid);
-  if (watchdogMs !== undefined) startWatchdog(sdNotify, watchdogMs);
-  injectTestStall(process.env, (m) => log.warn(m));
-  // Before anything touches the network: a second daemon would remove the running one's VIPs as
-  // "leftovers". keepalived checks here too, before reading its config.
-  const locked = lockPidFiles([opts.pidFile, ...(flags.vrrpPidFile === undefined ? [] : [flags.vrrpPidFile])]);
-  if (!locked.ok) {
-    if (locked.error.kind === 'running') fail(EXIT.fatal, 'daemon is already running');
-    return fail(EXIT.fatal, describePidFileError(locked.error));
-  }
-  const pidFiles = locked.value;
-  // Every way out removes them, early errors included; the locks themselves die with the process.
-  process.once('exit', () => pidFiles.forEach((p) => p.release()));
-  for (const p of pidFiles) if (p.stalePid !== undefined) log.info(`pidfile ${p.path} was left by pid ${p.stalePid}, which is gone - taking it over`);
+  const ready = await preflight(opts, log, fail, learnVrids);
+  if (!ready.ok) return ready.error;
+  const { config, pidFiles, rtnl } = ready.value;
 
-  const loaded = loadConfig(opts.configPath, opts.load);
-  for (const d of loaded.diagnostics) {
-    if (d.severity === 'warning') log.warn(formatDiagnostic(d));
-  }
-  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-  if (!loaded.config || errors.length > 0) {
-    for (const d of errors) fail(EXIT.config, formatDiagnostic(d));
-    const unreadable = errors.some((d) => d.class === 'missing' && d.pos.line === 0);
-    return unreadable ? EXIT.noConfig : EXIT.config;
-  }
-  const config = loaded.config;
-  const learnVrids = (c: Config): void => {
-    vrids.clear();
-    for (const i of c.instances) vrids.set(i.name, i.vrid);
-  };
-  learnVrids(config);
-  // What -t checks beyond the text (interfaces, script files and users) refuses a start too: a
-  // check script that cannot run would otherwise leave the VIP on a host whose nginx is dead
-  // (keepalived disables such a check and runs on, reference §2.5).
-  const environment = capPerKind(await environmentDiagnostics(config, opts.configPath));
-  for (const d of environment) {
-    if (d.severity === 'warning') log.warn(formatDiagnostic(d));
-  }
-  const environmentErrors = environment.filter((d) => d.severity === 'error');
-  if (environmentErrors.length > 0) {
-    for (const d of environmentErrors) fail(EXIT.config, formatDiagnostic(d));
-    return EXIT.config;
-  }
-  const userSwitch = scriptUserSwitchProblem(scriptUses(config, readHostUserDb(), ownIds()), ownIds(), readEffectiveCapabilities());
-  if (userSwitch !== undefined) log.warn(userSwitch);
-  log.info(`Starting vrrpd v${VERSION}`);
-  if (flags.dumpConfig === true) for (const line of dumpConfig(config).trimEnd().split('\n')) log.info(line);
-
-  const capabilities = missingNetCapabilities(readEffectiveCapabilities());
-  if (capabilities !== undefined) return fail(EXIT.permission, capabilities);
-  const rtnl = openRtnl();
-  if (!rtnl.ok) return fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`);
+  // The second phase, start: sockets, instances and services up; then serve() until stopped.
   const systemd = createSystemdStatus(config.instances.map((i) => i.name), sdNotify, (m) => log.warn(m));
   const scripts = createNotifier(config, { log, ...(flags.umask === undefined ? {} : { umask: flags.umask }) });
   // Every state change passes here (its notify), so systemd's STATUS= follows it.
@@ -224,9 +180,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       scripts.instance(name, state, priority);
     },
   };
-  const started = await start(config, rtnl.value, log, notifier, (e) => crash(e, 'in an instance'));
+  const started = await start(config, rtnl, log, notifier, (e) => crash(e, 'in an instance'));
   if (!started.ok) {
-    rtnl.value.close();
+    rtnl.close();
     return fail(started.error.code, started.error.message);
   }
   const running = started.value;
@@ -252,6 +208,101 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   injectTestThrow(process.env, running.shared.timers, log);
   opts.onReady();
 
+  return serve(opts, running, log, { config, pidFiles, dumps, systemd, services, crash, learnVrids });
+}
+
+/** What start-up needs before it touches the network: the config read and checked, the pidfiles held. */
+interface Preflight {
+  readonly config: Config;
+  readonly pidFiles: readonly PidFileLock[];
+  readonly rtnl: Rtnl;
+}
+
+/**
+ * The first phase (preflight -> start -> serve -> stop): descriptors guarded, the watchdog fed, the
+ * pidfiles locked, the config read and checked against this host, the capabilities there. A
+ * refusal is the exit code, its reasons already said through `fail`.
+ */
+async function preflight(
+  opts: DaemonOptions,
+  log: Logger,
+  fail: (code: number, message: string) => number,
+  learnVrids: (config: Config) => void,
+): Promise<Result<Preflight, number>> {
+  const flags = opts.flags ?? {};
+  // What vrrpd inherited is closed to its scripts from now on (exec-guard.ts).
+  const guarded = guardDescriptors(log);
+  if (!guarded.ok) return err(fail(EXIT.fatal, guarded.error));
+  // From the event loop, from the first moment: a loop stuck in start-up is as dead as one stuck later.
+  const watchdogMs = watchdogPingMs(process.env, process.pid);
+  if (watchdogMs !== undefined) startWatchdog(sdNotify, watchdogMs);
+  injectTestStall(process.env, (m) => log.warn(m));
+  // Before anything touches the network: a second daemon would remove the running one's VIPs as
+  // "leftovers". keepalived checks here too, before reading its config.
+  const locked = lockPidFiles([opts.pidFile, ...(flags.vrrpPidFile === undefined ? [] : [flags.vrrpPidFile])]);
+  if (!locked.ok) {
+    if (locked.error.kind === 'running') fail(EXIT.fatal, 'daemon is already running');
+    return err(fail(EXIT.fatal, describePidFileError(locked.error)));
+  }
+  const pidFiles = locked.value;
+  // Every way out removes them, early errors included; the locks themselves die with the process.
+  process.once('exit', () => pidFiles.forEach((p) => p.release()));
+  for (const p of pidFiles) if (p.stalePid !== undefined) log.info(`pidfile ${p.path} was left by pid ${p.stalePid}, which is gone - taking it over`);
+
+  const loaded = loadConfig(opts.configPath, opts.load);
+  for (const d of loaded.diagnostics) {
+    if (d.severity === 'warning') log.warn(formatDiagnostic(d));
+  }
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (!loaded.config || errors.length > 0) {
+    for (const d of errors) fail(EXIT.config, formatDiagnostic(d));
+    const unreadable = errors.some((d) => d.class === 'missing' && d.pos.line === 0);
+    return err(unreadable ? EXIT.noConfig : EXIT.config);
+  }
+  const config = loaded.config;
+  learnVrids(config);
+  // What -t checks beyond the text (interfaces, script files and users) refuses a start too: a
+  // check script that cannot run would otherwise leave the VIP on a host whose nginx is dead
+  // (keepalived disables such a check and runs on, reference §2.5).
+  const environment = capPerKind(await environmentDiagnostics(config, opts.configPath));
+  for (const d of environment) {
+    if (d.severity === 'warning') log.warn(formatDiagnostic(d));
+  }
+  const environmentErrors = environment.filter((d) => d.severity === 'error');
+  if (environmentErrors.length > 0) {
+    for (const d of environmentErrors) fail(EXIT.config, formatDiagnostic(d));
+    return err(EXIT.config);
+  }
+  const userSwitch = scriptUserSwitchProblem(scriptUses(config, readHostUserDb(), ownIds()), ownIds(), readEffectiveCapabilities());
+  if (userSwitch !== undefined) log.warn(userSwitch);
+  log.info(`Starting vrrpd v${VERSION}`);
+  if (flags.dumpConfig === true) for (const line of dumpConfig(config).trimEnd().split('\n')) log.info(line);
+
+  const capabilities = missingNetCapabilities(readEffectiveCapabilities());
+  if (capabilities !== undefined) return err(fail(EXIT.permission, capabilities));
+  const rtnl = openRtnl();
+  if (!rtnl.ok) return err(fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`));
+  return ok({ config, pidFiles, rtnl: rtnl.value });
+}
+
+/** What serve() needs of the earlier phases. */
+interface Serving {
+  readonly config: Config;
+  readonly pidFiles: readonly PidFileLock[];
+  readonly dumps: DumpSignals;
+  readonly systemd: SystemdStatus;
+  readonly services: { close(): Promise<void> };
+  readonly crash: (e: unknown, where: string) => void;
+  readonly learnVrids: (config: Config) => void;
+}
+
+/**
+ * The third phase: the instances start (after tracking's first results), SIGHUP reloads, SIGTERM
+ * and SIGINT stop (the fourth phase, stopAll); resolves with the exit code once stopped.
+ */
+function serve(opts: DaemonOptions, running: Running, log: Logger, s: Serving): Promise<number> {
+  const flags = opts.flags ?? {};
+  const { config, pidFiles, dumps, systemd, services, crash, learnVrids } = s;
   return new Promise<number>((resolve) => {
     let stopping = false;
     let started: Promise<void> = Promise.resolve();
