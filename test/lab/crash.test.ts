@@ -7,25 +7,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
+import { startCapture, type Capture, type Frame } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { exitWithin, sleep } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { RELEASE_BOUND_MS } from '../../src/daemon/crash.js';
 import { EXIT } from '../../src/exit-codes.js';
-import { A_IP, B_IP, unwrap } from '../helpers/lab.js';
+import { skewTime, masterDownInterval } from '../../lab/pair.js';
+import { A_IP, advertsFrom, B_IP, seedConfig, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 /** RFC 3768 §6.1 with advert_int 1 for node B (priority 100): what B waits after a priority 0. */
-const SKEW_B = 0.609375;
+const SKEW_B = skewTime(100);
 /** What B would wait without a priority 0: 3 × advert_int + Skew_Time. */
-const MASTER_DOWN_B = 3.609375;
+const MASTER_DOWN_B = masterDownInterval(100);
 /** A becomes MASTER about 3.4 s after start-up; it throws a few steady adverts later. */
 const THROW_AFTER_MS = 6000;
-
-const config = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
-const advertsFrom = (frames: readonly Frame[], src: string): VrrpFrame[] =>
-  frames.filter((f): f is VrrpFrame => f.kind === 'vrrp' && f.src === src);
 
 describe.skipIf(!available.ok)(`an internal error in a MASTER${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
@@ -51,8 +48,8 @@ describe.skipIf(!available.ok)(`an internal error in a MASTER${available.ok ? ''
   });
 
   it('A logs the stack, sends priority 0, removes its VIP, stops its adverts and exits 70; B takes over after Skew_Time', async () => {
-    a = unwrap(await startVrrpd(lab, 'a', config('node-a.conf'), { env: { VRRPD_TEST_THROW_AFTER_MS: String(THROW_AFTER_MS) } }));
-    b = unwrap(await startVrrpd(lab, 'b', config('node-b.conf')));
+    a = unwrap(await startVrrpd(lab, 'a', seedConfig('node-a.conf'), { env: { VRRPD_TEST_THROW_AFTER_MS: String(THROW_AFTER_MS) } }));
+    b = unwrap(await startVrrpd(lab, 'b', seedConfig('node-b.conf')));
     unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
     expect(a.logLines()).toContain(`test hook: an exception will be thrown from the protocol timers in ${THROW_AFTER_MS} ms (VRRPD_TEST_THROW_AFTER_MS)`);
     const crashLine = unwrap(await a.waitForLog(/^internal error \(uncaught exception\)/, { timeoutMs: THROW_AFTER_MS + 2000 }));
@@ -89,7 +86,7 @@ describe.skipIf(!available.ok)(`an internal error in a MASTER${available.ok ? ''
 
   it('restarted as its supervisor would, A comes back and takes the VIP back (preempt)', async () => {
     const mark = b.logMark();
-    a = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
+    a = unwrap(await startVrrpd(lab, 'a', seedConfig('node-a.conf')));
     unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
     unwrap(await b.waitForState('VI_1', 'BACKUP', { timeoutMs: 3000, since: mark }));
     await sleep(300);
