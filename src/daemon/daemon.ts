@@ -460,9 +460,7 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
     const outcome = tracker.outcome(k.next.name);
     instance.reconfigure(k.next, host, next.global.garpIntervalMs, driver, outcome?.priority);
     driver?.add(instance);
-    if (outcome !== undefined && (outcome.fault || outcome.pending) !== instance.fsmState.ownFault) {
-      instance.feed({ type: outcome.fault || outcome.pending ? 'fault' : 'faultCleared' });
-    }
+    if (outcome !== undefined) instance.feed({ type: outcome.fault || outcome.pending ? 'fault' : 'faultCleared' });
   }
   // An added instance clears leftovers of its VIPs as at start-up, but not an address a kept
   // instance holds (two instances with one VIP is a config mistake; a reload must not cut it).

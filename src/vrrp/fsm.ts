@@ -202,10 +202,12 @@ function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[], sync: Sy
       return timerFired(s, e.timer, e.deadline ?? now, now, out, sync);
     case 'priorityChanged':
       return priorityChanged(s, e.priority, now, out);
+    // Tracking's verdict, said again, changes nothing (the same state back: the shell may feed its
+    // every outcome without comparing it to ownFault first).
     case 'fault':
-      return setFault(s, { ...s, ownFault: true }, now, out);
+      return s.ownFault ? s : setFault(s, { ...s, ownFault: true }, now, out);
     case 'faultCleared':
-      return setFault(s, { ...s, ownFault: false }, now, out);
+      return s.ownFault ? setFault(s, { ...s, ownFault: false }, now, out) : s;
     case 'syncFault':
       return setFault(s, { ...s, groupFault: true }, now, out);
     case 'syncFaultCleared':
