@@ -379,7 +379,7 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       });
       const r = release(copy, join(work, 'out-man'));
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/man: dist\/man\/vrrpd\.8 lacks --flush-log-file of src\/cli-flags\.ts/);
+      expect(r.stderr).toMatch(/man: dist\/man\/vrrpd\.8 lacks --flush-log-file of src\/cli\/flags\.ts/);
     }, 5 * MINUTE);
   });
 });
