@@ -3,7 +3,7 @@
 // IP_HDRINCL) to the destination its header names (224.0.0.18, or a unicast address) through the
 // same raw socket code the daemon uses. Run inside a host's
 // namespace (`ip netns exec`); prints how many were sent.
-import { ifInfo } from '../src/native.js';
+import { ifInfo } from '../src/native/addon.js';
 import { openVrrpSocket } from '../src/net/vrrp-socket.js';
 import { ipv4FromBytes } from '../src/types.js';
 

@@ -4,7 +4,7 @@
 // Node line) and it loads here, nothing is compiled. Elsewhere (another architecture, musl, a
 // prebuild that does not load, or a checkout whose addon source is newer than its prebuild) the
 // addon is built from source: node-gyp, which needs g++, make, python3 and Node's headers.
-// src/native.ts makes the same choice at run time.
+// src/native/addon.ts makes the same choice at run time.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

@@ -1,5 +1,5 @@
 // vrrpd(8) and vrrpd.conf(5) from their mdoc sources (man/*.in) and the tables they must not drift
-// from: the OPTIONS list from src/cli-flags.ts (which also builds -h and the README's table), the
+// from: the OPTIONS list from src/cli/flags.ts (which also builds -h and the README's table), the
 // KEYWORDS lists from scripts/man-keywords.ts. `npm run build` writes dist/man/; the release ships
 // those and checks them with `--check` (mandoc -T lint clean, every flag of the table in vrrpd(8)).
 //   node dist/scripts/man.js OUTDIR            write OUTDIR/vrrpd.8 and OUTDIR/vrrpd.conf.5
@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FLAGS, type FlagRow } from '../src/cli-flags.js';
+import { FLAGS, type FlagRow } from '../src/cli/flags.js';
 import { err, ok, type Result } from '../src/types.js';
 import { KEYWORD_ROWS, type KeywordRow, type KeywordStatus } from './man-keywords.js';
 
@@ -61,7 +61,7 @@ function flagBody(f: FlagRow): string[] {
   return [text(`keepalived: ${sentence(f.keepalived)}`), '.Nm :', text(sentence(ours))];
 }
 
-/** The OPTIONS list: one tag entry per row of src/cli-flags.ts, in the table's order. */
+/** The OPTIONS list: one tag entry per row of src/cli/flags.ts, in the table's order. */
 export function flagsMdoc(flags: readonly FlagRow[] = FLAGS): string {
   return ['.Bl -tag -width Ds', ...flags.flatMap((f) => [flagHead(f), ...flagBody(f)]), '.El'].join('\n');
 }
@@ -125,7 +125,7 @@ export function checkPages(dir: string): string[] {
     problems.push(...lines.map((l) => `mandoc -T lint: ${l}`));
   }
   const ascii = mandoc(['-T', 'ascii', join(dir, 'vrrpd.8')]);
-  for (const flag of missingFlags(ascii.out)) problems.push(`${join(dir, 'vrrpd.8')} lacks ${flag} of src/cli-flags.ts`);
+  for (const flag of missingFlags(ascii.out)) problems.push(`${join(dir, 'vrrpd.8')} lacks ${flag} of src/cli/flags.ts`);
   return problems;
 }
 

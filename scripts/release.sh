@@ -6,7 +6,7 @@
 #
 # Refused, naming the problem: uncommitted changes (the release is the last commit, nothing else),
 # a dist/ that differs from a fresh build of that commit (the lab tests run dist/, so they tested
-# something else), a .node above RHEL 8's glibc/libstdc++ ceiling, a flag of src/cli-flags.ts
+# something else), a .node above RHEL 8's glibc/libstdc++ ceiling, a flag of src/cli/flags.ts
 # missing from vrrpd(8) or mandoc lint on the pages, rpmlint tags not justified in the spec.
 #
 # Reproducible: everything is built in one fixed directory (.release-stage/ of the checkout) from
@@ -71,7 +71,7 @@ if [[ -d $repo/dist/src ]]; then
 fi
 
 # 4. Man pages: lint-clean, every flag of the table in vrrpd(8).
-node dist/scripts/man.js --check dist/man || fail "the man pages are not right (above); edit man/*.in, src/cli-flags.ts or scripts/man-keywords.ts"
+node dist/scripts/man.js --check dist/man || fail "the man pages are not right (above); edit man/*.in, src/cli/flags.ts or scripts/man-keywords.ts"
 
 # 5. The prebuilt addon, then the ceiling on every .node that would ship.
 # (`prebuilds`, not `prebuild`: npm would run a "prebuild" script before every `npm run build`.)

@@ -3,6 +3,7 @@
 // the daemon only acts on values. Times are in milliseconds. Keywords vrrpd does not act on yet
 // are still typed here (and reported once as "not supported yet" by the schema).
 import type { Ipv4, Millis, Priority, SourcePos, Vrid } from '../types.js';
+import type { Auth } from '../vrrp/packet.js';
 
 export interface Config {
   readonly global: GlobalDefs;
@@ -141,10 +142,8 @@ export interface GarpExtraIf {
   readonly all: boolean;
 }
 
-export type AuthConfig =
-  | { readonly type: 'NONE' }
-  /** PASS: the password as it goes on the wire, at most 8 bytes (keepalived truncates longer). */
-  | { readonly type: 'PASS'; readonly password: string };
+/** The wire's authentication (vrrp/packet.ts), as an instance configures it. */
+export type AuthConfig = Auth;
 
 /** The `ip address` options keepalived accepts on virtual/excluded/static addresses (alloc_ipaddress). */
 export interface AddressOptions {
@@ -216,6 +215,17 @@ export interface NotifyScripts {
   /** notify_master_rx_lower_pri (instances only). */
   readonly masterRxLowerPri: CommandConfig | undefined;
 }
+
+/** NotifyScripts fields and the keyword each comes from. */
+export const NOTIFY_KEYWORDS: readonly (readonly [keyof NotifyScripts, string])[] = [
+  ['master', 'notify_master'],
+  ['backup', 'notify_backup'],
+  ['fault', 'notify_fault'],
+  ['stop', 'notify_stop'],
+  ['deleted', 'notify_deleted'],
+  ['generic', 'notify'],
+  ['masterRxLowerPri', 'notify_master_rx_lower_pri'],
+];
 
 export interface InstanceConfig {
   readonly name: string;

@@ -33,6 +33,7 @@ import type { HasSettings, KeepsRecognised, KeywordSpec, KeywordTable, Setting, 
 import type { ConfigNode } from './parser.js';
 import { isIPv6 } from 'node:net';
 import type { Ipv4, Millis } from '../types.js';
+import { VRRP_MULTICAST_GROUP } from '../vrrp/ip-fields.js';
 
 interface GlobalScalars {
   routerId: string;
@@ -369,7 +370,6 @@ export const DEFAULT_DOWN_TIMER_ADVERTS = 3;
 export const DEFAULT_HIGHER_PRIO_SEND_ADVERT = true;
 const DEFAULT_SMTP_CONNECT_TIMEOUT_SEC = 30;
 const DEFAULT_SCRIPT_TIMEOUT_SEC = 10;
-export const VRRP_MCAST_GROUP4 = '224.0.0.18' as Ipv4;
 
 /**
  * What the daemon does not act on yet among the global keywords: say so once, where written.
@@ -448,7 +448,7 @@ export function completeGlobal(g: GlobalDraft, sink: Sink): GlobalDefs {
     higherPrioSendAdvert: s.higherPrioSendAdvert?.value ?? DEFAULT_HIGHER_PRIO_SEND_ADVERT,
     downTimerAdverts: s.downTimerAdverts?.value ?? DEFAULT_DOWN_TIMER_ADVERTS,
     vrrpVersion: 2,
-    mcastGroup4: s.mcastGroup4?.value ?? VRRP_MCAST_GROUP4,
+    mcastGroup4: s.mcastGroup4?.value ?? VRRP_MULTICAST_GROUP,
     mcastGroup6: s.mcastGroup6?.value ?? 'ff02::12',
     defaultInterface: s.defaultInterface?.value ?? 'eth0',
     dynamicInterfaces: s.dynamicInterfaces?.value ?? 'off',

@@ -1,6 +1,7 @@
 // `vrrpd status [--json] [--control-socket PATH | -p PIDFILE]`: asks the running daemon and prints
 // its answer. Exit 0 with the status, 1 with one sentence on stderr when it cannot be had.
 import { existsSync } from 'node:fs';
+import { EXIT } from '../exit-codes.js';
 import { request, socketCandidates } from './client.js';
 import { formatStatus } from './format.js';
 import { CLIENT_DEFAULT_SOCKETS, defaultSocketPath } from './protocol.js';
@@ -11,8 +12,6 @@ export interface StatusCommandOptions {
   readonly controlSocket?: string;
   readonly pidFile?: string;
 }
-
-const EXIT = { ok: 0, unreachable: 1 } as const;
 
 function isReport(value: unknown): value is StatusReport {
   return typeof value === 'object' && value !== null && Array.isArray((value as { instances?: unknown }).instances);
@@ -25,16 +24,16 @@ export async function runStatusCommand(opts: StatusCommandOptions, out: (text: s
   if (path === undefined) {
     const where = given ?? CLIENT_DEFAULT_SOCKETS.join(' or ');
     fail(`vrrpd is not running (no control socket at ${where}; --control-socket PATH names another)`);
-    return EXIT.unreachable;
+    return EXIT.fatal;
   }
   const reply = await request(path, 'status');
   if (!reply.ok) {
     fail(reply.error);
-    return EXIT.unreachable;
+    return EXIT.fatal;
   }
   if (!isReport(reply.value)) {
     fail(`vrrpd's reply on ${path} is not a status report`);
-    return EXIT.unreachable;
+    return EXIT.fatal;
   }
   out(opts.json ? `${JSON.stringify(reply.value)}\n` : formatStatus(reply.value));
   return EXIT.ok;

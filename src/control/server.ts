@@ -8,9 +8,9 @@
 import { chmodSync, lstatSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '../log.js';
-import { createLogLimiter } from '../log-limit.js';
-import { peerCredentials, type PeerCredentials } from '../native.js';
+import type { Logger } from '../log/logger.js';
+import { createLogLimiter } from '../log/limit.js';
+import { peerCredentials, type PeerCredentials } from '../native/addon.js';
 import { err, ok, type Result } from '../types.js';
 import type { AdmissionLimits } from './admission.js';
 import { createConnections, type Complaint } from './connections.js';

@@ -3,9 +3,9 @@
 // Plain JSON: the --json output, the control socket's reply and the human table's input are one.
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/config.js';
-import type { InstanceStats } from '../stats.js';
+import type { InstanceStats } from '../instance/stats.js';
 import type { TrackedObjectStatus, Tracker } from '../track/tracker.js';
-import type { Instance } from '../vrrp/instance.js';
+import type { Instance } from '../instance/instance.js';
 
 /** What the status reads; the daemon hands the current ones over at each request. */
 export interface StatusSources {

@@ -3,7 +3,7 @@
 // the epoch, as keepalived's timevals print them.
 import type { AddressOptions, CommandConfig, Config } from '../config/config.js';
 import type { TrackedObjectStatus } from '../track/tracker.js';
-import type { InstanceSnapshot } from '../vrrp/snapshot.js';
+import type { InstanceSnapshot } from '../instance/snapshot.js';
 
 export interface DumpInstance {
   readonly snapshot: InstanceSnapshot;

@@ -4,7 +4,8 @@
 // json_writer prints them (%g for its doubles, %f for last_transition), which JSON.stringify
 // cannot be told to do, hence the hand-built text.
 import type { InstanceConfig, NotifyScripts } from '../config/config.js';
-import { keepalivedJsonStats } from '../stats.js';
+import { keepalivedJsonStats } from '../instance/stats.js';
+import { authTypeNumber } from '../vrrp/packet.js';
 import { commandString, formatVip, KEEPALIVED_STATE_NUMBER, timevalString, type DumpInput, type DumpInstance } from './input.js';
 
 /** A JSON value whose number text is already fixed. */
@@ -96,7 +97,7 @@ function instanceData(input: DumpInput, c: InstanceConfig, d: DumpInstance): Jso
   // keepalived lists the tracked scripts by their command line, not their name.
   const commands = new Map(input.config.scripts.map((x) => [x.name, commandString(x.command)]));
   if (c.trackScripts.length > 0) data['track_script'] = c.trackScripts.map((t) => commands.get(t.name) ?? t.name);
-  data['auth_type'] = c.auth.type === 'PASS' ? 1 : 0;
+  data['auth_type'] = authTypeNumber(c.auth);
   if (c.auth.type === 'PASS') data['auth_data'] = c.auth.password;
   return data;
 }

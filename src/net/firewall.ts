@@ -17,8 +17,9 @@
 // INPUT/OUTPUT when nft is not usable. Everything runs
 // the `nft`/`iptables` commands in the daemon's own network namespace: the daemon is the only
 // process here and never enters another namespace.
+import type { LineLog } from '../log/lines.js';
 import type { ChildProcess } from 'node:child_process';
-import { guardedSpawn } from '../exec-guard.js';
+import { guardedSpawn } from '../host/exec-guard.js';
 import { err, ok, type Ipv4, type Result } from '../types.js';
 
 export type FirewallBackend = 'nftables' | 'iptables';
@@ -369,11 +370,6 @@ export interface FirewallInstance {
   readonly vips: readonly { readonly address: Ipv4 }[];
 }
 
-interface LineLog {
-  info(line: string): void;
-  warn(line: string): void;
-}
-
 /**
  * Start-up: remove what a crashed run left, warn about keepalived's own leftover table when it
  * drops our VIPs, then open the firewall if an instance needs it, saying which (keepalived's line,
@@ -381,7 +377,7 @@ interface LineLog {
  */
 export async function prepareFirewall(
   instances: readonly FirewallInstance[],
-  log: LineLog,
+  log: Pick<LineLog, 'info' | 'warn'>,
   run: CommandRunner = runCommand,
   fw: FirewallSettings = DEFAULT_FIREWALL,
 ): Promise<Result<Firewall | undefined, string>> {

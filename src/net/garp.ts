@@ -1,5 +1,5 @@
 // Gratuitous ARP: the frame (pure) and a sender over the native AF_PACKET socket.
-import { openPacketSocket } from '../native.js';
+import { openPacketSocket } from '../native/addon.js';
 import { err, ipv4ToBytes, ok, type Ipv4, type Result } from '../types.js';
 
 const broadcastMac = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);

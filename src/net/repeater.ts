@@ -2,7 +2,7 @@
 // Adver_Timer fires: send an ADVERTISEMENT, reset the Adver_Timer to Advertisement_Interval". The
 // core (fsm.ts sendPeriodicAdvert) answers a firing with exactly that and the same state; until
 // another event reaches the instance, every later firing gets the same answer. So after such a
-// step the instance (vrrp/instance.ts handOver) gives its advert to the addon's AdvertRepeater,
+// step the instance (instance/instance.ts handOver) gives its advert to the addon's AdvertRepeater,
 // which sends it every period from its own timerfd (new IP id and checksum each time), and takes it
 // back (stop) before anything else is stepped. Why: for a Node process the wake-up into JS is most
 // of an advert's cost (bench: ~0.3 ms of CPU per cold wake-up, keepalived ~0.08), and a MASTER
@@ -11,8 +11,8 @@
 // The repeater gives an advert back on its own when a send fails or the loop was held up a whole
 // period: that advert is then sent (or fails, and is reported) by the instance's usual path.
 // Times here are the scheduler's clock (performance.now()); the addon's are CLOCK_MONOTONIC, and
-// `offsetMs` (net/clock.ts) is the difference.
-import { openAdvertRepeater, type RawSender, type RepeatReport } from '../native.js';
+// `offsetMs` (timers/clock.ts) is the difference.
+import { openAdvertRepeater, type RawSender, type RepeatReport } from '../native/addon.js';
 import { ok, type Ipv4, type Millis, type Result } from '../types.js';
 
 export interface RepeatJob {

@@ -10,13 +10,10 @@
 // Sending: RawSender (IPPROTO_RAW, so IP_HDRINCL: the kernel would otherwise pick the source
 // address and may pick the VIP, while RFC 3768 §5.1.1.1 wants the interface's primary address).
 // Its send is one synchronous sendto(), so a takeover's advert is on the wire before the call returns.
-import { monotonicClock, openRawReceiver, openRawSender } from '../native.js';
+import { monotonicClock, openRawReceiver, openRawSender } from '../native/addon.js';
 import { err, ok, parseIpv4, type Ipv4, type Millis, type Result } from '../types.js';
-import { monotonicOffset } from './clock.js';
+import { monotonicOffset } from '../timers/clock.js';
 import type { AdvertRepeater, RepeatHandle, RepeatJob } from './repeater.js';
-
-/** The IANA-assigned VRRP multicast group (RFC 3768 §5.1.1.2). */
-export const vrrpMulticastGroup = '224.0.0.18' as Ipv4;
 
 const IFNAMSIZ = 16;
 
@@ -66,7 +63,7 @@ export interface VrrpSocketOptions {
    * an advert re-arms counts from its arrival, not from after its decoding (~0.5 ms on the first
    * ones). It must run at CLOCK_MONOTONIC's rate (the addon's stamp is carried onto it by the offset
    * between the two, measured when the socket opens). Default performance.now(), the daemon's timer
-   * clock (net/clock.ts).
+   * clock (timers/clock.ts).
    */
   readonly clock?: () => Millis;
   /** Receive-side failure (the descriptor itself failed); the socket is closed by then. */

@@ -11,7 +11,7 @@
 // keepalived delivers every one. A backlog (flapping faster than the scripts run) is logged once;
 // only past `maxPending` waiting transitions - hours behind at the default time limit, when the
 // oldest are long meaningless - are the oldest dropped, loudly and counted, never the newest.
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/logger.js';
 import type { Result } from '../types.js';
 import type { NotifyKeyword, PlannedScript } from './plan.js';
 import { notRun, type RunHandle, type RunOutcome, type RunReport } from './run.js';

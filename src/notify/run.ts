@@ -19,9 +19,9 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { Socket } from 'node:net';
 import { checkScriptFile, isOpenTest } from '../config/script-check.js';
-import { gatherScriptFacts, resolveCommand, type FsProbe, type RunAs } from '../config-env.js';
-import type { SpawnFn } from '../exec-guard.js';
-import type { Logger } from '../log.js';
+import { gatherScriptFacts, resolveCommand, type FsProbe, type RunAs } from '../host/rules.js';
+import type { SpawnFn } from '../host/exec-guard.js';
+import type { Logger } from '../log/logger.js';
 import { err, ok, type Result } from '../types.js';
 import { OutputCapture, type OutputLimits, type OutputStream, type OutputSummary } from './output.js';
 import type { NotifyKeyword, PlannedScript } from './plan.js';

@@ -17,7 +17,8 @@ import { basename, dirname } from 'node:path';
 import type { TrackFileConfig } from '../config/config.js';
 import type { Clock } from './clock.js';
 import { parseTrackFileValue, TRACK_FILE_READ_BYTES } from './file-value.js';
-import { guarded, type TrackLog } from './log.js';
+import { guarded } from './log.js';
+import type { LineLog } from '../log/lines.js';
 
 export const FILE_POLL_MS = 5000;
 export const FILE_SETTLE_MS = 50;
@@ -104,7 +105,7 @@ export interface FileTracker {
 }
 
 export interface FileTrackerDeps {
-  readonly log: TrackLog;
+  readonly log: LineLog;
   readonly clock: Clock;
   readonly io: TrackFileIo;
   readonly pollMs?: number;

@@ -1,13 +1,8 @@
-// The logging the tracking modules need: pino's Logger fits, tests pass a recorder.
-export interface TrackLog {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
+// An exception in a tracking listener is logged, never thrown into a timer or child callback.
+import type { LineLog } from '../log/lines.js';
 
 /** Calls a listener without letting its exception escape into a timer or child callback. */
-export function guarded(log: TrackLog, what: string, fn: () => void): void {
+export function guarded(log: LineLog, what: string, fn: () => void): void {
   try {
     fn();
   } catch (e) {

@@ -3,7 +3,7 @@
 // stdout and stderr read and capped: the first OUTPUT_CAP bytes of each are kept for the log,
 // the rest is read and dropped so a chatty script never blocks on a full pipe nor costs memory.
 import { constants } from 'node:os';
-import { guardedSpawn } from '../exec-guard.js';
+import { guardedSpawn } from '../host/exec-guard.js';
 
 export const OUTPUT_CAP = 4096;
 /** After the process exits, how long to wait for its pipes to drain before closing them. */

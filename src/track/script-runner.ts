@@ -12,10 +12,11 @@
 //   outlive it (keepalived only does this after a timeout);
 // - a script that cannot be started (missing, not executable, unknown user) is a failed run with
 //   a loud error (keepalived's child logs the exec error and exits 0: a success).
-import type { RunAs } from '../config-env.js';
+import type { RunAs } from '../host/rules.js';
 import type { Result } from '../types.js';
 import type { Clock } from './clock.js';
-import { guarded, type TrackLog } from './log.js';
+import { guarded } from './log.js';
+import type { LineLog } from '../log/lines.js';
 import { openTestPath } from './open-test.js';
 import type { CapturedOutput, ChildEnd, GroupKiller, Spawner } from './process.js';
 import type { ScriptRunResult } from './script-state.js';
@@ -35,7 +36,7 @@ export interface ScriptJob {
 }
 
 export interface RunnerDeps {
-  readonly log: TrackLog;
+  readonly log: LineLog;
   readonly clock: Clock;
   readonly spawn: Spawner;
   readonly killGroup: GroupKiller;

@@ -4,22 +4,22 @@
 // nothing of the FSM: the daemon turns onChange into fault / faultCleared / priorityChanged, and
 // the FSM logs "(VI_1) Changing effective priority from X to Y".
 import type { Config, VrrpScriptConfig } from '../config/config.js';
-import { DEFAULT_PATH, resolveCommand, scriptRunAs, type FsProbe, type RunAs, type UserDb } from '../config-env.js';
-import { hostFs, ownIds, readHostUserDb } from '../host-files.js';
+import { DEFAULT_PATH, resolveCommand, scriptRunAs, type FsProbe, type RunAs, type UserDb } from '../host/rules.js';
+import { hostFs, ownIds, readHostUserDb } from '../host/files.js';
 import { err, ok, type Result } from '../types.js';
 import { realClock, type Clock } from './clock.js';
 import { createFileTracker, nodeTrackFileIo, type FileTracker, type TrackFileIo } from './file-watch.js';
 import { applyLinkEvent, isNameUp, resyncLinks, tableFrom, type LinkEvent, type LinkFlags, type LinkTable, type LinkUpdate } from './links.js';
-import { guarded, type TrackLog } from './log.js';
+import { guarded } from './log.js';
+import type { LineLog } from '../log/lines.js';
 import { runOpenTest } from './open-test.js';
 import { computeOutcome, sameOutcome, type TrackedObjectState, type TrackingOutcome, type UpDown } from './outcome.js';
 import { planTracking, type PlannedTrack, type TrackKind, type TrackPlan } from './plan.js';
 import { killGroup as realKillGroup, spawnScript, type GroupKiller, type Spawner } from './process.js';
-import { createScriptRunner, type RunnerPhase, type ScriptRunner } from './script-runner.js';
+import { createScriptRunner, type RunnerStatus, type ScriptRunner } from './script-runner.js';
 import { applyScriptResult, initialScriptState, scriptStatus, type ScriptRunResult, type ScriptState } from './script-state.js';
 
 export type { TrackingOutcome } from './outcome.js';
-export type { TrackLog } from './log.js';
 
 /** What the tracker needs from rtnetlink; net/rtnl.ts's Rtnl fits. */
 export interface LinkSource {
@@ -33,7 +33,7 @@ export type LinkSourceEvent =
   | { readonly kind: 'addressAdded' | 'addressRemoved' };
 
 export interface TrackerDeps {
-  readonly log: TrackLog;
+  readonly log: LineLog;
   readonly links: LinkSource;
   readonly clock?: Clock;
   readonly spawn?: Spawner;
@@ -58,22 +58,15 @@ export type ChangeListener = (instanceName: string, outcome: TrackingOutcome, pr
 
 /** One tracked object, for `vrrpd status`. */
 export type TrackedObjectStatus =
-  | {
+  | (RunnerStatus & {
       readonly kind: 'script';
       readonly name: string;
       readonly trackedBy: readonly string[];
       readonly state: UpDown;
       /** keepalived's rise/fall counter (0..rise+fall-1, up at >= rise). */
       readonly counter: number;
-      readonly phase: RunnerPhase;
-      readonly pid: number | undefined;
-      readonly runs: number;
-      readonly skipped: number;
-      readonly lastStartedAt: number | undefined;
-      readonly lastDurationMs: number | undefined;
-      readonly lastResult: ScriptRunResult | undefined;
       readonly lastExitStatus: number;
-    }
+    })
   | { readonly kind: 'interface'; readonly name: string; readonly trackedBy: readonly string[]; readonly state: UpDown }
   | {
       readonly kind: 'file';

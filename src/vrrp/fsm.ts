@@ -1,7 +1,7 @@
 // RFC 3768 §6.4 as a pure function: `step(state, event, now) -> { state, actions }`.
 // No timers, sockets or clock reads: time comes in as `now`, timers go out as armTimer actions and
 // come back as events. Everything keepalived decides about protocol behaviour lives here
-// (reference keepalived.md §3.3–§3.8); the shell (instance.ts) only executes the actions.
+// (reference keepalived.md §3.3–§3.8); the shell (instance/instance.ts) only executes the actions.
 import type { Ipv4, Millis, Priority } from '../types.js';
 import { ipv4ToUint32 } from '../types.js';
 
@@ -45,6 +45,8 @@ export interface InstanceParams {
    * than falling back to multicast) until a reload brings peers; tracking cannot clear it.
    */
   readonly faultNoPeer: boolean;
+  /** notify_deleted is configured: an instance a reload removes while in FAULT still notifies DELETED. */
+  readonly notifyDeleted: boolean;
 }
 
 export interface MasterDownTimer {
@@ -84,10 +86,12 @@ export type FsmEvent =
    */
   | { readonly type: 'startup'; readonly fault?: boolean; readonly priority?: Priority }
   /**
-   * `notify`: what the scripts hear; STOP at daemon stop (default), DELETED (or nothing, for an
-   * instance already in FAULT without notify_deleted) when a reload removes the instance.
+   * The daemon stops (notify STOP), or a reload removed the instance (`removed`: notify DELETED,
+   * or nothing for an instance already in FAULT without notify_deleted, as keepalived). `release`
+   * false is keepalived's -V (--dont-release-vrrp): a MASTER keeps its VIPs and sends no priority
+   * 0, so the backup takes over only after Master_Down_Interval; the notify still runs.
    */
-  | { readonly type: 'shutdown'; readonly notify?: 'STOP' | 'DELETED' | 'none' }
+  | { readonly type: 'shutdown'; readonly removed?: boolean; readonly release?: boolean }
   /** A received advert that passed every check of packet.ts. */
   | { readonly type: 'advert'; readonly priority: Priority; readonly from: Ipv4 }
   /**
@@ -189,7 +193,7 @@ function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[], sync: Sy
       if (s.role !== 'INIT') return s;
       return startup(e.priority === undefined ? s : { ...s, effectivePriority: e.priority }, e.fault === true, now, out);
     case 'shutdown':
-      return shutdown(s, out, e.notify ?? 'STOP');
+      return shutdown(s, out, e.removed === true, e.release !== false);
     case 'advert':
       if (s.role === 'BACKUP') return backupReceivesAdvert(s, e.priority, e.from, now, out);
       if (s.role === 'MASTER') return masterReceivesAdvert(s, e.priority, e.from, now, out);
@@ -198,10 +202,12 @@ function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[], sync: Sy
       return timerFired(s, e.timer, e.deadline ?? now, now, out, sync);
     case 'priorityChanged':
       return priorityChanged(s, e.priority, now, out);
+    // Tracking's verdict, said again, changes nothing (the same state back: the shell may feed its
+    // every outcome without comparing it to ownFault first).
     case 'fault':
-      return setFault(s, { ...s, ownFault: true }, now, out);
+      return s.ownFault ? s : setFault(s, { ...s, ownFault: true }, now, out);
     case 'faultCleared':
-      return setFault(s, { ...s, ownFault: false }, now, out);
+      return s.ownFault ? setFault(s, { ...s, ownFault: false }, now, out) : s;
     case 'syncFault':
       return setFault(s, { ...s, groupFault: true }, now, out);
     case 'syncFaultCleared':
@@ -464,15 +470,16 @@ function sendPeriodicAdvert(s: FsmState, deadline: Millis, now: Millis, out: Act
  * RFC 3768 §6.4.3 "If a Shutdown event is received": cancel the Adver_Timer, send an
  * ADVERTISEMENT with Priority = 0. keepalived also removes the VIPs and runs notify STOP (§3.7).
  */
-function shutdown(s: FsmState, out: Action[], notify: 'STOP' | 'DELETED' | 'none'): FsmState {
+function shutdown(s: FsmState, out: Action[], removed: boolean, release: boolean): FsmState {
   if (s.role === 'STOPPED') return s;
   if (s.role === 'MASTER') {
     cancelMasterTimers(out);
-    out.push({ type: 'sendAdvert', priority: STOP_PRIORITY }, { type: 'delVips' });
+    if (release) out.push({ type: 'sendAdvert', priority: STOP_PRIORITY }, { type: 'delVips' });
   } else {
     out.push({ type: 'cancelTimer', timer: 'masterDown' });
   }
-  if (notify !== 'none') out.push({ type: 'notify', state: notify });
+  const notify = !removed ? 'STOP' : s.role === 'FAULT' && !s.params.notifyDeleted ? undefined : 'DELETED';
+  if (notify !== undefined) out.push({ type: 'notify', state: notify });
   return { ...s, role: 'STOPPED', masterDown: undefined };
 }
 

@@ -12,8 +12,7 @@
 //   |                     Authentication Data (1)                   |
 //   |                     Authentication Data (2)                   |
 import { timingSafeEqual } from 'node:crypto';
-
-import type { AuthConfig } from '../config/config.js';
+import { IPPROTO_VRRP, VRRP_MULTICAST_GROUP, VRRP_TOS, VRRP_TTL } from './ip-fields.js';
 import {
   ipv4FromBytes,
   ipv4ToBytes,
@@ -23,14 +22,6 @@ import {
   type Vrid,
 } from '../types.js';
 
-/** IANA protocol number of VRRP (RFC 3768 §5.2.4). */
-export const IPPROTO_VRRP = 112;
-/** The IPv4 multicast group every VRRP router listens on (RFC 3768 §5.2.2). */
-export const VRRP_MULTICAST_GROUP = '224.0.0.18' as Ipv4;
-/** "The TTL MUST be set to 255" (RFC 3768 §5.2.3); a receiver drops anything else. */
-export const VRRP_TTL = 255;
-/** TOS keepalived puts on adverts: 0xc0 = precedence "internetwork control" (keepalived.md §3.1). */
-export const VRRP_TOS = 0xc0;
 
 const VRRP_VERSION = 2;
 const VRRP_TYPE_ADVERTISEMENT = 1;
@@ -45,6 +36,12 @@ export const AUTH_TYPE_NONE = 0;
 export const AUTH_TYPE_PASS = 1;
 export const AUTH_TYPE_AH = 2;
 
+/** An instance's authentication as adverts carry it (config: `authentication { auth_type auth_pass }`). */
+export type Auth =
+  | { readonly type: 'NONE' }
+  /** PASS: the password as it goes on the wire, at most 8 bytes (keepalived truncates longer). */
+  | { readonly type: 'PASS'; readonly password: string };
+
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
@@ -54,7 +51,7 @@ export interface AdvertToSend {
   readonly priority: Priority;
   /** VRRPv2 advert_int in whole seconds, 1..255. */
   readonly advertIntSec: number;
-  readonly auth: AuthConfig;
+  readonly auth: Auth;
   readonly addresses: readonly Ipv4[];
 }
 
@@ -84,13 +81,14 @@ export function internetChecksum(bytes: Uint8Array, start = 0, end = bytes.lengt
 }
 
 /** The 8-byte auth field: the PASS password zero-padded (keepalived truncates at 8), zeros for NONE. */
-function authData(auth: AuthConfig): Buffer {
+function authData(auth: Auth): Buffer {
   const field = Buffer.alloc(VRRP_AUTH_LENGTH);
   if (auth.type === 'PASS') Buffer.from(auth.password, 'utf8').copy(field, 0, 0, VRRP_AUTH_LENGTH);
   return field;
 }
 
-function authTypeNumber(auth: AuthConfig): number {
+/** The Auth Type field for `auth`. */
+export function authTypeNumber(auth: Auth): number {
   return auth.type === 'PASS' ? AUTH_TYPE_PASS : AUTH_TYPE_NONE;
 }
 
@@ -226,7 +224,7 @@ export type DropReason = (typeof DROP_REASONS)[number];
 /** What the receiving instance expects; the shell builds it from InstanceConfig and its state. */
 export interface Expectation {
   readonly advertIntSec: number;
-  readonly auth: AuthConfig;
+  readonly auth: Auth;
   readonly vips: readonly Ipv4[];
   /**
    * Verify the address count and list (RFC 3768 §7.1 "MAY"). false when keepalived's

@@ -5,7 +5,7 @@
 // naming both sides and the fix, reminded at most every REMINDER_MS, and kept for the status
 // output until the peer's adverts are accepted again. Damaged packets (checksum, length, version)
 // are not a peer's configuration: the instance counts and rate-limits those by reason alone.
-import type { DropReason } from './packet.js';
+import { AUTH_TYPE_AH, AUTH_TYPE_NONE, AUTH_TYPE_PASS, type DropReason } from './packet.js';
 import { ipv4FromBytes, type Ipv4, type Millis } from '../types.js';
 
 export type PeerCause = 'foreignRouter' | 'vipList' | 'advertInterval' | 'password' | 'authType' | 'ttl' | 'transport' | 'notPeer';
@@ -53,7 +53,7 @@ export const REMINDER_MS = 60_000;
 /** Spoofed sources must not grow the table without bound. */
 export const MAX_PEER_REPORTS = 32;
 
-const AUTH_NAMES: Record<number, string> = { 0: 'none', 1: 'PASS', 2: 'AH' };
+const AUTH_NAMES: Record<number, string> = { [AUTH_TYPE_NONE]: 'none', [AUTH_TYPE_PASS]: 'PASS', [AUTH_TYPE_AH]: 'AH' };
 const authName = (t: number | undefined): string => (t === undefined ? '?' : (AUTH_NAMES[t] ?? String(t)));
 const list = (a: readonly Ipv4[]): string => (a.length === 0 ? 'none' : a.join(' '));
 

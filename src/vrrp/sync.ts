@@ -6,9 +6,7 @@
 // - a member in FAULT puts the whole group in FAULT, until no member is faulty.
 // The group itself has a derived state, whose changes run the group's notify scripts.
 import type { Millis } from '../types.js';
-import { step, type Action, type FsmEvent, type FsmState, type LogLevel, type NotifyState } from './fsm.js';
-
-export type GroupRole = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOPPED';
+import { step, type Action, type FsmEvent, type FsmState, type LogLevel, type NotifyState, type Role } from './fsm.js';
 
 export type GroupAction =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string }
@@ -23,7 +21,7 @@ export type GroupOutput =
 export interface SyncGroupState {
   readonly name: string;
   readonly members: readonly string[];
-  readonly role: GroupRole;
+  readonly role: Role;
   readonly states: ReadonlyMap<string, FsmState>;
 }
 
@@ -37,7 +35,7 @@ export function initialGroupState(name: string, members: ReadonlyMap<string, Fsm
 }
 
 /** The group's state as keepalived reports it: FAULT beats MASTER beats BACKUP. */
-function groupRoleOf(states: Iterable<FsmState>): GroupRole {
+function groupRoleOf(states: Iterable<FsmState>): Role {
   const roles = [...states].map((s) => s.role);
   if (roles.includes('FAULT')) return 'FAULT';
   if (roles.includes('MASTER')) return 'MASTER';
@@ -46,7 +44,7 @@ function groupRoleOf(states: Iterable<FsmState>): GroupRole {
   return 'INIT';
 }
 
-const NOTIFY_FOR: Partial<Record<GroupRole, Exclude<NotifyState, 'DELETED'>>> = { MASTER: 'MASTER', BACKUP: 'BACKUP', FAULT: 'FAULT', STOPPED: 'STOP' };
+const NOTIFY_FOR: Partial<Record<Role, Exclude<NotifyState, 'DELETED'>>> = { MASTER: 'MASTER', BACKUP: 'BACKUP', FAULT: 'FAULT', STOPPED: 'STOP' };
 
 export function groupStep(group: SyncGroupState, member: string, event: FsmEvent, now: Millis): GroupStepResult {
   const states = new Map(group.states);

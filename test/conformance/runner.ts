@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
 import { initialState, step, type Action, type FsmEvent, type FsmState, type TimerName } from '../../src/vrrp/fsm.js';
 import { groupStep, initialGroupState, type SyncGroupState } from '../../src/vrrp/sync.js';
-import { instanceParams } from '../../src/vrrp/params.js';
+import { instanceParams } from '../../src/instance/params.js';
 import { parseIpv4, toPriority, type Ipv4, type Millis } from '../../src/types.js';
 
 interface ScenarioSetup {
@@ -21,7 +21,9 @@ interface ScenarioSetup {
 }
 
 type InputLine = { at: Millis; instance?: string } & (
-  | { type: 'shutdown' | 'fault' | 'faultCleared' | 'end' }
+  | { type: 'fault' | 'faultCleared' | 'end' }
+  /** `release: false` is -V; `removed: true`, a reload removed the instance. */
+  | { type: 'shutdown'; release?: boolean; removed?: boolean }
   | { type: 'startup'; fault?: boolean }
   | { type: 'advert'; from: string; priority: number }
   | { type: 'priorityChanged'; priority: number }
@@ -97,6 +99,12 @@ function toEvent(line: InputLine): FsmEvent | 'end' {
     }
     case 'startup':
       return line.fault === undefined ? { type: 'startup' } : { type: 'startup', fault: line.fault };
+    case 'shutdown':
+      return {
+        type: 'shutdown',
+        ...(line.release === undefined ? {} : { release: line.release }),
+        ...(line.removed === undefined ? {} : { removed: line.removed }),
+      };
     case 'vipRemoved': {
       const address = parseIpv4(line.address);
       if (!address) throw new Error(`bad vipRemoved input ${JSON.stringify(line)}`);

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/config.js';
 import type { DumpInput } from '../../src/dump/input.js';
-import { createStats, type KeepalivedCounters } from '../../src/stats.js';
+import { createStats, type KeepalivedCounters } from '../../src/instance/stats.js';
 import type { Ipv4, Priority } from '../../src/types.js';
-import type { InstanceSnapshot } from '../../src/vrrp/snapshot.js';
+import type { InstanceSnapshot } from '../../src/instance/snapshot.js';
 import { CAPTURES_DIR } from './captures.js';
 
 export const dumpFixture = (file: string): string => readFileSync(join(CAPTURES_DIR, 'dumps', file), 'utf8');

@@ -3,7 +3,7 @@
 import type { Config, InstanceConfig } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { parseIpv4, type Ipv4 } from '../../src/types.js';
-import type { InstanceHost } from '../../src/vrrp/instance.js';
+import type { InstanceHost } from '../../src/instance/instance.js';
 
 export const OWN_ADDRESS = parseIpv4('192.0.2.11') as Ipv4;
 export const ETH0_MAC = Buffer.from([2, 0, 0xc0, 0, 2, 0x0b]);

@@ -1,14 +1,13 @@
 // The seed's pair, for real: two vrrpd processes with etc/node-a.conf and etc/node-b.conf in two
 // namespaces on a bridge, a client watching with tcpdump and its neighbour table. Timings are
 // measured on the client's capture (the wire), not taken from the daemons' own logs.
-import { readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firstGarpAfter, garpsFor, startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
+import { firstGarpAfter, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { sleep } from '../../lab/process.js';
-import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
-import { A_IP, B_IP, A_MAC, B_MAC, unwrap } from '../helpers/lab.js';
+import { startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { A_IP, B_IP, A_MAC, B_MAC, advertsFrom, seedConfig, unwrap } from '../helpers/lab.js';
 
 const available = labAvailable();
 /** RFC 3768 §6.1 with advert_int 1: 3 × 1 s + (256 − 100)/256 s for node B. */
@@ -16,11 +15,6 @@ const MASTER_DOWN_B = 3.609375;
 const SKEW_B = 0.609375;
 /** How much later than the protocol's own interval the takeover may be seen on the wire. */
 const SLACK = 0.1;
-
-const config = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
-
-const advertsFrom = (frames: readonly Frame[], src: string): VrrpFrame[] =>
-  frames.filter((f): f is VrrpFrame => f.kind === 'vrrp' && f.src === src);
 
 describe.skipIf(!available.ok)(`seed pair failover with two vrrpd${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
@@ -42,8 +36,8 @@ describe.skipIf(!available.ok)(`seed pair failover with two vrrpd${available.ok 
   it('(a) A becomes MASTER, holds the VIP, the client sees A\'s MAC and a ping answers', async () => {
     // A first: started after B, a slow Node start-up (> 195 ms, the two timers' difference) would
     // let B's Master_Down timer fire first and B take the VIP before A preempts it.
-    a = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
-    b = unwrap(await startVrrpd(lab, 'b', config('node-b.conf')));
+    a = unwrap(await startVrrpd(lab, 'a', seedConfig('node-a.conf')));
+    b = unwrap(await startVrrpd(lab, 'b', seedConfig('node-b.conf')));
     // Both daemons run on the suite's own Node line (bin/vrrpd execs `node` from PATH, which
     // scripts/with-node sets): the same binary as this test's.
     for (const d of [a, b]) expect(realpathSync(`/proc/${d.pid}/exe`)).toBe(realpathSync(process.execPath));
@@ -100,7 +94,7 @@ describe.skipIf(!available.ok)(`seed pair failover with two vrrpd${available.ok 
 
   it('(d) A restarted: it clears the VIP the crash left, preempts, and B gives the VIP back', async () => {
     const since = b.logMark();
-    a = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
+    a = unwrap(await startVrrpd(lab, 'a', seedConfig('node-a.conf')));
     expect(a.logLines()).toContain('(VI_1) removing VIPs.');
     expect(a.logLines()).toContain('(VI_1) removed leftover VIP 192.0.2.200/32 from eth0');
     expect(await lab.hasAddress('a', LAB_VIP)).toBe(false);

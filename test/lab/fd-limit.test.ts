@@ -9,7 +9,7 @@ import { renderKeepalivedConfig } from '../../lab/keepalived.js';
 import { labAvailable, LAB_VIP, type Lab, type LabSpec } from '../../lab/netns.js';
 import { execBounded, exitWithin, sleep } from '../../lab/process.js';
 import { parseLogLine, startVrrpd, vrrpdBin, vrrpdCli } from '../../lab/vrrpd.js';
-import { MIN_OPEN_FILES } from '../../src/open-files.js';
+import { MIN_OPEN_FILES } from '../../src/host/open-files.js';
 import { A_IP, unwrap } from '../helpers/lab.js';
 import { twoInterfaceHost, useLabWithDir } from '../helpers/lab-dir.js';
 

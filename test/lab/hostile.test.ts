@@ -145,7 +145,7 @@ describe.skipIf(!available.ok)(`hostile adverts against a running master${availa
   /**
    * Each crafted kind, sent COPIES times, and the keepalived.json counters it must move (by COPIES
    * each; every other counter but advert_sent stays put). badVersion, badChecksum and an unknown
-   * VRID feed none of keepalived's counters (src/stats.ts KEEPALIVED_COUNTERS_FOR_DROP).
+   * VRID feed none of keepalived's counters (src/instance/stats.ts KEEPALIVED_COUNTERS_FOR_DROP).
    */
   const COPIES = 3;
   const counted: Record<string, { datagram: Buffer; counters: string[] }> = {

@@ -15,7 +15,7 @@
 // - upgrading the MASTER as the packages' scriptlets do (try-restart: the old tree stopped, the
 //   unpacked RPM's started) loses the VIP for one takeover at most, with no lasting second master;
 // - bad input fails naming the problem: a dirty tree, a stale dist/, a .node above RHEL 8's ceiling,
-//   a vrrpd(8) lacking a flag of src/cli-flags.ts.
+//   a vrrpd(8) lacking a flag of src/cli/flags.ts.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -347,7 +347,7 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       expect(r.stderr).toContain("release: a shipped .node needs more than RHEL 8's");
     }, 5 * MINUTE);
 
-    it('a vrrpd(8) without a flag of src/cli-flags.ts', () => {
+    it('a vrrpd(8) without a flag of src/cli/flags.ts', () => {
       const copy = committedCopy(join(work, 'man'), (root) => {
         const file = join(root, 'scripts', 'man.ts');
         const text = readFileSync(file, 'utf8');
@@ -357,7 +357,7 @@ describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped:
       });
       const r = release(copy, join(work, 'out-man'));
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/man: dist\/man\/vrrpd\.8 lacks --flush-log-file of src\/cli-flags\.ts/);
+      expect(r.stderr).toMatch(/man: dist\/man\/vrrpd\.8 lacks --flush-log-file of src\/cli\/flags\.ts/);
     }, 5 * MINUTE);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBackground } from '../../src/vrrp/background.js';
+import { createBackground } from '../../src/instance/background.js';
 import type { Millis } from '../../src/types.js';
 
 /** A queue on a fake clock and fake loop turns: each job advances the clock by `jobMs`. */

@@ -1,12 +1,12 @@
-// keepalived's command line, flag by flag (src/cli-flags.ts), against the keepalived 2.2.7 binary
+// keepalived's command line, flag by flag (src/cli/flags.ts), against the keepalived 2.2.7 binary
 // where it is installed: the same flags, the same --signum numbers, the same messages and exit
 // codes for bad input; and the table itself against -h and the README.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FLAGS, flagsMarkdown, flagSpelling } from '../../src/cli-flags.js';
-import { parseUmask, rtSignals, SIGFUNCS, signalNumber } from '../../src/cli-values.js';
+import { FLAGS, flagsMarkdown, flagSpelling } from '../../src/cli/flags.js';
+import { parseUmask, rtSignals, SIGFUNCS, signalNumber } from '../../src/cli/values.js';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
 
 const cli = vrrpdCli();

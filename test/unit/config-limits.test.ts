@@ -19,7 +19,7 @@ import {
 } from '../../src/config/limits.js';
 import { lexConfig } from '../../src/config/lexer.js';
 import { capPerKind, loadConfig, parseConfigText, type LoadResult } from '../../src/config/load.js';
-import { forConfigTest, summaryLine } from '../../src/config-test.js';
+import { forConfigTest, summaryLine } from '../../src/check/config-test.js';
 import { repoRoot } from '../../lab/vrrpd.js';
 
 const seed = readFileSync(join(repoRoot(), 'etc', 'node-a.conf'), 'utf8');

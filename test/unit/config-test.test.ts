@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config, ConfigDiagnostic } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { dumpConfig } from '../../src/config-dump.js';
+import { dumpConfig } from '../../src/config/dump.js';
 import {
   checkInterfaces,
   checkScripts,
@@ -17,8 +17,9 @@ import {
   type LinkFacts,
   type RunAs,
   type ScriptUse,
-} from '../../src/config-env.js';
-import { CONFIG_TEST_EXIT, configTestExit, forConfigTest, summaryLine } from '../../src/config-test.js';
+} from '../../src/host/rules.js';
+import { configTestExit, forConfigTest, summaryLine } from '../../src/check/config-test.js';
+import { CONFIG_TEST_EXIT } from '../../src/exit-codes.js';
 
 const at = (line: number) => ({ file: 'k.conf', line });
 const error = (message: string, cls?: 'missing' | 'security'): ConfigDiagnostic =>

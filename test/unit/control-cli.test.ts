@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { execBounded } from '../../lab/process.js';
 import { vrrpdCli } from '../../lab/vrrpd.js';
 import { startControlServer } from '../../src/control/server.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/logger.js';
 
 const cli = vrrpdCli();
 

@@ -3,11 +3,12 @@
 import type { Config, InstanceConfig } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type { StatusSources } from '../../src/control/status.js';
-import type { Logger } from '../../src/log.js';
-import { createStats } from '../../src/stats.js';
+import type { Logger } from '../../src/log/logger.js';
+import { createStats } from '../../src/instance/stats.js';
 import type { TrackedObjectStatus, Tracker, TrackingOutcome } from '../../src/track/tracker.js';
 import { ok, parseIpv4, toPriority, type Ipv4, type Priority } from '../../src/types.js';
-import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
+import { Instance, type InstancePorts } from '../../src/instance/instance.js';
+import { timeoutScheduler } from '../../src/timers/clock.js';
 
 export const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
 export const prio = (n: number): Priority => toPriority(n) as Priority;
@@ -41,6 +42,7 @@ export function quietPorts(clock: { now: number }): InstancePorts {
   const quiet = (): void => undefined;
   const log = { info: quiet, warn: quiet, error: quiet, debug: quiet } as unknown as Logger;
   return {
+    timers: timeoutScheduler(),
     sendDatagram: (d) => ok(d.length),
     addAddress: async () => ok(undefined),
     delAddress: async () => ok(undefined),

@@ -15,7 +15,7 @@ import { request } from '../../src/control/client.js';
 import { parseRequest } from '../../src/control/protocol.js';
 import { createRequestReader, type ReadStep } from '../../src/control/request-reader.js';
 import { startControlServer, type ControlServer } from '../../src/control/server.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/logger.js';
 import { prng } from '../helpers/prng.js';
 
 const LONG = process.env['VRRPD_LONG'] === '1';

@@ -7,7 +7,7 @@ import { admit, mayWait, type SlotView } from '../../src/control/admission.js';
 import { createBatcher } from '../../src/control/batch.js';
 import { readReply } from '../../src/control/client.js';
 import { createRequestReader } from '../../src/control/request-reader.js';
-import { createLogLimiter } from '../../src/log-limit.js';
+import { createLogLimiter } from '../../src/log/limit.js';
 
 const limits = { maxOpen: 3, maxWaiting: 2, answeredMinAgeMs: 100 };
 const slot = (phase: SlotView['phase'], since: number): SlotView => ({ phase, since });

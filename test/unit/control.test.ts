@@ -12,7 +12,7 @@ import { formatStatus } from '../../src/control/format.js';
 import { defaultSocketPath, parseRequest } from '../../src/control/protocol.js';
 import { soPeerCred, startControlServer, type ControlServer } from '../../src/control/server.js';
 import { collectStatus } from '../../src/control/status.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/logger.js';
 import { ok, type Vrid } from '../../src/types.js';
 import { CHK_UP, CONFIG, fixedTracker, ip, loadConfig, makeInstance, prio, sources } from './control-fixture.js';
 

@@ -6,10 +6,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sigrtmin } from '../../src/native.js';
-import { locateAddon } from '../../src/native-path.js';
-import { dumpDirectory, JSON_SIGNAL_OFFSET, STATS_CLEAR_SIGNAL_OFFSET, writeDumpFile } from '../../src/signals.js';
-import { clearStats, createStats, formatKeepalivedStatsFile, recordAdvertSent, recordDrop } from '../../src/stats.js';
+import { sigrtmin } from '../../src/native/addon.js';
+import { locateAddon } from '../../src/native/path.js';
+import { dumpDirectory, JSON_SIGNAL_OFFSET, STATS_CLEAR_SIGNAL_OFFSET, writeDumpFile } from '../../src/daemon/signals.js';
+import { clearStats, createStats, formatKeepalivedStatsFile, recordAdvertSent, recordDrop } from '../../src/instance/stats.js';
 import { dumpFixture } from '../helpers/dump-pair.js';
 
 describe('dump files', () => {
@@ -97,7 +97,7 @@ describe('realtime signals in the addon', () => {
     const located = locateAddon();
     if (!located.ok) throw new Error(located.error);
     const addon = located.value.path;
-    // The child (the addon as src/native.ts loads it) catches both, reports each, then closes its
+    // The child (the addon as src/native/addon.ts loads it) catches both, reports each, then closes its
     // watches and waits to be killed by the next one.
     const script = `
       const { SignalWatcher } = require(${JSON.stringify(addon)});

@@ -1,4 +1,4 @@
-// The guard before every spawn (src/exec-guard.ts) and markCloexec (src/native.ts) against the real
+// The guard before every spawn (src/host/exec-guard.ts) and markCloexec (src/native/addon.ts) against the real
 // addon, with a real leaked descriptor: a socket a child node process inherits as fd 3 (its stdio 'pipe') without
 // close-on-exec (what vrrpd inherits from whoever starts it, and what a library could open
 // tomorrow). Node opens everything close-on-exec, so the leak is made by starting a process with
@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { markAllCloexec, markCloexec, nativeAvailable } from '../../src/native.js';
+import { markAllCloexec, markCloexec, nativeAvailable } from '../../src/native/addon.js';
 
 const root = join(import.meta.dirname, '../..');
 const dist = (m: string): string => pathToFileURL(join(root, 'dist/src', `${m}.js`)).href;
 
 function missing(): string | undefined {
   if (!nativeAvailable().ok) return 'native addon not built (npm install)';
-  for (const m of ['exec-guard', 'native', 'net/vrrp-socket']) {
+  for (const m of ['host/exec-guard', 'native/addon', 'net/vrrp-socket']) {
     const js = join(root, 'dist/src', `${m}.js`);
     if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(root, 'src', `${m}.ts`)).mtimeMs) return `dist/src/${m}.js missing or older than its source: run npm run build`;
   }
@@ -65,8 +65,8 @@ describe.skipIf(why !== undefined)(`close-on-exec guard${why ? ` (skipped: ${why
     const r = await runWithLeak<{ leak: string; plain: string[]; guarded: string[]; again: unknown }>(`
       import { spawn } from 'node:child_process';
       import { readlinkSync } from 'node:fs';
-      import { guardedSpawn } from ${JSON.stringify(dist('exec-guard'))};
-      import { markCloexec } from ${JSON.stringify(dist('native'))};
+      import { guardedSpawn } from ${JSON.stringify(dist('host/exec-guard'))};
+      import { markCloexec } from ${JSON.stringify(dist('native/addon'))};
       ${LIST}
       const leak = readlinkSync('/proc/self/fd/${LEAK_FD}');
       const plain = await list((f, a) => spawn(f, a, piped));
@@ -83,7 +83,7 @@ describe.skipIf(why !== undefined)(`close-on-exec guard${why ? ` (skipped: ${why
     const r = await runWithLeak<{ leak: string; marked: unknown; plain: string[] }>(`
       import { spawn } from 'node:child_process';
       import { readlinkSync } from 'node:fs';
-      import { markCloexec } from ${JSON.stringify(dist('native'))};
+      import { markCloexec } from ${JSON.stringify(dist('native/addon'))};
       ${LIST}
       const leak = readlinkSync('/proc/self/fd/${LEAK_FD}');
       const marked = markCloexec(3);
@@ -100,7 +100,7 @@ describe.skipIf(why !== undefined)(`close-on-exec guard${why ? ` (skipped: ${why
       import { spawn } from 'node:child_process';
       import { readdirSync, readlinkSync } from 'node:fs';
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
-      import { markCloexec } from ${JSON.stringify(dist('native'))};
+      import { markCloexec } from ${JSON.stringify(dist('native/addon'))};
       ${LIST}
       const target = (fd) => { try { return readlinkSync('/proc/self/fd/' + fd); } catch { return ''; } };
       // The listing's own directory descriptor is gone once read: not one we had.

@@ -17,7 +17,8 @@ import {
   type CommandRunner,
 } from '../../src/net/firewall.js';
 import { err, ok, type Ipv4 } from '../../src/types.js';
-import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
+import { Instance, type InstancePorts } from '../../src/instance/instance.js';
+import { timeoutScheduler } from '../../src/timers/clock.js';
 
 const VIP = '192.0.2.200' as Ipv4;
 
@@ -268,6 +269,7 @@ describe('the instance: drop rule and VIPs in keepalived\'s order', () => {
     const events: string[] = [];
     const log = pino({ level: 'debug' }, { write: (m: string) => void events.push(`log ${(JSON.parse(m) as { msg: string }).msg}`) });
     const ports: InstancePorts = {
+      timers: timeoutScheduler(),
       sendDatagram: (bytes) => ok(bytes.length),
       addAddress: async (a) => (events.push(`addAddress ${a.address}`), ok(undefined)),
       delAddress: async (a) => (events.push(`delAddress ${a.address}`), ok(undefined)),

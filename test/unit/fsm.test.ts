@@ -26,6 +26,7 @@ const params = (over: Partial<InstanceParams> = {}): InstanceParams => ({
   higherPrioSendAdvert: false,
   faultNoPeer: false,
   inSyncGroup: false,
+  notifyDeleted: false,
   ...over,
 });
 
@@ -103,5 +104,22 @@ describe('RFC 3768 §6.4.3 Adver_Timer', () => {
       { type: 'sendAdvert', priority: 100 },
       { type: 'armTimer', timer: 'adver', ms: 1000 },
     ]);
+  });
+});
+
+describe("tracking's verdict said again", () => {
+  it('changes nothing: the same state object and no action (a reload feeds every kept instance its outcome)', () => {
+    const started = step(initialState(params()), { type: 'startup' }, 0).state;
+    const master = step(started, { type: 'timer', timer: 'masterDown' }, 3609.375).state;
+    // A MASTER told "tracking ok" again: the repeater keeps its advert (Instance.setState takes it
+    // back on any new state object).
+    const cleared = step(master, { type: 'faultCleared' }, 4000);
+    expect(cleared.state).toBe(master);
+    expect(cleared.actions).toEqual([]);
+    const faulty = step(master, { type: 'fault' }, 4000).state;
+    expect(faulty.role).toBe('FAULT');
+    const again = step(faulty, { type: 'fault' }, 4500);
+    expect(again.state).toBe(faulty);
+    expect(again.actions).toEqual([]);
   });
 });

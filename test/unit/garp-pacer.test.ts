@@ -2,8 +2,8 @@
 // (vrrp_arp.c send_gratuitous_arp / queue_garp, vrrp_arp_thread), and what keepalived's
 // vrrp_remove_delayed_arp does when an instance leaves MASTER: its queued GARPs are dropped.
 import { describe, expect, it } from 'vitest';
-import { createGarpPacer, type GarpOwner, type GarpTarget } from '../../src/vrrp/garp-pacer.js';
-import { virtualTimers } from '../../src/vrrp/virtual-timers.js';
+import { createGarpPacer, type GarpOwner, type GarpTarget } from '../../src/instance/garp-pacer.js';
+import { virtualTimers } from '../../src/timers/virtual-timers.js';
 import { err, ok, type Result } from '../../src/types.js';
 
 const target = (ifname: string, address: string): GarpTarget => ({ ifname, address, frame: Buffer.from(address) });

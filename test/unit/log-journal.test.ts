@@ -1,4 +1,4 @@
-// src/log-journal.ts: the native journal protocol's encoding, checked byte for byte and through a
+// src/log/journal.ts: the native journal protocol's encoding, checked byte for byte and through a
 // real AF_UNIX datagram socket (bound by python3 in a temporary directory: Node cannot bind one)
 // that receives what the logger sends, as journald's would.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -6,8 +6,8 @@ import { fstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
-import { detectJournal, encodeJournalEntry, journalFields, MAX_VALUE_BYTES, stdoutIsJournal } from '../../src/log-journal.js';
+import { createLogger } from '../../src/log/logger.js';
+import { detectJournal, encodeJournalEntry, journalFields, MAX_VALUE_BYTES, stdoutIsJournal } from '../../src/log/journal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vrrpd-journal-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

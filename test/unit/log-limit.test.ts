@@ -4,11 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
 import { ok, parseIpv4, type Ipv4 } from '../../src/types.js';
-import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
-import { createLogLimiter } from '../../src/log-limit.js';
+import { Instance, type InstancePorts } from '../../src/instance/instance.js';
+import { createLogLimiter } from '../../src/log/limit.js';
 import { decodeDatagram, encodeDatagram, type Advert } from '../../src/vrrp/packet.js';
 import type { Vrid } from '../../src/types.js';
-import { virtualTimers } from '../../src/vrrp/virtual-timers.js';
+import { virtualTimers } from '../../src/timers/virtual-timers.js';
 
 describe('LogLimiter', () => {
   it('lets `lines` through per window and key, then says how many it held back', () => {

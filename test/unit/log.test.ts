@@ -1,12 +1,12 @@
-// src/log.ts: keepalived's -S facilities, the -g file's lines, "Stopped - used ..." and the sinks
+// src/log/logger.ts: keepalived's -S facilities, the -g file's lines, "Stopped - used ..." and the sinks
 // a logger writes to (a real file here; syslog is observed in test/lab/logs.test.ts).
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addressLine } from '../../src/address-monitor.js';
-import { LOG_DAEMON, LOG_USER, parseFacility } from '../../src/cli-values.js';
-import { consoleLine, createLogger, fileLine, fileTimestamp, logFields, reopenLogFiles, stoppedLine } from '../../src/log.js';
+import { addressLine } from '../../src/daemon/address-monitor.js';
+import { LOG_DAEMON, LOG_USER, parseFacility } from '../../src/log/facility.js';
+import { consoleLine, createLogger, fileLine, fileTimestamp, logFields, reopenLogFiles, stoppedLine } from '../../src/log/logger.js';
 import { renameSync } from 'node:fs';
 import type { Ipv4 } from '../../src/types.js';
 

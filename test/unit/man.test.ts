@@ -1,5 +1,5 @@
 // vrrpd(8) and vrrpd.conf(5) as scripts/man.ts renders them from man/*.in: `mandoc -T lint` has
-// nothing to say, every flag of src/cli-flags.ts and every option of `vrrpd -h` is in vrrpd(8), a
+// nothing to say, every flag of src/cli/flags.ts and every option of `vrrpd -h` is in vrrpd(8), a
 // page that lacks one is caught by name (what the release checks), the keyword rows name keywords
 // src/config knows, and the unit's Documentation= points at both pages.
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
-import { FLAGS } from '../../src/cli-flags.js';
+import { FLAGS } from '../../src/cli/flags.js';
 import { KEYWORD_ROWS } from '../../scripts/man-keywords.js';
 import { checkPages, flagsMdoc, missingFlags, PAGES, renderPage } from '../../scripts/man.js';
 
@@ -54,7 +54,7 @@ describe('the man pages', () => {
     expect(problems.some((p) => /vrrpd\.8:\d+:\d+: (WARNING|ERROR)/.test(p))).toBe(true);
   });
 
-  it('vrrpd(8) shows every flag of src/cli-flags.ts, both spellings', () => {
+  it('vrrpd(8) shows every flag of src/cli/flags.ts, both spellings', () => {
     expect(mandocWhy).toBe('');
     expect(missingFlags(ascii(rendered('vrrpd.8'), dir))).toEqual([]);
   });

@@ -1,7 +1,7 @@
 // The metrics registry over a real Instance and a fixed tracker (the HTTP scrape itself is in the
 // lab test, on a namespace's loopback), and the --metrics-listen value.
 import { describe, expect, it } from 'vitest';
-import { createMetricsRegistry, parseListen } from '../../src/metrics.js';
+import { createMetricsRegistry, parseListen } from '../../src/metrics/exporter.js';
 import { ok } from '../../src/types.js';
 import { CHK_UP, CONFIG, fixedTracker, loadConfig, makeInstance, prio, sources } from './control-fixture.js';
 

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { locateAddon } from '../../src/native-path.js';
+import { locateAddon } from '../../src/native/path.js';
 
 const root = join(import.meta.dirname, '../..');
 const built = locateAddon();

@@ -1,7 +1,7 @@
-// Which addon file is loaded (src/native-path.ts): the prebuild for this host's architecture, unless
+// Which addon file is loaded (src/native/path.ts): the prebuild for this host's architecture, unless
 // this checkout's addon source is newer than it; else the build from source.
 import { describe, expect, it } from 'vitest';
-import { chooseAddon, locateAddon } from '../../src/native-path.js';
+import { chooseAddon, locateAddon } from '../../src/native/path.js';
 
 describe('chooseAddon', () => {
   it('a prebuild wins over a build from source', () => {

@@ -2,9 +2,9 @@
 // setTimeout fallback. Properties only, no timing bounds: an entry never fires before its deadline,
 // fires in deadline order, a cancelled one never fires, and a closed scheduler lets the process go.
 import { describe, expect, it } from 'vitest';
-import { timerScheduler, timeoutScheduler } from '../../src/net/clock.js';
-import { nativeAvailable } from '../../src/native.js';
-import type { Scheduler } from '../../src/vrrp/scheduler.js';
+import { timerScheduler, timeoutScheduler } from '../../src/timers/clock.js';
+import { nativeAvailable } from '../../src/native/addon.js';
+import type { Scheduler } from '../../src/timers/scheduler.js';
 
 function exercise(scheduler: Scheduler): Promise<{ order: string[]; early: number[] }> {
   return new Promise((resolve) => {

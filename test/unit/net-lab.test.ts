@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeAvailable } from '../../src/native.js';
-import { locateAddon } from '../../src/native-path.js';
+import { nativeAvailable } from '../../src/native/addon.js';
+import { locateAddon } from '../../src/native/path.js';
 
 const root = join(import.meta.dirname, '../..');
-const modules = ['native', 'net/garp', 'net/vrrp-socket', 'net/rtnl', 'net/repeater', 'net/clock'];
+const modules = ['native/addon', 'net/garp', 'net/vrrp-socket', 'net/rtnl', 'net/repeater', 'timers/clock'];
 const dist = (m: string): string => pathToFileURL(join(root, 'dist/src', `${m}.js`)).href;
 
 function skipReason(): string | undefined {
@@ -107,7 +107,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
   it('VRRP socket: a hand-built advert arrives with TTL 255, TOS 0xc0 and our source; no loopback to the sender', async () => {
     const receiver = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
-      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { ifInfo } from ${JSON.stringify(dist('native/addon'))};
       const openedAt = performance.now();
       const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'], clock: () => performance.now() + 1e6,
         onDatagram: (d) => { const handledAt = performance.now(); console.log(JSON.stringify({ from: d.from, ttl: d.ttl, hex: d.bytes.toString('hex'), receivedAt: d.receivedAt, openedAt, handledAt })); s.value.close(); },
@@ -120,7 +120,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
     const advert = '2133640101014983c00002c87365637265743132'; // vrid 51 prio 100, VIP 192.0.2.200, PASS secret12
     const sender = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
-      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { ifInfo } from ${JSON.stringify(dist('native/addon'))};
       let own = 0;
       const s = openVrrpSocket({ ifname: 'va', ifindex: ifInfo('va').value.index, groups: ['224.0.0.18'], onDatagram: () => own++, onError: () => {} }).value;
       const h = Buffer.alloc(20);
@@ -161,7 +161,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
   it('repeater: the handed-over advert every period, each with the next IP id and its checksum; stop and give-back report where it was', async () => {
     const receiver = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
-      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { ifInfo } from ${JSON.stringify(dist('native/addon'))};
       const got = [];
       const s = openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'],
         onDatagram: (d) => got.push(d.bytes.toString('hex')), onError: () => {} });
@@ -172,11 +172,14 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
 
     const sender = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
-      import { timerScheduler } from ${JSON.stringify(dist('net/clock'))};
-      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { timerScheduler } from ${JSON.stringify(dist('timers/clock'))};
+      import { openRepeater } from ${JSON.stringify(dist('net/repeater'))};
+      import { ifInfo } from ${JSON.stringify(dist('native/addon'))};
       const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
       const timers = timerScheduler();
-      if (timers.repeater === undefined) { console.log(JSON.stringify({ error: timers.noRepeater })); process.exit(1); }
+      const opened = timers.offsetMs === undefined ? { ok: false, error: timers.fallback } : openRepeater(timers.offsetMs);
+      if (!opened.ok) { console.log(JSON.stringify({ error: opened.error })); process.exit(1); }
+      timers.repeater = opened.value;
       const s = openVrrpSocket({ ifname: 'va', ifindex: ifInfo('va').value.index, groups: [], onDatagram: () => {}, onError: () => {} }).value;
       const h = Buffer.alloc(20);
       h[0] = 0x45; h[1] = 0xc0; h.writeUInt16BE(40, 2); h.writeUInt16BE(0x1234, 4); h[8] = 255; h[9] = 112;
@@ -229,7 +232,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
   const sendAdverts = (count: number): unknown =>
     runIn(nsA, `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
-      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { ifInfo } from ${JSON.stringify(dist('native/addon'))};
       const s = openVrrpSocket({ ifname: 'va', ifindex: ifInfo('va').value.index, groups: [], onDatagram: () => {}, onError: () => {} }).value;
       const h = Buffer.alloc(20);
       h[0] = 0x45; h[1] = 0xc0; h.writeUInt16BE(40, 2); h[8] = 255; h[9] = 112;
@@ -255,7 +258,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
     rmSync(flag, { force: true });
     const receiver = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
-      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { ifInfo } from ${JSON.stringify(dist('native/addon'))};
       import { createRequire } from 'node:module';
       const maxPerWake = createRequire(import.meta.url)(${JSON.stringify(addonPath)}).RawReceiver.maxPerWake;
       const turns = [[]];
@@ -301,7 +304,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
     rmSync(flag, { force: true });
     const receiver = `
       import { openVrrpSocket } from ${JSON.stringify(dist('net/vrrp-socket'))};
-      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { ifInfo } from ${JSON.stringify(dist('native/addon'))};
       import { readFileSync } from 'node:fs';
       const open = (onDatagram) => openVrrpSocket({ ifname: 'vb', ifindex: ifInfo('vb').value.index, groups: ['224.0.0.18'], onDatagram, onError: (m) => errors.push(m) }).value;
       const errors = [];
@@ -367,7 +370,7 @@ describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skip
 
     const script = `
       import { buildGarpFrame, openGarpSender } from ${JSON.stringify(dist('net/garp'))};
-      import { ifInfo } from ${JSON.stringify(dist('native'))};
+      import { ifInfo } from ${JSON.stringify(dist('native/addon'))};
       const mac = ifInfo('va').value.mac;
       const sender = openGarpSender('va').value;
       const frame = buildGarpFrame(mac, '192.0.2.200');

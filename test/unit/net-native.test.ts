@@ -1,4 +1,4 @@
-// src/native.ts against the real addon (native/build, made by `npm install`) and real listeners.
+// src/native/addon.ts against the real addon (native/build, made by `npm install`) and real listeners.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { ifInfo, nativeAvailable, openPacketSocket, sdNotify } from '../../src/native.js';
+import { ifInfo, nativeAvailable, openPacketSocket, sdNotify } from '../../src/native/addon.js';
 
 const addonMissing = nativeAvailable().ok ? undefined : 'native addon not built (npm install)';
 const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0;
@@ -111,8 +111,8 @@ describe.skipIf(addonMissing !== undefined)(`native addon${addonMissing ? ` (ski
 // syslog(3) always writes to /dev/log. To read what we log without touching the host's syslog,
 // a child runs in a private mount namespace with a fresh tmpfs on /dev and a listener on /dev/log.
 // The child imports the compiled module (dist/, from `npm run build`): it must run outside vitest.
-const distNative = join(import.meta.dirname, '../../dist/src/native.js');
-const srcNative = join(import.meta.dirname, '../../src/native.ts');
+const distNative = join(import.meta.dirname, '../../dist/src/native/addon.js');
+const srcNative = join(import.meta.dirname, '../../src/native/addon.ts');
 const syslogSkip =
   process.getuid?.() !== 0
     ? 'needs root (unshare -m)'
@@ -121,7 +121,7 @@ const syslogSkip =
       : spawnSync('unshare', ['--version']).status !== 0
         ? 'needs unshare(1)'
         : !existsSync(distNative) || statSync(distNative).mtimeMs < statSync(srcNative).mtimeMs
-          ? 'dist/src/native.js missing or stale: run npm run build'
+          ? 'dist/src/native/addon.js missing or stale: run npm run build'
           : addonMissing;
 
 describe.skipIf(syslogSkip !== undefined)(`syslog${syslogSkip ? ` (skipped: ${syslogSkip})` : ''}`, () => {

@@ -7,9 +7,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { parseUserDb } from '../../src/config-env.js';
-import type { Logger } from '../../src/log.js';
-import { createNotifier, type NotifierDeps, type Notifier } from '../../src/notify.js';
+import { parseUserDb } from '../../src/host/rules.js';
+import type { Logger } from '../../src/log/logger.js';
+import { createNotifier, type NotifierDeps, type Notifier } from '../../src/notify/notifier.js';
 
 interface LogRecord {
   level: number;

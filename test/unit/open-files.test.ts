@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, vrrpdBin, vrrpdCli } from '../../lab/vrrpd.js';
-import { MIN_OPEN_FILES, openFilesLimit, tooManyOpenFiles } from '../../src/open-files.js';
+import { MIN_OPEN_FILES, openFilesLimit, tooManyOpenFiles } from '../../src/host/open-files.js';
 
 const root = repoRoot();
 const conf = join(root, 'etc', 'node-a.conf');
@@ -17,7 +17,7 @@ const refusal = (limit: number): string =>
   `vrrpd: the open-files limit (ulimit -n) is ${limit}; vrrpd needs at least ${MIN_OPEN_FILES} - raise it (systemd: LimitNOFILE=)\n`;
 
 describe('the open-files limit', () => {
-  it("bin/vrrpd refuses below the same minimum as src/open-files.ts", () => {
+  it("bin/vrrpd refuses below the same minimum as src/host/open-files.ts", () => {
     const launcher = readFileSync(vrrpdBin(), 'utf8');
     expect(/^min=(\d+)$/m.exec(launcher)?.[1]).toBe(String(MIN_OPEN_FILES));
   });
@@ -74,7 +74,7 @@ describe.skipIf(!existsSync(vrrpdCli()))(`vrrpd -t under a low limit${existsSync
   // before any line of vrrpd runs. So the limit is the lowest at which this Node runs one module of
   // vrrpd's that imports nothing but node:fs: the next file vrrpd's loader opens is past it.
   it('node dist/src/cli.js without the launcher: EMFILE while loading is one sentence and exit 1, no stack trace', () => {
-    const nodeRuns = (limit: number): boolean => sh(`ulimit -n ${limit}; ${process.execPath} ${join(root, 'dist', 'src', 'open-files.js')}`).status === 0;
+    const nodeRuns = (limit: number): boolean => sh(`ulimit -n ${limit}; ${process.execPath} ${join(root, 'dist', 'src', 'host', 'open-files.js')}`).status === 0;
     const limit = Array.from({ length: 49 }, (_, i) => 16 + i).find(nodeRuns);
     expect(limit, `${process.execPath} ${process.version} runs no module under any limit from 16 to 64`).toBeDefined();
     const r = sh(`ulimit -n ${limit}; ${process.execPath} ${vrrpdCli()} -t -f ${conf}`);

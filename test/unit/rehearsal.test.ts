@@ -4,7 +4,7 @@
 // stopped as a value: an ok means every role change it expects happened.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
-import { rehearseTakeover } from '../../src/vrrp/rehearsal.js';
+import { rehearseTakeover } from '../../src/instance/rehearsal.js';
 
 afterEach(() => {
   vi.useRealTimers();

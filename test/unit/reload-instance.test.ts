@@ -4,11 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceConfig } from '../../src/config/config.js';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/logger.js';
 import { ok, parseIpv4, toPriority, type Ipv4, type Priority } from '../../src/types.js';
 import { reconfigure, step, type FsmState, type NotifyState } from '../../src/vrrp/fsm.js';
-import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
-import { instanceParams } from '../../src/vrrp/params.js';
+import { Instance, type InstancePorts } from '../../src/instance/instance.js';
+import { timeoutScheduler } from '../../src/timers/clock.js';
+import { instanceParams } from '../../src/instance/params.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
 const prio = (n: number): Priority => toPriority(n) as Priority;
@@ -33,6 +34,7 @@ function recorder() {
   const quiet = (): void => undefined;
   const log = { info: (m: string) => events.push(`log ${m}`), warn: quiet, error: quiet, debug: quiet } as unknown as Logger;
   const ports: InstancePorts = {
+    timers: timeoutScheduler(),
     sendDatagram: (d) => {
       events.push(`advert prio ${d[20 + 2]} count ${d[20 + 3]}`);
       return ok(d.length);

@@ -8,8 +8,8 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { parseUserDb } from '../../src/config-env.js';
-import { createNotifier } from '../../src/notify.js';
+import { parseUserDb } from '../../src/host/rules.js';
+import { createNotifier } from '../../src/notify/notifier.js';
 
 const USERS = parseUserDb('root:x:0:0:root:/root:/bin/sh\n', 'root:x:0:\n');
 const dir = mkdtempSync(join(tmpdir(), 'vrrpd-reload-notify-'));

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { checkInterfaces, interfaceUses, type LinkFacts } from '../../src/config-env.js';
-import { CONFIG_TEST_EXIT, runConfigTest, type EnvironmentCheck } from '../../src/config-test.js';
-import { loadForReload, RELOAD_FAILED } from '../../src/reload.js';
+import { checkInterfaces, interfaceUses, type LinkFacts } from '../../src/host/rules.js';
+import { runConfigTest, type EnvironmentCheck } from '../../src/check/config-test.js';
+import { CONFIG_TEST_EXIT } from '../../src/exit-codes.js';
+import { loadForReload, RELOAD_FAILED } from '../../src/daemon/reload.js';
 import { applyEdits, edit, mutatedSample, samples, soup } from '../helpers/config-corpus.js';
 
 const LONG = process.env['VRRPD_LONG'] === '1';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig, parseConfigText } from '../../src/config/load.js';
-import { createReloadQueue, describePlan, loadForReload as loadForReloadIn, matchInstance, planReload, RELOAD_FAILED } from '../../src/reload.js';
+import { createReloadQueue, describePlan, loadForReload as loadForReloadIn, matchInstance, planReload, RELOAD_FAILED } from '../../src/daemon/reload.js';
 import { parseIpv4, type Ipv4 } from '../../src/types.js';
 
 interface Inst {

@@ -6,12 +6,12 @@
 // own is tested in namespaces (net-lab.test.ts).
 import { describe, expect, it } from 'vitest';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/logger.js';
 import type { RepeatHandle, RepeatJob, RepeatProgress } from '../../src/net/repeater.js';
 import { nextIpId } from '../../src/vrrp/packet.js';
 import { err, ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
-import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
-import { virtualTimers } from '../../src/vrrp/virtual-timers.js';
+import { Instance, type InstancePorts } from '../../src/instance/instance.js';
+import { virtualTimers } from '../../src/timers/virtual-timers.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
 

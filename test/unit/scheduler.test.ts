@@ -1,7 +1,7 @@
 // The timer heap and its batches, driven by a hand-moved clock and a wakeup that only records what
 // it was asked: no waiting, no timed assertions.
 import { describe, expect, it } from 'vitest';
-import { createScheduler, DeadlineHeap, PRECISE_LEAD_MS, type Scheduler, type Wakeup } from '../../src/vrrp/scheduler.js';
+import { createScheduler, DeadlineHeap, PRECISE_LEAD_MS, type Scheduler, type Wakeup } from '../../src/timers/scheduler.js';
 
 interface Rig {
   readonly scheduler: Scheduler;

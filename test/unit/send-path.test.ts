@@ -4,8 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
 import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
-import { ADVER_GRID_MS, Instance, type InstanceLog, type InstancePorts } from '../../src/vrrp/instance.js';
-import { virtualTimers, type VirtualTimers } from '../../src/vrrp/virtual-timers.js';
+import { ADVER_GRID_MS, Instance, type InstancePorts } from '../../src/instance/instance.js';
+import type { LineLog } from '../../src/log/lines.js';
+import { virtualTimers, type VirtualTimers } from '../../src/timers/virtual-timers.js';
+import { timeoutScheduler } from '../../src/timers/clock.js';
 import { encodeDatagram, internetChecksum, setIpId, type Advert, type AdvertToSend } from '../../src/vrrp/packet.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
@@ -47,8 +49,9 @@ function recorder() {
   const events: string[] = [];
   const datagrams: Buffer[] = [];
   const quiet = (): void => undefined;
-  const log: InstanceLog = { info: (m: string) => void events.push(`log ${m}`), warn: quiet, error: quiet, debug: quiet };
+  const log: LineLog = { info: (m: string) => void events.push(`log ${m}`), warn: quiet, error: quiet, debug: quiet };
   const ports: InstancePorts = {
+    timers: timeoutScheduler(),
     sendDatagram: (d, dst): Result<number, string> => {
       datagrams.push(Buffer.from(d));
       events.push(`advert prio ${d[22]} id ${d.readUInt16BE(4)} to ${dst}`);

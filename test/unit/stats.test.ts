@@ -14,7 +14,7 @@ import {
   recordDrop,
   type InstanceStats,
   type KeepalivedCounter,
-} from '../../src/stats.js';
+} from '../../src/instance/stats.js';
 import { DROP_REASONS, type DropReason } from '../../src/vrrp/packet.js';
 import { CAPTURES_DIR } from '../helpers/captures.js';
 

@@ -1,8 +1,8 @@
-// What systemd hears from a running vrrpd (src/watchdog.ts): the watchdog period it derives from
+// What systemd hears from a running vrrpd (src/daemon/watchdog.ts): the watchdog period it derives from
 // $WATCHDOG_USEC, and the STATUS= line that follows every state change.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { err, ok } from '../../src/types.js';
-import { createSystemdStatus, startWatchdog, statusLine, watchdogPingMs } from '../../src/watchdog.js';
+import { createSystemdStatus, startWatchdog, statusLine, watchdogPingMs } from '../../src/daemon/watchdog.js';
 
 describe('watchdogPingMs', () => {
   it('pings at half of WatchdogSec, as sd_watchdog_enabled(3) advises', () => {

@@ -1,4 +1,4 @@
-// The pidfile lock (src/pidfile.ts): one daemon per pidfile, a dead one's file taken over, and the
+// The pidfile lock (src/daemon/pidfile.ts): one daemon per pidfile, a dead one's file taken over, and the
 // refusal as a user sees it from the compiled CLI (keepalived's "daemon is already running", exit 1).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
-import { describePidFileError, lockPidFile, lockPidFiles, type PidFileError } from '../../src/pidfile.js';
+import { describePidFileError, lockPidFile, lockPidFiles, type PidFileError } from '../../src/daemon/pidfile.js';
 import type { Result } from '../../src/types.js';
 
 let dir = '';
@@ -102,7 +102,7 @@ const cli = vrrpdCli();
 describe.skipIf(!existsSync(cli))(`a second daemon on the same pidfile (dist/src/cli.js${existsSync(cli) ? '' : ': skipped, run npm run build first'})`, () => {
   it('takes over the file of a daemon that was SIGKILLed while holding it', async () => {
     const path = join(dir, 'killed.pid');
-    const module = pathToFileURL(join(repoRoot(), 'dist', 'src', 'pidfile.js')).href;
+    const module = pathToFileURL(join(repoRoot(), 'dist', 'src', 'daemon', 'pidfile.js')).href;
     // A real second process holds the lock, then dies without any chance to clean up.
     const holder = spawn(
       process.execPath,

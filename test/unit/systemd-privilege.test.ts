@@ -1,8 +1,8 @@
-// Scripts under the systemd unit's least privilege (src/privilege.ts): vrrpd as user vrrpd without
+// Scripts under the systemd unit's least privilege (src/host/privilege.ts): vrrpd as user vrrpd without
 // CAP_SETUID/CAP_SETGID can run scripts only as itself; any other script user is named at start-up.
 import { describe, expect, it } from 'vitest';
-import type { ScriptUse } from '../../src/config-env.js';
-import { effectiveCapabilities, missingNetCapabilities, scriptUserSwitchProblem } from '../../src/privilege.js';
+import type { ScriptUse } from '../../src/host/rules.js';
+import { effectiveCapabilities, missingNetCapabilities, scriptUserSwitchProblem } from '../../src/host/privilege.js';
 
 const pos = { file: '/etc/vrrpd.conf', line: 3 };
 const use = (label: string, uid: number, gid: number): ScriptUse => ({ label, command: '/usr/local/bin/chk', pos, runAs: { ok: true, uid, gid } });

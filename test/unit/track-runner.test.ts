@@ -2,7 +2,7 @@
 // interval; no overlap ("already running ... skipping run"); timeout → SIGTERM to the group,
 // SIGKILL 2 s later, repeated every 10 s; group killed after every exit; runs that cannot start.
 import { describe, expect, it } from 'vitest';
-import type { RunAs } from '../../src/config-env.js';
+import type { RunAs } from '../../src/host/rules.js';
 import { createVirtualClock, type VirtualClock } from '../../src/track/clock.js';
 import type { ChildEnd, SpawnCallbacks, SpawnRequest } from '../../src/track/process.js';
 import { createScriptRunner, type RunnerDeps, type ScriptJob } from '../../src/track/script-runner.js';

@@ -4,12 +4,13 @@
 // advert is for, and the source-address rule `vrrpd -t` and the start-up share.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { checkSourceAddresses, sourceAddressProblem } from '../../src/config-env-address.js';
+import { checkSourceAddresses, sourceAddressProblem } from '../../src/host/source-address.js';
 import { formatDiagnostic, type InstanceConfig } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Ipv4 } from '../../src/types.js';
 import { chooseInstance, type DemuxKey } from '../../src/vrrp/demux.js';
-import { Instance, type InstancePorts } from '../../src/vrrp/instance.js';
+import { Instance, type InstancePorts } from '../../src/instance/instance.js';
+import { timeoutScheduler } from '../../src/timers/clock.js';
 import { decodeDatagram } from '../../src/vrrp/packet.js';
 
 const lines = (...ls: string[]): string => `${ls.join('\n')}\n`;
@@ -36,6 +37,7 @@ function harness(c: InstanceConfig, ownAddress = '192.0.2.11', failTo: readonly 
   const logged: string[] = [];
   const log = pino({ level: 'debug' }, { write: (m: string) => void logged.push((JSON.parse(m) as { msg: string }).msg) });
   const ports: InstancePorts = {
+    timers: timeoutScheduler(),
     sendDatagram: (bytes, dst) => {
       if (failTo.includes(dst)) return { ok: false, error: 'Network is unreachable' };
       // A copy: the instance reuses its datagram for the next advert.

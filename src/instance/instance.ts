@@ -1,0 +1,822 @@
+// One vrrp_instance: the shell around the pure core. Its events go to a Driver (drivers.ts: fsm.step
+// for a lone instance, sync.groupStep for a vrrp_sync_group member), which hands back the new state
+// and the actions; the instance keeps the timers the core arms and executes the actions in order (send
+// advert, VIPs, GARP, notify). All decisions are the core's; this file only does what it is told.
+import type { InstanceConfig } from '../config/config.js';
+import { VipExecutor, type SayLevel, type VipLink, type VipPorts } from './vips.js';
+import { buildGarpFrame } from '../net/garp.js';
+import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from './stats.js';
+import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
+import { initialState, mustCheckAddresses, reconfigure, step, STOP_PRIORITY, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
+import { soloDriver, type Driver } from './drivers.js';
+import { eventReason, type LastTransition } from './transitions.js';
+import { VRRP_TTL } from '../vrrp/ip-fields.js';
+import { diffVips } from '../vrrp/vip-diff.js';
+import { authTypeNumber, encodeDatagram, nextIpId, setIpId, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
+import { instanceParams } from './params.js';
+import type { Background } from './background.js';
+import { createGarpPacer, type GarpOwner, type GarpPacer, type GarpTarget } from './garp-pacer.js';
+import { createLogLimiter } from '../log/limit.js';
+import type { LineLog } from '../log/lines.js';
+import type { RepeatHandle, RepeatJob, RepeatProgress } from '../net/repeater.js';
+import type { Scheduler, TimerEntry } from '../timers/scheduler.js';
+import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from '../vrrp/peers.js';
+import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
+
+/** What the instance needs from the host, resolved by the daemon at start-up. */
+export interface InstanceHost {
+  readonly ifname: string;
+  readonly ifindex: number;
+  /**
+   * Our adverts' source and the tie-break address (RFC 3768 §5.2.1 / §6.4.3): unicast_src_ip /
+   * mcast_src_ip when configured (the daemon checked it is on the interface), else the interface's
+   * primary IPv4, never a VIP.
+   */
+  readonly ownAddress: Ipv4;
+  readonly vips: readonly VipLink[];
+}
+
+/**
+ * The I/O the instance drives; daemon.ts wires these to net/ (tests may wire them elsewhere).
+ * Sending is synchronous and address changes may be: a takeover then runs advert, VIPs and GARP
+ * in the timer's own callback, as keepalived does, with nothing awaited in between.
+ */
+export interface InstancePorts extends VipPorts {
+  /**
+   * Synchronous: the instance reuses `datagram` for its next advert (only the IP id changes), so
+   * a port that keeps the bytes must copy them.
+   */
+  sendDatagram(datagram: Buffer, dst: Ipv4): Result<number, string>;
+  sendFrames(ifname: string, frames: Buffer[]): Result<number, string>;
+  /**
+   * Hands the steady periodic advert to the addon's repeater (net/repeater.ts), which sends it on
+   * this instance's socket without waking JS; undefined when it cannot (then we keep sending).
+   * Absent: every advert is sent through sendDatagram.
+   */
+  repeatAdvert?(job: RepeatJob): RepeatHandle | undefined;
+  /** Monotonic clock in ms. */
+  now(): Millis;
+  /** The daemon's one timer heap (timers/scheduler.ts); tests give a virtual or setTimeout one. */
+  readonly timers: Scheduler;
+  /** Where GARP repeats wait their turn (background.ts); without it they run at once. */
+  readonly background?: Background;
+  /**
+   * vrrp_garp_interval's pacing, shared by every instance (the interval is per interface, as in
+   * keepalived); without it, one of the instance's own over sendFrames and `timers`.
+   */
+  readonly garpPacer?: GarpPacer;
+  /** The daemon's logger; the rehearsal's says nothing. */
+  readonly log: LineLog;
+  /** The notify scripts of a transition (notify.ts): instance name, state, effective priority. */
+  onNotify?(instance: string, state: NotifyState, priority: number): void;
+  /** notify_master_rx_lower_pri. */
+  onMasterRxLowerPri?(instance: string, priority: number): void;
+  /**
+   * An exception in this instance's own work (its I/O chain, an advert): the daemon's crash path
+   * (daemon/crash.ts). Absent (tests, the rehearsal): the error is logged and the instance goes on.
+   */
+  onInternalError?(e: unknown): void;
+}
+
+/**
+ * Timer coalescing for the Adver_Timer: every instance's advert deadlines sit on one grid of this
+ * many ms of the monotonic clock. The core anchors each period on the deadline that fired, and an
+ * interval of whole seconds (all VRRPv2 has) is a whole number of grid steps (any other interval
+ * stays off the grid: rounding would lengthen every period), so only the first period after
+ * becoming MASTER (or a reset: priority 0 heard, a reload) is stretched or shortened, by at most
+ * half a step; every later one is exact. What it buys: MASTERs whose adverts fall in the same step
+ * send them in one wakeup (fewer epoll returns, JS entries and timerfd re-arms: a wakeup is the
+ * dearest part of an advert for a Node process; the bench's wake-ups row counts them). keepalived
+ * has no such grid. 2 ms off one period is far inside what a backup tolerates
+ * (Master_Down_Interval is three intervals and the skew).
+ */
+export const ADVER_GRID_MS = 4;
+
+/**
+ * keepalived logs a drop, and some accepted adverts, for every packet; under a flood that drowns
+ * the log, so we rate-limit (src/log/limit.ts): a drop's line once per reason per interval; a line an
+ * accepted advert brings (fsm AdvertLine, its GARP burst's lines) and a peer report's (peers.ts:
+ * a spoofed source is a new peer) up to ADVERT_LINES times per kind per interval, so a peer's few
+ * in a row (a preemption's "discarding" each second) read as keepalived's.
+ */
+const DROP_LOG_INTERVAL_MS = 10_000;
+const ADVERT_LINES = 5;
+
+export class Instance {
+  // Replaced only by reconfigure() (a reload); everything else reads them through the getters.
+  private cfg: InstanceConfig;
+  private hostInfo: InstanceHost;
+  private readonly counters: InstanceStats = createStats();
+  private state: FsmState;
+  private readonly ports: InstancePorts;
+  /**
+   * The core's timers, one entry each for the instance's life (armed again with scheduler.reset).
+   * Fields behind a switch (timerEntry), not an object indexed by name: that keyed load saw five
+   * names and went megamorphic, a slow lookup on every advert.
+   */
+  private adverTimer: TimerEntry | undefined;
+  private masterDownTimer: TimerEntry | undefined;
+  private garpDelayTimer: TimerEntry | undefined;
+  private lowerPrioGarpTimer: TimerEntry | undefined;
+  private garpRefreshTimer: TimerEntry | undefined;
+  private readonly scheduler: Scheduler;
+  /** The tail of the I/O jobs still running, and how many; 0 = a new job may run at once. */
+  private io: Promise<void> = Promise.resolve();
+  private ioPending = 0;
+  /** feed() of a timer whose GARPs may wait their turn (garp_master_delay, refresh, lower prio). */
+  private garpMayWait = false;
+  private ipId = 0;
+  /**
+   * The repeater sending our periodic advert (handOver), and how many of its adverts `counters`
+   * holds already. While it runs, the Adver_Timer entry is cancelled: the repeater has the deadline.
+   */
+  private repeat: RepeatHandle | undefined;
+  private repeatCounted = 0;
+  /** The last sendAdvert() sent every copy. */
+  private advertLeftWhole = false;
+  /** One gratuitous ARP per VIP, host.vips' order: built once, sent by every burst. */
+  private garpTargets: GarpTarget[];
+  private readonly garp: GarpPacer;
+  /** This instance as the pacer knows it: its GARPs, sent now or later, are logged as its own. */
+  private readonly garpOwner: GarpOwner = {
+    garpSent: (t) => this.sayFor(this.garpCause && `${this.garpCause} garp frame`, 'debug', `Sending gratuitous ARP on ${t.ifname} for ${t.address}`),
+    garpFailed: (t, error) => this.say('warn', `(${this.name}) cannot send gratuitous ARP on ${t.ifname}: ${error}`),
+  };
+  /** While a burst a received advert brought sends its first GARPs: their lines are that advert's. */
+  private garpCause: AdvertLine | undefined;
+  /** Log lines held while apply() sends a takeover's packets (say()). */
+  private heldLogs: [SayLevel, string][] | undefined;
+  /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
+  private adverts: { readonly priority: number; readonly datagrams: readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] } | undefined;
+  private readonly dropLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now());
+  private readonly advertLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now(), ADVERT_LINES);
+  private readonly peerReportTable = new PeerReports();
+  /** The VIPs and their drop rule (vips.ts). */
+  private readonly vipWork: VipExecutor;
+  private driver: Driver;
+  private garpIntervalMs: Millis;
+  /** unicast_peer entries; empty for a multicast instance (unicast iff there is a peer). */
+  private peers: readonly PeerTtlRange[];
+  /** Why the event being stepped happened, and the last role change with it (`vrrpd status`). */
+  private why = 'start-up';
+  private last: LastTransition | undefined;
+  private zeroFrom: Ipv4 | undefined;
+  /** The scheduler's clock when the step being applied began: its timers count from there. */
+  private stepAt: Millis | undefined;
+  private roleChanges = 0;
+
+  constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
+    this.cfg = config;
+    this.hostInfo = host;
+    this.ports = ports;
+    this.vipWork = new VipExecutor({
+      name: () => this.name,
+      ports,
+      host: () => this.hostInfo,
+      config: () => this.cfg,
+      say: (level, message) => this.say(level, message),
+    });
+    this.scheduler = ports.timers;
+    this.garpIntervalMs = garpIntervalMs;
+    this.driver = driver;
+    this.peers = unicastPeers(config);
+    this.state = initialState(instanceParams(config, host.ownAddress));
+    this.garpTargets = garpTargetsOf(host);
+    this.garp = ports.garpPacer ?? createGarpPacer((ifname, frames) => ports.sendFrames(ifname, frames), this.scheduler);
+  }
+
+  now(): Millis {
+    return this.ports.now();
+  }
+
+  get config(): InstanceConfig {
+    return this.cfg;
+  }
+
+  get host(): InstanceHost {
+    return this.hostInfo;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get fsmState(): FsmState {
+    return this.state;
+  }
+
+  /** keepalived's counters (SIGUSR2, status, metrics), with the repeater's adverts counted in. */
+  get stats(): InstanceStats {
+    if (this.repeat !== undefined) this.countRepeated(this.repeat.progress());
+    return this.counters;
+  }
+
+  /** Start with what tracking already knows: FAULT, or an effective priority other than the base. */
+  start(initial: { fault: boolean; priority: Priority } | undefined = undefined): void {
+    const noPeer = this.state.params.faultNoPeer;
+    this.why = noPeer ? 'unicast_fault_no_peer without peers' : initial?.fault === true ? 'fault at start-up (tracking)' : 'start-up';
+    this.feed(initial === undefined ? { type: 'startup' } : { type: 'startup', fault: initial.fault, priority: initial.priority });
+    // Encoded now, so a takeover only patches the IP id (and the encoder is compiled already).
+    this.advertDatagrams(this.state.effectivePriority);
+  }
+
+  /**
+   * Shut down as RFC 3768 §6.4.3 asks; resolves once the priority-0 advert is sent and VIPs are gone.
+   * `release: false` is keepalived's -V (--dont-release-vrrp): a MASTER keeps its VIPs and sends no
+   * priority 0, so the backup takes over only after Master_Down_Interval; notify STOP still runs.
+   */
+  async stop(release = true): Promise<void> {
+    this.why = 'daemon stopping';
+    this.feed({ type: 'shutdown', release });
+    await this.idle();
+  }
+
+  /**
+   * A reload kept this instance (src/daemon/reload.ts): new parameters, VIPs and sync group driver; the
+   * role and timers stay. A MASTER removes the VIPs the new config dropped and adds the new ones
+   * (never touching one that stays), then re-announces (fsm.reconfigure: advert + GARP burst).
+   */
+  reconfigure(config: InstanceConfig, host: InstanceHost, garpIntervalMs: Millis, driver: Driver = soloDriver, effectivePriority?: Priority): void {
+    this.takeBack(); // its datagram is the old configuration's
+    // Queued GARPs are the old VIPs' (one may be gone now); a MASTER re-announces the new ones.
+    this.garp.cancel(this.garpOwner);
+    const before = this.hostInfo.vips;
+    this.cfg = config;
+    this.hostInfo = host;
+    this.peers = unicastPeers(config);
+    this.garpIntervalMs = garpIntervalMs;
+    this.driver = driver;
+    this.adverts = undefined;
+    this.garpTargets = garpTargetsOf(host);
+    if (this.state.role === 'MASTER') {
+      const { removed, added } = diffVips(before, host.vips, vipPlace);
+      if (host.vips.length > 0 || removed.length > 0) this.enqueue(() => this.vipWork.changeVips(removed, added));
+    }
+    this.why = 'reload';
+    const result = reconfigure(this.state, instanceParams(config, host.ownAddress), this.ports.now(), effectivePriority);
+    this.apply(result.state, result.actions);
+  }
+
+  /**
+   * A reload removed this instance: give up as at stop (priority 0 and VIPs removed if MASTER),
+   * notify DELETED (the notifier reports FAULT unless notify_deleted; keepalived says nothing for
+   * an instance already in FAULT without it), then drop the timers. Stepped alone, not through
+   * its sync group, whose members are regrouped by the reload anyway.
+   */
+  async remove(): Promise<void> {
+    this.why = 'removed by reload';
+    const result = step(this.state, { type: 'shutdown', removed: true }, this.ports.now());
+    this.apply(result.state, result.actions);
+    await this.idle();
+    this.dispose();
+  }
+
+  /** Resolves when every queued action has run. */
+  idle(): Promise<void> {
+    return this.io;
+  }
+
+  /** The receive checks this instance wants applied to an advert from `from` (packet.ts). */
+  expectation(from: Ipv4): Expectation {
+    return {
+      advertIntSec: this.config.advertIntMs / 1000,
+      auth: this.config.auth,
+      vips: this.config.vips.map((v) => v.address),
+      checkAddresses: mustCheckAddresses(this.state, from),
+      multicast: this.peers.length === 0,
+      group: this.config.multicastGroup,
+      ...(this.peers.length > 0 ? { localAddress: this.host.ownAddress } : {}),
+      ...(this.peers.length > 0 && this.config.checkUnicastSrc ? { peers: this.peers } : {}),
+    };
+  }
+
+  /** A unicast instance's peers, for the daemon's demultiplexing of one VRID among instances. */
+  get unicastPeers(): readonly PeerTtlRange[] {
+    return this.peers;
+  }
+
+  /**
+   * An accepted advert. `receivedAt`, on the timers' clock (ports.timers), is when the socket read
+   * it: the timers its step arms count from there (see arm()), not from after the decoding.
+   */
+  receive(advert: Advert, receivedAt?: Millis): void {
+    recordAdvertReceived(this.counters, advert.priority);
+    // Once per mismatch that ends; a spoofer alternating good and bad adverts must not make it one per advert.
+    for (const line of this.peerReportTable.accepted(advert.src)) this.sayFor('peer accepted', 'info', `(${this.name}) ${line}`);
+    this.feed({ type: 'advert', priority: advert.priority, from: advert.src }, undefined, receivedAt);
+  }
+
+  /**
+   * An advert failed a check. `datagram` (the received bytes and sender) lets a peer's configuration
+   * mismatch be reported once per peer and cause, naming both sides (peers.ts); anything else is
+   * counted and its keepalived line rate-limited by reason.
+   */
+  dropped(drop: Drop, datagram?: { readonly bytes: Uint8Array; readonly from: Ipv4 }): void {
+    recordDrop(this.counters, drop.reason);
+    const now = this.ports.now();
+    if (datagram !== undefined) {
+      const peer = peerView(datagram.bytes, datagram.from);
+      const own = this.ownSide();
+      const cause = causeOf(drop.reason, peer, own);
+      if (cause !== undefined) {
+        // Once per (peer, cause); rate-limited by cause too, as spoofed sources are new peers each.
+        const line = this.peerReportTable.dropped(cause, peer, own, drop.detail, now);
+        if (line !== undefined) this.sayFor(`peer ${cause}`, 'warn', `(${this.name}) ${line}`);
+        return;
+      }
+    }
+    const line = this.dropLog(drop.reason, `(${this.name}) ${drop.detail}`);
+    if (line !== undefined) this.ports.log.info(line);
+  }
+
+  /** Peers whose adverts we ignore (or did) for their configuration: for the status output. */
+  peerReports(): PeerReport[] {
+    return this.peerReportTable.all();
+  }
+
+  private ownSide(): OwnSide {
+    return {
+      vrid: this.config.vrid,
+      address: this.host.ownAddress,
+      vips: this.config.vips.map((v) => v.address),
+      advertIntSec: this.config.advertIntMs / 1000,
+      authType: authTypeNumber(this.config.auth),
+      strict: this.config.strict,
+    };
+  }
+
+  /** `reason`: what the caller knows beyond the event (e.g. which tracked object failed). */
+  feed(event: FsmEvent, reason?: string, at?: Millis): void {
+    // A priority 0 acts through the Master_Down timer (skew time); the reason names its sender.
+    if (event.type === 'advert') this.zeroFrom = event.priority === 0 ? event.from : undefined;
+    if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);
+    // The GARP repeats these timers bring may wait behind due adverts (background.ts).
+    this.garpMayWait = event.type === 'timer' && (event.timer === 'garpDelay' || event.timer === 'garpRefresh' || event.timer === 'lowerPrioGarp');
+    const outer = this.stepAt;
+    this.stepAt = at ?? this.scheduler.now();
+    try {
+      this.driver.feed(this, event);
+    } finally {
+      this.garpMayWait = false;
+      this.stepAt = outer;
+    }
+  }
+
+  /**
+   * The driver's result for this instance: the new core state, then its actions in order. Log
+   * lines that come with packets (a takeover's advert, VIPs and GARP) are written, in their order,
+   * right after the last of those packets left: each line is a synchronous write (stdout, syslog,
+   * a file) that would otherwise sit between the Master_Down timer and the first GARP.
+   */
+  apply(state: FsmState, actions: readonly Action[]): void {
+    this.setState(state);
+    let lastPacket = -1;
+    for (let i = 0; i < actions.length; i++) {
+      const type = (actions[i] as Action).type;
+      if (type === 'sendAdvert' || type === 'addVips' || type === 'delVips' || type === 'garp') lastPacket = i;
+    }
+    if (lastPacket < 0 || this.heldLogs !== undefined) {
+      for (const action of actions) this.execute(action);
+      return;
+    }
+    const held: [SayLevel, string][] = [];
+    this.heldLogs = held;
+    try {
+      for (let i = 0; i <= lastPacket; i++) this.execute(actions[i] as Action);
+    } finally {
+      this.heldLogs = undefined;
+      for (const [level, message] of held) this.ports.log[level](message);
+    }
+    for (let i = lastPacket + 1; i < actions.length; i++) this.execute(actions[i] as Action);
+  }
+
+  /** A log line now, or held by apply() until its packets are out. */
+  private say(level: SayLevel, message: string): void {
+    if (this.heldLogs !== undefined) this.heldLogs.push([level, message]);
+    else this.ports.log[level](message);
+  }
+
+  /**
+   * say(), rate-limited by `kind` when a received advert brought the line (log-limit.ts). The kind
+   * is one of a few fixed names, never the text: a spoofer varying its address must not make new keys.
+   */
+  private sayFor(kind: string | undefined, level: SayLevel, message: string): void {
+    const line = kind === undefined ? message : this.advertLog(kind, message);
+    if (line !== undefined) this.say(level, line);
+  }
+
+  /** Why the next role change happens, when another member's event moves this one. */
+  noteCause(why: string): void {
+    this.why = why;
+  }
+
+  get cause(): string {
+    return this.why;
+  }
+
+  /** The last role change: monotonic time, the role, and why. */
+  get lastTransition(): LastTransition | undefined {
+    return this.last;
+  }
+
+  /** Role changes since start (the metrics' transitions counter). */
+  get transitionCount(): number {
+    return this.roleChanges;
+  }
+
+  setState(state: FsmState): void {
+    // A new state may answer the next Adver_Timer differently: the repeater stops first. (A sync
+    // group sets every member's state on every member's event: an unchanged one goes on.)
+    if (state !== this.state) this.takeBack();
+    const before = this.state.role;
+    this.state = state;
+    if (before !== state.role) {
+      this.last = { at: this.ports.now(), from: before, to: state.role, reason: this.why };
+      this.roleChanges++;
+    }
+    if (before !== 'MASTER' && state.role === 'MASTER') this.counters.becameMaster++;
+    if (before === 'MASTER' && state.role !== 'MASTER') {
+      this.counters.releasedMaster++;
+      // Before this step's priority 0 and VIP removal (keepalived's vrrp_remove_delayed_arp).
+      this.garp.cancel(this.garpOwner);
+    }
+  }
+
+  /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
+  execute(a: Action): void {
+    // An advert of ours or the Adver_Timer moved: the repeater's sequence (deadlines, IP ids) ends.
+    if (this.repeat !== undefined && touchesAdverts(a)) this.takeBack();
+    switch (a.type) {
+      case 'armTimer':
+        return this.arm(a.timer, a.ms);
+      case 'cancelTimer':
+        return this.cancel(a.timer);
+      case 'log':
+        return this.sayFor(a.perAdvert, a.level, a.message);
+      case 'notify': {
+        const priority = this.state.effectivePriority;
+        this.ports.onNotify?.(this.name, a.state, priority);
+        return;
+      }
+      case 'notifyMasterRxLowerPri':
+        this.ports.onMasterRxLowerPri?.(this.name, a.priority);
+        return;
+      case 'sendAdvert': {
+        // The periodic advert, with nothing in flight: sent now, without a closure for the queue.
+        if (this.ioPending > 0) return this.enqueue(() => this.sendAdvert(a.priority));
+        try {
+          return this.sendAdvert(a.priority);
+        } catch (e) {
+          return this.internalError(e);
+        }
+      }
+      case 'addVips':
+        return this.enqueue(() => this.vipWork.setVips(true));
+      case 'delVips':
+        return this.enqueue(() => this.vipWork.setVips(false));
+      case 'garp': {
+        if (!this.garpMayWait || this.ports.background === undefined) return this.enqueue(() => this.sendGarps(a.count, a.perAdvert));
+        const count = a.count;
+        // Not behind this instance's I/O chain (its next advert must not wait for the queue); a
+        // MASTER no more by its turn sends nothing.
+        this.ports.background(() => {
+          if (this.state.role === 'MASTER') this.enqueue(() => this.sendGarps(count));
+        });
+        return;
+      }
+      case 'restoreVip': {
+        const link = this.host.vips.find((v) => v.vip.address === a.address);
+        // Behind whatever is in flight: if the core left MASTER meanwhile, the VIP is meant to be gone.
+        if (link) this.enqueue(() => (this.state.role === 'MASTER' ? this.vipWork.vipOp(link, true) : undefined));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Runs `job` in order behind the jobs still in flight. With none in flight it runs now, in the
+   * caller's turn: a synchronous job (an advert, the VIPs by synchronous netlink, a GARP burst)
+   * then costs no promise, and a takeover's advert, VIPs and GARP leave in the timer's own callback.
+   * A job that returns a promise holds back the jobs after it until it settles.
+   */
+  private enqueue(job: () => void | Promise<void>): void {
+    if (this.ioPending === 0) {
+      let running: void | Promise<void>;
+      try {
+        running = job();
+      } catch (e) {
+        this.internalError(e);
+        return;
+      }
+      if (running !== undefined) this.track(running);
+      return;
+    }
+    this.track(this.io.then(job));
+  }
+
+  private track(job: Promise<void>): void {
+    this.ioPending++;
+    this.io = job
+      .catch((e: unknown) => this.internalError(e))
+      .then(() => {
+        this.ioPending--;
+      });
+  }
+
+  private internalError(e: unknown): void {
+    if (this.ports.onInternalError !== undefined) return this.ports.onInternalError(e);
+    this.say('error', `(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  /**
+   * `ms` counts from the start of the step that armed it (the core's `now`), or from the arrival
+   * of the advert that caused it, not from when this action runs: the actions before it (the
+   * "Entering BACKUP STATE (init)" line, a notify) took ~0.5 ms on a fresh process, which the
+   * Master_Down_Timer then ran late by; keepalived's timers count from the loop's cached
+   * time_now, read before the step too. A sync group member moved by another's event counts from
+   * when its action runs. The scheduler keeps the fraction. The Adver_Timer's deadline goes to
+   * the nearest point of a shared ADVER_GRID_MS grid (see there).
+   */
+  private arm(timer: TimerName, ms: Millis): void {
+    const entry = this.timerEntry(timer);
+    const exact = (this.stepAt ?? this.scheduler.now()) + ms;
+    const onGrid = timer === 'adver' && this.cfg.advertIntMs % ADVER_GRID_MS === 0;
+    const deadline = onGrid ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
+    if (entry !== undefined) return this.scheduler.reset(entry, deadline);
+    // The takeover's timer is precise (woken early, spun to the deadline).
+    const created: TimerEntry = this.scheduler.at(deadline, () => this.timerFired(timer, created), timer === 'masterDown');
+    this.setTimerEntry(timer, created);
+  }
+
+  private timerFired(timer: TimerName, entry: TimerEntry): void {
+    const deadline = entry.deadline;
+    const late = this.scheduler.now() - deadline;
+    const fired = entry.firedAt - deadline;
+    if (timer === 'adver') {
+      const before = this.state;
+      this.advertLeftWhole = false;
+      this.feed({ type: 'timer', timer, deadline });
+      return this.handOver(before, deadline);
+    }
+    this.feed({ type: 'timer', timer, deadline });
+    // Behind the step's queued I/O (the first advert is already handed to the socket when this
+    // microtask runs), so the line costs the takeover nothing; the bench reads it (-D only).
+    if (timer !== 'masterDown') return;
+    queueMicrotask(() => this.ports.log.debug(`(${this.name}) master down timer fired ${fired.toFixed(3)} ms after its deadline (its callback ran ${late.toFixed(3)} ms after)`));
+  }
+
+  /**
+   * After an Adver_Timer step: when the core's answer was the steady one (MASTER, the same state
+   * object: fsm.ts sendPeriodicAdvert's "send, fire again one interval after this deadline"), every
+   * later firing gets the same answer while the state stays, so the repeater may send them
+   * (net/repeater.ts). takeBack() ends that before a new state or an action that sends an advert
+   * or moves the Adver_Timer is applied; a step that changes neither (a GARP repeat, a VIP
+   * restored, a notify) leaves it running. Handed over: only an advert that just went out whole,
+   * with nothing queued behind I/O, to one destination (with several unicast peers a copy can
+   * fail alone, which only this path reports per peer).
+   */
+  private handOver(before: FsmState, fired: Millis): void {
+    const entry = this.adverTimer;
+    if (this.ports.repeatAdvert === undefined || entry === undefined || entry.index < 0) return;
+    if (this.state !== before || before.role !== 'MASTER' || before.effectivePriority === 0) return;
+    // The repeater replays the answer just seen: the next deadline one interval after the one that
+    // fired (not after a stall, where the core counts the interval from now).
+    const periodMs = before.params.advertIntMs;
+    if (entry.deadline !== fired + periodMs) return;
+    if (!this.advertLeftWhole || this.ioPending > 0 || this.repeat !== undefined) return;
+    const datagrams = this.advertDatagrams(before.effectivePriority);
+    const only = datagrams[0];
+    if (datagrams.length !== 1 || only === undefined) return;
+    const handle: RepeatHandle | undefined = this.ports.repeatAdvert({
+      datagram: only.bytes,
+      dst: only.dst,
+      first: entry.deadline,
+      periodMs,
+      ipId: this.ipId,
+      onGiveBack: (progress) => {
+        if (this.repeat === handle) this.resume(progress);
+      },
+    });
+    if (handle === undefined) return;
+    this.scheduler.cancel(entry);
+    this.repeat = handle;
+    this.repeatCounted = 0;
+  }
+
+  /** The repeater's advert back to the Adver_Timer (a new state, another advert, a reload). */
+  private takeBack(): void {
+    if (this.repeat !== undefined) this.resume(this.repeat.stop());
+  }
+
+  /** The Adver_Timer again, at the advert the repeater did not send; its count and IP id kept. */
+  private resume(progress: RepeatProgress): void {
+    this.repeat = undefined;
+    this.countRepeated(progress);
+    this.ipId = progress.ipId;
+    if (this.adverTimer !== undefined) this.scheduler.reset(this.adverTimer, progress.next);
+  }
+
+  private countRepeated(progress: RepeatProgress): void {
+    this.counters.advertSent += progress.sent - this.repeatCounted;
+    this.repeatCounted = progress.sent;
+  }
+
+  private cancel(timer: TimerName): void {
+    const entry = this.timerEntry(timer);
+    if (entry !== undefined) this.scheduler.cancel(entry);
+  }
+
+  private timerEntry(timer: TimerName): TimerEntry | undefined {
+    switch (timer) {
+      case 'adver':
+        return this.adverTimer;
+      case 'masterDown':
+        return this.masterDownTimer;
+      case 'garpDelay':
+        return this.garpDelayTimer;
+      case 'lowerPrioGarp':
+        return this.lowerPrioGarpTimer;
+      case 'garpRefresh':
+        return this.garpRefreshTimer;
+    }
+  }
+
+  private setTimerEntry(timer: TimerName, entry: TimerEntry): void {
+    switch (timer) {
+      case 'adver':
+        this.adverTimer = entry;
+        return;
+      case 'masterDown':
+        this.masterDownTimer = entry;
+        return;
+      case 'garpDelay':
+        this.garpDelayTimer = entry;
+        return;
+      case 'lowerPrioGarp':
+        this.lowerPrioGarpTimer = entry;
+        return;
+      case 'garpRefresh':
+        this.garpRefreshTimer = entry;
+        return;
+    }
+  }
+
+  /**
+   * One advert: to the multicast group, or one copy per unicast peer (keepalived's vrrp_send_adv):
+   * every copy carries the same IP id (one counter step per advert), the peer as destination and
+   * unicast_ttl; it counts once as sent when any copy left.
+   */
+  private sendAdvert(priority: number): void {
+    this.ipId = nextIpId(this.ipId);
+    const unicast = this.peers.length > 0;
+    let sentAny = false;
+    let allSent = true;
+    for (const { dst, bytes } of this.advertDatagrams(priority)) {
+      setIpId(bytes, this.ipId);
+      const sent = this.ports.sendDatagram(bytes, dst);
+      if (sent.ok) {
+        sentAny = true;
+        continue;
+      }
+      allSent = false;
+      if (unicast) this.say('warn', `(${this.name}) Cant send advert to ${dst} (${sent.error})`);
+      else this.say('warn', `(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
+    }
+    this.advertLeftWhole = sentAny && allSent;
+    if (!sentAny) return;
+    recordAdvertSent(this.counters, priority);
+    // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
+    if (priority === 0) this.say('debug', `(${this.name}) sent 0 priority`);
+  }
+
+  /** The advert's datagrams at `priority`, encoded once per priority and configuration. */
+  private advertDatagrams(priority: number): readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] {
+    if (this.adverts?.priority === priority) return this.adverts.datagrams;
+    const targets = this.peers.length > 0
+      ? this.peers.map((p) => ({ dst: p.address, ttl: this.config.unicastTtl }))
+      : [{ dst: this.config.multicastGroup, ttl: VRRP_TTL }];
+    const datagrams = targets.map(({ dst, ttl }) => ({
+      dst,
+      bytes: encodeDatagram({
+        vrid: this.config.vrid,
+        priority: priority as Advert['priority'],
+        advertIntSec: this.config.advertIntMs / 1000,
+        auth: this.config.auth,
+        addresses: this.config.vips.map((v) => v.address),
+        src: this.host.ownAddress,
+        dst,
+        id: this.ipId,
+        ttl,
+      }),
+    }));
+    this.adverts = { priority, datagrams };
+    return datagrams;
+  }
+
+  /**
+   * keepalived §3.6: `count` ARP requests per VIP, back to back, or `vrrp_garp_interval` apart on
+   * each interface: those wait in the pacer (garp-pacer.ts), never in this instance's I/O chain,
+   * and go when the instance leaves MASTER. Run behind the I/O in flight, so a burst queued before
+   * a step-down finds the instance no longer MASTER and sends nothing.
+   */
+  private sendGarps(count: number, perAdvert?: AdvertLine): void {
+    if (this.state.role !== 'MASTER') return;
+    for (const link of this.host.vips) {
+      this.sayFor(perAdvert && `${perAdvert} garp`, 'info', `(${this.name}) Sending/queueing gratuitous ARPs on ${link.ifname} for ${link.vip.address}`);
+    }
+    if (count <= 0) return;
+    // Back to back, every GARP leaves in this call; spaced ones go an interval apart anyway.
+    this.garpCause = perAdvert;
+    try {
+      this.garp.burst(this.garpOwner, this.garpTargets, count, this.garpIntervalMs);
+    } finally {
+      this.garpCause = undefined;
+    }
+  }
+
+  /**
+   * rtnetlink says an address went away: if it is one of our VIPs, the core decides (fsm vipRemoved).
+   * Our own removals never reach it as such: they happen after the core has left MASTER, or drop the
+   * VIP from host.vips first (a reload).
+   */
+  addressRemoved(index: number, address: Ipv4): void {
+    const link = this.host.vips.find((v) => v.ifindex === index && v.vip.address === address);
+    if (link !== undefined) this.feed({ type: 'vipRemoved', address, ifname: link.ifname });
+  }
+
+  /** Drop every timer; used when the daemon exits without a clean shutdown step. */
+  dispose(): void {
+    this.garp.cancel(this.garpOwner);
+    if (this.repeat !== undefined) this.countRepeated(this.repeat.stop());
+    this.repeat = undefined;
+    for (const t of [this.adverTimer, this.masterDownTimer, this.garpDelayTimer, this.lowerPrioGarpTimer, this.garpRefreshTimer]) {
+      if (t !== undefined) this.scheduler.cancel(t);
+    }
+  }
+
+  /**
+   * After an internal error, when neither the core's state nor the I/O chain can be trusted: every
+   * timer and the repeated advert stop; a MASTER (by the core's last word) sends priority 0; every
+   * VIP of ours is removed whatever the core said (one that is not there fails quietly), past the
+   * I/O chain, which may be what failed. No notify and no drop-rule change: the process is about
+   * to exit, and the next start removes what a crash left.
+   */
+  releaseAfterError(): void | Promise<void> {
+    this.dispose();
+    if (this.state.role === 'MASTER') {
+      try {
+        this.sendAdvert(STOP_PRIORITY);
+      } catch (e) {
+        this.say('error', `(${this.name}) cannot send priority 0: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const pending: Promise<void>[] = [];
+    for (const { vip, ifindex } of this.host.vips) {
+      const done = this.ports.delAddress({ index: ifindex, address: vip.address, prefixLength: vip.prefixLength });
+      if (done instanceof Promise) pending.push(done.then(() => undefined));
+    }
+    this.say('info', `(${this.name}) released after an internal error`);
+    if (pending.length > 0) return Promise.all(pending).then(() => undefined);
+  }
+
+  /** What the SIGUSR1/JSON dumps print about this instance now (src/dump/). */
+  snapshot(): InstanceSnapshot {
+    const s = this.state;
+    return {
+      name: this.name,
+      state: s.role,
+      wantState: wantStateOf(s, this.config),
+      basePriority: s.basePriority,
+      effectivePriority: s.effectivePriority,
+      master: s.master,
+      ownAddress: this.host.ownAddress,
+      ifname: this.host.ifname,
+      ifindex: this.host.ifindex,
+      mac: this.host.vips.find((v) => v.ifindex === this.host.ifindex)?.mac,
+      vipSet: s.role === 'MASTER',
+      nextTimerAt: nextTimerOf(s, this.repeat !== undefined ? this.repeat.progress().next : this.adverTimer?.deadline),
+      takenAt: this.ports.now(),
+      stats: { ...this.stats },
+      peers: this.peerReportTable.all(),
+    };
+  }
+}
+
+/** An action that sends an advert or arms or cancels the Adver_Timer. */
+const touchesAdverts = (a: Action): boolean =>
+  a.type === 'sendAdvert' || ((a.type === 'armTimer' || a.type === 'cancelTimer') && a.timer === 'adver');
+
+/** The config's unicast_peer list with parsed addresses (the schema only lets IPv4 peers through). */
+function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
+  return config.unicastPeers.flatMap((p) => {
+    const address = parseIpv4(p.address);
+    return address === undefined ? [] : [{ address, minTtl: p.minTtl, maxTtl: p.maxTtl }];
+  });
+}
+
+const garpTargetsOf = (host: InstanceHost): GarpTarget[] =>
+  host.vips.map((link) => ({ ifname: link.ifname, address: link.vip.address, frame: buildGarpFrame(link.mac, link.vip.address) }));
+
+/** Where a VIP is: the same address and prefix on the same interface stays in place on a reload. */
+const vipPlace = (v: VipLink): string => `${v.ifindex} ${v.vip.address}/${v.vip.prefixLength}`;
+

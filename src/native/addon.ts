@@ -1,0 +1,528 @@
+// Typed, error-as-value face of native/vrrpd_native.cc. The addon is loaded lazily on first use so
+// that modules importing this one (e.g. the pure GARP frame builder) stay usable in tests and
+// tools on machines where the addon was never built; every entry point then reports why. Which
+// file is loaded (a prebuild or a build from source): src/native/path.ts.
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+import { locateAddon } from './path.js';
+import { err, ok, type Result } from '../types.js';
+
+interface NativePacketSocket {
+  send(frame: Buffer): number;
+  close(): void;
+}
+
+interface NativeRawSender {
+  send(datagram: Buffer, dst: string): number;
+  close(): void;
+}
+
+interface NativeRawReceiver {
+  join(group: string): void;
+  close(): void;
+}
+
+/** One loop turn's datagrams, index by index: the bytes, the source, the CLOCK_MONOTONIC stamp. */
+type NativeDatagrams = (bytes: Buffer[], from: string[], at: number[]) => void;
+
+interface NativeNetlinkRoute {
+  address(add: boolean, ifindex: number, address: string, prefixLength: number, label?: string): void;
+  close(): void;
+}
+
+interface NativeSignalWatcher {
+  close(): void;
+}
+
+interface NativeTimerFd {
+  arm(deadlineMs: number): void;
+  disarm(): void;
+  close(): void;
+}
+
+/** [adverts sent since start, next deadline (CLOCK_MONOTONIC ms), IP id of the last advert]. */
+type NativeRepeatReport = [number, number, number];
+
+interface NativeAdvertRepeater {
+  start(key: number, sender: NativeRawSender, datagram: Buffer, dst: string, firstMs: number, periodMs: number, ipId: number): void;
+  stop(key: number): NativeRepeatReport | undefined;
+  progress(key: number): NativeRepeatReport | undefined;
+  close(): void;
+}
+
+interface NativeAddon {
+  ifInfo(name: string): { index: number; mac: Buffer };
+  /** Absent from an addon built before the dump signals: everything else still works. */
+  sigrtmin?: () => number;
+  /** Absent from an addon built before the control socket. */
+  peerCred?: (fd: number) => { pid: number; uid: number; gid: number };
+  /** Absent from an addon built before the pidfile lock. */
+  flock?: (fd: number) => boolean;
+  /** Absent from an addon built before close-on-exec was enforced. */
+  cloexec?: (minFd: number) => number[];
+  cloexecRange?: (minFd: number) => boolean;
+  SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
+  PacketSocket: new (ifname: string) => NativePacketSocket;
+  /** Absent from an addon built before the synchronous send path. */
+  RawSender?: new (ifname: string, ifindex: number) => NativeRawSender;
+  /** Absent from an addon built before the synchronous send path. */
+  NetlinkRoute?: new () => NativeNetlinkRoute;
+  /** Absent from an addon built before it took over receiving. */
+  RawReceiver?: (new (ifname: string, ifindex: number, onDatagrams: NativeDatagrams, onError: (e: Error) => void) => NativeRawReceiver) & {
+    readonly maxPerWake: number;
+  };
+  /** Absent from an addon built before the timer scheduler. */
+  TimerFd?: new (callback: () => void) => NativeTimerFd;
+  monotonicMs?: () => number;
+  spinUntil?: (ms: number) => number;
+  /** Absent from an addon built before the advert repeater: adverts are then all sent from JS. */
+  AdvertRepeater?: new (callback: (key: number, nextMs: number, sent: number, ipId: number) => void) => NativeAdvertRepeater;
+  sdNotify(state: string): boolean;
+  openlog(ident: string, facility: number): void;
+  syslog(priority: number, message: string): void;
+  /** Absent from an addon built before journal logging (native/journal.cc). */
+  journalSend?: (path: string, entry: Buffer) => number;
+}
+
+let loaded: Result<NativeAddon, string> | undefined;
+let loadedFrom: string | undefined;
+
+function isNativeAddon(value: unknown): value is NativeAddon {
+  if (typeof value !== 'object' || value === null) return false;
+  const names = ['ifInfo', 'PacketSocket', 'sdNotify', 'openlog', 'syslog'];
+  return names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
+}
+
+function addon(): Result<NativeAddon, string> {
+  if (loaded) return loaded;
+  const located = locateAddon();
+  if (!located.ok) {
+    loaded = located;
+    return loaded;
+  }
+  const { path, note } = located.value;
+  try {
+    const exports: unknown = createRequire(import.meta.url)(path);
+    loaded = isNativeAddon(exports) ? ok(exports) : err(`${path} does not export the vrrpd native API`);
+    loadedFrom = note;
+  } catch (e) {
+    loaded = err(`cannot load ${path}: ${describe(e)}`);
+  }
+  return loaded;
+}
+
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+/** "send: Network is down (ENETDOWN)": the addon's strerror text plus the errno name to match on. */
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const errno: unknown = (e as Error & { errno?: unknown }).errno;
+  const name = typeof errno === 'number' ? errnoNames.get(errno) : undefined;
+  return name ? `${e.message} (${name})` : e.message;
+}
+
+function attempt<T>(f: (a: NativeAddon) => T): Result<T, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  try {
+    return ok(f(a.value));
+  } catch (e) {
+    return err(describe(e));
+  }
+}
+
+/** Whether the addon can be loaded; the error says why not. */
+export function nativeAvailable(): Result<void, string> {
+  const a = addon();
+  return a.ok ? ok(undefined) : a;
+}
+
+/** Which file the addon was loaded from and why (for a debug line): "prebuilds/linux-x64/vrrpd_native.node, prebuilt for linux-x64". */
+export function nativeAddonSource(): Result<string, string> {
+  const a = addon();
+  return a.ok ? ok(loadedFrom ?? 'unknown') : a;
+}
+
+export interface InterfaceInfo {
+  readonly index: number;
+  /** Hardware address as the kernel reports it (6 bytes; zeros for loopback). */
+  readonly mac: Buffer;
+}
+
+/** ifindex and MAC by SIOCGIFINDEX/SIOCGIFHWADDR: namespace-correct even under nsenter. */
+export function ifInfo(name: string): Result<InterfaceInfo, string> {
+  return attempt((a) => a.ifInfo(name));
+}
+
+/** A send-only AF_PACKET socket bound to one interface; frames include the Ethernet header. */
+export interface PacketSocket {
+  /** Bytes the kernel accepted; errors like "send: Network is down (ENETDOWN)". */
+  send(frame: Buffer): Result<number, string>;
+  /** Idempotent. */
+  close(): void;
+}
+
+export function openPacketSocket(ifname: string): Result<PacketSocket, string> {
+  return attempt((a) => {
+    const socket = new a.PacketSocket(ifname);
+    return {
+      send: (frame: Buffer) => attempt(() => socket.send(frame)),
+      close: () => socket.close(),
+    };
+  });
+}
+
+const STALE_SEND = 'the native addon was built before the synchronous send path (run npm install to rebuild it)';
+
+/** A send-only IPv4 raw socket (IPPROTO_RAW, so IP_HDRINCL) bound to one interface. */
+export interface RawSender {
+  /**
+   * One synchronous sendto() of a whole IPv4 datagram to `dst`: when it returns ok the kernel has
+   * the bytes, so the caller may reuse the buffer at once. Never blocks; a full queue is an error
+   * like "send to 224.0.0.18: No buffer space available (ENOBUFS)".
+   */
+  send(datagram: Buffer, dst: string): Result<number, string>;
+  /** Idempotent. */
+  close(): void;
+}
+
+export function openRawSender(ifname: string, ifindex: number): Result<RawSender, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Sender = a.value.RawSender;
+  if (Sender === undefined) return err(STALE_SEND);
+  return attempt(() => {
+    const socket = new Sender(ifname, ifindex);
+    const sender: RawSender = {
+      send(datagram: Buffer, dst: string): Result<number, string> {
+        // Inline rather than attempt(): this runs for every advert.
+        try {
+          return ok(socket.send(datagram, dst));
+        } catch (e) {
+          return err(describe(e));
+        }
+      },
+      close: () => socket.close(),
+    };
+    nativeSenders.set(sender, socket);
+    return sender;
+  });
+}
+
+/** CLOCK_MONOTONIC in ms (fractional), read by the addon. */
+export function monotonicClock(): Result<() => number, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const read = a.value.monotonicMs;
+  return read === undefined ? err(STALE_TIMER) : ok(read);
+}
+
+/** The VRRP receive socket (native/vrrpd_native.cc RawReceiver). */
+export interface RawReceiver {
+  /** IP_ADD_MEMBERSHIP on the socket's interface; a group already joined is fine. */
+  join(group: string): Result<void, string>;
+  /** Idempotent; datagrams still queued in the kernel are dropped, none is delivered after it. */
+  close(): void;
+}
+
+/**
+ * A raw IPv4 protocol-112 socket bound to `ifname`, close-on-exec, on Node's loop. `onDatagrams`
+ * gets each loop turn's datagrams (at most `maxPerWake`, oldest first, every one stamped before the
+ * next is read); `onError` a failure that closed the socket (an error of a single read does not).
+ */
+export function openRawReceiver(
+  ifname: string,
+  ifindex: number,
+  onDatagrams: (bytes: Buffer[], from: string[], at: number[]) => void,
+  onError: (message: string) => void,
+): Result<{ receiver: RawReceiver; maxPerWake: number }, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Receiver = a.value.RawReceiver;
+  if (Receiver === undefined) return err('the native addon was built before the receive socket (run npm install to rebuild it)');
+  return attempt(() => {
+    const socket = new Receiver(ifname, ifindex, onDatagrams, (e) => onError(describe(e)));
+    const receiver: RawReceiver = {
+      join: (group) => attempt(() => socket.join(group)),
+      close: () => socket.close(),
+    };
+    return { receiver, maxPerWake: Receiver.maxPerWake };
+  });
+}
+
+/** The addon's object behind each RawSender, for the repeater (which sends on its fd). */
+const nativeSenders = new WeakMap<RawSender, NativeRawSender>();
+
+/** An advert the repeater is sending or has stopped sending (times in CLOCK_MONOTONIC ms). */
+export interface RepeatReport {
+  /** Adverts it sent since start. */
+  readonly sent: number;
+  /** The deadline of the next advert, not sent yet. */
+  readonly nextMs: number;
+  /** The IP id of the last advert sent (the one given at start if none). */
+  readonly ipId: number;
+}
+
+/**
+ * The addon's periodic advert sender (native/vrrpd_native.cc AdvertRepeater; src/net/repeater.ts
+ * says when it is used). `onGiveBack(key, report)`: the entry removed itself (a send failed, or
+ * the loop was held up a whole period); report.nextMs is the advert it did not send.
+ */
+export interface AdvertRepeaterNative {
+  start(key: number, sender: RawSender, datagram: Buffer, dst: string, firstMs: number, periodMs: number, ipId: number): Result<void, string>;
+  stop(key: number): RepeatReport | undefined;
+  progress(key: number): RepeatReport | undefined;
+  /** Idempotent; entries still in it are dropped unsent. */
+  close(): void;
+}
+
+const STARTED: Result<void, string> = ok(undefined);
+const reportOf = (r: NativeRepeatReport | undefined): RepeatReport | undefined => (r === undefined ? undefined : { sent: r[0], nextMs: r[1], ipId: r[2] });
+
+export function openAdvertRepeater(onGiveBack: (key: number, report: RepeatReport) => void): Result<AdvertRepeaterNative, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Native = a.value.AdvertRepeater;
+  if (Native === undefined) return err('the native addon was built before the advert repeater (run npm install to rebuild it)');
+  return attempt(() => {
+    const native = new Native((key, nextMs, sent, ipId) => onGiveBack(key, { sent, nextMs, ipId }));
+    return {
+      start(key, sender, datagram, dst, firstMs, periodMs, ipId) {
+        const socket = nativeSenders.get(sender);
+        if (socket === undefined) return err('not a native RawSender');
+        try {
+          native.start(key, socket, datagram, dst, firstMs, periodMs, ipId);
+          return STARTED;
+        } catch (e) {
+          return err(describe(e));
+        }
+      },
+      stop: (key) => reportOf(native.stop(key)),
+      progress: (key) => reportOf(native.progress(key)),
+      close: () => native.close(),
+    };
+  });
+}
+
+/** Synchronous rtnetlink address requests (one request, its ack read before returning). */
+export interface NetlinkRoute {
+  /** Errors name the kernel's errno: "RTM_DELADDR: Cannot assign requested address (EADDRNOTAVAIL)". */
+  addAddress(a: { index: number; address: string; prefixLength: number; label?: string }): Result<void, string>;
+  delAddress(a: { index: number; address: string; prefixLength: number }): Result<void, string>;
+  /** Idempotent. */
+  close(): void;
+}
+
+export function openNetlinkRoute(): Result<NetlinkRoute, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Route = a.value.NetlinkRoute;
+  if (Route === undefined) return err(STALE_SEND);
+  return attempt(() => {
+    const socket = new Route();
+    return {
+      addAddress: (x) => attempt(() => socket.address(true, x.index, x.address, x.prefixLength, x.label)),
+      delAddress: (x) => attempt(() => socket.address(false, x.index, x.address, x.prefixLength)),
+      close: () => socket.close(),
+    };
+  });
+}
+
+/**
+ * sd_notify(3): `READY=1`, `WATCHDOG=1`, `STATUS=...`, `STOPPING=1`. ok(false) when not started by
+ * systemd (NOTIFY_SOCKET unset), which is normal, not an error.
+ */
+export function sdNotify(state: string): Result<boolean, string> {
+  return attempt((a) => a.sdNotify(state));
+}
+
+/** syslog(3) facilities keepalived can log to: `daemon` by default, `-S 0..7` selects local0..7. */
+export const syslogFacility = {
+  daemon: 3 << 3,
+  local0: 16 << 3,
+  local1: 17 << 3,
+  local2: 18 << 3,
+  local3: 19 << 3,
+  local4: 20 << 3,
+  local5: 21 << 3,
+  local6: 22 << 3,
+  local7: 23 << 3,
+} as const;
+
+/** syslog(3) severities; keepalived logs its state changes at `info`. */
+export const syslogSeverity = {
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  err: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+} as const;
+
+/** openlog(ident, LOG_PID, facility): lines then read `ident[pid]: message`. */
+export function openSyslog(ident: string, facility: number): Result<void, string> {
+  return attempt((a) => a.openlog(ident, facility));
+}
+
+/** priority = severity, optionally or-ed with a facility (else the openlog one applies). */
+export function syslog(priority: number, message: string): Result<void, string> {
+  return attempt((a) => a.syslog(priority, message));
+}
+
+/**
+ * One datagram of the native journal protocol to journald's socket at `path`, never blocking: 0 or
+ * the errno (EAGAIN when journald's queue is full, ENOENT/ECONNREFUSED while it restarts).
+ */
+export function journalSend(path: string, entry: Buffer): Result<number, string> {
+  const send = journalSender();
+  return send.ok ? attempt(() => send.value(path, entry)) : send;
+}
+
+/** The addon's journalSend, or why there is none. */
+export function journalSender(): Result<(path: string, entry: Buffer) => number, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const send = a.value.journalSend;
+  return send === undefined ? err('the native addon was built before journal logging (run npm install to rebuild it)') : ok(send);
+}
+
+const STALE_ADDON = 'the native addon was built before signal support (run npm install to rebuild it)';
+
+/**
+ * flock(fd, LOCK_EX|LOCK_NB): ok(true) when we now hold the lock, ok(false) when another open file
+ * (another daemon) holds it. The kernel releases it when the fd closes or the process dies.
+ */
+export function flockExclusive(fd: number): Result<boolean, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const lock = a.value.flock;
+  if (lock === undefined) return err('the native addon was built before the pidfile lock (run npm install to rebuild it)');
+  return attempt(() => lock(fd));
+}
+
+const STALE_CLOEXEC = 'the native addon was built before close-on-exec was enforced (run npm install to rebuild it)';
+
+/**
+ * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it; returns the descriptors it
+ * marked. Reads /proc/self/fd and asks about each one (cost: src/host/exec-guard.ts).
+ */
+export function markCloexec(minFd: number): Result<readonly number[], string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const mark = a.value.cloexec;
+  if (mark === undefined) return err(STALE_CLOEXEC);
+  return attempt(() => mark(minFd));
+}
+
+const MARKED: Result<void, string> = ok(undefined);
+
+/**
+ * FD_CLOEXEC on every descriptor >= minFd: one close_range(CLOSE_RANGE_CLOEXEC) call (Linux 5.11+,
+ * whatever the count), else markCloexec's scan.
+ */
+export function markAllCloexec(minFd: number): Result<void, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const range = a.value.cloexecRange;
+  if (range === undefined) return err(STALE_CLOEXEC);
+  try {
+    if (range(minFd)) return MARKED;
+  } catch (e) {
+    return err(describe(e));
+  }
+  const scanned = markCloexec(minFd);
+  return scanned.ok ? MARKED : scanned;
+}
+
+/** libc's SIGRTMIN (34 with glibc, which keeps two for itself; not a constant to hard-code). */
+export function sigrtmin(): Result<number, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const read = a.value.sigrtmin;
+  if (read === undefined) return err(STALE_ADDON);
+  return attempt(() => read());
+}
+
+/** A caught signal; close() stops catching it (the signal's default action applies again). */
+export interface SignalWatch {
+  /** Idempotent. */
+  close(): void;
+}
+
+/**
+ * Catch `signum` on Node's event loop, also a realtime one Node's process.on() cannot name. The
+ * callback runs on the main thread; the watch alone does not keep the process alive.
+ */
+export function watchSignal(signum: number, callback: (signum: number) => void): Result<SignalWatch, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Watcher = a.value.SignalWatcher;
+  if (Watcher === undefined) return err(STALE_ADDON);
+  return attempt(() => {
+    const watcher = new Watcher(signum, callback);
+    return { close: () => watcher.close() };
+  });
+}
+
+/** Who is at the other end of a connected unix socket (SO_PEERCRED, as of its connect()). */
+export interface PeerCredentials {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export function peerCredentials(fd: number): Result<PeerCredentials, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const read = a.value.peerCred;
+  if (read === undefined) return err('the native addon was built before the control socket (run npm install to rebuild it)');
+  return attempt(() => read(fd));
+}
+
+/**
+ * One CLOCK_MONOTONIC timerfd on Node's loop (src/net/clock.ts): arm() takes an absolute deadline
+ * in CLOCK_MONOTONIC ms (monotonicMs()'s clock, fractional), the callback runs on the main thread
+ * once it has passed. Re-arming replaces the deadline; an expiry replaced before it was read never
+ * calls back.
+ */
+export interface TimerFd {
+  arm(deadlineMs: number): Result<void, string>;
+  disarm(): void;
+  /** Idempotent. */
+  close(): void;
+}
+
+const ARMED: Result<void, string> = ok(undefined);
+const STALE_TIMER = 'the native addon was built before the timerfd scheduler (run npm install to rebuild it)';
+
+/**
+ * `monotonicMs`: CLOCK_MONOTONIC now. `spinUntil(ms)`: busy-wait in C until CLOCK_MONOTONIC reaches
+ * ms (a no-op when that is more than 2 ms away), returning the time it stopped.
+ */
+export function openTimerFd(
+  callback: () => void,
+): Result<{ timer: TimerFd; monotonicMs: () => number; spinUntil: (ms: number) => number }, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const { TimerFd: Native, monotonicMs, spinUntil } = a.value;
+  if (Native === undefined || monotonicMs === undefined || spinUntil === undefined) return err(STALE_TIMER);
+  return attempt(() => {
+    const native = new Native(callback);
+    const timer: TimerFd = {
+      // Once per wakeup: no closure or result object built when it works.
+      arm(deadlineMs) {
+        try {
+          native.arm(deadlineMs);
+          return ARMED;
+        } catch (e) {
+          return err(describe(e));
+        }
+      },
+      disarm: () => native.disarm(),
+      close: () => native.close(),
+    };
+    return { timer, monotonicMs, spinUntil };
+  });
+}
