@@ -8,6 +8,7 @@ import { labAvailable } from '../../lab/netns.js';
 import { parseBenchArgs, pairRows, scaleRows } from '../../bench/run.js';
 import { layout, measureScale, scaleConfig } from '../../bench/scale.js';
 import { formatTable, nearProtocol, under, verdictOf, withinFactorOfKeepalived, type Row } from '../../bench/table.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
@@ -118,7 +119,7 @@ describe('bench: table, flags, arithmetic', () => {
   });
 });
 
-describe.skipIf(!available.ok)(`bench in the lab: one scale measurement${skipped}`, () => {
+describeUnless(!available.ok)(`bench in the lab: one scale measurement${skipped}`, () => {
   it('vrrpd with 2 instances: both MASTER, RSS and CPU read, adverts on time, no transition', async () => {
     const f = await measureScale('vrrpd', 2, 2, () => undefined);
     expect(f.instances).toBe(2);

@@ -15,9 +15,10 @@
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLab, labAvailable, type Lab } from '../../lab/netns.js';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const lab = labAvailable();
 const keepalivedBin = ['/usr/sbin/keepalived', '/usr/local/sbin/keepalived'].find((p) => existsSync(p));
@@ -209,7 +210,7 @@ function judge(o: Outcome): { ok: boolean; note: string } {
   return { ok: true, note: intended ? `${gap ? 'gap' : 'intended'}: ${intended.reason}` : '' };
 }
 
-describe.skipIf(skipReason !== undefined)(`vrrpd -t against keepalived -t${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describeUnless(skipReason !== undefined)(`vrrpd -t against keepalived -t${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let l: Lab | undefined;
   let compatDir = '';
   let work = '';

@@ -5,7 +5,7 @@
 // and 10 MB random requests leaving the MASTER's adverts on time. Figures print as `CONTROL ...`.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { advertsFrom, startCapture, type Capture } from '../../lab/capture.js';
 import { exchange, type ClientCounts, type ClientKind } from '../../lab/control-clients.js';
 import { renderKeepalivedConfig, type KeepalivedInstanceSpec } from '../../lab/keepalived.js';
@@ -13,6 +13,7 @@ import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../l
 import { execBounded, sleep } from '../../lab/process.js';
 import { repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../lab/vrrpd.js';
 import { A_IP, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 /** Enough for `status --json` to pass 64 KiB (a pipe's buffer) twice over, and the table once. */
@@ -43,7 +44,7 @@ interface Lateness {
   readonly offsets: readonly number[];
 }
 
-describe.skipIf(!available.ok)(`the control socket of a daemon with ${INSTANCES} instances${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`the control socket of a daemon with ${INSTANCES} instances${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let capture: Capture;
   let a: Vrrpd;

@@ -6,7 +6,7 @@
 // supervisor makes (systemd's Restart=on-failure; here the test) brings A back as MASTER.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCapture, type Capture, type Frame } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { exitWithin, sleep } from '../../lab/process.js';
@@ -15,6 +15,7 @@ import { RELEASE_BOUND_MS } from '../../src/daemon/crash.js';
 import { EXIT } from '../../src/exit-codes.js';
 import { skewTime, masterDownInterval } from '../../lab/pair.js';
 import { A_IP, advertsFrom, B_IP, seedConfig, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 /** RFC 3768 §6.1 with advert_int 1 for node B (priority 100): what B waits after a priority 0. */
@@ -24,7 +25,7 @@ const MASTER_DOWN_B = masterDownInterval(100);
 /** A becomes MASTER about 3.4 s after start-up; it throws a few steady adverts later. */
 const THROW_AFTER_MS = 6000;
 
-describe.skipIf(!available.ok)(`an internal error in a MASTER${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`an internal error in a MASTER${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let capture: Capture;
   let a: Vrrpd;

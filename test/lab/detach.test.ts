@@ -4,14 +4,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pidAlive, signalPid, waitUntil } from '../../lab/process.js';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 
-describe.skipIf(!available.ok)(`detached daemon${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`detached daemon${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-detach-test-'));
   const pidFile = join(dir, 'vrrpd.pid');

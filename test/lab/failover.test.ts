@@ -2,12 +2,13 @@
 // namespaces on a bridge, a client watching with tcpdump and its neighbour table. Timings are
 // measured on the client's capture (the wire), not taken from the daemons' own logs.
 import { realpathSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { firstGarpAfter, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { sleep } from '../../lab/process.js';
 import { startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { A_IP, B_IP, A_MAC, B_MAC, advertsFrom, seedConfig, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 /** RFC 3768 §6.1 with advert_int 1: 3 × 1 s + (256 − 100)/256 s for node B. */
@@ -16,7 +17,7 @@ const SKEW_B = 0.609375;
 /** How much later than the protocol's own interval the takeover may be seen on the wire. */
 const SLACK = 0.1;
 
-describe.skipIf(!available.ok)(`seed pair failover with two vrrpd${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`seed pair failover with two vrrpd${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let capture: Capture;
   let a: Vrrpd;

@@ -7,12 +7,13 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { clearAdvertLoss, clearNetem, deleteInterface, ifindexOf, netemAvailable, recreateInterface, setAdvertLoss, setNetem, startAdvertReorder, type NetemSpec, type ReorderCounts } from '../../lab/netem.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pairConfig, startNode, type PairDaemon, type PairNode } from '../../lab/pair.js';
 import { sleep, wallClockSeconds } from '../../lab/process.js';
 import { unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const LONG = process.env['VRRPD_LONG'] === '1';
@@ -105,7 +106,7 @@ async function hasNetem(): Promise<boolean> {
   return netemProbe;
 }
 
-describe.skipIf(!available.ok)(`fault suite${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`fault suite${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   it.each([5, 20, 50])(
     `%i percent loss on both nodes for ${LOSS_SECONDS} s: spurious transitions, vrrpd vs keepalived under the same loss`,
     async (loss) => {
@@ -173,7 +174,7 @@ function configWith(role: 'master' | 'backup', instanceLines: readonly string[],
   return base.replace(/(vrrp_instance VI_1 \{\n)/, `${topLevel}\n$1${instanceLines.map((l) => `    ${l}\n`).join('')}`);
 }
 
-describe.skipIf(!available.ok)(`fault suite, single faults${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`fault suite, single faults${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   /** Someone (`ip addr del`) removes the VIP from the MASTER: seconds until it is back, what A logged. */
   const vipDeleted = (daemon: PairDaemon): Promise<{ back: number | undefined; logged: string[] }> =>
     withPair(daemon, async (p) => {
@@ -296,7 +297,7 @@ async function execIn(lab: Lab, host: string, argv: readonly string[]): Promise<
   return r.code === 0 ? { ok: true, value: r.stdout } : { ok: false, error: `${argv.join(' ')}: ${r.stderr}` };
 }
 
-describe.skipIf(!available.ok)(`fault suite, hung scripts${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`fault suite, hung scripts${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   /** A script that never returns, in a root-owned directory of its own (script security). */
   const hangingScript = (): { path: string; cleanup: () => void } => {
     const dir = mkdtempSync(join(tmpdir(), 'vrrpd-hang-'));

@@ -3,7 +3,7 @@
 // stack trace before its first line ran; keepalived runs with 20.
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { advertsFrom, startCapture } from '../../lab/capture.js';
 import { renderKeepalivedConfig } from '../../lab/keepalived.js';
 import { labAvailable, LAB_VIP, type Lab, type LabSpec } from '../../lab/netns.js';
@@ -12,6 +12,7 @@ import { parseLogLine, startVrrpd, vrrpdBin, vrrpdCli } from '../../lab/vrrpd.js
 import { MIN_OPEN_FILES } from '../../src/host/open-files.js';
 import { A_IP, unwrap } from '../helpers/lab.js';
 import { twoInterfaceHost, useLabWithDir } from '../helpers/lab-dir.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 /** Whether this host lets the launcher raise a hard limit (root with CAP_SYS_RESOURCE). */
@@ -36,7 +37,7 @@ const messages = (lines: readonly { text: string }[]): string[] => lines.map((l)
 /** Lines that would be a crash or a stack trace rather than a logged error. */
 const crashy = (lines: readonly string[]): string[] => lines.filter((l) => /^\s+at |internal error|Node\.js v\d|FATAL/.test(l));
 
-describe.skipIf(!available.ok)(`open-files limit${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`open-files limit${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   const env = useLabWithDir(spec, 'vrrpd-fd-limit-', (dir) => {
     writeFileSync(join(dir, 'notify.sh'), `#!/bin/sh\necho "$@" >> ${join(dir, 'notified')}\n`, { mode: 0o755 });
     writeFileSync(join(dir, 'check.sh'), `#!/bin/sh\necho ran >> ${join(dir, 'checked')}\n`, { mode: 0o755 });

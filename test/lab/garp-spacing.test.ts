@@ -8,13 +8,14 @@
 // the figures.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { startNode, type PairDaemon, type PairNode } from '../../lab/pair.js';
 import { exitWithin, sleep, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot } from '../../lab/vrrpd.js';
 import { A_IP, A_MAC, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 /** What the issue asks of a stop and of a reload, whatever the GARP spacing. */
@@ -67,7 +68,7 @@ function expectPromptReload(daemon: PairDaemon, garpInterval: number, r: Reload)
   expect(r.lateGarps).toBe(0);
 }
 
-describe.skipIf(!available.ok)(`vrrp_garp_interval never delays a stop, a reload or a step-down${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`vrrp_garp_interval never delays a stop, a reload or a step-down${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let capture: Capture;
   let nodes: PairNode[] = [];

@@ -11,12 +11,13 @@
 // behaviour, one option away.
 //
 // Figures come from the client: its capture (adverts, GARPs) and a ping of the VIP every 10 ms.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { advertsFrom, garpsFor, startCapture, type Frame } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { nextAdvert, pairConfig, startNode, startPinger, type PairNode } from '../../lab/pair.js';
 import { sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
 import { A_IP, B_IP, A_MAC, B_MAC, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
@@ -110,7 +111,7 @@ async function splitAndHeal(kind: Kind): Promise<HealFigures> {
 
 const fmt = (s: number | undefined): string => (s === undefined ? '—' : `${(s * 1000).toFixed(1)} ms`);
 
-describe.skipIf(!available.ok)(`faster heal after a split brain, against keepalived in the same run${skipped}`, () => {
+describeUnless(!available.ok)(`faster heal after a split brain, against keepalived in the same run${skipped}`, () => {
   const results = new Map<Kind, HealFigures>();
   afterAll(() => {
     if (results.size === 0) return;

@@ -8,7 +8,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { advertsFrom, startCapture } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import type { ClientKind } from '../../lab/control-clients.js';
@@ -19,6 +19,7 @@ import type { AuthConfig } from '../../src/config/config.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram, internetChecksum } from '../../src/vrrp/packet.js';
 import { unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const CLIENT_IP = parseIpv4('192.0.2.100') as Ipv4;
@@ -67,7 +68,7 @@ const hostile: Record<string, { datagram: Buffer; log: RegExp }> = {
   badLength: { datagram: advert().subarray(0, 36), log: /^\(VI_1\) vrrp packet too short/ },
 };
 
-describe.skipIf(!available.ok)(`hostile adverts against a running master${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`hostile adverts against a running master${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let a: Vrrpd;
 
@@ -205,7 +206,7 @@ describe.skipIf(!available.ok)(`hostile adverts against a running master${availa
 // a second took 93 % of a CPU); here a handful, while every advert is still counted (keepalived's
 // pri_zero_rcvd, plus what the kernel dropped before the daemon read it) and acted on: the
 // Master_Down_Timer goes to Skew_Time, so B, alone, is MASTER well before its Master_Down_Interval.
-describe.skipIf(!available.ok)(`a priority-0 flood against a BACKUP${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`a priority-0 flood against a BACKUP${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   const FLOOD = 3000;
   let lab: Lab;
 
@@ -286,7 +287,7 @@ with open(sys.argv[1], 'a') as out:
     out.write(f'{usable}\\n')
 `;
 
-describe.skipIf(!available.ok)(`a hostile script as nobody${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`a hostile script as nobody${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   it('finds no raw socket among its descriptors: no priority-255 advert reaches the wire', async () => {
     const lab = await createLab(pairLabSpec());
     const dir = mkdtempSync(join(tmpdir(), 'vrrpd-hostile-script-'));
@@ -329,7 +330,7 @@ describe.skipIf(!available.ok)(`a hostile script as nobody${available.ok ? '' : 
  * of short ones) against a running MASTER: `vrrpd status` is answered every time, each kind of
  * complaint is logged under its own rate limit, and the master keeps its VIP.
  */
-describe.skipIf(!available.ok)(`hostile clients on the control socket of a running master${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`hostile clients on the control socket of a running master${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let a: Vrrpd;
   const MIX: readonly [ClientKind, number][] = [

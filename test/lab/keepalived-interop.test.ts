@@ -10,7 +10,7 @@
 // compared: the VRRP part must be byte-identical, the IP header alike but for its id.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   advertsFrom,
   decodeEthernetFrame,
@@ -29,6 +29,7 @@ import { sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { readCapture, type CaptureName } from '../helpers/captures.js';
 import { A_IP, B_IP, A_MAC, B_MAC, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
@@ -210,7 +211,7 @@ function logAt(d: Vrrpd, msg: string, fromT: number | undefined): string {
   return `${dt < 0 ? '' : '+'}${dt} ms`;
 }
 
-describe.skipIf(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP on B${skipped}`, () => {
+describeUnless(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP on B${skipped}`, () => {
   let lab: Lab;
   let capture: Capture;
   let ka: Keepalived;
@@ -329,7 +330,7 @@ describe.skipIf(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP 
   }, 15_000);
 });
 
-describe.skipIf(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP on B${skipped}`, () => {
+describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP on B${skipped}`, () => {
   let lab: Lab;
   let capture: Capture;
   let ka: Keepalived;
@@ -473,7 +474,7 @@ describe.skipIf(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP 
   }, 15_000);
 });
 
-describe.skipIf(!available.ok)(`the same config on the wire: keepalived's frames vs vrrpd's${skipped}`, () => {
+describeUnless(!available.ok)(`the same config on the wire: keepalived's frames vs vrrpd's${skipped}`, () => {
   const advertPairs = (): [AdvertKind, AdvertSample | undefined, AdvertSample | undefined][] =>
     (['A, priority 150', 'B, priority 100', 'A, priority 0'] as const).map((k) => [k, wire.adverts.get(k)?.keepalived, wire.adverts.get(k)?.vrrpd]);
 

@@ -7,10 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, wri
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { exitWithin, type TrackedProcess } from '../../lab/process.js';
 import { parseLogLine, repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const built = existsSync(vrrpdCli());
@@ -65,7 +66,7 @@ interface Daemon {
 
 const config = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
 
-describe.skipIf(!available.ok || !built)(
+describeUnless(!available.ok || !built)(
   `keepalived's log lines from a vrrpd pair${available.ok ? (built ? '' : ' (skipped: npm run build first)') : ` (skipped: ${available.reason})`}`,
   () => {
     let lab: Lab;

@@ -6,7 +6,7 @@
 // exactly one node after each step.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { advertsFrom, firstGarpAfter, startCapture, type Capture } from '../../lab/capture.js';
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, NODE_A, NODE_B, pairLabSpec, type Lab } from '../../lab/netns.js';
@@ -14,6 +14,7 @@ import { framesOf, PAIR_PRIORITY, skewTime, startPinger, type Outage, type Pinge
 import { sleep, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { A_IP, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
@@ -37,7 +38,7 @@ const PING_INTERVAL_MS = 9;
  */
 const outageSeconds = (o: Outage): number => (o.lost === 0 ? 0 : Math.max(0, o.seconds - PING_INTERVAL_MS / 1000));
 
-describe.skipIf(!available.ok)(`rolling migration keepalived -> vrrpd, node by node, same config files${skipped}`, () => {
+describeUnless(!available.ok)(`rolling migration keepalived -> vrrpd, node by node, same config files${skipped}`, () => {
   let lab: Lab;
   let capture: Capture;
   let pinger: Pinger;

@@ -4,7 +4,7 @@
 // with both sides and the fix, and keeps quiet after that (a reminder at most every minute).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { renderKeepalivedConfig } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { sleep, waitUntil } from '../../lab/process.js';
@@ -12,6 +12,7 @@ import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram } from '../../src/vrrp/packet.js';
 import { A_IP, B_IP, CLIENT_IP, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
@@ -48,7 +49,7 @@ function foreignAdvert(): Buffer {
   });
 }
 
-describe.skipIf(!available.ok)(`peer mismatch and foreign routers: once per peer and cause, both sides named${skipped}`, () => {
+describeUnless(!available.ok)(`peer mismatch and foreign routers: once per peer and cause, both sides named${skipped}`, () => {
   let lab: Lab;
   let a: Vrrpd;
   let b: Vrrpd;

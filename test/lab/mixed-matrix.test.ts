@@ -8,7 +8,7 @@
 // compare between pairings.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { advertsFrom, firstGarpAfter, lastAdvertBefore, startCapture, type Capture } from '../../lab/capture.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import {
@@ -30,6 +30,7 @@ import {
 } from '../../lab/pair.js';
 import { sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
 import { A_IP, A_MAC, B_IP, B_MAC, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
@@ -503,7 +504,7 @@ function table(): string {
   return rows.map((r) => r.map((v, i) => (i === 7 ? v : v.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
-describe.skipIf(!available.ok)(`mixed-pair matrix: {keepalived, vrrpd} × {master, backup} × five failures${skipped}`, () => {
+describeUnless(!available.ok)(`mixed-pair matrix: {keepalived, vrrpd} × {master, backup} × five failures${skipped}`, () => {
   afterAll(() => {
     console.log(
       "mixed-pair matrix (first letter = the master's daemon; k = keepalived 2.2.7, v = vrrpd; outages compare as the reply gap less one ping interval, 0 with no ping lost):\n" +

@@ -39,6 +39,7 @@ import { httpGetArgv, nginxArgv, NGINX_BINARY, renderNginxConfig, startNginx, wr
 import { pidAlive, sleep, waitUntil } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { A_IP, B_IP, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const missing = [
@@ -444,7 +445,7 @@ function pathsWritten(trace: string): string[] {
   return out;
 }
 
-describe.skipIf(!runnable)(`nginx in the lab${skipped}`, () => {
+describeUnless(!runnable)(`nginx in the lab${skipped}`, () => {
   it('writes nothing outside its own directory (strace: every open for writing, mkdir, unlink, chown…)', async () => {
     const lab = await createLab(pairLabSpec());
     const dir = mkdtempSync(join(tmpdir(), `${lab.id}-ngx-strace-`));
@@ -543,11 +544,11 @@ describe.skipIf(!runnable)(`nginx in the lab${skipped}`, () => {
 // ---------------------------------------------------------------------------------------------
 // The pair: keepalived (the reference), then vrrpd
 
-describe.skipIf(!runnable).concurrent(`keepalived 2.2.7 on both nodes (the reference for vrrpd's figures)${skipped}`, () => {
+describeUnless(!runnable).concurrent(`keepalived 2.2.7 on both nodes (the reference for vrrpd's figures)${skipped}`, () => {
   defineCases('keepalived');
 });
 
-describe.skipIf(!runnable).concurrent(`vrrpd on both nodes${skipped}`, () => {
+describeUnless(!runnable).concurrent(`vrrpd on both nodes${skipped}`, () => {
   defineCases('vrrpd');
   afterAll(() => {
     const caseOf = (k: string): string => k.split(' / ')[0] ?? k;

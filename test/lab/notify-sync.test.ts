@@ -4,10 +4,11 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLab, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { waitUntil } from '../../lab/process.js';
 import { startVrrpd } from '../../lab/vrrpd.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 
@@ -23,7 +24,7 @@ function config(notify: string): string {
   ].join('\n');
 }
 
-describe.skipIf(!available.ok)(`notify scripts and a sync group in the daemon${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`notify scripts and a sync group in the daemon${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   // Root's, 0755, in a 0755 directory: what enable_script_security accepts (as for keepalived).
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-notify-test-'));

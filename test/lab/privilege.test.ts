@@ -6,12 +6,13 @@
 import { chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { advertsFrom, firstGarpAfter, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { exitWithin, sleep, spawnTracked, waitUntil, type TrackedProcess } from '../../lab/process.js';
 import { parseLogLine, repoRoot, vrrpdBin } from '../../lab/vrrpd.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const A_IP = '192.0.2.11';
@@ -43,7 +44,7 @@ function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T 
 
 const messageOf = (text: string): string => parseLogLine(text)?.msg ?? text;
 
-describe.skipIf(!available.ok)(`vrrpd as an unprivileged user with CAP_NET_RAW + CAP_NET_ADMIN only${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`vrrpd as an unprivileged user with CAP_NET_RAW + CAP_NET_ADMIN only${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let capture: Capture;
   let keepalived: Keepalived;

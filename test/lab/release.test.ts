@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, LAB_VIP, labAvailable, NODE_A, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { committedCopy } from '../../lab/systemd.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const MINUTE = 60_000;
@@ -76,7 +77,7 @@ function pathWithoutCompilers(dir: string): string {
   return dir;
 }
 
-describe.skipIf(!available.ok)(`npm run release${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`npm run release${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let work = '';
   let out1 = '';
   let lab: Lab | undefined;

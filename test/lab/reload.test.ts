@@ -7,13 +7,14 @@
 // a multicast group of its own (mcast_dst_ip) on an interface already open joins it and hears its peer.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { advertIntervalsMs, advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
 import { BIG_INCLUDE, HEAP_KILLER, UNKNOWN_90K, writeBomb } from '../../lab/config-bombs.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pidAlive, rssMb, sleep, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot, startVrrpd, vrrpdBin, type Vrrpd } from '../../lab/vrrpd.js';
 import { A_IP, A_MAC, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const SECOND_VIP = '192.0.2.201';
@@ -70,7 +71,7 @@ async function waitUntilQuiet(d: Vrrpd, quietMs: number): Promise<void> {
 
 const transitions = (d: Vrrpd, since: number): string[] => d.logLines().slice(since).filter((l) => /Entering \w+ STATE/.test(l));
 
-describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let capture: Capture;
   let a: Vrrpd;

@@ -7,7 +7,7 @@
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { renderKeepalivedConfig, startKeepalived } from '../../lab/keepalived.js';
 import { deleteInterface, recreateInterface } from '../../lab/netem.js';
 import { labAvailable, type Lab, type LabSpec } from '../../lab/netns.js';
@@ -15,6 +15,7 @@ import { pidAlive, signalPid, sleep, waitUntil } from '../../lab/process.js';
 import { startVrrpd, vrrpdBin, type Vrrpd } from '../../lab/vrrpd.js';
 import { unwrap } from '../helpers/lab.js';
 import { twoInterfaceHost, useLabWithDir } from '../helpers/lab-dir.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const NOBODY = 65534;
@@ -121,7 +122,7 @@ vrrp_script chk_root {
 `;
 }
 
-describe.skipIf(!available.ok)(`scripts inherit no descriptor of the daemon's${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`scripts inherit no descriptor of the daemon's${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   const env = useLabWithDir(spec, 'vrrpd-script-fds-', (dir) => {
     mkdirSync(join(dir, 'out'));
     chownSync(join(dir, 'out'), NOBODY, NOBODY);

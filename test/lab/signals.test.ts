@@ -6,11 +6,12 @@
 // cannot be written is logged and the daemon runs on.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pidAlive, sleep } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const config = (name: string): string => readFileSync(join(repoRoot(), 'etc', name), 'utf8');
@@ -41,7 +42,7 @@ async function dumped(d: Vrrpd, file: string, logLine: RegExp, since: number, be
 
 const statsValue = (text: string, label: RegExp): number[] => [...text.matchAll(label)].map((m) => Number(m[1]));
 
-describe.skipIf(!available.ok)(`dump signals on a running pair${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`dump signals on a running pair${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let a: Vrrpd;
   let b: Vrrpd;

@@ -5,7 +5,7 @@
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { advertIntervalsMs, startCapture, type Capture } from '../../lab/capture.js';
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
@@ -16,6 +16,7 @@ import { parseLogLine, repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram } from '../../src/vrrp/packet.js';
 import { A_IP, CLIENT_IP, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const METRICS = '127.0.0.1:9650';
@@ -43,7 +44,7 @@ function quantile(values: readonly number[], q: number): number {
 /** Intervals between A's adverts in [from, to] (capture seconds), in ms. */
 const advertGapsMs = (capture: Capture, from: number, to: number): number[] => advertIntervalsMs(unwrap(capture.framesSoFar()), A_IP, from, to);
 
-describe.skipIf(!available.ok)(`vrrpd status and metrics${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`vrrpd status and metrics${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let capture: Capture;
   let a: Vrrpd;
@@ -243,7 +244,7 @@ print(n, flush=True)
   }, 60_000);
 });
 
-describe.skipIf(!available.ok)(`vrrpd status of a daemon running as nobody (the unit's way)${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`vrrpd status of a daemon running as nobody (the unit's way)${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab;
   let run = '';
   let daemon: TrackedProcess;

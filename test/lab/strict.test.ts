@@ -9,13 +9,14 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { advertsFrom, startCapture } from '../../lab/capture.js';
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { httpGetArgv, startNginx } from '../../lab/nginx.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { sleep, waitUntil } from '../../lab/process.js';
 import { repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../lab/vrrpd.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const nft = existsSync('/usr/sbin/nft') || existsSync('/sbin/nft');
@@ -38,7 +39,7 @@ function seed(node: 'a' | 'b', opts: { strict?: boolean; accept?: boolean } = {}
   return text;
 }
 
-describe.skipIf(!available.ok || !nft)(`vrrp_strict, as keepalived 2.2.7 does it${skipped}`, () => {
+describeUnless(!available.ok || !nft)(`vrrp_strict, as keepalived 2.2.7 does it${skipped}`, () => {
   let lab: Lab;
   const vipMac = async (): Promise<string | undefined> => (await lab.neigh('client', LAB_VIP))?.mac;
   const pingVip = async (): Promise<number> => (await lab.ping('client', LAB_VIP, { count: 3, intervalMs: 200, timeoutMs: 2500 })).received;

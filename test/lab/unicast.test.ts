@@ -12,7 +12,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { advertsFrom, firstGarpAfter, startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
 import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
@@ -21,6 +21,7 @@ import { repoRoot, startVrrpd, vrrpdCli, type Vrrpd } from '../../lab/vrrpd.js';
 import { parseIpv4, toPriority, toVrid, type Ipv4 } from '../../src/types.js';
 import { encodeDatagram } from '../../src/vrrp/packet.js';
 import { A_IP, B_IP, B_MAC, CLIENT_IP, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
@@ -118,7 +119,7 @@ function crafted(src: string, ttl: number): string {
   }).toString('hex');
 }
 
-describe.skipIf(!available.ok)(`unicast 1: a vrrpd pair${skipped}`, () => {
+describeUnless(!available.ok)(`unicast 1: a vrrpd pair${skipped}`, () => {
   let lab: Lab;
   let capture: Capture;
   let a: Vrrpd;
@@ -258,7 +259,7 @@ describe.skipIf(!available.ok)(`unicast 1: a vrrpd pair${skipped}`, () => {
   }, 20_000);
 });
 
-describe.skipIf(!available.ok)(`unicast 2: mixed with keepalived, both ways round${skipped}`, () => {
+describeUnless(!available.ok)(`unicast 2: mixed with keepalived, both ways round${skipped}`, () => {
   let lab: Lab;
   let capture: Capture;
   const frames = (): Frame[] => unwrap(capture.framesSoFar());
@@ -331,7 +332,7 @@ function groupConfig(node: 'a' | 'b'): string {
   ).replace(/state \w+/, `state ${state}`).replace(/priority \d+/, `priority ${priority}`);
 }
 
-describe.skipIf(!available.ok)(`multicast group and source: keepalived MASTER, vrrpd BACKUP on 224.0.0.19${skipped}`, () => {
+describeUnless(!available.ok)(`multicast group and source: keepalived MASTER, vrrpd BACKUP on 224.0.0.19${skipped}`, () => {
   let lab: Lab;
   let capture: Capture;
   const frames = (): Frame[] => unwrap(capture.framesSoFar());

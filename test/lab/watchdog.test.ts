@@ -6,19 +6,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { advertsFrom, startCapture } from '../../lab/capture.js';
 import { createLab, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { pairConfig } from '../../lab/pair.js';
 import { sleep, spawnTracked, type TrackedProcess } from '../../lab/process.js';
 import { startVrrpd } from '../../lab/vrrpd.js';
 import { A_IP, unwrap } from '../helpers/lab.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const WATCHDOG_USEC = 1_000_000;
 const STALL_MS = 3000;
 
-describe.skipIf(!available.ok)(`an event-loop stall stops the watchdog pings${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
+describeUnless(!available.ok)(`an event-loop stall stops the watchdog pings${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
   let lab: Lab | undefined;
   let listener: TrackedProcess | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'vrrpd-watchdog-test-'));

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FLAGS, flagsMarkdown, flagSpelling } from '../../src/cli/flags.js';
 import { parseUmask, rtSignals, SIGFUNCS, signalNumber } from '../../src/cli/values.js';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
+import { describeUnless, itUnless } from '../helpers/unmet.js';
 
 const cli = vrrpdCli();
 const built = existsSync(cli);
@@ -33,7 +34,7 @@ describe('the flag table', () => {
     expect(readme).toContain(flagsMarkdown());
   });
 
-  it.skipIf(!keepalived)('covers every flag keepalived 2.2.7 --help lists, with the same argument shape', () => {
+  itUnless(!keepalived)('covers every flag keepalived 2.2.7 --help lists, with the same argument shape', () => {
     const usage = run('keepalived', ['--help']).stderr;
     const listed = [...usage.matchAll(/^ {2}(?:-(\w), )?\s*--([\w-]+)(=|\[=)?/gm)].map((m) => ({ short: m[1], long: m[2] as string, arg: m[3] }));
     expect(listed.length).toBeGreaterThan(30);
@@ -76,7 +77,7 @@ describe('--signum', () => {
     expect(rtSignals().min).toBe(header?.glibcVersionRuntime === undefined ? 35 : 34);
   });
 
-  it.skipIf(!built || !keepalived)('prints what keepalived 2.2.7 prints, with its exit codes', () => {
+  itUnless(!built || !keepalived)('prints what keepalived 2.2.7 prints, with its exit codes', () => {
     for (const name of [...SIGFUNCS, 'TDUMP', 'FOO', 'json']) {
       const ours = vrrpd([`--signum=${name}`]);
       const theirs = run('keepalived', [`--signum=${name}`]);
@@ -85,8 +86,8 @@ describe('--signum', () => {
   });
 });
 
-describe.skipIf(!built)(`the command line${built ? '' : ' (skipped: npm run build first)'}`, () => {
-  it.skipIf(!keepalived)('bad options: keepalived\'s message and exit 1', () => {
+describeUnless(!built)(`the command line${built ? '' : ' (skipped: npm run build first)'}`, () => {
+  itUnless(!keepalived)('bad options: keepalived\'s message and exit 1', () => {
     for (const args of [['-Z'], ['--nosuch'], ['-f'], ['--use-file='], ['-p'], ['--signum='], ['-S'], ['--log-facility=']]) {
       const ours = vrrpd(args);
       const theirs = run('keepalived', args);

@@ -4,9 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { labAvailable, withLab } from '../../lab/netns.js';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
+import { describeUnless, itUnless } from '../helpers/unmet.js';
 
 const cli = vrrpdCli();
 const built = existsSync(cli);
@@ -40,7 +41,7 @@ const badConfig = `vrrp_instance VI_1 {
 }
 `;
 
-describe.skipIf(!built)(`vrrpd command line${built ? '' : ' (skipped: run npm run build first)'}`, () => {
+describeUnless(!built)(`vrrpd command line${built ? '' : ' (skipped: run npm run build first)'}`, () => {
   it('-v prints the version of package.json and exits 0', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
     const r = run(['-v']);
@@ -215,7 +216,7 @@ describe.skipIf(!built)(`vrrpd command line${built ? '' : ' (skipped: run npm ru
   });
 
   const lab = labAvailable();
-  it.skipIf(!lab.ok)('-t on the seed config where its interface exists: exit 0', async () => {
+  itUnless(!lab.ok)('-t on the seed config where its interface exists: exit 0', async () => {
     await withLab({ hosts: [{ name: 'a', address: '192.0.2.11/24' }] }, async (l) => {
       const r = await l.exec('a', [process.execPath, cli, '-t', '-f', join(repoRoot(), 'etc', 'node-a.conf')], { timeoutMs: 10_000 });
       expect(r.stderr).toContain('node-a.conf: 0 errors, 0 warnings in 1 file, 1 vrrp_instance - configuration OK');

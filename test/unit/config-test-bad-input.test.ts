@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CONFIG_BOMBS, writeBomb } from '../../lab/config-bombs.js';
 import { repoRoot, vrrpdBin, vrrpdCli } from '../../lab/vrrpd.js';
 import { KEEPALIVED_SAMPLES_DIR } from '../helpers/captures.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const cli = vrrpdCli();
 const built = existsSync(cli);
@@ -109,7 +110,7 @@ function depthAfter(n: number): number {
   return depth;
 }
 
-describe.skipIf(!built)(`vrrpd -t on bad input${built ? '' : ' (skipped: run npm run build first)'}`, () => {
+describeUnless(!built)(`vrrpd -t on bad input${built ? '' : ' (skipped: run npm run build first)'}`, () => {
   it('random bytes: rejected with a message, never a crash', async () => {
     const runs = await runAll([
       ...[1, 2, 3, 4, 5, 6].map((seed) => [`random-${seed}.conf`, bytes(seed, 64 << seed)] as const),

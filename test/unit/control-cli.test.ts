@@ -4,11 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { execBounded } from '../../lab/process.js';
 import { vrrpdCli } from '../../lab/vrrpd.js';
 import { startControlServer } from '../../src/control/server.js';
 import type { Logger } from '../../src/log/logger.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const cli = vrrpdCli();
 
@@ -17,7 +18,7 @@ function run(args: string[]): { code: number | null; stdout: string; stderr: str
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe.skipIf(!existsSync(cli))('vrrpd status (compiled CLI)', () => {
+describeUnless(!existsSync(cli))('vrrpd status (compiled CLI)', () => {
   it('no daemon: exit 1 and where it looked', () => {
     expect(run(['status', '--control-socket', '/nonexistent/vrrpd.sock'])).toEqual({
       code: 1,

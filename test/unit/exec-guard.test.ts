@@ -8,8 +8,9 @@ import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { markAllCloexec, markCloexec, nativeAvailable } from '../../src/native/addon.js';
+import { describeUnless, itUnless } from '../helpers/unmet.js';
 
 const root = join(import.meta.dirname, '../..');
 const dist = (m: string): string => pathToFileURL(join(root, 'dist/src', `${m}.js`)).href;
@@ -60,7 +61,7 @@ const LIST = `
   };
   const piped = { stdio: ['ignore', 'pipe', 'ignore'] };`;
 
-describe.skipIf(why !== undefined)(`close-on-exec guard${why ? ` (skipped: ${why})` : ''}`, () => {
+describeUnless(why !== undefined)(`close-on-exec guard${why ? ` (skipped: ${why})` : ''}`, () => {
   it('an inherited descriptor reaches a plain spawn; guardedSpawn never passes it on; markCloexec then finds nothing left', async () => {
     const r = await runWithLeak<{ leak: string; plain: string[]; guarded: string[]; again: unknown }>(`
       import { spawn } from 'node:child_process';
@@ -94,7 +95,7 @@ describe.skipIf(why !== undefined)(`close-on-exec guard${why ? ` (skipped: ${why
   });
 
   // Needs root: a raw socket, in a network namespace of its own (unshare), bound to its loopback.
-  it.skipIf(process.getuid?.() !== 0)('the VRRP sockets (receive and send) are close-on-exec from their creation: a plain spawn gets neither', async () => {
+  itUnless(process.getuid?.() !== 0)('the VRRP sockets (receive and send) are close-on-exec from their creation: a plain spawn gets neither', async () => {
     if (spawnSync('unshare', ['--version']).status !== 0) throw new Error('unshare (util-linux) is needed for a network namespace of the test\'s own');
     const r = await runWithLeak<{ opened: boolean; sockets: string[]; socketFds: number[]; plain: string[]; marked: { ok: true; value: number[] } | { ok: false } }>(`
       import { spawn } from 'node:child_process';

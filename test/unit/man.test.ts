@@ -11,6 +11,7 @@ import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
 import { FLAGS } from '../../src/cli/flags.js';
 import { KEYWORD_ROWS } from '../../scripts/man-keywords.js';
 import { checkPages, flagsMdoc, missingFlags, PAGES, renderPage } from '../../scripts/man.js';
+import { itUnless } from '../helpers/unmet.js';
 
 const manDir = join(repoRoot(), 'man');
 const mandoc = spawnSync('mandoc', ['-V'], { encoding: 'utf8' });
@@ -66,7 +67,7 @@ describe('the man pages', () => {
     expect(missingFlags(ascii(page, dir))).toEqual(['-f, --use-file', '--flush-log-file']);
   });
 
-  it.skipIf(!existsSync(vrrpdCli()))(`vrrpd(8) shows every long option vrrpd -h lists (the vrrpd-only ones too)${existsSync(vrrpdCli()) ? '' : ' (skipped: npm run build first)'}`, () => {
+  itUnless(!existsSync(vrrpdCli()))(`vrrpd(8) shows every long option vrrpd -h lists (the vrrpd-only ones too)${existsSync(vrrpdCli()) ? '' : ' (skipped: npm run build first)'}`, () => {
     const help = spawnSync(process.execPath, [vrrpdCli(), '-h'], { encoding: 'utf8' }).stdout;
     const longs = [...new Set([...help.matchAll(/--([a-z][\w-]*)/g)].map((m) => m[1] as string))];
     expect(longs.length).toBeGreaterThan(FLAGS.length);

@@ -5,14 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { locateAddon } from '../../src/native/path.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const root = join(import.meta.dirname, '../..');
 const built = locateAddon();
 const platformArch = `${process.platform}-${process.arch}`;
 
-describe.skipIf(!built.ok)(`install hook${built.ok ? '' : ` (skipped: ${built.ok ? '' : built.error})`}`, () => {
+describeUnless(!built.ok)(`install hook${built.ok ? '' : ` (skipped: ${built.ok ? '' : built.error})`}`, () => {
   let pkg = '';
   beforeEach(() => {
     pkg = mkdtempSync(join(tmpdir(), 'vrrpd-install-'));

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itUnless } from '../helpers/unmet.js';
 
 const root = join(import.meta.dirname, '../..');
 /** RHEL 8's: glibc 2.28, libstdc++ of GCC 8. */
@@ -87,7 +88,7 @@ describe('prebuilt addons', () => {
 
   // In a network namespace of its own (unshare), on its loopback. Not the raw IPv4 sockets: qemu-user
   // 7.2 does not translate setsockopt IP_MULTICAST_IF / IP_MULTICAST_ALL (ENOPROTOOPT); the kernel is this host's anyway.
-  it.skipIf(process.getuid?.() !== 0)(
+  itUnless(process.getuid?.() !== 0)(
     `linux-arm64 loads in an arm64 Node ${ARM64_NODE} under qemu: pure calls, the timerfd on its loop, an AF_PACKET and a netlink socket`,
     () => {
       const script = `

@@ -7,9 +7,10 @@ import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { nativeAvailable } from '../../src/native/addon.js';
 import { locateAddon } from '../../src/native/path.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const root = join(import.meta.dirname, '../..');
 const modules = ['native/addon', 'net/garp', 'net/vrrp-socket', 'net/rtnl', 'net/repeater', 'timers/clock'];
@@ -81,7 +82,7 @@ function internetChecksumOk(header: Buffer): boolean {
   return sum === 0xffff;
 }
 
-describe.skipIf(skip !== undefined)(`net/* in network namespaces${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describeUnless(skip !== undefined)(`net/* in network namespaces${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(() => {
     deleteNamespaces();
     try {

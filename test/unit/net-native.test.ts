@@ -21,6 +21,7 @@ print('ready', flush=True)
 s.settimeout(5)
 sys.stdout.write(s.recv(4096).decode()); sys.stdout.flush()
 `;
+import { describeUnless, itUnless } from '../helpers/unmet.js';
 
 interface Listener {
   readonly child: ChildProcess;
@@ -41,7 +42,7 @@ async function listen(address: string): Promise<Listener> {
   return { child, received };
 }
 
-describe.skipIf(addonMissing !== undefined)(`native addon${addonMissing ? ` (skipped: ${addonMissing})` : ''}`, () => {
+describeUnless(addonMissing !== undefined)(`native addon${addonMissing ? ` (skipped: ${addonMissing})` : ''}`, () => {
   it('ifInfo finds lo: index 1, a zero 6-byte MAC', () => {
     const lo = ifInfo('lo');
     expect(lo).toEqual({ ok: true, value: { index: 1, mac: Buffer.alloc(6) } });
@@ -81,7 +82,7 @@ describe.skipIf(addonMissing !== undefined)(`native addon${addonMissing ? ` (ski
       if (!r.ok) expect(r.error).toContain('EAFNOSUPPORT');
     });
 
-    it.skipIf(!hasPython)('delivers the state to an abstract-namespace socket (@name)', async () => {
+    itUnless(!hasPython)('delivers the state to an abstract-namespace socket (@name)', async () => {
       const address = `@h1-test-notify-${process.pid}`;
       const l = await listen(address);
       process.env['NOTIFY_SOCKET'] = address;
@@ -89,7 +90,7 @@ describe.skipIf(addonMissing !== undefined)(`native addon${addonMissing ? ` (ski
       expect(await l.received).toBe('READY=1\nSTATUS=Startup complete');
     });
 
-    it.skipIf(!hasPython)('delivers the state to a filesystem socket', async () => {
+    itUnless(!hasPython)('delivers the state to a filesystem socket', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'h1-notify-'));
       dirs.push(dir);
       const address = join(dir, 'notify');
@@ -124,7 +125,7 @@ const syslogSkip =
           ? 'dist/src/native/addon.js missing or stale: run npm run build'
           : addonMissing;
 
-describe.skipIf(syslogSkip !== undefined)(`syslog${syslogSkip ? ` (skipped: ${syslogSkip})` : ''}`, () => {
+describeUnless(syslogSkip !== undefined)(`syslog${syslogSkip ? ` (skipped: ${syslogSkip})` : ''}`, () => {
   it('logs `ident[pid]: message` at daemon.info, the message taken literally', () => {
     const script = [
       `import { openSyslog, syslog, syslogFacility, syslogSeverity } from ${JSON.stringify(pathToFileURL(distNative).href)};`,

@@ -10,6 +10,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { parseUserDb } from '../../src/host/rules.js';
 import type { Logger } from '../../src/log/logger.js';
 import { createNotifier, type NotifierDeps, type Notifier } from '../../src/notify/notifier.js';
+import { itUnless } from '../helpers/unmet.js';
 
 interface LogRecord {
   level: number;
@@ -192,7 +193,7 @@ describe('notifier: arguments', () => {
 
 describe('notifier: the script\'s process', () => {
   // Switching users needs root; the daemon runs as root.
-  it.skipIf(process.getuid?.() !== 0)('runs as the line\'s user, with keepalived\'s umask 0177 and the daemon\'s environment', async () => {
+  itUnless(process.getuid?.() !== 0)('runs as the line\'s user, with keepalived\'s umask 0177 and the daemon\'s environment', async () => {
     const out = join(dir, 'ids.log');
     writeFileSync(out, '');
     chmodSync(out, 0o666);
@@ -393,7 +394,7 @@ describe('notifier: scripts that cannot run', () => {
   });
 
   // As root: the temp dir is then root's, so the world-writable one below is the only finding.
-  it.skipIf(process.getuid?.() !== 0)('enable_script_security refuses a script in a directory others can write, at run time', async () => {
+  itUnless(process.getuid?.() !== 0)('enable_script_security refuses a script in a directory others can write, at run time', async () => {
     const out = join(dir, 'sec.log');
     const open = join(dir, 'open');
     mkdirSync(open);

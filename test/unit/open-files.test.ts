@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, vrrpdBin, vrrpdCli } from '../../lab/vrrpd.js';
 import { MIN_OPEN_FILES, openFilesLimit, tooManyOpenFiles } from '../../src/host/open-files.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const root = repoRoot();
 const conf = join(root, 'etc', 'node-a.conf');
@@ -41,7 +42,7 @@ describe('the open-files limit', () => {
   });
 });
 
-describe.skipIf(!existsSync(vrrpdCli()))(`vrrpd -t under a low limit${existsSync(vrrpdCli()) ? '' : ' (skipped: run npm run build first)'}`, () => {
+describeUnless(!existsSync(vrrpdCli()))(`vrrpd -t under a low limit${existsSync(vrrpdCli()) ? '' : ' (skipped: run npm run build first)'}`, () => {
   it(`sh -c 'ulimit -n 20; bin/vrrpd -t': ${canRaise ? 'the launcher raises the hard limit, the check runs' : 'no CAP_SYS_RESOURCE here, so one sentence and exit 1'}`, () => {
     const r = sh(`ulimit -n 20; ${vrrpdBin()} -t -f ${conf}`);
     if (canRaise) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lab/vrrpd.js';
 import { analyze, exposure, skipWhy, verifyUnder } from '../helpers/systemd-analyze.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 const RHEL8 = 239;
 
@@ -98,7 +99,7 @@ describe(`systemd/vrrpd.service on RHEL 8 (systemd ${RHEL8})`, () => {
   });
 });
 
-describe.skipIf(!analyze)(`the unit as systemd ${RHEL8} applies it, judged by this systemd${skipWhy}`, () => {
+describeUnless(!analyze)(`the unit as systemd ${RHEL8} applies it, judged by this systemd${skipWhy}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'vrrpd-unit-239-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, vrrpdCli } from '../../lab/vrrpd.js';
 import { describePidFileError, lockPidFile, lockPidFiles, type PidFileError } from '../../src/daemon/pidfile.js';
 import type { Result } from '../../src/types.js';
+import { describeUnless } from '../helpers/unmet.js';
 
 let dir = '';
 beforeAll(() => {
@@ -99,7 +100,7 @@ describe('lockPidFile', () => {
 });
 
 const cli = vrrpdCli();
-describe.skipIf(!existsSync(cli))(`a second daemon on the same pidfile (dist/src/cli.js${existsSync(cli) ? '' : ': skipped, run npm run build first'})`, () => {
+describeUnless(!existsSync(cli))(`a second daemon on the same pidfile (dist/src/cli.js${existsSync(cli) ? '' : ': skipped, run npm run build first'})`, () => {
   it('takes over the file of a daemon that was SIGKILLed while holding it', async () => {
     const path = join(dir, 'killed.pid');
     const module = pathToFileURL(join(repoRoot(), 'dist', 'src', 'daemon', 'pidfile.js')).href;

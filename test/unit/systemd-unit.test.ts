@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lab/vrrpd.js';
 import { analyze, exposure, skipWhy, verifyUnder as verifyUnderRoot } from '../helpers/systemd-analyze.js';
+import { describeUnless, itUnless } from '../helpers/unmet.js';
 
 const unitPath = join(repoRoot(), 'systemd', 'vrrpd.service');
 const unitText = readFileSync(unitPath, 'utf8');
@@ -21,7 +22,7 @@ function values(key: string): string[] {
     .map((l) => l.slice(key.length + 1));
 }
 
-describe.skipIf(!analyze)(`systemd-analyze on systemd/vrrpd.service${skipWhy}`, () => {
+describeUnless(!analyze)(`systemd-analyze on systemd/vrrpd.service${skipWhy}`, () => {
   let root = '';
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'vrrpd-unit-test-'));
@@ -42,7 +43,7 @@ describe.skipIf(!analyze)(`systemd-analyze on systemd/vrrpd.service${skipWhy}`, 
     expect(broken.out).toMatch(/nokill/);
   });
 
-  it.skipIf(spawnSync('systemd-sysusers', ['--help']).status !== 0)('systemd/vrrpd.sysusers creates the user and group the unit runs as', () => {
+  itUnless(spawnSync('systemd-sysusers', ['--help']).status !== 0)('systemd/vrrpd.sysusers creates the user and group the unit runs as', () => {
     const tree = join(root, 'sysusers');
     mkdirSync(join(tree, 'etc'), { recursive: true });
     writeFileSync(join(tree, 'etc/passwd'), '');
@@ -60,7 +61,7 @@ describe.skipIf(!analyze)(`systemd-analyze on systemd/vrrpd.service${skipWhy}`, 
     expect(score).toBeLessThanOrEqual(3.0);
   });
 
-  it.skipIf(!existsSync('/lib/systemd/system/keepalived.service'))('keepalived as Debian ships it scores worse (reference: 9.6 UNSAFE)', () => {
+  itUnless(!existsSync('/lib/systemd/system/keepalived.service'))('keepalived as Debian ships it scores worse (reference: 9.6 UNSAFE)', () => {
     const copy = join(root, 'keepalived.service');
     copyFileSync('/lib/systemd/system/keepalived.service', copy);
     const theirs = exposure(copy);
