@@ -360,7 +360,7 @@ export const DEFAULT_GARP_DELAY_MS: Millis = 5 * SECOND;
 export const DEFAULT_GARP_REPEAT = 5;
 export const DEFAULT_DOWN_TIMER_ADVERTS = 3;
 /**
- * The faster heal (README "Faster heal"): keepalived defaults vrrp_higher_prio_send_advert to off,
+ * The faster heal (docs/keepalived-differences.md "Faster heal"): keepalived defaults vrrp_higher_prio_send_advert to off,
  * so after a partition heals the losing MASTER yields in silence, the winner never hears a lower
  * priority, never re-sends its GARPs, and clients keep the loser's MAC (7.0 s median outage
  * measured with keepalived 2.2.7, reference §4 item 1). Our default is on: the loser's one advert
