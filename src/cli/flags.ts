@@ -1,4 +1,4 @@
-// keepalived 2.2's command line (reference §1.1, keepalived/core/main.c parse_cmdline() of the
+// keepalived 2.2's command line (keepalived/core/main.c parse_cmdline() and usage() of the
 // Debian 2.2.7 build) flag by flag, with what vrrpd does with each. One table feeds the parser and
 // `-h` (src/cli/main.ts), docs/command-line.md's table and test/unit/cli-flags.test.ts, so the
 // three cannot drift apart.
@@ -24,7 +24,7 @@ export interface FlagRow {
   /** The long name without '--'. */
   readonly long: string;
   readonly arg?: FlagArg;
-  /** keepalived 2.2's meaning (its usage text, reference §1.1). */
+  /** keepalived 2.2's meaning (its usage text: keepalived/core/main.c usage()). */
   readonly keepalived: string;
   readonly vrrpd: FlagBehaviour;
   /** What vrrpd does and why (docs/command-line.md, -h). */

@@ -3,7 +3,7 @@
 // alloc_track_script, alloc_track_process; track_file.c vrrp_alloc_track_file). Entries are
 // recorded as written and resolved once the whole file is read, so a vrrp_script defined below
 // the instance that tracks it works (keepalived silently drops such a track_script, reference
-// §2.5), and a name that is never defined is an error (keepalived only warns and runs without it).
+// keepalived-behaviour.md#unknown-and-unusable-configuration), and a name that is never defined is an error (keepalived only warns and runs without it).
 import type { TrackRef } from './config.js';
 import { ownerPrefix } from './command-line.js';
 import { findNamed, listEntries } from './keywords.js';

@@ -1,5 +1,5 @@
 // rtnetlink over netlink@0.3.0: list links and IPv4 addresses, add/remove VIPs the way keepalived
-// does, and watch link and address changes. Traps (reference/node-deps.md §2): errors are a bare
+// does, and watch link and address changes. Traps (docs/reference/node-runtime.md#netlink-030): errors are a bare
 // Error('Request rejected: EEXIST'), createRtNetlink's option type wrongly requires buffer sizes,
 // and the high-level 'message' event drops NEW/DEL, so the watcher reads the lower-level socket.
 import { openNetlinkRoute } from '../native/addon.js';

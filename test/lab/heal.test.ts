@@ -5,7 +5,7 @@
 // ARP entry for the VIP follows B. Then the split heals right after one of B's adverts, so A's
 // next advert is the first to cross. keepalived's B then yields in silence; A never hears a lower
 // priority, sends no GARP, and the client keeps sending to B's MAC, where the VIP is gone, until
-// its ARP entry ages out (reference §4 item 1; 7.0 s median measured with keepalived 2.2.7).
+// its ARP entry ages out (docs/reference/keepalived-behaviour.md#stale-arp-after-a-split-brain; 7.0 s median measured with keepalived 2.2.7).
 // vrrpd's default (vrrp_higher_prio_send_advert on): B's one advert before yielding makes A force a
 // new election with a GARP burst at once. The third pair is vrrpd with that option off: keepalived's
 // behaviour, one option away.
