@@ -125,8 +125,9 @@ export function applyKeywords<D>(table: KeywordTable<D>, nodes: readonly ConfigN
   for (const node of nodes) {
     const spec = table.get(node.keyword);
     if (spec === undefined) {
-      // A block is skipped whole: the parser matched its braces, so nothing inside it can leak
-      // into the enclosing block (keepalived applies such lines to the enclosing block, keepalived-behaviour.md#unknown-and-unusable-configuration).
+      // A block is skipped whole: the parser matched its braces, so nothing inside it can leak into
+      // the enclosing block (keepalived applies such lines to the enclosing block,
+      // keepalived-behaviour.md#unknown-and-unusable-configuration).
       if (node.children !== undefined) sink.unknown(node.pos, `unknown block '${node.keyword}' - skipped`);
       else sink.unknown(node.pos, `unknown keyword '${node.keyword}'`);
       continue;

@@ -1,4 +1,5 @@
-// SIGHUP reload, hitless (docs/reference/keepalived-behaviour.md#reload and #reload-side-effects). Three parts:
+// SIGHUP reload, hitless (docs/reference/keepalived-behaviour.md#reload and #reload-side-effects).
+// Three parts:
 // - planReload (pure): old Config + new Config -> which instances are kept (matched as keepalived's
 //   vrrp_exist matches them), added and removed; per kept instance its VIP diff and which
 //   parameters changed. The daemon executes the plan (src/daemon/daemon.ts reload()).

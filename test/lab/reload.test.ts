@@ -184,7 +184,8 @@ describe.skipIf(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (s
     const aMark = a.logMark();
     const bMark = b.logMark();
     // Both nodes get the new list (as an operator would: the backup first), else the peer rejects
-    // the adverts for their address count (docs/reference/keepalived-behaviour.md#reload, the trap).
+    // the adverts for their address count (docs/reference/keepalived-behaviour.md#reload, the
+    // trap).
     writeFileSync(b.configPath, withVips(seed('node-b.conf'), [LAB_VIP, SECOND_VIP]));
     await hup(b);
     writeFileSync(a.configPath, withVips(seed('node-a.conf'), [LAB_VIP, SECOND_VIP]));

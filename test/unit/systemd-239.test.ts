@@ -1,9 +1,10 @@
 // systemd/vrrpd.service as RHEL 8's systemd 239 applies it. There is no systemd 239 userland here,
 // so: every directive of the unit is dated (the upstream release that added it, or the value it
-// uses), a directive added to the unit without a date fails here; the ones after 239 must be exactly
-// those docs/operations.md ("RHEL 8's systemd 239") lists for RHEL 8, with the same versions; and the
-// unit without them (what 239 keeps after its "Unknown lvalue" lines) verifies clean and scores what
-// docs/operations.md says (`systemd-analyze security --offline=true`, systemd 252).
+// uses), a directive added to the unit without a date fails here; the ones after 239 must be
+// exactly those docs/operations.md ("RHEL 8's systemd 239") lists for RHEL 8, with the same
+// versions; and the unit without them (what 239 keeps after its "Unknown lvalue" lines) verifies
+// clean and scores what docs/operations.md says (`systemd-analyze security --offline=true`, systemd
+// 252).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
