@@ -1,6 +1,6 @@
-// The benchmark's config: many instances over a few interfaces, the shape a large keepalived
-// site has (reference §6: "users who run over 1000 vrrp instances"). Every address is in the
-// documentation ranges; the file is only ever parsed, never run.
+// The benchmark's config: many instances over a few interfaces, the shape a large keepalived site
+// has (docs/reference/keepalived-behaviour.md#scale: "users who run over 1000 vrrp instances").
+// Every address is in the documentation ranges; the file is only ever parsed, never run.
 
 export interface BenchConfigSpec {
   readonly interfaces: readonly string[];

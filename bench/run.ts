@@ -191,8 +191,9 @@ export function scaleRows(figs: readonly ScaleFigures[], largest: number): Row[]
         digits: 2,
       },
       {
-        // Informational: how often the daemon slept and was woken in the CPU window; the cost of
-        // a wake-up is most of what separates the daemons' CPU (README, the Adver_Timer grid).
+        // Informational: how often the daemon slept and was woken in the CPU window; the cost of a
+        // wake-up is most of what separates the daemons' CPU (docs/performance.md, the Adver_Timer
+        // grid).
         metric: `wake-ups per s @${n}, CPU window`,
         unit: '/s',
         vrrpd: fig(v, (s) => s.wakeupsPerS),

@@ -184,7 +184,7 @@ export interface KeepalivedConfigSpec {
   readonly instances: readonly KeepalivedInstanceSpec[];
 }
 
-/** A keepalived.conf in the captures' style (see /work/shared/captures/h1.conf). */
+/** A keepalived.conf in the captures' style (see test/fixtures/captures/h1.conf). */
 export function renderKeepalivedConfig(spec: KeepalivedConfigSpec): string {
   const out = ['global_defs {', `   router_id ${spec.routerId}`, '   vrrp_skip_check_adv_addr'];
   for (const l of spec.globalLines ?? []) out.push(`   ${l}`);

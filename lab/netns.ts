@@ -49,7 +49,7 @@ export interface LabSpec {
   readonly ipv6?: boolean;
 }
 
-/** The captures' lab (/work/shared/captures/README.md): two VRRP nodes and a client on one bridge. */
+/** The captures' lab (test/fixtures/captures/README.md): two VRRP nodes and a client on one bridge. */
 export const NODE_A = { name: 'a', address: '192.0.2.11/24', mac: '02:00:c0:00:02:0b' } as const;
 export const NODE_B = { name: 'b', address: '192.0.2.12/24', mac: '02:00:c0:00:02:0c' } as const;
 export const CLIENT = { name: 'client', address: '192.0.2.100/24', mac: '02:00:c0:00:02:64' } as const;

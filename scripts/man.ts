@@ -1,5 +1,5 @@
 // vrrpd(8) and vrrpd.conf(5) from their mdoc sources (man/*.in) and the tables they must not drift
-// from: the OPTIONS list from src/cli/flags.ts (which also builds -h and the README's table), the
+// from: the OPTIONS list from src/cli/flags.ts (which also builds -h and docs/command-line.md's table), the
 // KEYWORDS lists from scripts/man-keywords.ts. `npm run build` writes dist/man/; the release ships
 // those and checks them with `--check` (mandoc -T lint clean, every flag of the table in vrrpd(8)).
 //   node dist/scripts/man.js OUTDIR            write OUTDIR/vrrpd.8 and OUTDIR/vrrpd.conf.5

@@ -1,9 +1,10 @@
 // `vrrpd -t`: check the configuration and say what is wrong, as `keepalived -t` does (reference
-// §2.6): every problem as `file:line: message` on stderr (or the `-t FILE` log), a summary line,
-// and keepalived's exit codes. It reads the same text the daemon would (same loadConfig, same
-// include/`@id` options) and the same kernel state (interfaces of this network namespace, script
-// files and users), so its verdict is the daemon's: exit 0 means `vrrpd -f FILE` starts; whatever
-// it would not act on yet is a warning, counted in the summary line.
+// keepalived-behaviour.md#the-config-check): every problem as `file:line: message` on stderr (or
+// the `-t FILE` log), a summary line, and keepalived's exit codes. It reads the same text the
+// daemon would (same loadConfig, same include/`@id` options) and the same kernel state (interfaces
+// of this network namespace, script files and users), so its verdict is the daemon's: exit 0 means
+// `vrrpd -f FILE` starts; whatever it would not act on yet is a warning, counted in the summary
+// line.
 //
 // Where keepalived's -t is known to mislead, this one does not: a missing main file is exit 4
 // (keepalived: 0), a config with no vrrp_instance fails (vrrpd would refuse to start), scripts that

@@ -1,6 +1,6 @@
-// keepalived 2.2's command line (reference §1.1, keepalived/core/main.c parse_cmdline() of the
+// keepalived 2.2's command line (keepalived/core/main.c parse_cmdline() and usage() of the
 // Debian 2.2.7 build) flag by flag, with what vrrpd does with each. One table feeds the parser and
-// `-h` (src/cli/main.ts), the README's "Command line" section and test/unit/cli-flags.test.ts, so the
+// `-h` (src/cli/main.ts), docs/command-line.md's table and test/unit/cli-flags.test.ts, so the
 // three cannot drift apart.
 //
 // `same`: the flag means what it means to keepalived. `note`: accepted, it changes nothing in
@@ -24,10 +24,10 @@ export interface FlagRow {
   /** The long name without '--'. */
   readonly long: string;
   readonly arg?: FlagArg;
-  /** keepalived 2.2's meaning (its usage text, reference §1.1). */
+  /** keepalived 2.2's meaning (its usage text: keepalived/core/main.c usage()). */
   readonly keepalived: string;
   readonly vrrpd: FlagBehaviour;
-  /** What vrrpd does and why (README, -h). */
+  /** What vrrpd does and why (docs/command-line.md, -h). */
   readonly why: string;
   /** `note`: the line printed on stderr when the flag is used; `refused`: the reason printed. */
   readonly message?: string;
@@ -127,7 +127,7 @@ export function flagSpelling(f: FlagRow): string {
   return f.arg.optional ? `${names}[=${f.arg.name}]` : `${names}=${f.arg.name}`;
 }
 
-/** The README's "Command line" table, generated from FLAGS. */
+/** docs/command-line.md's flag table, generated from FLAGS. */
 export function flagsMarkdown(): string {
   const behaviour: Record<FlagBehaviour, string> = { same: 'same', note: 'accepted, note', refused: 'refused, exit 1' };
   const cell = (s: string): string => s.replace(/\|/g, '\\|');

@@ -1,5 +1,6 @@
-// vrrpd's command line: keepalived's flags with keepalived's meaning (reference §1.1), so
-// `vrrpd -D -f /etc/vrrpd.conf` does what `keepalived -D -f ...` did. Loaded by cli.ts.
+// vrrpd's command line: keepalived's flags with keepalived's meaning
+// (docs/reference/keepalived-behaviour.md#command-line), so `vrrpd -D -f /etc/vrrpd.conf` does what
+// `keepalived -D -f ...` did. Loaded by cli.ts.
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';

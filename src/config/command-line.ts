@@ -127,8 +127,9 @@ function commandArgv(command: ShellWord, node: ConfigNode, owner: string | undef
 
 /**
  * A notify-style line: `KEYWORD COMMAND [USER [GROUP]]` (notify_script_init). An unquoted command
- * followed by more words is the classic trap of reference §2.5 (`notify_master /x.sh arg1` runs
- * /x.sh as user arg1): keepalived's reading is kept, and the user is told how to quote.
+ * followed by more words is the classic trap of
+ * docs/reference/keepalived-behaviour.md#unknown-and-unusable-configuration (`notify_master /x.sh
+ * arg1` runs /x.sh as user arg1): keepalived's reading is kept, and the user is told how to quote.
  */
 export function readNotifyCommand(node: ConfigNode, owner: string | undefined, sink: Sink): CommandConfig | undefined {
   const words = lineWords(node, owner, sink);

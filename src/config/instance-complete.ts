@@ -118,10 +118,11 @@ function completeWantState(d: InstanceDraft, priority: Priority, strict: boolean
 }
 
 /**
- * Issue 8 item 3 (reference §4 item 10): under strict mode a master that is not the address owner
- * drops every packet to and from its VIPs (no_accept, RFC 3768 §6.4.3), so the VIP answers ARP but
- * nothing else - a service behind it is unreachable while `ip a` and `arp -a` look right. Said once
- * per instance at -t and at start-up, with the VIPs, and the way out.
+ * Issue 8 item 3 (docs/reference/keepalived-behaviour.md#vrrp_strict-makes-the-vip-unreachable):
+ * under strict mode a master that is not the address owner drops every packet to and from its VIPs
+ * (no_accept, RFC 3768 §6.4.3), so the VIP answers ARP but nothing else - a service behind it is
+ * unreachable while `ip a` and `arp -a` look right. Said once per instance at -t and at start-up,
+ * with the VIPs, and the way out.
  */
 function warnUnreachableVips(d: InstanceDraft, priority: Priority, strictPos: SourcePos, sink: Sink): void {
   if (d.vips.length === 0) return;

@@ -125,8 +125,9 @@ export function applyKeywords<D>(table: KeywordTable<D>, nodes: readonly ConfigN
   for (const node of nodes) {
     const spec = table.get(node.keyword);
     if (spec === undefined) {
-      // A block is skipped whole: the parser matched its braces, so nothing inside it can leak
-      // into the enclosing block (keepalived applies such lines to the enclosing block, §2.5).
+      // A block is skipped whole: the parser matched its braces, so nothing inside it can leak into
+      // the enclosing block (keepalived applies such lines to the enclosing block,
+      // keepalived-behaviour.md#unknown-and-unusable-configuration).
       if (node.children !== undefined) sink.unknown(node.pos, `unknown block '${node.keyword}' - skipped`);
       else sink.unknown(node.pos, `unknown keyword '${node.keyword}'`);
       continue;
@@ -151,7 +152,7 @@ export function applyKeywords<D>(table: KeywordTable<D>, nodes: readonly ConfigN
   }
 }
 
-/** Record a scalar; a repeat is allowed and the last one wins, as in keepalived (§2.7). */
+/** Record a scalar; a repeat is allowed and the last one wins, as in keepalived (keepalived-behaviour.md#repeated-keywords). */
 export function assign<S, K extends keyof S>(settings: Settings<S>, field: K, setting: Setting<S[K]>, node: ConfigNode, sink: Sink): void {
   const previous = settings[field];
   if (previous !== undefined) {

@@ -1,9 +1,9 @@
-// Config lexer: logical lines -> tokens, every token carrying file:line.
-// Rules follow keepalived 2.2 lib/parser.c (reference keepalived.md §2.2): one logical line at a
-// time; `#` and `!` start a comment anywhere outside double quotes; `\#` and `\!` outside quotes are
-// a literal `#`/`!`; `{` and `}` split a line wherever they stand outside quotes; a token starting
-// with `"` runs to the next `"` (quotes removed, inner blanks kept) and a `"` inside a word ends the
-// word; CR is stripped and blank lines are dropped.
+// Config lexer: logical lines -> tokens, every token carrying file:line. Rules follow keepalived
+// 2.2 lib/parser.c (docs/reference/keepalived-behaviour.md#configuration-lexing): one logical line
+// at a time; `#` and `!` start a comment anywhere outside double quotes; `\#` and `\!` outside
+// quotes are a literal `#`/`!`; `{` and `}` split a line wherever they stand outside quotes; a
+// token starting with `"` runs to the next `"` (quotes removed, inner blanks kept) and a `"` inside
+// a word ends the word; CR is stripped and blank lines are dropped.
 //
 // The lines come from the preprocessor (preprocess.ts: include, `$NAME` parameters, `@id`
 // conditionals, `~SEQ`/`~LST`), which has already cut comments off but left `\#` / `\!` escaped, so

@@ -1,9 +1,9 @@
-// Config parser: lexed lines -> keyword tree. It knows braces, not keywords: every
-// `keyword args {` ... `}` becomes a node with children, every other statement a leaf. Deciding
-// what a keyword means (and skipping unknown blocks whole) is the schema's job; because blocks are
-// matched here by braces, an unknown block can never leak its contents into the enclosing block,
-// which is where keepalived goes wrong (reference keepalived.md §2.5: its inner lines are applied
-// to the surrounding instance).
+// Config parser: lexed lines -> keyword tree. It knows braces, not keywords: every `keyword args {`
+// ... `}` becomes a node with children, every other statement a leaf. Deciding what a keyword means
+// (and skipping unknown blocks whole) is the schema's job; because blocks are matched here by
+// braces, an unknown block can never leak its contents into the enclosing block, which is where
+// keepalived goes wrong (docs/reference/keepalived-behaviour.md#unknown-and-unusable-configuration:
+// its inner lines are applied to the surrounding instance).
 //
 // Statement boundaries follow keepalived's read_line(): a line ends a statement, and so does any
 // `{` or `}` (which split a line wherever they stand). A `{` alone (on its own line or right after

@@ -100,9 +100,10 @@ export function newGlobalDraft(recognised: GlobalDraft['recognised']): GlobalDra
   return { settings: {}, notificationEmail: [], recognised };
 }
 
-// vrrp_garp_interval / vrrp_gna_interval: keepalived 2.2 reads these with a minimum of 1 µs, so
-// the `0` in its own shipped sample config is rejected ("number '0' outside range", §2.5). 0 is
-// the documented default and means "no gap", so it is accepted here.
+// vrrp_garp_interval / vrrp_gna_interval: keepalived 2.2 reads these with a minimum of 1 µs, so the
+// `0` in its own shipped sample config is rejected ("number '0' outside range",
+// keepalived-behaviour.md#unknown-and-unusable-configuration). 0 is the documented default and
+// means "no gap", so it is accepted here.
 export const GAP_MAX_MS = UINT32_MAX / 1000; // keepalived stores µs in an unsigned int
 export const WHOLE_SECONDS_MAX = Math.floor(GAP_MAX_MS);
 
@@ -360,12 +361,14 @@ export const DEFAULT_GARP_DELAY_MS: Millis = 5 * SECOND;
 export const DEFAULT_GARP_REPEAT = 5;
 export const DEFAULT_DOWN_TIMER_ADVERTS = 3;
 /**
- * The faster heal (README "Faster heal"): keepalived defaults vrrp_higher_prio_send_advert to off,
- * so after a partition heals the losing MASTER yields in silence, the winner never hears a lower
- * priority, never re-sends its GARPs, and clients keep the loser's MAC (7.0 s median outage
- * measured with keepalived 2.2.7, reference §4 item 1). Our default is on: the loser's one advert
- * makes the winner "force a new election" with a GARP burst at once. `vrrp_higher_prio_send_advert
- * off` restores keepalived's behaviour; strict mode forbids it as keepalived does.
+ * The faster heal (docs/keepalived-differences.md "Faster heal"): keepalived defaults
+ * vrrp_higher_prio_send_advert to off, so after a partition heals the losing MASTER yields in
+ * silence, the winner never hears a lower priority, never re-sends its GARPs, and clients keep the
+ * loser's MAC (7.0 s median outage measured with keepalived 2.2.7,
+ * docs/reference/keepalived-behaviour.md#stale-arp-after-a-split-brain). Our default is on: the
+ * loser's one advert makes the winner "force a new election" with a GARP burst at once.
+ * `vrrp_higher_prio_send_advert off` restores keepalived's behaviour; strict mode forbids it as
+ * keepalived does.
  */
 export const DEFAULT_HIGHER_PRIO_SEND_ADVERT = true;
 const DEFAULT_SMTP_CONNECT_TIMEOUT_SEC = 30;

@@ -198,7 +198,8 @@ const virtualIpaddress: KeywordSpec<InstanceDraft> = {
   minArgs: 0,
   maxArgs: 0,
   handle: (node, draft, sink) => {
-    // Repeated virtual_ipaddress blocks accumulate, as in keepalived (§2.7).
+    // Repeated virtual_ipaddress blocks accumulate, as in keepalived
+    // (keepalived-behaviour.md#repeated-keywords).
     for (const entry of listEntries(node, sink)) {
       const vip = parseVipEntry(entry, sink);
       if (vip === undefined) continue;

@@ -1,9 +1,10 @@
-// track_interface / track_script / track_file / track_process / track_bfd lists, in an instance
-// or a sync group: `NAME [weight N [reverse|noreverse]]` per line (vrrp_track.c alloc_track_if,
+// track_interface / track_script / track_file / track_process / track_bfd lists, in an instance or
+// a sync group: `NAME [weight N [reverse|noreverse]]` per line (vrrp_track.c alloc_track_if,
 // alloc_track_script, alloc_track_process; track_file.c vrrp_alloc_track_file). Entries are
-// recorded as written and resolved once the whole file is read, so a vrrp_script defined below
-// the instance that tracks it works (keepalived silently drops such a track_script, reference
-// §2.5), and a name that is never defined is an error (keepalived only warns and runs without it).
+// recorded as written and resolved once the whole file is read, so a vrrp_script defined below the
+// instance that tracks it works (keepalived silently drops such a track_script, reference
+// keepalived-behaviour.md#unknown-and-unusable-configuration), and a name that is never defined is
+// an error (keepalived only warns and runs without it).
 import type { TrackRef } from './config.js';
 import { ownerPrefix } from './command-line.js';
 import { findNamed, listEntries } from './keywords.js';

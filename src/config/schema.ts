@@ -13,9 +13,10 @@
 // Severity policy: a value keepalived cannot read, or an instance keepalived refuses, is an error,
 // and an error means no Config (the daemon refuses to start). A correction keepalived makes and
 // runs on is a warning with keepalived's text. Unknown keywords and known-but-not-yet-implemented
-// ones are warnings (the latter once per config), never silence (reference §2.5), except the few
-// whose absence would make us speak a different protocol than the peer expects or put the VIPs
-// elsewhere: those are errors that say what running without them would do.
+// ones are warnings (the latter once per config), never silence
+// (docs/reference/keepalived-behaviour.md#unknown-and-unusable-configuration), except the few whose
+// absence would make us speak a different protocol than the peer expects or put the VIPs elsewhere:
+// those are errors that say what running without them would do.
 import type { Config, ConfigDiagnostic, InstanceConfig, SyncGroupConfig, VrrpScriptConfig } from './config.js';
 import type { CommandConfig } from './config.js';
 import { completeInstance } from './instance-complete.js';

@@ -48,7 +48,7 @@ import type { ListenAddress } from '../metrics/listen.js';
 import type { MetricsServer } from '../metrics/exporter.js';
 import { detectJournal } from '../log/journal.js';
 
-/** A timed-out script gets SIGTERM, then SIGKILL this much later (keepalived §3.9). */
+/** A timed-out script gets SIGTERM, then SIGKILL this much later (keepalived-behaviour.md#tracking-and-priority). */
 const SCRIPT_KILL_GRACE_MS = 2000;
 
 /**
@@ -265,7 +265,8 @@ async function preflight(
   learnVrids(config);
   // What -t checks beyond the text (interfaces, script files and users) refuses a start too: a
   // check script that cannot run would otherwise leave the VIP on a host whose nginx is dead
-  // (keepalived disables such a check and runs on, reference §2.5).
+  // (keepalived disables such a check and runs on,
+  // docs/reference/keepalived-behaviour.md#unknown-and-unusable-configuration).
   const environment = capPerKind(await environmentDiagnostics(config, opts.configPath));
   for (const d of environment) {
     if (d.severity === 'warning') log.warn(formatDiagnostic(d));
@@ -373,9 +374,10 @@ async function startServices(opts: DaemonOptions, running: Running, log: Logger)
 }
 
 /**
- * Tracking first (keepalived §3.8: scripts run at once and an instance waits for the first result
- * of its weight-0 scripts), then vrrp_startup_delay (boot races, §4 item 7), then each instance
- * starts in BACKUP or FAULT with the priority tracking gives it, and follows tracking from then on.
+ * Tracking first (keepalived-behaviour.md#start-up: scripts run at once and an instance waits for
+ * the first result of its weight-0 scripts), then vrrp_startup_delay (boot races,
+ * keepalived-behaviour.md#backup-becomes-master-at-boot), then each instance starts in BACKUP or
+ * FAULT with the priority tracking gives it, and follows tracking from then on.
  */
 async function startInstances(config: Config, running: Running, log: Logger, stopping: () => boolean): Promise<void> {
   const tracker = running.tracker;
@@ -391,11 +393,11 @@ async function startInstances(config: Config, running: Running, log: Logger, sto
 }
 
 /**
- * SIGHUP (keepalived §3.10, hitless): read and check the new config first; then everything that
- * can fail (interfaces, addresses, new sockets, tracking's first results) before any instance is
- * touched; only then removed instances give up, kept ones take their new parameters and VIPs
- * without changing state, added ones start. Any failure before that point keeps the running
- * configuration and says why.
+ * SIGHUP (keepalived-behaviour.md#reload, hitless): read and check the new config first; then
+ * everything that can fail (interfaces, addresses, new sockets, tracking's first results) before
+ * any instance is touched; only then removed instances give up, kept ones take their new parameters
+ * and VIPs without changing state, added ones start. Any failure before that point keeps the
+ * running configuration and says why.
  */
 async function reload(opts: DaemonOptions, running: Running, log: Logger, stopping: () => boolean, published: () => void): Promise<void> {
   log.info('Reloading');
@@ -497,9 +499,9 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
 }
 
 /**
- * Waits until tracking has a first result for every instance (keepalived §3.8: an instance waits
- * for its weight-0 scripts). A script that hangs is killed at its timeout and counts as failed,
- * so this always ends.
+ * Waits until tracking has a first result for every instance (keepalived-behaviour.md#start-up: an
+ * instance waits for its weight-0 scripts). A script that hangs is killed at its timeout and counts
+ * as failed, so this always ends.
  */
 async function firstTrackingResults(config: Config, tracker: Tracker, names: readonly string[], log: Logger, stopping: () => boolean): Promise<void> {
   const pending = (): string[] => names.filter((name) => tracker.outcome(name)?.pending !== false);
@@ -772,8 +774,10 @@ async function primaryAddress(index: number, inst: InstanceConfig, rtnl: Rtnl, h
 }
 
 /**
- * A crashed or SIGKILLed master leaves its VIPs on the interface (keepalived.md §4 item 12), which
- * would answer ARP next to the new master. keepalived removes them at start-up (§3.7); so do we.
+ * A crashed or SIGKILLed master leaves its VIPs on the interface
+ * (docs/reference/keepalived-behaviour.md#vips-left-behind-by-a-crash), which would answer ARP next
+ * to the new master. keepalived removes them at start-up (`remove_residual_vips()`, same file,
+ * "Leaving master and stopping"); so do we.
  */
 async function removeResidualVips(instances: readonly InstanceConfig[], hosts: Map<string, InstanceHost>, rtnl: Rtnl, log: Logger, dropRules = false): Promise<void> {
   const present = await rtnl.ipv4Addresses();
@@ -819,7 +823,8 @@ function releaseAfterError(running: Running, release: boolean, log: Logger): Pro
 
 async function stopAll(running: Running, release = true, log?: Logger): Promise<void> {
   await Promise.all(running.instances.map((i) => i.stop(release)));
-  // notify STOP must run before we go (keepalived §3.7), bounded; then no tracking script may outlive us.
+  // notify STOP must run before we go (keepalived-behaviour.md#leaving-master-and-stopping),
+  // bounded; then no tracking script may outlive us.
   await Promise.all([running.notifier.drain(NOTIFY_DRAIN_TIMEOUT_MS), running.tracker.stop()]);
   for (const i of running.instances) i.dispose();
   running.shared.timers?.close();

@@ -1,4 +1,5 @@
-// SIGHUP reload, hitless (keepalived.md §3.10, §4 item 11). Three parts:
+// SIGHUP reload, hitless (docs/reference/keepalived-behaviour.md#reload and #reload-side-effects).
+// Three parts:
 // - planReload (pure): old Config + new Config -> which instances are kept (matched as keepalived's
 //   vrrp_exist matches them), added and removed; per kept instance its VIP diff and which
 //   parameters changed. The daemon executes the plan (src/daemon/daemon.ts reload()).
@@ -6,7 +7,7 @@
 //   on meanwhile, and a config that needs too much memory kills the worker, not the daemon), then
 //   judged by `-t`'s own judgeConfig before anything is touched: any line `-t` calls an error
 //   refuses the reload and leaves the running configuration alone (keepalived with
-//   reload_check_config off would act on a half-read config, §4 item 11).
+//   reload_check_config off would act on a half-read config, keepalived-behaviour.md#reload-side-effects).
 // - createReloadQueue: a HUP while a reload runs is kept and run after it; further HUPs meanwhile
 //   fold into that one (keepalived queues one).
 import type { Config, InstanceConfig, VirtualIpConfig } from '../config/config.js';

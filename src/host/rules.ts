@@ -1,7 +1,8 @@
 // What `vrrpd -t` checks beyond the text: that the interfaces the config names exist in this
 // network namespace, and that its scripts can be found and run. keepalived -t reads the kernel's
-// interfaces too (reference §2.6); for scripts it only logs "Disabling track script X since not
-// found" and carries on, which is how checks silently disappear (§2.5) — here they are errors.
+// interfaces too (docs/reference/keepalived-behaviour.md#the-config-check); for scripts it only
+// logs "Disabling track script X since not found" and carries on, which is how checks silently
+// disappear (#unknown-and-unusable-configuration there) — here they are errors.
 //
 // Pure: the caller gathers the facts (links from rtnetlink, file facts through an FsProbe) and
 // these functions turn them into diagnostics, so every rule is unit-tested without a kernel.

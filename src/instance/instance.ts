@@ -714,10 +714,11 @@ export class Instance {
   }
 
   /**
-   * keepalived §3.6: `count` ARP requests per VIP, back to back, or `vrrp_garp_interval` apart on
-   * each interface: those wait in the pacer (garp-pacer.ts), never in this instance's I/O chain,
-   * and go when the instance leaves MASTER. Run behind the I/O in flight, so a burst queued before
-   * a step-down finds the instance no longer MASTER and sends nothing.
+   * keepalived-behaviour.md#becoming-master: `count` ARP requests per VIP, back to back, or
+   * `vrrp_garp_interval` apart on each interface: those wait in the pacer (garp-pacer.ts), never in
+   * this instance's I/O chain, and go when the instance leaves MASTER. Run behind the I/O in
+   * flight, so a burst queued before a step-down finds the instance no longer MASTER and sends
+   * nothing.
    */
   private sendGarps(count: number, perAdvert?: AdvertLine): void {
     if (this.state.role !== 'MASTER') return;

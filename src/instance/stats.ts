@@ -71,7 +71,8 @@ export function clearStats(stats: InstanceStats): void {
 
 /**
  * Which keepalived counters each drop feeds, as keepalived 2.2.7's `vrrp_check_packet()` does
- * (vrrp.c; keepalived.md §3.2). Differences from keepalived, on purpose:
+ * (vrrp.c; docs/reference/keepalived-behaviour.md#receive-checks). Differences from keepalived, on
+ * purpose:
  * - advertIntervalMismatch feeds "Advertisement Interval": keepalived prints that counter but never
  *   increments it (the check returns VRRP_PACKET_DROP before counting), so a mismatch that causes a
  *   dual master is invisible in its stats. Ours counts it.

@@ -12,9 +12,10 @@ const arpOpRequest = 1;
 export const garpFrameLength = 42;
 
 /**
- * The gratuitous ARP keepalived sends for each VIP (reference/keepalived.md §3.6,
- * `send_gratuitous_arp_immediate()`): an ARP *request*, Ethernet dst broadcast, src = the
- * interface (or VMAC) address, sender MAC = src, sender IP = target IP = the VIP, target MAC
+ * The gratuitous ARP keepalived sends for each VIP
+ * (docs/reference/keepalived-behaviour.md#becoming-master, keepalived/vrrp/vrrp_arp.c
+ * `send_gratuitous_arp_immediate()`): an ARP *request*, Ethernet dst broadcast, src = the interface
+ * (or VMAC) address, sender MAC = src, sender IP = target IP = the VIP, target MAC
  * ff:ff:ff:ff:ff:ff. keepalived hands the kernel exactly these 42 bytes and does not pad them; the
  * captures show 42-byte frames on the bridge, and a physical NIC pads to the 60-byte Ethernet
  * minimum itself.

@@ -1,7 +1,8 @@
 // rtnetlink over netlink@0.3.0: list links and IPv4 addresses, add/remove VIPs the way keepalived
-// does, and watch link and address changes. Traps (reference/node-deps.md §2): errors are a bare
-// Error('Request rejected: EEXIST'), createRtNetlink's option type wrongly requires buffer sizes,
-// and the high-level 'message' event drops NEW/DEL, so the watcher reads the lower-level socket.
+// does, and watch link and address changes. Traps (docs/reference/node-runtime.md#netlink-030):
+// errors are a bare Error('Request rejected: EEXIST'), createRtNetlink's option type wrongly
+// requires buffer sizes, and the high-level 'message' event drops NEW/DEL, so the watcher reads the
+// lower-level socket.
 import { openNetlinkRoute } from '../native/addon.js';
 import { FlagsNew, createRtNetlink, rt, type NetlinkMessage, type RtNetlinkSocket, type RtStructs } from './netlink-rt.js';
 import { err, ipv4FromBytes, ipv4ToBytes, ok, type Ipv4, type Result } from '../types.js';

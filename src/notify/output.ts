@@ -1,8 +1,8 @@
-// A script's stdout and stderr, cut into lines for the log, with a budget per run. keepalived
-// sends script output to /dev/null (lib/utils.c set_std_fd), so a failing notify script says
-// nothing (reference §4 item 15); here every line reaches the log - but only so many: a script
-// that prints megabytes costs at most `maxBytes` of log and of memory, and one summary line.
-// Pure: bytes in, lines out through a callback.
+// A script's stdout and stderr, cut into lines for the log, with a budget per run. keepalived sends
+// script output to /dev/null (lib/utils.c set_std_fd), so a failing notify script says nothing
+// (docs/reference/keepalived-behaviour.md#script-output-lost); here every line reaches the log -
+// but only so many: a script that prints megabytes costs at most `maxBytes` of log and of memory,
+// and one summary line. Pure: bytes in, lines out through a callback.
 
 export type OutputStream = 'stdout' | 'stderr';
 

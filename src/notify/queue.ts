@@ -1,11 +1,11 @@
-// One instance's (or one sync group's) notifications, run strictly one after the other in the
-// order of the transitions. keepalived forks every notify script the moment its transition happens
-// and never waits for it (notify_exec), so MASTER, BACKUP, MASTER in quick succession can run
+// One instance's (or one sync group's) notifications, run strictly one after the other in the order
+// of the transitions. keepalived forks every notify script the moment its transition happens and
+// never waits for it (notify_exec), so MASTER, BACKUP, MASTER in quick succession can run
 // concurrently and finish in any order - the last script to finish, not the last state, wins
-// (reference §4 item 9, keepalived issues #1055, #584, #996). Here a transition's scripts start
-// only when the previous transition's have ended (or been killed at their time limit), and within
-// a transition the state's own script runs before the generic `notify`, the order keepalived
-// launches them in.
+// (docs/reference/keepalived-behaviour.md#notify-scripts-out-of-order, keepalived issues #1055,
+// #584, #996). Here a transition's scripts start only when the previous transition's have ended (or
+// been killed at their time limit), and within a transition the state's own script runs before the
+// generic `notify`, the order keepalived launches them in.
 //
 // Nothing is coalesced: a script that updates a load balancer may count on seeing every state, and
 // keepalived delivers every one. A backlog (flapping faster than the scripts run) is logged once;

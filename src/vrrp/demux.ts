@@ -1,11 +1,11 @@
 // Which instance a received advert is for, among those on one interface with its VRID. keepalived
 // keeps one socket per (interface, multicast group | unicast source) and, for unicast instances
 // sharing a VRID, matches the sender against each one's peers (vrrp_dispatcher_read,
-// keepalived.md §3.2 step 1). vrrpd has one socket per interface, so the destination picks the
-// mode first: a multicast advert goes to the multicast instance of that group, a unicast one to the
-// unicast instance that lists the sender as a peer (else the one it was sent to). With no instance
-// of the right mode, the first candidate gets it and its receive checks drop it by name
-// ("Expected unicast packet but received multicast packet").
+// docs/reference/keepalived-behaviour.md#receive-checks step 1). vrrpd has one socket per
+// interface, so the destination picks the mode first: a multicast advert goes to the multicast
+// instance of that group, a unicast one to the unicast instance that lists the sender as a peer
+// (else the one it was sent to). With no instance of the right mode, the first candidate gets it
+// and its receive checks drop it by name ("Expected unicast packet but received multicast packet").
 import type { Ipv4 } from '../types.js';
 
 /** What the choice needs to know of an instance. */

@@ -1,7 +1,8 @@
-// RFC 3768 §6.4 as a pure function: `step(state, event, now) -> { state, actions }`.
-// No timers, sockets or clock reads: time comes in as `now`, timers go out as armTimer actions and
-// come back as events. Everything keepalived decides about protocol behaviour lives here
-// (reference keepalived.md §3.3–§3.8); the shell (instance/instance.ts) only executes the actions.
+// RFC 3768 §6.4 as a pure function: `step(state, event, now) -> { state, actions }`. No timers,
+// sockets or clock reads: time comes in as `now`, timers go out as armTimer actions and come back
+// as events. Everything keepalived decides about protocol behaviour lives here
+// (docs/reference/keepalived-behaviour.md, from #timers to #tracking-and-priority); the shell
+// (instance/instance.ts) only executes the actions.
 import type { Ipv4, Millis, Priority } from '../types.js';
 import { ipv4ToUint32 } from '../types.js';
 
@@ -125,7 +126,7 @@ export type Action =
   | { readonly type: 'armTimer'; readonly timer: TimerName; readonly ms: Millis }
   | { readonly type: 'cancelTimer'; readonly timer: TimerName }
   | { readonly type: 'notify'; readonly state: NotifyState }
-  /** notify_master_rx_lower_pri: as MASTER we heard a lower priority (keepalived §3.5). */
+  /** notify_master_rx_lower_pri: as MASTER we heard a lower priority (keepalived-behaviour.md#master-hearing-an-advert). */
   | { readonly type: 'notifyMasterRxLowerPri'; readonly priority: Priority }
   /**
    * `debug` lines are keepalived's `-D` (log detail) lines. `perAdvert`: a line every received
@@ -163,9 +164,10 @@ export interface SyncContext {
 }
 
 /**
- * Whether an advert from `from` must carry exactly our VIPs (RFC 3768 §7.1: "MAY verify"). keepalived
- * (§3.2) always checks in MASTER; with vrrp_skip_check_adv_addr a BACKUP trusts the list of the
- * master it already accepted, and checks anyone else.
+ * Whether an advert from `from` must carry exactly our VIPs (RFC 3768 §7.1: "MAY verify").
+ * keepalived (keepalived-behaviour.md#receive-checks) always checks in MASTER; with
+ * vrrp_skip_check_adv_addr a BACKUP trusts the list of the master it already accepted, and checks
+ * anyone else.
  */
 export function mustCheckAddresses(state: FsmState, from: Ipv4): boolean {
   return !(state.params.skipCheckAdvAddr && state.role === 'BACKUP' && state.master?.address === from);
@@ -254,8 +256,9 @@ const log = (s: FsmState, level: LogLevel, text: string, perAdvert?: AdvertLine)
 /**
  * RFC 3768 §6.4.1 Initialize: "If the Priority = 255 ... transition to the {Master} state; else ...
  * set the Master_Down_Timer to Master_Down_Interval and transition to the {Backup} state."
- * keepalived (§3.8): only an owner that does not ask for `state BACKUP` starts as MASTER; any
- * other `state MASTER` waits a full Master_Down_Interval in BACKUP like everyone else.
+ * keepalived (keepalived-behaviour.md#start-up): only an owner that does not ask for `state BACKUP`
+ * starts as MASTER; any other `state MASTER` waits a full Master_Down_Interval in BACKUP like
+ * everyone else.
  */
 function startup(s: FsmState, fault: boolean, now: Millis, out: Action[]): FsmState {
   if (s.params.faultNoPeer) out.push(log(s, 'info', 'Cannot use unicast without any peers - going to fault state'));
@@ -274,8 +277,8 @@ function startup(s: FsmState, fault: boolean, now: Millis, out: Action[]): FsmSt
 /**
  * RFC 3768 §6.4.2 (Backup) "If the Master_Down_Timer fires": send an ADVERTISEMENT, broadcast a
  * gratuitous ARP for each address, set the Adver_Timer, transition to {Master}. keepalived's order
- * (§3.6): advert first so the old master drops the VIPs, then VIPs, GARP burst, notify, and a
- * second burst garp_master_delay later.
+ * (keepalived-behaviour.md#becoming-master): advert first so the old master drops the VIPs, then
+ * VIPs, GARP burst, notify, and a second burst garp_master_delay later.
  */
 function becomeMaster(s: FsmState, now: Millis, out: Action[]): FsmState {
   out.push(
@@ -351,7 +354,8 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
     return s;
   }
   const cmp = compareToOwnAddress(s, from);
-  // higher_prio_send_advert: tell the new master we were here before yielding (keepalived §3.5).
+  // higher_prio_send_advert: tell the new master we were here before yielding
+  // (keepalived-behaviour.md#master-hearing-an-advert).
   if (s.params.higherPrioSendAdvert && (priority > s.effectivePriority || (priority === s.effectivePriority && cmp > 0))) {
     out.push({ type: 'sendAdvert', priority: s.effectivePriority });
   }
@@ -385,8 +389,10 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
     );
     return leaveMasterForBackup({ ...current, master: { address: from, priority } }, now, out);
   }
-  // "Otherwise, Discard the ADVERTISEMENT". keepalived goes further (§3.5, §4 item 1): a lower
-  // priority master means the pair was split, so re-advertise at once and refresh ARP caches.
+  // "Otherwise, Discard the ADVERTISEMENT". keepalived goes further
+  // (keepalived-behaviour.md#master-hearing-an-advert,
+  // keepalived-behaviour.md#stale-arp-after-a-split-brain): a lower priority master means the pair
+  // was split, so re-advertise at once and refresh ARP caches.
   const answer = !current.params.lowerPrioNoAdvert;
   out.push(
     log(
@@ -416,7 +422,7 @@ function cancelMasterTimers(out: Action[]): void {
   );
 }
 
-/** keepalived leaves MASTER for BACKUP silently: no priority-0 advert, no GARP (§3.5). */
+/** keepalived leaves MASTER for BACKUP silently: no priority-0 advert, no GARP (keepalived-behaviour.md#master-hearing-an-advert). */
 function leaveMasterForBackup(s: FsmState, now: Millis, out: Action[]): FsmState {
   out.push(log(s, 'info', 'Entering BACKUP STATE'));
   cancelMasterTimers(out);
@@ -454,9 +460,10 @@ function timerFired(s: FsmState, timer: TimerName, deadline: Millis, now: Millis
 }
 
 /**
- * RFC 3768 §6.4.3 "If the Adver_Timer fires": send an ADVERTISEMENT, reset the Adver_Timer.
- * The next deadline is anchored to the one that fired (`deadline`), not to `now`, so a late tick
- * does not push every later advert back (node-deps.md §5: setInterval drifts ~1 ms per tick).
+ * RFC 3768 §6.4.3 "If the Adver_Timer fires": send an ADVERTISEMENT, reset the Adver_Timer. The
+ * next deadline is anchored to the one that fired (`deadline`), not to `now`, so a late tick does
+ * not push every later advert back (docs/reference/node-runtime.md#timers: setInterval drifts ~1 ms
+ * per tick).
  */
 function sendPeriodicAdvert(s: FsmState, deadline: Millis, now: Millis, out: Action[]): FsmState {
   const interval = s.params.advertIntMs;
@@ -467,8 +474,9 @@ function sendPeriodicAdvert(s: FsmState, deadline: Millis, now: Millis, out: Act
 }
 
 /**
- * RFC 3768 §6.4.3 "If a Shutdown event is received": cancel the Adver_Timer, send an
- * ADVERTISEMENT with Priority = 0. keepalived also removes the VIPs and runs notify STOP (§3.7).
+ * RFC 3768 §6.4.3 "If a Shutdown event is received": cancel the Adver_Timer, send an ADVERTISEMENT
+ * with Priority = 0. keepalived also removes the VIPs and runs notify STOP
+ * (keepalived-behaviour.md#leaving-master-and-stopping).
  */
 function shutdown(s: FsmState, out: Action[], removed: boolean, release: boolean): FsmState {
   if (s.role === 'STOPPED') return s;
@@ -484,8 +492,10 @@ function shutdown(s: FsmState, out: Action[], removed: boolean, release: boolean
 }
 
 /**
- * keepalived (§3.7, §3.9): a failed tracked object or a down interface puts the instance in FAULT;
- * a MASTER first tells the backups with a priority-0 advert so they take over after Skew_Time.
+ * keepalived (keepalived-behaviour.md#leaving-master-and-stopping,
+ * keepalived-behaviour.md#tracking-and-priority): a failed tracked object or a down interface puts
+ * the instance in FAULT; a MASTER first tells the backups with a priority-0 advert so they take
+ * over after Skew_Time.
  */
 function enterFault(s: FsmState, out: Action[]): FsmState {
   if (s.role === 'FAULT' || s.role === 'STOPPED' || s.role === 'INIT') return s;
@@ -526,10 +536,11 @@ function priorityChanged(s: FsmState, priority: Priority, now: Millis, out: Acti
 
 /**
  * A reload kept this instance (keepalived matches it by VRID, interface and transport): the new
- * parameters replace the old, the role and the timers' anchors stay; `effectivePriority` is what the
- * new tracking says (the base may have changed). A MASTER whose priority changes stays MASTER (a
- * backup may then preempt it, as the protocol says, but it never passes through BACKUP itself). keepalived (§3.10) has every MASTER announce itself after a reload: one advert,
- * then a GARP burst per VIP (the shell diffs the VIPs before these run).
+ * parameters replace the old, the role and the timers' anchors stay; `effectivePriority` is what
+ * the new tracking says (the base may have changed). A MASTER whose priority changes stays MASTER
+ * (a backup may then preempt it, as the protocol says, but it never passes through BACKUP itself).
+ * keepalived (keepalived-behaviour.md#reload) has every MASTER announce itself after a reload: one
+ * advert, then a GARP burst per VIP (the shell diffs the VIPs before these run).
  */
 export function reconfigure(s: FsmState, params: InstanceParams, now: Millis, effectivePriority: Priority = s.effectivePriority): StepResult {
   const r = reconfigureKeepingRole(s, params, now, effectivePriority);

@@ -8,5 +8,5 @@ export const IPPROTO_VRRP = 112;
 export const VRRP_MULTICAST_GROUP = '224.0.0.18' as Ipv4;
 /** "The TTL MUST be set to 255" (RFC 3768 §5.2.3); a receiver drops anything else. */
 export const VRRP_TTL = 255;
-/** TOS keepalived puts on adverts: 0xc0 = precedence "internetwork control" (keepalived.md §3.1). */
+/** TOS keepalived puts on adverts: 0xc0 = precedence "internetwork control" (docs/reference/keepalived-behaviour.md#sockets-and-the-ip-header). */
 export const VRRP_TOS = 0xc0;

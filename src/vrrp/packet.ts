@@ -119,9 +119,10 @@ export function encodeAdvert(a: AdvertToSend): Buffer {
 }
 
 /**
- * The IPv4 header keepalived builds for an advert (`vrrp_build_ip4`, keepalived.md §3.1): version 4,
- * IHL 5, TOS 0xc0, no fragmentation flags (in particular no DF), TTL 255, protocol 112. We compute
- * the header checksum ourselves rather than rely on the kernel filling it in for IP_HDRINCL.
+ * The IPv4 header keepalived builds for an advert (`vrrp_build_ip4`,
+ * docs/reference/keepalived-behaviour.md#sockets-and-the-ip-header): version 4, IHL 5, TOS 0xc0, no
+ * fragmentation flags (in particular no DF), TTL 255, protocol 112. We compute the header checksum
+ * ourselves rather than rely on the kernel filling it in for IP_HDRINCL.
  */
 export function encodeIpv4Header(h: Ipv4HeaderToSend): Buffer {
   const header = Buffer.alloc(IPV4_HEADER_LENGTH);
@@ -176,9 +177,10 @@ export function nextIpId(prev: number): number {
 /**
  * Why a received datagram was not accepted, one name per check, in the order the checks run
  * (OpenBSD carp keeps a counter per reason; so do we, see stats.ts). The order from `tooShort` to
- * `unknownVrid` is keepalived's dispatcher (`vrrp_dispatcher_read`, `vrrp_get_header`); the rest
- * is `vrrp_check_packet()` of keepalived 2.2.7, vrrp.c (keepalived.md §3.2), except the version,
- * checked before the length (keepalived judges another version's length as v2's).
+ * `unknownVrid` is keepalived's dispatcher (`vrrp_dispatcher_read`, `vrrp_get_header`); the rest is
+ * `vrrp_check_packet()` of keepalived 2.2.7, vrrp.c
+ * (docs/reference/keepalived-behaviour.md#receive-checks), except the version, checked before the
+ * length (keepalived judges another version's length as v2's).
  */
 export const DROP_REASONS = [
   /** Shorter than an IPv4 header plus the 8-byte VRRP fixed part. */
@@ -323,7 +325,8 @@ export function decodeDatagram(
   const expected = knownVrid === undefined ? undefined : lookup(knownVrid, from, ipv4FromBytes(bytes, 16));
   if (knownVrid === undefined || expected === undefined) {
     // The VRID rides along (when it is a valid one) so the shell can tell "another cluster uses
-    // VRID 52 on this LAN" apart from noise (keepalived.md §4, pain point 3).
+    // VRID 52 on this LAN" apart from noise
+    // (docs/reference/keepalived-behaviour.md#another-cluster-on-our-vrid).
     return drop('unknownVrid', `Unknown VRID(${vrid}) received from ${from}. ignoring...`, knownVrid);
   }
 
@@ -352,7 +355,8 @@ export function decodeDatagram(
     return drop('badLength', `vrrp packet too ${longOrShort}, length ${received} and expect ${expectedLength}`, knownVrid);
   }
 
-  // "MUST verify that the IP TTL is 255" — keepalived skips this for unicast (keepalived.md §3.2).
+  // "MUST verify that the IP TTL is 255" — keepalived skips this for unicast
+  // (docs/reference/keepalived-behaviour.md#receive-checks).
   if (expected.multicast && ttl !== VRRP_TTL) {
     return drop('badTtl', `invalid TTL/HL. Received ${ttl} and expect ${VRRP_TTL}`, knownVrid);
   }
@@ -438,10 +442,11 @@ export function decodeDatagram(
     }
   }
 
-  // check_unicast_src (keepalived.md §3.2 step 13: "unicast source address X not a unicast peer",
-  // then the peer's "TTL/HL N not in range MIN - MAX"). keepalived runs these only when it checks
-  // the address list, so skip_check_adv_addr also skips them for the master it last accepted; we
-  // always run them: the peer set and TTL range do not depend on who is master.
+  // check_unicast_src (docs/reference/keepalived-behaviour.md#receive-checks step 13: "unicast
+  // source address X not a unicast peer", then the peer's "TTL/HL N not in range MIN - MAX").
+  // keepalived runs these only when it checks the address list, so skip_check_adv_addr also skips
+  // them for the master it last accepted; we always run them: the peer set and TTL range do not
+  // depend on who is master.
   if (!expected.multicast && expected.peers !== undefined) {
     const peer = expected.peers.find((p) => p.address === from);
     if (peer === undefined) return drop('notUnicastPeer', `unicast source address ${from} not a unicast peer`, knownVrid);

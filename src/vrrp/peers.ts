@@ -1,7 +1,8 @@
 // Who else speaks on our VRID, and why we ignore them. A peer whose adverts fail our checks because
 // of its configuration (another VIP list, advert_int, password or auth type, another cluster on the
 // same VRID) makes both nodes MASTER, and keepalived says so once per advert, forever, in words
-// that name neither side (reference §4 items 2 and 3). Here each (peer, cause) is reported once,
+// that name neither side (docs/reference/keepalived-behaviour.md#peers-with-different-configs and
+// #another-cluster-on-our-vrid). Here each (peer, cause) is reported once,
 // naming both sides and the fix, reminded at most every REMINDER_MS, and kept for the status
 // output until the peer's adverts are accepted again. Damaged packets (checksum, length, version)
 // are not a peer's configuration: the instance counts and rate-limits those by reason alone.

@@ -63,7 +63,8 @@ describeUnless(!available.ok)(`seed pair failover with two vrrpd${available.ok ?
     const first = garpsFromA()[0];
     expect(first).toBeDefined();
     const firstAdvert = advertsFrom(frames(), A_IP)[0];
-    // keepalived's order (reference §3.6): the advert first, then the VIP, then the burst.
+    // keepalived's order (docs/reference/keepalived-behaviour.md#becoming-master): the advert
+    // first, then the VIP, then the burst.
     expect(firstAdvert && first && firstAdvert.t <= first.t).toBe(true);
     const waitMs = ((first?.t ?? 0) + 5.3) * 1000 - Date.now();
     if (waitMs > 0) await sleep(waitMs);

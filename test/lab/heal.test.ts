@@ -1,14 +1,15 @@
 // The faster heal (issue "Drop-in replacement" item 8), measured against keepalived in the same run.
 //
 // A split brain as the LAN sees it: nodes A (150) and B (100) stop hearing each other while the
-// client still hears both (lab.isolate: bridge port isolation). B takes over, GARPs, and the client's
-// ARP entry for the VIP follows B. Then the split heals right after one of B's adverts, so A's
-// next advert is the first to cross. keepalived's B then yields in silence; A never hears a lower
-// priority, sends no GARP, and the client keeps sending to B's MAC, where the VIP is gone, until
-// its ARP entry ages out (reference §4 item 1; 7.0 s median measured with keepalived 2.2.7).
-// vrrpd's default (vrrp_higher_prio_send_advert on): B's one advert before yielding makes A force a
-// new election with a GARP burst at once. The third pair is vrrpd with that option off: keepalived's
-// behaviour, one option away.
+// client still hears both (lab.isolate: bridge port isolation). B takes over, GARPs, and the
+// client's ARP entry for the VIP follows B. Then the split heals right after one of B's adverts, so
+// A's next advert is the first to cross. keepalived's B then yields in silence; A never hears a
+// lower priority, sends no GARP, and the client keeps sending to B's MAC, where the VIP is gone,
+// until its ARP entry ages out
+// (docs/reference/keepalived-behaviour.md#stale-arp-after-a-split-brain; 7.0 s median measured with
+// keepalived 2.2.7). vrrpd's default (vrrp_higher_prio_send_advert on): B's one advert before
+// yielding makes A force a new election with a GARP burst at once. The third pair is vrrpd with
+// that option off: keepalived's behaviour, one option away.
 //
 // Figures come from the client: its capture (adverts, GARPs) and a ping of the VIP every 10 ms.
 import { afterAll, expect, it } from 'vitest';

@@ -362,7 +362,8 @@ describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP o
     expect(lines).not.toContain('(VI_1) Entering MASTER STATE');
     expect(lines.filter((l) => DROP_LINE.test(l))).toEqual([]);
     expect(vd.logLines().filter((l) => DROP_LINE.test(l))).toEqual([]);
-    // keepalived never counts an interval mismatch (keepalived.md §3.2), hence the log check above too.
+    // keepalived never counts an interval mismatch
+    // (docs/reference/keepalived-behaviour.md#receive-checks), hence the log check above too.
     const stats = await statsDump(ka, 'keepalived.stats');
     expectHealthyBackupStats(stats, 4);
 

@@ -1,8 +1,9 @@
-// keepalived's log lines from a real vrrpd pair run with -D (reference §3.12 and the -D lines of
-// §1.1), each in the situation that produces it: start, failover on link down, link back and
-// preemption, SIGTERM; and where they go: -g FILE (keepalived's timestamped lines, the -u umask),
-// syslog with -S local3 (observed: the daemon's /dev/log, in a private mount namespace of its own,
-// is a socket this test listens on), nothing with -G; and -a, -d, -r, -V.
+// keepalived's log lines from a real vrrpd pair run with -D
+// (docs/reference/keepalived-behaviour.md#log-lines and the -D lines of docs/command-line.md), each
+// in the situation that produces it: start, failover on link down, link back and preemption,
+// SIGTERM; and where they go: -g FILE (keepalived's timestamped lines, the -u umask), syslog with
+// -S local3 (observed: the daemon's /dev/log, in a private mount namespace of its own, is a socket
+// this test listens on), nothing with -G; and -a, -d, -r, -V.
 import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';

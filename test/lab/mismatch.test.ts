@@ -29,7 +29,8 @@ const config = (node: 'a' | 'b'): string =>
         vrid: 51,
         priority: node === 'a' ? 150 : 100,
         authPass: '1111',
-        // B got a second VIP (a reload on one node only, reference §3.10): each rejects the other.
+        // B got a second VIP (a reload on one node only,
+        // docs/reference/keepalived-behaviour.md#reload): each rejects the other.
         vips: node === 'a' ? [LAB_VIP] : [LAB_VIP, EXTRA_VIP],
       },
     ],

@@ -185,7 +185,8 @@ describeUnless(!available.ok)(`SIGHUP reload, hitless${available.ok ? '' : ` (sk
     const aMark = a.logMark();
     const bMark = b.logMark();
     // Both nodes get the new list (as an operator would: the backup first), else the peer rejects
-    // the adverts for their address count (keepalived.md §3.10's footgun).
+    // the adverts for their address count (docs/reference/keepalived-behaviour.md#reload, the
+    // trap).
     writeFileSync(b.configPath, withVips(seed('node-b.conf'), [LAB_VIP, SECOND_VIP]));
     await hup(b);
     writeFileSync(a.configPath, withVips(seed('node-a.conf'), [LAB_VIP, SECOND_VIP]));

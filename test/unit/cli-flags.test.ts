@@ -1,6 +1,6 @@
 // keepalived's command line, flag by flag (src/cli/flags.ts), against the keepalived 2.2.7 binary
 // where it is installed: the same flags, the same --signum numbers, the same messages and exit
-// codes for bad input; and the table itself against -h and the README.
+// codes for bad input; and the table itself against -h and docs/command-line.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,9 +29,9 @@ describe('the flag table', () => {
     for (const f of FLAGS) if (f.vrrpd !== 'same') expect(f.message, f.long).toBeTruthy();
   });
 
-  it('the README\'s "Command line" section is the table', () => {
-    const readme = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
-    expect(readme).toContain(flagsMarkdown());
+  it('docs/command-line.md has the table', () => {
+    const doc = readFileSync(join(repoRoot(), 'docs', 'command-line.md'), 'utf8');
+    expect(doc).toContain(flagsMarkdown());
   });
 
   itUnless(!keepalived)('covers every flag keepalived 2.2.7 --help lists, with the same argument shape', () => {

@@ -58,7 +58,8 @@ const OMITTED: readonly RegExp[] = [
 const VALUE_FOLLOWS_CONFIG: readonly RegExp[] = [
   /^ Email notification from = /,
   /^ Script security (enabled|disabled)$/,
-  // vrrpd's default differs on purpose (README "Faster heal"): true here, false in keepalived.
+  // vrrpd's default differs on purpose (docs/keepalived-differences.md "Faster heal"): true here,
+  // false in keepalived.
   /^ {1,3}Send advert after receive higher priority advert = /,
 ];
 

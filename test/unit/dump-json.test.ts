@@ -74,7 +74,7 @@ function exporterRead(text: string): unknown[] {
 }
 
 const withoutNotify = (text: string): string => text.replace(`"script":"'/usr/local/bin/notify.sh'",`, '');
-/** vrrpd's faster-heal default (README "Faster heal"): 1 here, 0 in keepalived's file. */
+/** vrrpd's faster-heal default (docs/keepalived-differences.md "Faster heal"): 1 here, 0 in keepalived's file. */
 const asKeepalivedDefault = (text: string): string => text.replace('"higher_prio_send_advert":1,', '"higher_prio_send_advert":0,');
 
 describe('JSON dump against keepalived.json', () => {

@@ -36,7 +36,7 @@ describe('RFC 3768 §6.1 timers', () => {
     expect(skewTimeMs(prio(150))).toBe(414.0625);
     expect(skewTimeMs(prio(254))).toBe(7.8125);
   });
-  it('Master_Down_Interval = 3 × Advertisement_Interval + Skew_Time (reference §3.3 examples)', () => {
+  it('Master_Down_Interval = 3 × Advertisement_Interval + Skew_Time (keepalived-behaviour.md#timers examples)', () => {
     expect(masterDownIntervalMs(params(), prio(100))).toBe(3609.375);
     expect(masterDownIntervalMs(params(), prio(150))).toBe(3414.0625);
     expect(masterDownIntervalMs(params(), prio(254))).toBe(3007.8125);
@@ -44,7 +44,7 @@ describe('RFC 3768 §6.1 timers', () => {
   });
 });
 
-describe('vrrp_skip_check_adv_addr (reference §3.2)', () => {
+describe('vrrp_skip_check_adv_addr (keepalived-behaviour.md#receive-checks)', () => {
   const backupFollowing = (p: InstanceParams) => {
     const started = step(initialState(p), { type: 'startup' }, 0).state;
     return step(started, { type: 'advert', priority: prio(150), from: ip('192.0.2.11') }, 500).state;

@@ -202,7 +202,7 @@ describe('one drop reason per check, keepalived 2.2.7 order', () => {
     expectDrop(decode(mutate((d) => (d[20] = 0x22))), 'badType', 'Invalid packet type. 2 and expect 1');
   });
 
-  dropTest('addressCountMismatch', 'the peer advertises 2 VIPs, we have 1 (keepalived.md §3.10)', () => {
+  dropTest('addressCountMismatch', 'the peer advertises 2 VIPs, we have 1 (keepalived-behaviour.md#reload)', () => {
     const twoVips = encodeDatagram({
       vrid: VRID_51,
       priority: PRIO_150,

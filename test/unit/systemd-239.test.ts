@@ -1,9 +1,10 @@
 // systemd/vrrpd.service as RHEL 8's systemd 239 applies it. There is no systemd 239 userland here,
 // so: every directive of the unit is dated (the upstream release that added it, or the value it
-// uses), a directive added to the unit without a date fails here; the ones after 239 must be exactly
-// those README "Operations on CentOS/systemd" lists for RHEL 8, with the same versions; and the
-// unit without them (what 239 keeps after its "Unknown lvalue" lines) verifies clean and scores what
-// the README says (`systemd-analyze security --offline=true`, systemd 252).
+// uses), a directive added to the unit without a date fails here; the ones after 239 must be
+// exactly those docs/operations.md ("RHEL 8's systemd 239") lists for RHEL 8, with the same
+// versions; and the unit without them (what 239 keeps after its "Unknown lvalue" lines) verifies
+// clean and scores what docs/operations.md says (`systemd-analyze security --offline=true`, systemd
+// 252).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +68,7 @@ const SINCE: Readonly<Record<string, number>> = {
 };
 
 const unitText = readFileSync(join(repoRoot(), 'systemd', 'vrrpd.service'), 'utf8');
-const readme = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
+const operations = readFileSync(join(repoRoot(), 'docs', 'operations.md'), 'utf8');
 const directives = [...new Set(unitText.split('\n').filter((l) => /^[A-Za-z]+=/.test(l)).map((l) => l.slice(0, l.indexOf('='))))];
 const after239 = directives.filter((d) => (SINCE[d] ?? Number.POSITIVE_INFINITY) > RHEL8);
 
@@ -82,8 +83,8 @@ describe(`systemd/vrrpd.service on RHEL 8 (systemd ${RHEL8})`, () => {
     expect(directives.filter((d) => SINCE[d] === undefined)).toEqual([]);
   });
 
-  it("the directives after 239 are exactly the README's list for RHEL 8, with its versions", () => {
-    const paragraph = (/\*\*RHEL 8's systemd 239\*\*[\s\S]*?\n\n/.exec(readme)?.[0] ?? '').replace(/\s+/g, ' ');
+  it("the directives after 239 are exactly docs/operations.md's list for RHEL 8, with its versions", () => {
+    const paragraph = (/\*\*RHEL 8's systemd 239\*\*[\s\S]*?\n\n/.exec(operations)?.[0] ?? '').replace(/\s+/g, ' ');
     expect(paragraph).not.toBe('');
     // "`ProtectHostname=` and `RestrictSUIDSGID=` (242), `ProtectKernelLogs=` (244), ..."
     const listed = new Map<string, number>();
@@ -91,7 +92,7 @@ describe(`systemd/vrrpd.service on RHEL 8 (systemd ${RHEL8})`, () => {
       for (const d of (m[1] ?? '').matchAll(/`(\w+)=`/g)) listed.set(d[1] ?? '', Number(m[2]));
     }
     const lost = new Map(after239.map((d) => [d, SINCE[d] as number]));
-    // The README's list also names what 239 does have; those are at or below 239 in both.
+    // The docs' list also names what 239 does have; those are at or below 239 in both.
     const listedLost = new Map([...listed].filter(([, v]) => v > RHEL8));
     expect(listedLost).toEqual(lost);
     expect(after239.sort()).toEqual(['PrivateIPC', 'ProtectClock', 'ProtectHostname', 'ProtectKernelLogs', 'RestrictSUIDSGID']);
@@ -108,12 +109,12 @@ describeUnless(!analyze)(`the unit as systemd ${RHEL8} applies it, judged by thi
     expect(verifyUnder(root, 'as239', as239)).toEqual({ code: 0, out: '' });
   });
 
-  it("scores the README's exposure without them (2.5), still within 3.0", () => {
+  it("scores docs/operations.md's exposure without them (2.5), still within 3.0", () => {
     const path = join(root, 'vrrpd.service');
     writeFileSync(path, as239);
     const score = exposure(path);
     console.log(`systemd-analyze security --offline=true, the unit without ${after239.join(', ')}: ${score}`);
-    expect(readme).toContain(`scores the unit without\nthose five lines ${score.toFixed(1)} instead of`);
+    expect(operations).toContain(`scores the unit without\nthose five lines ${score.toFixed(1)} instead of`);
     expect(score).toBeLessThanOrEqual(3.0);
   });
 
