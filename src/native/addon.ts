@@ -1,4 +1,4 @@
-// Typed, error-as-value face of native/vrrpd_native.cc. The addon is loaded lazily on first use so
+// Typed, error-as-value face of the native addon (native/*.cc; native/common.h lists its parts). The addon is loaded lazily on first use so
 // that modules importing this one (e.g. the pure GARP frame builder) stay usable in tests and
 // tools on machines where the addon was never built; every entry point then reports why. Which
 // file is loaded (a prebuild or a build from source): src/native/path.ts.
@@ -217,7 +217,7 @@ export function monotonicClock(): Result<() => number, string> {
   return read === undefined ? err(STALE_TIMER) : ok(read);
 }
 
-/** The VRRP receive socket (native/vrrpd_native.cc RawReceiver). */
+/** The VRRP receive socket (native/raw-receiver.cc). */
 export interface RawReceiver {
   /** IP_ADD_MEMBERSHIP on the socket's interface; a group already joined is fine. */
   join(group: string): Result<void, string>;
@@ -264,7 +264,7 @@ export interface RepeatReport {
 }
 
 /**
- * The addon's periodic advert sender (native/vrrpd_native.cc AdvertRepeater; src/net/repeater.ts
+ * The addon's periodic advert sender (native/repeater.cc; src/net/repeater.ts
  * says when it is used). `onGiveBack(key, report)`: the entry removed itself (a send failed, or
  * the loop was held up a whole period); report.nextMs is the advert it did not send.
  */
