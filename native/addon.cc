@@ -1,7 +1,8 @@
 // vrrpd's native addon: the few system calls of the VRRP path that Node and the npm packages we
 // use cannot make (common.h lists the parts, one concern a file). This file is the module's init:
-// it sets every part's exports. N-API (NAPI_VERSION 8, native/binding.gyp), so one build loads on
-// every Node line.
+// `abi` (abi.h), which src/native/addon.ts checks at load, and every part's exports. N-API
+// (NAPI_VERSION 8, native/binding.gyp), so one build loads on every Node line.
+#include "abi.h"
 #include "common.h"
 
 #include <cstdlib>
@@ -19,6 +20,7 @@ void __throw_bad_array_new_length() { std::abort(); }
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abi", Napi::Number::New(env, VRRPD_NATIVE_ABI));
   vrrpd::RegisterJournal(env, exports);
   vrrpd::RegisterPacketSocket(env, exports);
   vrrpd::RegisterRawSender(env, exports);

@@ -1,7 +1,7 @@
 // What every part of the addon shares: the error convention, the interface-name check, the
 // CLOCK_MONOTONIC reading, the call from a libuv callback into JavaScript, and each part's
 // Register function (addon.cc calls them all at load). The addon's parts, one concern a file:
-//   addon.cc          module init: the ABI version, the exports
+//   addon.cc          module init: the ABI number (abi.h), the exports
 //   common.cc         what this header declares
 //   packet-socket.cc  ifInfo, PacketSocket (AF_PACKET, gratuitous ARP)
 //   raw-sender.cc     RawSender (IPPROTO_RAW, the adverts)

@@ -51,47 +51,48 @@ interface NativeAdvertRepeater {
 }
 
 interface NativeAddon {
+  /** native/abi.h: what these exports are; checked at load against NATIVE_ABI. */
+  abi: number;
   ifInfo(name: string): { index: number; mac: Buffer };
-  /** Absent from an addon built before the dump signals: everything else still works. */
-  sigrtmin?: () => number;
-  /** Absent from an addon built before the control socket. */
-  peerCred?: (fd: number) => { pid: number; uid: number; gid: number };
-  /** Absent from an addon built before the pidfile lock. */
-  flock?: (fd: number) => boolean;
-  /** Absent from an addon built before close-on-exec was enforced. */
-  cloexec?: (minFd: number) => number[];
-  cloexecRange?: (minFd: number) => boolean;
-  SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
+  sigrtmin(): number;
+  peerCred(fd: number): { pid: number; uid: number; gid: number };
+  flock(fd: number): boolean;
+  cloexec(minFd: number): number[];
+  cloexecRange(minFd: number): boolean;
+  SignalWatcher: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
-  /** Absent from an addon built before the synchronous send path. */
-  RawSender?: new (ifname: string, ifindex: number) => NativeRawSender;
-  /** Absent from an addon built before the synchronous send path. */
-  NetlinkRoute?: new () => NativeNetlinkRoute;
-  /** Absent from an addon built before it took over receiving. */
-  RawReceiver?: (new (ifname: string, ifindex: number, onDatagrams: NativeDatagrams, onError: (e: Error) => void) => NativeRawReceiver) & {
+  RawSender: new (ifname: string, ifindex: number) => NativeRawSender;
+  NetlinkRoute: new () => NativeNetlinkRoute;
+  RawReceiver: (new (ifname: string, ifindex: number, onDatagrams: NativeDatagrams, onError: (e: Error) => void) => NativeRawReceiver) & {
     readonly maxPerWake: number;
   };
-  /** Absent from an addon built before the timer scheduler. */
-  TimerFd?: new (callback: () => void) => NativeTimerFd;
-  monotonicMs?: () => number;
-  spinUntil?: (ms: number) => number;
-  /** Absent from an addon built before the advert repeater: adverts are then all sent from JS. */
-  AdvertRepeater?: new (callback: (key: number, nextMs: number, sent: number, ipId: number) => void) => NativeAdvertRepeater;
+  TimerFd: new (callback: () => void) => NativeTimerFd;
+  monotonicMs(): number;
+  spinUntil(ms: number): number;
+  AdvertRepeater: new (callback: (key: number, nextMs: number, sent: number, ipId: number) => void) => NativeAdvertRepeater;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
   syslog(priority: number, message: string): void;
-  /** Absent from an addon built before journal logging (native/journal.cc). */
-  journalSend?: (path: string, entry: Buffer) => number;
+  journalSend(path: string, entry: Buffer): number;
+}
+
+/**
+ * The addon's ABI this code is written against: native/abi.h's VRRPD_NATIVE_ABI (a unit test keeps
+ * them equal). A build with another number (or none: built before the number existed) is refused
+ * whole at load, so no entry point has to allow for an older addon.
+ */
+export const NATIVE_ABI = 1;
+
+/** Why `exports`, loaded from `path`, is not this vrrpd's addon; undefined when it is. */
+export function abiMismatch(exports: unknown, path: string): string | undefined {
+  const abi = typeof exports === 'object' && exports !== null ? (exports as { abi?: unknown }).abi : undefined;
+  if (abi === NATIVE_ABI) return undefined;
+  const built = typeof abi === 'number' ? `ABI ${abi}` : 'no ABI number';
+  return `${path} is a build of the native addon with ${built}, this vrrpd needs ABI ${NATIVE_ABI}: rebuild it with npm run install (scripts/install-native.js)`;
 }
 
 let loaded: Result<NativeAddon, string> | undefined;
 let loadedFrom: string | undefined;
-
-function isNativeAddon(value: unknown): value is NativeAddon {
-  if (typeof value !== 'object' || value === null) return false;
-  const names = ['ifInfo', 'PacketSocket', 'sdNotify', 'openlog', 'syslog'];
-  return names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
-}
 
 function addon(): Result<NativeAddon, string> {
   if (loaded) return loaded;
@@ -103,7 +104,8 @@ function addon(): Result<NativeAddon, string> {
   const { path, note } = located.value;
   try {
     const exports: unknown = createRequire(import.meta.url)(path);
-    loaded = isNativeAddon(exports) ? ok(exports) : err(`${path} does not export the vrrpd native API`);
+    const mismatch = abiMismatch(exports, path);
+    loaded = mismatch === undefined ? ok(exports as NativeAddon) : err(mismatch);
     loadedFrom = note;
   } catch (e) {
     loaded = err(`cannot load ${path}: ${describe(e)}`);
@@ -172,8 +174,6 @@ export function openPacketSocket(ifname: string): Result<PacketSocket, string> {
   });
 }
 
-const STALE_SEND = 'the native addon was built before the synchronous send path (run npm install to rebuild it)';
-
 /** A send-only IPv4 raw socket (IPPROTO_RAW, so IP_HDRINCL) bound to one interface. */
 export interface RawSender {
   /**
@@ -190,7 +190,6 @@ export function openRawSender(ifname: string, ifindex: number): Result<RawSender
   const a = addon();
   if (!a.ok) return a;
   const Sender = a.value.RawSender;
-  if (Sender === undefined) return err(STALE_SEND);
   return attempt(() => {
     const socket = new Sender(ifname, ifindex);
     const sender: RawSender = {
@@ -213,8 +212,7 @@ export function openRawSender(ifname: string, ifindex: number): Result<RawSender
 export function monotonicClock(): Result<() => number, string> {
   const a = addon();
   if (!a.ok) return a;
-  const read = a.value.monotonicMs;
-  return read === undefined ? err(STALE_TIMER) : ok(read);
+  return ok(a.value.monotonicMs);
 }
 
 /** The VRRP receive socket (native/raw-receiver.cc). */
@@ -239,7 +237,6 @@ export function openRawReceiver(
   const a = addon();
   if (!a.ok) return a;
   const Receiver = a.value.RawReceiver;
-  if (Receiver === undefined) return err('the native addon was built before the receive socket (run npm install to rebuild it)');
   return attempt(() => {
     const socket = new Receiver(ifname, ifindex, onDatagrams, (e) => onError(describe(e)));
     const receiver: RawReceiver = {
@@ -283,7 +280,6 @@ export function openAdvertRepeater(onGiveBack: (key: number, report: RepeatRepor
   const a = addon();
   if (!a.ok) return a;
   const Native = a.value.AdvertRepeater;
-  if (Native === undefined) return err('the native addon was built before the advert repeater (run npm install to rebuild it)');
   return attempt(() => {
     const native = new Native((key, nextMs, sent, ipId) => onGiveBack(key, { sent, nextMs, ipId }));
     return {
@@ -317,7 +313,6 @@ export function openNetlinkRoute(): Result<NetlinkRoute, string> {
   const a = addon();
   if (!a.ok) return a;
   const Route = a.value.NetlinkRoute;
-  if (Route === undefined) return err(STALE_SEND);
   return attempt(() => {
     const socket = new Route();
     return {
@@ -380,40 +375,27 @@ export function journalSend(path: string, entry: Buffer): Result<number, string>
   return send.ok ? attempt(() => send.value(path, entry)) : send;
 }
 
-/** The addon's journalSend, or why there is none. */
+/** The addon's journalSend, or why the addon cannot be loaded. */
 export function journalSender(): Result<(path: string, entry: Buffer) => number, string> {
   const a = addon();
   if (!a.ok) return a;
-  const send = a.value.journalSend;
-  return send === undefined ? err('the native addon was built before journal logging (run npm install to rebuild it)') : ok(send);
+  return ok(a.value.journalSend);
 }
-
-const STALE_ADDON = 'the native addon was built before signal support (run npm install to rebuild it)';
 
 /**
  * flock(fd, LOCK_EX|LOCK_NB): ok(true) when we now hold the lock, ok(false) when another open file
  * (another daemon) holds it. The kernel releases it when the fd closes or the process dies.
  */
 export function flockExclusive(fd: number): Result<boolean, string> {
-  const a = addon();
-  if (!a.ok) return a;
-  const lock = a.value.flock;
-  if (lock === undefined) return err('the native addon was built before the pidfile lock (run npm install to rebuild it)');
-  return attempt(() => lock(fd));
+  return attempt((a) => a.flock(fd));
 }
-
-const STALE_CLOEXEC = 'the native addon was built before close-on-exec was enforced (run npm install to rebuild it)';
 
 /**
  * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it; returns the descriptors it
  * marked. Reads /proc/self/fd and asks about each one (cost: src/host/exec-guard.ts).
  */
 export function markCloexec(minFd: number): Result<readonly number[], string> {
-  const a = addon();
-  if (!a.ok) return a;
-  const mark = a.value.cloexec;
-  if (mark === undefined) return err(STALE_CLOEXEC);
-  return attempt(() => mark(minFd));
+  return attempt((a) => a.cloexec(minFd));
 }
 
 const MARKED: Result<void, string> = ok(undefined);
@@ -425,10 +407,8 @@ const MARKED: Result<void, string> = ok(undefined);
 export function markAllCloexec(minFd: number): Result<void, string> {
   const a = addon();
   if (!a.ok) return a;
-  const range = a.value.cloexecRange;
-  if (range === undefined) return err(STALE_CLOEXEC);
   try {
-    if (range(minFd)) return MARKED;
+    if (a.value.cloexecRange(minFd)) return MARKED;
   } catch (e) {
     return err(describe(e));
   }
@@ -438,11 +418,7 @@ export function markAllCloexec(minFd: number): Result<void, string> {
 
 /** libc's SIGRTMIN (34 with glibc, which keeps two for itself; not a constant to hard-code). */
 export function sigrtmin(): Result<number, string> {
-  const a = addon();
-  if (!a.ok) return a;
-  const read = a.value.sigrtmin;
-  if (read === undefined) return err(STALE_ADDON);
-  return attempt(() => read());
+  return attempt((a) => a.sigrtmin());
 }
 
 /** A caught signal; close() stops catching it (the signal's default action applies again). */
@@ -459,7 +435,6 @@ export function watchSignal(signum: number, callback: (signum: number) => void):
   const a = addon();
   if (!a.ok) return a;
   const Watcher = a.value.SignalWatcher;
-  if (Watcher === undefined) return err(STALE_ADDON);
   return attempt(() => {
     const watcher = new Watcher(signum, callback);
     return { close: () => watcher.close() };
@@ -474,11 +449,7 @@ export interface PeerCredentials {
 }
 
 export function peerCredentials(fd: number): Result<PeerCredentials, string> {
-  const a = addon();
-  if (!a.ok) return a;
-  const read = a.value.peerCred;
-  if (read === undefined) return err('the native addon was built before the control socket (run npm install to rebuild it)');
-  return attempt(() => read(fd));
+  return attempt((a) => a.peerCred(fd));
 }
 
 /**
@@ -495,7 +466,6 @@ export interface TimerFd {
 }
 
 const ARMED: Result<void, string> = ok(undefined);
-const STALE_TIMER = 'the native addon was built before the timerfd scheduler (run npm install to rebuild it)';
 
 /**
  * `monotonicMs`: CLOCK_MONOTONIC now. `spinUntil(ms)`: busy-wait in C until CLOCK_MONOTONIC reaches
@@ -507,7 +477,6 @@ export function openTimerFd(
   const a = addon();
   if (!a.ok) return a;
   const { TimerFd: Native, monotonicMs, spinUntil } = a.value;
-  if (Native === undefined || monotonicMs === undefined || spinUntil === undefined) return err(STALE_TIMER);
   return attempt(() => {
     const native = new Native(callback);
     const timer: TimerFd = {

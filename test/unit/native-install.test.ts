@@ -2,10 +2,11 @@
 // for this host that loads, nothing is compiled, even with no compiler or node-gyp anywhere (PATH
 // empty); with none that fits it says why and goes to node-gyp.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NATIVE_ABI } from '../../src/native/addon.js';
 import { locateAddon } from '../../src/native/path.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -57,6 +58,16 @@ describe.skipIf(!built.ok)(`install hook${built.ok ? '' : ` (skipped: ${built.ok
     if (built.ok) copyFileSync(built.value.path, join(pkg, 'prebuilds', platformArch, 'vrrpd_native.node'));
     utimesSync(join(pkg, 'prebuilds', platformArch, 'vrrpd_native.node'), new Date(1000), new Date(1000));
     expect(install().output).toMatch(new RegExp(`\\(prebuilds/${platformArch}/vrrpd_native\\.node is older than native/[\\w-]+\\.(cc|h)\\)`));
+  });
+
+  it('a prebuild whose ABI number is not native/abi.h\'s: built from source, saying both numbers', () => {
+    const abiH = join(pkg, 'native', 'abi.h');
+    writeFileSync(abiH, readFileSync(abiH, 'utf8').replace(/^#define VRRPD_NATIVE_ABI \d+$/m, '#define VRRPD_NATIVE_ABI 9999'));
+    const then = new Date('1985-10-26T08:15:00Z');
+    utimesSync(abiH, then, then);
+    const r = install();
+    expect(r.output).toContain(`(prebuilds/${platformArch}/vrrpd_native.node has ABI ${NATIVE_ABI}, native/abi.h says 9999)`);
+    expect(r.status).toBe(1);
   });
 
   it('any of the addon sources newer than the prebuild makes it stale, not only the first file', () => {
