@@ -24,6 +24,12 @@ double MonotonicNowMs() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
+Napi::Value PollError(Napi::Env env, const std::string& what, int errnum) {
+  Napi::Error e = Napi::Error::New(env, "poll(" + what + "): " + std::strerror(errnum));
+  e.Set("errno", Napi::Number::New(env, errnum));
+  return e.Value();
+}
+
 void CallFromLoop(napi_env rawEnv, const Napi::FunctionReference& callback, const std::initializer_list<napi_value>& args) {
   Napi::Env env(rawEnv);
   callback.MakeCallback(env.Global(), args);

@@ -34,6 +34,10 @@ bool ValidIfName(const std::string& name);
 // CLOCK_MONOTONIC in ms (fractional): the clock of every deadline and receive stamp.
 double MonotonicNowMs();
 
+// Error("poll(what): strerror") with .errno: what a LoopTimer's owner hands JavaScript when the
+// loop reports an error on its descriptor.
+Napi::Value PollError(Napi::Env env, const std::string& what, int errnum);
+
 // Calls `callback` with `args` from the loop (MakeCallback: microtasks and nextTicks run after it);
 // an exception in it is the process's uncaught exception, as in any Node callback.
 void CallFromLoop(napi_env rawEnv, const Napi::FunctionReference& callback, const std::initializer_list<napi_value>& args);

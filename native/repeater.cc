@@ -16,6 +16,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace vrrpd {
@@ -35,24 +36,30 @@ namespace {
 //   callback(key, nextMs, sent, ipId)  the entry gave itself back, already removed: a send failed
 //       or the loop was held up a whole period. nextMs is then the advert NOT sent, for the
 //       instance's own path to send (and report) as it would have.
+//   onError(error)  its timerfd failed (a poll error) and is closed: every entry was given back
+//       first (callback for each), and start() refuses from then on, so every advert is the
+//       instances' own again.
 class AdvertRepeater : public Napi::ObjectWrap<AdvertRepeater> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "AdvertRepeater",
                        {InstanceMethod("start", &AdvertRepeater::Start), InstanceMethod("stop", &AdvertRepeater::Stop),
                         InstanceMethod("progress", &AdvertRepeater::Progress),
-                        InstanceMethod("close", &AdvertRepeater::Close)});
+                        InstanceMethod("close", &AdvertRepeater::Close),
+                        InstanceMethod("failForTest", &AdvertRepeater::FailForTest)});
   }
 
   explicit AdvertRepeater(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AdvertRepeater>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsFunction()) {
-      Napi::TypeError::New(env, "new AdvertRepeater(callback: (key, nextMs, sent, ipId) => void)").ThrowAsJavaScriptException();
+    if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction()) {
+      Napi::TypeError::New(env, "new AdvertRepeater(callback: (key, nextMs, sent, ipId) => void, onError: (error) => void)")
+          .ThrowAsJavaScriptException();
       return;
     }
-    if (!timer_.Open(env, &AdvertRepeater::Fired, this)) return;
+    if (!timer_.Open(env, &AdvertRepeater::Fired, &AdvertRepeater::Failed, this)) return;
     env_ = env;
     callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+    onError_ = Napi::Persistent(info[1].As<Napi::Function>());
   }
 
   ~AdvertRepeater() override { Shutdown(); }
@@ -115,6 +122,37 @@ class AdvertRepeater : public Napi::ObjectWrap<AdvertRepeater> {
   }
 
   static void Fired(void* owner) { static_cast<AdvertRepeater*>(owner)->RunDue(); }
+
+  // The timer is closed already: every entry goes back to its instance, then onError.
+  static void Failed(void* owner, int errnum) {
+    auto* self = static_cast<AdvertRepeater*>(owner);
+    std::vector<GiveBack> givenBack;
+    for (const auto& [key, e] : self->entries_) givenBack.push_back({key, e.next, e.sent, e.ipId});
+    self->entries_.clear();
+    self->heap_ = {};
+    Napi::FunctionReference callback = std::move(self->callback_);
+    Napi::FunctionReference onError = std::move(self->onError_);
+    napi_env rawEnv = self->env_;  // self may be gone once JavaScript has run
+    Napi::Env env(rawEnv);
+    Napi::HandleScope scope(env);
+    if (!callback.IsEmpty()) {
+      for (const GiveBack& g : givenBack)
+        CallFromLoop(rawEnv, callback, {Napi::Number::New(env, g.key), Napi::Number::New(env, g.next),
+                                            Napi::Number::New(env, g.sent), Napi::Number::New(env, g.ipId)});
+    }
+    if (!onError.IsEmpty()) CallFromLoop(rawEnv, onError, {PollError(env, "repeater timerfd", errnum)});
+  }
+
+  // failForTest(errno): what a poll error on the repeater's timerfd does.
+  Napi::Value FailForTest(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "failForTest(errno: number)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    timer_.FailForTest(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  }
 
   void RunDue() {
     double now = MonotonicNowMs();
@@ -239,6 +277,7 @@ class AdvertRepeater : public Napi::ObjectWrap<AdvertRepeater> {
     heap_ = {};
     timer_.Close();
     if (!callback_.IsEmpty()) callback_.Reset();
+    if (!onError_.IsEmpty()) onError_.Reset();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -249,6 +288,7 @@ class AdvertRepeater : public Napi::ObjectWrap<AdvertRepeater> {
   LoopTimer timer_;
   napi_env env_ = nullptr;
   Napi::FunctionReference callback_;
+  Napi::FunctionReference onError_;
   std::unordered_map<uint32_t, Entry> entries_;
   std::priority_queue<Slot, std::vector<Slot>, std::greater<Slot>> heap_;
   uint64_t order_ = 0;

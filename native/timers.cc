@@ -17,9 +17,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <utility>
+
 namespace vrrpd {
 
-bool LoopTimer::Open(Napi::Env env, Fired fired, void* owner) {
+bool LoopTimer::Open(Napi::Env env, Fired fired, Failed failed, void* owner) {
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
     ThrowErrno(env, "napi_get_uv_event_loop", EINVAL);
@@ -45,6 +47,7 @@ bool LoopTimer::Open(Napi::Env env, Fired fired, void* owner) {
   uv_unref(reinterpret_cast<uv_handle_t*>(handle));
   handle_ = handle;
   fired_ = fired;
+  failed_ = failed;
   owner_ = owner;
   return true;
 }
@@ -89,11 +92,18 @@ void LoopTimer::Close() {
   fd_ = -1;
 }
 
+void LoopTimer::Fail(int errnum) {
+  if (handle_ == nullptr) return;
+  Close();
+  failed_(owner_, errnum);
+}
+
 void LoopTimer::Free(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
 
 void LoopTimer::OnReadable(uv_poll_t* handle, int status, int /*events*/) {
   auto* self = static_cast<LoopTimer*>(handle->data);
-  if (self == nullptr || self->fd_ < 0 || status < 0) return;
+  if (self == nullptr || self->fd_ < 0) return;
+  if (status < 0) return self->Fail(-status);
   uint64_t expirations = 0;
   if (read(self->fd_, &expirations, sizeof expirations) != sizeof expirations) return;  // re-armed meanwhile
   uv_unref(reinterpret_cast<uv_handle_t*>(handle));
@@ -130,18 +140,19 @@ class TimerFd : public Napi::ObjectWrap<TimerFd> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "TimerFd",
                        {InstanceMethod("arm", &TimerFd::Arm), InstanceMethod("disarm", &TimerFd::Disarm),
-                        InstanceMethod("close", &TimerFd::Close)});
+                        InstanceMethod("close", &TimerFd::Close), InstanceMethod("failForTest", &TimerFd::FailForTest)});
   }
 
   explicit TimerFd(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TimerFd>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsFunction()) {
-      Napi::TypeError::New(env, "new TimerFd(callback: () => void)").ThrowAsJavaScriptException();
+    if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction()) {
+      Napi::TypeError::New(env, "new TimerFd(callback: () => void, onError: (error) => void)").ThrowAsJavaScriptException();
       return;
     }
-    if (!timer_.Open(env, &TimerFd::Fired, this)) return;
+    if (!timer_.Open(env, &TimerFd::Fired, &TimerFd::Failed, this)) return;
     env_ = env;
     callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+    onError_ = Napi::Persistent(info[1].As<Napi::Function>());
   }
 
   ~TimerFd() override { Stop(); }
@@ -153,6 +164,29 @@ class TimerFd : public Napi::ObjectWrap<TimerFd> {
     Napi::Env env(self->env_);
     Napi::HandleScope scope(env);
     CallFromLoop(self->env_, self->callback_, {});
+  }
+
+  // The timer is closed already; onError(error) once, then nothing more is called.
+  static void Failed(void* owner, int errnum) {
+    auto* self = static_cast<TimerFd*>(owner);
+    Napi::FunctionReference onError = std::move(self->onError_);
+    self->Stop();
+    if (onError.IsEmpty()) return;
+    napi_env rawEnv = self->env_;
+    Napi::Env env(rawEnv);
+    Napi::HandleScope scope(env);
+    CallFromLoop(rawEnv, onError, {PollError(env, "timerfd", errnum)});
+  }
+
+  // failForTest(errno): what a poll error on the timerfd does.
+  Napi::Value FailForTest(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(env, "failForTest(errno: number)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    timer_.FailForTest(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
   }
 
   // arm(deadline: number): absolute CLOCK_MONOTONIC ms; a past deadline fires on the next poll.
@@ -177,6 +211,7 @@ class TimerFd : public Napi::ObjectWrap<TimerFd> {
   void Stop() {
     timer_.Close();
     if (!callback_.IsEmpty()) callback_.Reset();
+    if (!onError_.IsEmpty()) onError_.Reset();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -187,6 +222,7 @@ class TimerFd : public Napi::ObjectWrap<TimerFd> {
   LoopTimer timer_;
   napi_env env_ = nullptr;
   Napi::FunctionReference callback_;
+  Napi::FunctionReference onError_;
 };
 
 }  // namespace

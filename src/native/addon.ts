@@ -38,6 +38,7 @@ interface NativeTimerFd {
   arm(deadlineMs: number): void;
   disarm(): void;
   close(): void;
+  failForTest(errno: number): void;
 }
 
 /** [adverts sent since start, next deadline (CLOCK_MONOTONIC ms), IP id of the last advert]. */
@@ -48,6 +49,7 @@ interface NativeAdvertRepeater {
   stop(key: number): NativeRepeatReport | undefined;
   progress(key: number): NativeRepeatReport | undefined;
   close(): void;
+  failForTest(errno: number): void;
 }
 
 interface NativeAddon {
@@ -66,10 +68,10 @@ interface NativeAddon {
   RawReceiver: (new (ifname: string, ifindex: number, onDatagrams: NativeDatagrams, onError: (e: Error) => void) => NativeRawReceiver) & {
     readonly maxPerWake: number;
   };
-  TimerFd: new (callback: () => void) => NativeTimerFd;
+  TimerFd: new (callback: () => void, onError: (e: Error) => void) => NativeTimerFd;
   monotonicMs(): number;
   spinUntil(ms: number): number;
-  AdvertRepeater: new (callback: (key: number, nextMs: number, sent: number, ipId: number) => void) => NativeAdvertRepeater;
+  AdvertRepeater: new (callback: (key: number, nextMs: number, sent: number, ipId: number) => void, onError: (e: Error) => void) => NativeAdvertRepeater;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
   syslog(priority: number, message: string): void;
@@ -81,7 +83,7 @@ interface NativeAddon {
  * them equal). A build with another number (or none: built before the number existed) is refused
  * whole at load, so no entry point has to allow for an older addon.
  */
-export const NATIVE_ABI = 1;
+export const NATIVE_ABI = 2;
 
 /** Why `exports`, loaded from `path`, is not this vrrpd's addon; undefined when it is. */
 export function abiMismatch(exports: unknown, path: string): string | undefined {
@@ -263,7 +265,8 @@ export interface RepeatReport {
 /**
  * The addon's periodic advert sender (native/repeater.cc; src/net/repeater.ts
  * says when it is used). `onGiveBack(key, report)`: the entry removed itself (a send failed, or
- * the loop was held up a whole period); report.nextMs is the advert it did not send.
+ * the loop was held up a whole period); report.nextMs is the advert it did not send. `onError`: its
+ * timerfd failed (a poll error); every entry was given back first and start() refuses from then on.
  */
 export interface AdvertRepeaterNative {
   start(key: number, sender: RawSender, datagram: Buffer, dst: string, firstMs: number, periodMs: number, ipId: number): Result<void, string>;
@@ -271,17 +274,25 @@ export interface AdvertRepeaterNative {
   progress(key: number): RepeatReport | undefined;
   /** Idempotent; entries still in it are dropped unsent. */
   close(): void;
+  /** What a poll error on its timerfd does (tests: epoll cannot be made to report one). */
+  failForTest(errno: number): void;
 }
 
 const STARTED: Result<void, string> = ok(undefined);
 const reportOf = (r: NativeRepeatReport | undefined): RepeatReport | undefined => (r === undefined ? undefined : { sent: r[0], nextMs: r[1], ipId: r[2] });
 
-export function openAdvertRepeater(onGiveBack: (key: number, report: RepeatReport) => void): Result<AdvertRepeaterNative, string> {
+export function openAdvertRepeater(
+  onGiveBack: (key: number, report: RepeatReport) => void,
+  onError: (message: string) => void,
+): Result<AdvertRepeaterNative, string> {
   const a = addon();
   if (!a.ok) return a;
   const Native = a.value.AdvertRepeater;
   return attempt(() => {
-    const native = new Native((key, nextMs, sent, ipId) => onGiveBack(key, { sent, nextMs, ipId }));
+    const native = new Native(
+      (key, nextMs, sent, ipId) => onGiveBack(key, { sent, nextMs, ipId }),
+      (e) => onError(describe(e)),
+    );
     return {
       start(key, sender, datagram, dst, firstMs, periodMs, ipId) {
         const socket = nativeSenders.get(sender);
@@ -296,6 +307,7 @@ export function openAdvertRepeater(onGiveBack: (key: number, report: RepeatRepor
       stop: (key) => reportOf(native.stop(key)),
       progress: (key) => reportOf(native.progress(key)),
       close: () => native.close(),
+      failForTest: (errno) => native.failForTest(errno),
     };
   });
 }
@@ -453,16 +465,18 @@ export function peerCredentials(fd: number): Result<PeerCredentials, string> {
 }
 
 /**
- * One CLOCK_MONOTONIC timerfd on Node's loop (src/net/clock.ts): arm() takes an absolute deadline
+ * One CLOCK_MONOTONIC timerfd on Node's loop (src/timers/clock.ts): arm() takes an absolute deadline
  * in CLOCK_MONOTONIC ms (monotonicMs()'s clock, fractional), the callback runs on the main thread
  * once it has passed. Re-arming replaces the deadline; an expiry replaced before it was read never
- * calls back.
+ * calls back. A poll error closes it and calls onError once: nothing fires after that.
  */
 export interface TimerFd {
   arm(deadlineMs: number): Result<void, string>;
   disarm(): void;
   /** Idempotent. */
   close(): void;
+  /** What a poll error on the timerfd does (tests: epoll cannot be made to report one). */
+  failForTest(errno: number): void;
 }
 
 const ARMED: Result<void, string> = ok(undefined);
@@ -473,12 +487,13 @@ const ARMED: Result<void, string> = ok(undefined);
  */
 export function openTimerFd(
   callback: () => void,
+  onError: (message: string) => void,
 ): Result<{ timer: TimerFd; monotonicMs: () => number; spinUntil: (ms: number) => number }, string> {
   const a = addon();
   if (!a.ok) return a;
   const { TimerFd: Native, monotonicMs, spinUntil } = a.value;
   return attempt(() => {
-    const native = new Native(callback);
+    const native = new Native(callback, (e) => onError(describe(e)));
     const timer: TimerFd = {
       // Once per wakeup: no closure or result object built when it works.
       arm(deadlineMs) {
@@ -491,6 +506,7 @@ export function openTimerFd(
       },
       disarm: () => native.disarm(),
       close: () => native.close(),
+      failForTest: (errno) => native.failForTest(errno),
     };
     return { timer, monotonicMs, spinUntil };
   });

@@ -47,3 +47,34 @@ describe.each([
     }
   });
 });
+
+describe.skipIf(!nativeAvailable().ok)('timerfd scheduler after a poll error', () => {
+  it('reports it once, and the pending entry and later ones still fire (on setTimeout), never early', async () => {
+    const errors: string[] = [];
+    const timers = timerScheduler((m) => errors.push(m));
+    const { scheduler } = timers;
+    try {
+      const fired: string[] = [];
+      const early: number[] = [];
+      const done = new Promise<void>((resolve) => {
+        const at = (name: string, ms: number, then?: () => void): void => {
+          const entry = scheduler.after(ms, () => {
+            if (scheduler.now() < entry.deadline) early.push(entry.deadline - scheduler.now());
+            fired.push(name);
+            then?.();
+          });
+        };
+        at('pending', 30, () => at('later', 10, resolve));
+      });
+      // The path a real poll error takes (libuv stops the handle on EPOLLERR): epoll cannot be made to report one.
+      timers.failForTest?.(5);
+      expect(errors).toEqual(['poll(timerfd): Input/output error (EIO): protocol timers moved to setTimeout (up to ~1 ms late)']);
+      await done;
+      expect(fired).toEqual(['pending', 'later']);
+      expect(early).toEqual([]);
+      expect(errors).toHaveLength(1);
+    } finally {
+      scheduler.close();
+    }
+  });
+});
