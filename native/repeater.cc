@@ -145,13 +145,7 @@ class AdvertRepeater : public Napi::ObjectWrap<AdvertRepeater> {
 
   // failForTest(errno): what a poll error on the repeater's timerfd does.
   Napi::Value FailForTest(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsNumber()) {
-      Napi::TypeError::New(env, "failForTest(errno: number)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    timer_.FailForTest(info[0].As<Napi::Number>().Int32Value());
-    return env.Undefined();
+    return timer_.FailForTest(info);
   }
 
   void RunDue() {

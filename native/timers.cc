@@ -92,6 +92,16 @@ void LoopTimer::Close() {
   fd_ = -1;
 }
 
+Napi::Value LoopTimer::FailForTest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "failForTest(errno: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Fail(info[0].As<Napi::Number>().Int32Value());
+  return env.Undefined();
+}
+
 void LoopTimer::Fail(int errnum) {
   if (handle_ == nullptr) return;
   Close();
@@ -180,13 +190,7 @@ class TimerFd : public Napi::ObjectWrap<TimerFd> {
 
   // failForTest(errno): what a poll error on the timerfd does.
   Napi::Value FailForTest(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsNumber()) {
-      Napi::TypeError::New(env, "failForTest(errno: number)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    timer_.FailForTest(info[0].As<Napi::Number>().Int32Value());
-    return env.Undefined();
+    return timer_.FailForTest(info);
   }
 
   // arm(deadline: number): absolute CLOCK_MONOTONIC ms; a past deadline fires on the next poll.

@@ -28,9 +28,9 @@ class LoopTimer {
   bool ArmAt(double ms);
   void Disarm();
   void Close();
-  // What a poll error does (closes, then failed(owner, errnum)): for tests, which cannot make
-  // epoll report an error on a timerfd.
-  void FailForTest(int errnum) { Fail(errnum); }
+  // failForTest(errno) of the owner's JS object: what a poll error does (closes, then
+  // failed(owner, errno)), for tests, which cannot make epoll report an error on a timerfd.
+  Napi::Value FailForTest(const Napi::CallbackInfo& info);
 
  private:
   void Fail(int errnum);
