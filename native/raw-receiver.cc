@@ -64,9 +64,10 @@ class RawReceiver : public Napi::ObjectWrap<RawReceiver> {
       ThrowErrno(env, "socket(IPPROTO_VRRP)", errno);
       return;
     }
-    // keepalived's receive socket options (reference §3.1): only what arrives on this interface
-    // (a raw socket reports no ingress ifindex), and only the groups this socket joined (without
+    // keepalived's receive socket options: only what arrives on this interface (a raw socket
+    // reports no ingress ifindex), and only the groups this socket joined (without
     // IP_MULTICAST_ALL 0 it also gets every group any other socket on the host joined).
+    // docs/reference/keepalived-behaviour.md#sockets-and-the-ip-header
     int off = 0;
     const char* failed = nullptr;
     if (setsockopt(fd_, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(), static_cast<socklen_t>(name.size() + 1)) < 0)

@@ -48,8 +48,9 @@ RawSender::RawSender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RawSende
     ThrowErrno(env, "socket(IPPROTO_RAW)", errno);
     return;
   }
-  // keepalived's send socket options (reference §3.1): bound to the interface, multicast out of
-  // it, not looped back to our own receive socket. The TTL is the header's (IP_HDRINCL).
+  // keepalived's send socket options: bound to the interface, multicast out of it, not looped back
+  // to our own receive socket. The TTL is the header's (IP_HDRINCL).
+  // docs/reference/keepalived-behaviour.md#sockets-and-the-ip-header
   ip_mreqn mreqn{};
   mreqn.imr_ifindex = ifindex;
   int off = 0;

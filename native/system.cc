@@ -71,7 +71,8 @@ Napi::Value OpenLog(const Napi::CallbackInfo& info) {
   std::string ident = info[0].As<Napi::String>();
   char* kept = strdup(ident.c_str());
   if (kept == nullptr) return ThrowErrno(env, "openlog", ENOMEM);
-  // LOG_PID as keepalived does: lines read `Keepalived_vrrp[pid]: ...` (reference §3.12).
+  // LOG_PID as keepalived does: lines read `Keepalived_vrrp[pid]: ...`
+  // (docs/reference/keepalived-behaviour.md#log-lines).
   openlog(kept, LOG_PID, info[1].As<Napi::Number>().Int32Value());
   return env.Undefined();
 }
@@ -89,7 +90,7 @@ Napi::Value Syslog(const Napi::CallbackInfo& info) {
 }
 
 // F_GETFD/F_SETFD by syscall(): glibc 2.28+ headers turn fcntl() into fcntl64@GLIBC_2.28, above the
-// addon's GLIBC_2.17 floor (reference/node-deps.md).
+// addon's GLIBC_2.17 floor (docs/reference/node-runtime.md#glibc-floors).
 int FdFlags(int fd) { return static_cast<int>(syscall(SYS_fcntl, fd, F_GETFD)); }
 int SetFdFlags(int fd, int flags) { return static_cast<int>(syscall(SYS_fcntl, fd, F_SETFD, flags)); }
 
