@@ -1,9 +1,9 @@
 // journalSend(path, entry): one datagram of systemd's native journal protocol (an entry already
-// encoded by src/log-journal.ts) to journald's socket, /run/systemd/journal/socket. Node has no
+// encoded by src/log/journal.ts) to journald's socket, /run/systemd/journal/socket. Node has no
 // AF_UNIX datagram sockets, so this is the addon's. Never blocks: a full journald queue costs the
 // line (EAGAIN), not an advert. Returns 0 or the errno; the socket is opened on the first call and
 // kept (close-on-exec, so scripts do not inherit it).
-#include <napi.h>
+#include "common.h"
 
 #include <cerrno>
 #include <cstddef>
@@ -41,6 +41,10 @@ Napi::Value JournalSend(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+namespace vrrpd {
+
 void RegisterJournal(Napi::Env env, Napi::Object exports) {
   exports.Set("journalSend", Napi::Function::New(env, JournalSend, "journalSend"));
 }
+
+}  // namespace vrrpd

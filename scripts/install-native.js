@@ -2,11 +2,12 @@
 // npm's "install" hook for the native addon. Where the package carries a prebuilt addon for this
 // platform and architecture (prebuilds/linux-x64, prebuilds/linux-arm64: one N-API build for every
 // Node line) and it loads here, nothing is compiled. Elsewhere (another architecture, musl, a
-// prebuild that does not load, or a checkout whose addon source is newer than its prebuild) the
+// prebuild that does not load or has another ABI number than native/abi.h, or a checkout whose
+// addon source is newer than its prebuild) the
 // addon is built from source: node-gyp, which needs g++, make, python3 and Node's headers.
 // src/native/addon.ts makes the same choice at run time.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const prebuild = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'vrrpd_native.node');
 const nativeDir = join(root, 'native');
 const shown = relative(root, prebuild);
+
+/** The ABI number the addon's source says (native/abi.h), which src/native/addon.ts requires. */
+function sourceAbi() {
+  try {
+    const m = /^#define VRRPD_NATIVE_ABI (\d+)$/m.exec(readFileSync(join(nativeDir, 'abi.h'), 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Why the prebuild cannot be used here, or undefined when it can. */
 function unusable() {
@@ -23,9 +34,11 @@ function unusable() {
   const newer = sources.find((n) => statSync(join(nativeDir, n)).mtimeMs > builtAt);
   if (newer !== undefined) return `${shown} is older than native/${newer}`;
   // Loaded in a child: a prebuild this host's libc cannot load fails there, not in npm.
-  const probe = `const a = require(${JSON.stringify(prebuild)}); if (typeof a.monotonicMs !== 'function') process.exit(3);`;
+  const probe = `process.stdout.write(String(require(${JSON.stringify(prebuild)}).abi))`;
   const loaded = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
   if (loaded.status !== 0) return `${shown} does not load here: ${(loaded.stderr || `exit ${loaded.status}`).trim().split('\n')[0]}`;
+  const wanted = sourceAbi();
+  if (wanted !== undefined && loaded.stdout !== String(wanted)) return `${shown} has ABI ${loaded.stdout}, native/abi.h says ${wanted}`;
   return undefined;
 }
 

@@ -52,7 +52,7 @@ for arch in "${archs[@]}"; do
     *) die "unknown architecture '$arch' (x64 or arm64)" ;;
   esac
   scratch=$(mktemp -d "$root/.prebuild-$arch.XXXXXX")
-  cp native/binding.gyp native/*.cc "$scratch/"
+  cp native/binding.gyp native/*.cc native/*.h "$scratch/"
   echo "prebuild: linux-$arch"
   "${cross[@]}" "${gyp[@]}" rebuild --arch="$arch" --nodedir="$nodedir" --directory="$scratch" --loglevel=warn
   built=$scratch/build/Release/vrrpd_native.node

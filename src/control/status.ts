@@ -14,6 +14,8 @@ export interface StatusSources {
   readonly tracker: Tracker;
   /** Drops no instance could be found for (unknown VRID, too short to read one). */
   readonly unmatched: InstanceStats;
+  /** Poll errors of the addon's timerfds since start (each moved those timers to a fallback). */
+  readonly timerErrors: number;
 }
 
 export interface TrackedStatus {

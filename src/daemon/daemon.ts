@@ -2,6 +2,7 @@
 // left behind, open one VRRP socket per interface, start the instances, and on SIGTERM/SIGINT
 // shut them down as RFC 3768 §6.4.3 asks (priority 0, VIPs removed) before exiting 0. SIGHUP
 // reloads the config without a hit (src/daemon/reload.ts plans it, reload() here carries it out).
+import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { EXIT } from '../exit-codes.js';
 import type { Config, InstanceConfig } from '../config/config.js';
@@ -123,6 +124,8 @@ interface Running {
   readonly firewall: Firewall | undefined;
   /** Sends steady MASTERs' adverts without waking JS (net/repeater.ts); undefined without the addon's. */
   readonly repeater: AdvertRepeater | undefined;
+  /** Poll errors of the addon's timerfds (the scheduler's, the repeater's) since start. */
+  readonly timerErrors: { count: number };
 }
 
 /**
@@ -353,7 +356,13 @@ function serve(opts: DaemonOptions, running: Running, log: Logger, s: Serving): 
  */
 async function startServices(opts: DaemonOptions, running: Running, log: Logger): Promise<{ close(): Promise<void> }> {
   const startedAtMs = performance.now();
-  const sources = (): StatusSources => ({ config: running.config, instances: running.instances, tracker: running.tracker, unmatched: running.unmatched });
+  const sources = (): StatusSources => ({
+    config: running.config,
+    instances: running.instances,
+    tracker: running.tracker,
+    unmatched: running.unmatched,
+    timerErrors: running.timerErrors.count,
+  });
   const control = await startControlServer({
     path: opts.flags?.controlSocket ?? defaultSocketPath(opts.pidFile),
     log,
@@ -561,15 +570,23 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
   const addonSource = nativeAddonSource();
   if (addonSource.ok) log.debug(`native addon: ${addonSource.value}, on Node ${process.version}`);
   // One heap of deadlines on one timerfd for every instance's protocol timers (timers/scheduler.ts).
-  const timers = timerScheduler();
+  // A timerfd's poll error: logged and counted (vrrpd_timer_errors_total); the scheduler runs on
+  // setTimeout from then on, and the repeater gives its adverts back to the instances.
+  const timerErrors = { count: 0 };
+  const timerFailed = (message: string): void => {
+    timerErrors.count += 1;
+    log.error(message);
+  };
+  const timers = timerScheduler(timerFailed);
   if (timers.fallback !== undefined) {
     log.warn(`protocol timers on setTimeout (up to ~1 ms late): ${timers.fallback}`);
     // Unref'd: it bounds how long the loop sleeps (WAKE_BOUND_MS) without keeping the daemon alive.
     setInterval(() => undefined, WAKE_BOUND_MS).unref();
   } else log.debug(`protocol timers on ${timers.scheduler.kind}`);
   // The repeater runs on the timerfd's clock: without the timerfd, every advert is sent from JS.
-  const repeater = timers.offsetMs === undefined ? undefined : openRepeater(timers.offsetMs);
+  const repeater = timers.offsetMs === undefined ? undefined : openRepeater(timers.offsetMs, (m) => timerFailed(`${m}: adverts all sent from JS`));
   if (repeater?.ok === false) log.debug(`adverts all sent from JS: ${repeater.error}`);
+  injectTimerPollError(process.env, [timers.failForTest, repeater?.ok === true ? repeater.value.failForTest : undefined], log);
   const sendFrames: InstancePorts['sendFrames'] = (ifname, frames) => {
     const sender = garpSender(ifname);
     return sender.ok ? sender.value.send(frames) : sender;
@@ -602,6 +619,7 @@ async function start(config: Config, rtnl: Rtnl, log: Logger, notifier: Notifier
     unfollow: () => undefined,
     firewall: firewall.value,
     repeater: repeater?.ok === true ? repeater.value : undefined,
+    timerErrors,
   };
 
   const opened = openInterfaces(config, running.sockets, byName, interfaceDeps(running, log));
@@ -836,4 +854,18 @@ async function stopAll(running: Running, release = true, log?: Logger): Promise<
   for (const ifname of [...running.sockets.keys()]) closeInterface(running.sockets, ifname);
   for (const g of running.garp.values()) g.close();
   running.rtnl.close();
+}
+
+/**
+ * Test hook: VRRPD_TEST_TIMER_POLL_ERROR_AFTER_MS=N makes the scheduler's and the repeater's
+ * timerfds take the path of a poll error (EIO) N ms after start, which epoll cannot be made to
+ * report on a timerfd (test/lab/timer-poll-error.test.ts).
+ */
+function injectTimerPollError(env: NodeJS.ProcessEnv, fail: readonly (((errno: number) => void) | undefined)[], log: Logger): void {
+  const afterMs = Number(env['VRRPD_TEST_TIMER_POLL_ERROR_AFTER_MS'] ?? '');
+  if (!Number.isSafeInteger(afterMs) || afterMs <= 0) return;
+  setTimeout(() => {
+    log.warn('test hook: a poll error on the native timers (VRRPD_TEST_TIMER_POLL_ERROR_AFTER_MS)');
+    for (const f of fail) f?.(osConstants.errno.EIO);
+  }, afterMs).unref();
 }

@@ -117,7 +117,7 @@ export interface JournalWriter {
 }
 
 /**
- * Writes entries to `socket`; an error value when the addon cannot (built before native/journal.cc).
+ * Writes entries to `socket`; an error value when the addon cannot be loaded.
  * A line journald does not take (its queue full, journald restarting) is dropped, never waited for;
  * the next line that gets through is preceded by one saying how many were lost and why.
  */

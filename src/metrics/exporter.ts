@@ -93,6 +93,16 @@ export function createMetricsRegistry(sources: () => StatusSources | undefined):
       for (const reason of DROP_REASONS) this.inc({ instance: '', reason }, s.unmatched.drops[reason]);
     },
   });
+  new Counter({
+    name: 'vrrpd_timer_errors_total',
+    help: 'Poll errors of the native timers (the scheduler timerfd, the advert repeater) since start; each moved them to setTimeout and JS',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = current();
+      if (s !== undefined) this.inc(s.timerErrors);
+    },
+  });
   new Gauge({
     name: 'vrrpd_track_script_result',
     help: 'Result of each vrrp_script: 1 for the current result (up, down, unknown), 0 for the others',

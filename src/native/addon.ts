@@ -1,4 +1,4 @@
-// Typed, error-as-value face of native/vrrpd_native.cc. The addon is loaded lazily on first use so
+// Typed, error-as-value face of the native addon (native/*.cc; native/common.h lists its parts). The addon is loaded lazily on first use so
 // that modules importing this one (e.g. the pure GARP frame builder) stay usable in tests and
 // tools on machines where the addon was never built; every entry point then reports why. Which
 // file is loaded (a prebuild or a build from source): src/native/path.ts.
@@ -38,6 +38,7 @@ interface NativeTimerFd {
   arm(deadlineMs: number): void;
   disarm(): void;
   close(): void;
+  failForTest(errno: number): void;
 }
 
 /** [adverts sent since start, next deadline (CLOCK_MONOTONIC ms), IP id of the last advert]. */
@@ -48,50 +49,52 @@ interface NativeAdvertRepeater {
   stop(key: number): NativeRepeatReport | undefined;
   progress(key: number): NativeRepeatReport | undefined;
   close(): void;
+  failForTest(errno: number): void;
 }
 
 interface NativeAddon {
+  /** native/abi.h: what these exports are; checked at load against NATIVE_ABI. */
+  abi: number;
   ifInfo(name: string): { index: number; mac: Buffer };
-  /** Absent from an addon built before the dump signals: everything else still works. */
-  sigrtmin?: () => number;
-  /** Absent from an addon built before the control socket. */
-  peerCred?: (fd: number) => { pid: number; uid: number; gid: number };
-  /** Absent from an addon built before the pidfile lock. */
-  flock?: (fd: number) => boolean;
-  /** Absent from an addon built before close-on-exec was enforced. */
-  cloexec?: (minFd: number) => number[];
-  cloexecRange?: (minFd: number) => boolean;
-  SignalWatcher?: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
+  sigrtmin(): number;
+  peerCred(fd: number): { pid: number; uid: number; gid: number };
+  flock(fd: number): boolean;
+  cloexec(minFd: number): number[];
+  cloexecRange(minFd: number): boolean;
+  SignalWatcher: new (signum: number, callback: (signum: number) => void) => NativeSignalWatcher;
   PacketSocket: new (ifname: string) => NativePacketSocket;
-  /** Absent from an addon built before the synchronous send path. */
-  RawSender?: new (ifname: string, ifindex: number) => NativeRawSender;
-  /** Absent from an addon built before the synchronous send path. */
-  NetlinkRoute?: new () => NativeNetlinkRoute;
-  /** Absent from an addon built before it took over receiving. */
-  RawReceiver?: (new (ifname: string, ifindex: number, onDatagrams: NativeDatagrams, onError: (e: Error) => void) => NativeRawReceiver) & {
+  RawSender: new (ifname: string, ifindex: number) => NativeRawSender;
+  NetlinkRoute: new () => NativeNetlinkRoute;
+  RawReceiver: (new (ifname: string, ifindex: number, onDatagrams: NativeDatagrams, onError: (e: Error) => void) => NativeRawReceiver) & {
     readonly maxPerWake: number;
   };
-  /** Absent from an addon built before the timer scheduler. */
-  TimerFd?: new (callback: () => void) => NativeTimerFd;
-  monotonicMs?: () => number;
-  spinUntil?: (ms: number) => number;
-  /** Absent from an addon built before the advert repeater: adverts are then all sent from JS. */
-  AdvertRepeater?: new (callback: (key: number, nextMs: number, sent: number, ipId: number) => void) => NativeAdvertRepeater;
+  TimerFd: new (callback: () => void, onError: (e: Error) => void) => NativeTimerFd;
+  monotonicMs(): number;
+  spinUntil(ms: number): number;
+  AdvertRepeater: new (callback: (key: number, nextMs: number, sent: number, ipId: number) => void, onError: (e: Error) => void) => NativeAdvertRepeater;
   sdNotify(state: string): boolean;
   openlog(ident: string, facility: number): void;
   syslog(priority: number, message: string): void;
-  /** Absent from an addon built before journal logging (native/journal.cc). */
-  journalSend?: (path: string, entry: Buffer) => number;
+  journalSend(path: string, entry: Buffer): number;
+}
+
+/**
+ * The addon's ABI this code is written against: native/abi.h's VRRPD_NATIVE_ABI (a unit test keeps
+ * them equal). A build with another number (or none: built before the number existed) is refused
+ * whole at load, so no entry point has to allow for an older addon.
+ */
+export const NATIVE_ABI = 2;
+
+/** Why `exports`, loaded from `path`, is not this vrrpd's addon; undefined when it is. */
+export function abiMismatch(exports: unknown, path: string): string | undefined {
+  const abi = typeof exports === 'object' && exports !== null ? (exports as { abi?: unknown }).abi : undefined;
+  if (abi === NATIVE_ABI) return undefined;
+  const built = typeof abi === 'number' ? `ABI ${abi}` : 'no ABI number';
+  return `${path} is a build of the native addon with ${built}, this vrrpd needs ABI ${NATIVE_ABI}: rebuild it with npm run install (scripts/install-native.js)`;
 }
 
 let loaded: Result<NativeAddon, string> | undefined;
 let loadedFrom: string | undefined;
-
-function isNativeAddon(value: unknown): value is NativeAddon {
-  if (typeof value !== 'object' || value === null) return false;
-  const names = ['ifInfo', 'PacketSocket', 'sdNotify', 'openlog', 'syslog'];
-  return names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
-}
 
 function addon(): Result<NativeAddon, string> {
   if (loaded) return loaded;
@@ -103,7 +106,8 @@ function addon(): Result<NativeAddon, string> {
   const { path, note } = located.value;
   try {
     const exports: unknown = createRequire(import.meta.url)(path);
-    loaded = isNativeAddon(exports) ? ok(exports) : err(`${path} does not export the vrrpd native API`);
+    const mismatch = abiMismatch(exports, path);
+    loaded = mismatch === undefined ? ok(exports as NativeAddon) : err(mismatch);
     loadedFrom = note;
   } catch (e) {
     loaded = err(`cannot load ${path}: ${describe(e)}`);
@@ -172,8 +176,6 @@ export function openPacketSocket(ifname: string): Result<PacketSocket, string> {
   });
 }
 
-const STALE_SEND = 'the native addon was built before the synchronous send path (run npm install to rebuild it)';
-
 /** A send-only IPv4 raw socket (IPPROTO_RAW, so IP_HDRINCL) bound to one interface. */
 export interface RawSender {
   /**
@@ -190,7 +192,6 @@ export function openRawSender(ifname: string, ifindex: number): Result<RawSender
   const a = addon();
   if (!a.ok) return a;
   const Sender = a.value.RawSender;
-  if (Sender === undefined) return err(STALE_SEND);
   return attempt(() => {
     const socket = new Sender(ifname, ifindex);
     const sender: RawSender = {
@@ -213,11 +214,10 @@ export function openRawSender(ifname: string, ifindex: number): Result<RawSender
 export function monotonicClock(): Result<() => number, string> {
   const a = addon();
   if (!a.ok) return a;
-  const read = a.value.monotonicMs;
-  return read === undefined ? err(STALE_TIMER) : ok(read);
+  return ok(a.value.monotonicMs);
 }
 
-/** The VRRP receive socket (native/vrrpd_native.cc RawReceiver). */
+/** The VRRP receive socket (native/raw-receiver.cc). */
 export interface RawReceiver {
   /** IP_ADD_MEMBERSHIP on the socket's interface; a group already joined is fine. */
   join(group: string): Result<void, string>;
@@ -239,7 +239,6 @@ export function openRawReceiver(
   const a = addon();
   if (!a.ok) return a;
   const Receiver = a.value.RawReceiver;
-  if (Receiver === undefined) return err('the native addon was built before the receive socket (run npm install to rebuild it)');
   return attempt(() => {
     const socket = new Receiver(ifname, ifindex, onDatagrams, (e) => onError(describe(e)));
     const receiver: RawReceiver = {
@@ -264,9 +263,10 @@ export interface RepeatReport {
 }
 
 /**
- * The addon's periodic advert sender (native/vrrpd_native.cc AdvertRepeater; src/net/repeater.ts
+ * The addon's periodic advert sender (native/repeater.cc; src/net/repeater.ts
  * says when it is used). `onGiveBack(key, report)`: the entry removed itself (a send failed, or
- * the loop was held up a whole period); report.nextMs is the advert it did not send.
+ * the loop was held up a whole period); report.nextMs is the advert it did not send. `onError`: its
+ * timerfd failed (a poll error); every entry was given back first and start() refuses from then on.
  */
 export interface AdvertRepeaterNative {
   start(key: number, sender: RawSender, datagram: Buffer, dst: string, firstMs: number, periodMs: number, ipId: number): Result<void, string>;
@@ -274,18 +274,25 @@ export interface AdvertRepeaterNative {
   progress(key: number): RepeatReport | undefined;
   /** Idempotent; entries still in it are dropped unsent. */
   close(): void;
+  /** What a poll error on its timerfd does (tests: epoll cannot be made to report one). */
+  failForTest(errno: number): void;
 }
 
 const STARTED: Result<void, string> = ok(undefined);
 const reportOf = (r: NativeRepeatReport | undefined): RepeatReport | undefined => (r === undefined ? undefined : { sent: r[0], nextMs: r[1], ipId: r[2] });
 
-export function openAdvertRepeater(onGiveBack: (key: number, report: RepeatReport) => void): Result<AdvertRepeaterNative, string> {
+export function openAdvertRepeater(
+  onGiveBack: (key: number, report: RepeatReport) => void,
+  onError: (message: string) => void,
+): Result<AdvertRepeaterNative, string> {
   const a = addon();
   if (!a.ok) return a;
   const Native = a.value.AdvertRepeater;
-  if (Native === undefined) return err('the native addon was built before the advert repeater (run npm install to rebuild it)');
   return attempt(() => {
-    const native = new Native((key, nextMs, sent, ipId) => onGiveBack(key, { sent, nextMs, ipId }));
+    const native = new Native(
+      (key, nextMs, sent, ipId) => onGiveBack(key, { sent, nextMs, ipId }),
+      (e) => onError(describe(e)),
+    );
     return {
       start(key, sender, datagram, dst, firstMs, periodMs, ipId) {
         const socket = nativeSenders.get(sender);
@@ -300,6 +307,7 @@ export function openAdvertRepeater(onGiveBack: (key: number, report: RepeatRepor
       stop: (key) => reportOf(native.stop(key)),
       progress: (key) => reportOf(native.progress(key)),
       close: () => native.close(),
+      failForTest: (errno) => native.failForTest(errno),
     };
   });
 }
@@ -317,7 +325,6 @@ export function openNetlinkRoute(): Result<NetlinkRoute, string> {
   const a = addon();
   if (!a.ok) return a;
   const Route = a.value.NetlinkRoute;
-  if (Route === undefined) return err(STALE_SEND);
   return attempt(() => {
     const socket = new Route();
     return {
@@ -380,40 +387,27 @@ export function journalSend(path: string, entry: Buffer): Result<number, string>
   return send.ok ? attempt(() => send.value(path, entry)) : send;
 }
 
-/** The addon's journalSend, or why there is none. */
+/** The addon's journalSend, or why the addon cannot be loaded. */
 export function journalSender(): Result<(path: string, entry: Buffer) => number, string> {
   const a = addon();
   if (!a.ok) return a;
-  const send = a.value.journalSend;
-  return send === undefined ? err('the native addon was built before journal logging (run npm install to rebuild it)') : ok(send);
+  return ok(a.value.journalSend);
 }
-
-const STALE_ADDON = 'the native addon was built before signal support (run npm install to rebuild it)';
 
 /**
  * flock(fd, LOCK_EX|LOCK_NB): ok(true) when we now hold the lock, ok(false) when another open file
  * (another daemon) holds it. The kernel releases it when the fd closes or the process dies.
  */
 export function flockExclusive(fd: number): Result<boolean, string> {
-  const a = addon();
-  if (!a.ok) return a;
-  const lock = a.value.flock;
-  if (lock === undefined) return err('the native addon was built before the pidfile lock (run npm install to rebuild it)');
-  return attempt(() => lock(fd));
+  return attempt((a) => a.flock(fd));
 }
-
-const STALE_CLOEXEC = 'the native addon was built before close-on-exec was enforced (run npm install to rebuild it)';
 
 /**
  * Sets FD_CLOEXEC on every open descriptor >= minFd that lacks it; returns the descriptors it
  * marked. Reads /proc/self/fd and asks about each one (cost: src/host/exec-guard.ts).
  */
 export function markCloexec(minFd: number): Result<readonly number[], string> {
-  const a = addon();
-  if (!a.ok) return a;
-  const mark = a.value.cloexec;
-  if (mark === undefined) return err(STALE_CLOEXEC);
-  return attempt(() => mark(minFd));
+  return attempt((a) => a.cloexec(minFd));
 }
 
 const MARKED: Result<void, string> = ok(undefined);
@@ -425,10 +419,8 @@ const MARKED: Result<void, string> = ok(undefined);
 export function markAllCloexec(minFd: number): Result<void, string> {
   const a = addon();
   if (!a.ok) return a;
-  const range = a.value.cloexecRange;
-  if (range === undefined) return err(STALE_CLOEXEC);
   try {
-    if (range(minFd)) return MARKED;
+    if (a.value.cloexecRange(minFd)) return MARKED;
   } catch (e) {
     return err(describe(e));
   }
@@ -438,11 +430,7 @@ export function markAllCloexec(minFd: number): Result<void, string> {
 
 /** libc's SIGRTMIN (34 with glibc, which keeps two for itself; not a constant to hard-code). */
 export function sigrtmin(): Result<number, string> {
-  const a = addon();
-  if (!a.ok) return a;
-  const read = a.value.sigrtmin;
-  if (read === undefined) return err(STALE_ADDON);
-  return attempt(() => read());
+  return attempt((a) => a.sigrtmin());
 }
 
 /** A caught signal; close() stops catching it (the signal's default action applies again). */
@@ -459,7 +447,6 @@ export function watchSignal(signum: number, callback: (signum: number) => void):
   const a = addon();
   if (!a.ok) return a;
   const Watcher = a.value.SignalWatcher;
-  if (Watcher === undefined) return err(STALE_ADDON);
   return attempt(() => {
     const watcher = new Watcher(signum, callback);
     return { close: () => watcher.close() };
@@ -474,28 +461,25 @@ export interface PeerCredentials {
 }
 
 export function peerCredentials(fd: number): Result<PeerCredentials, string> {
-  const a = addon();
-  if (!a.ok) return a;
-  const read = a.value.peerCred;
-  if (read === undefined) return err('the native addon was built before the control socket (run npm install to rebuild it)');
-  return attempt(() => read(fd));
+  return attempt((a) => a.peerCred(fd));
 }
 
 /**
- * One CLOCK_MONOTONIC timerfd on Node's loop (src/net/clock.ts): arm() takes an absolute deadline
+ * One CLOCK_MONOTONIC timerfd on Node's loop (src/timers/clock.ts): arm() takes an absolute deadline
  * in CLOCK_MONOTONIC ms (monotonicMs()'s clock, fractional), the callback runs on the main thread
  * once it has passed. Re-arming replaces the deadline; an expiry replaced before it was read never
- * calls back.
+ * calls back. A poll error closes it and calls onError once: nothing fires after that.
  */
 export interface TimerFd {
   arm(deadlineMs: number): Result<void, string>;
   disarm(): void;
   /** Idempotent. */
   close(): void;
+  /** What a poll error on the timerfd does (tests: epoll cannot be made to report one). */
+  failForTest(errno: number): void;
 }
 
 const ARMED: Result<void, string> = ok(undefined);
-const STALE_TIMER = 'the native addon was built before the timerfd scheduler (run npm install to rebuild it)';
 
 /**
  * `monotonicMs`: CLOCK_MONOTONIC now. `spinUntil(ms)`: busy-wait in C until CLOCK_MONOTONIC reaches
@@ -503,13 +487,13 @@ const STALE_TIMER = 'the native addon was built before the timerfd scheduler (ru
  */
 export function openTimerFd(
   callback: () => void,
+  onError: (message: string) => void,
 ): Result<{ timer: TimerFd; monotonicMs: () => number; spinUntil: (ms: number) => number }, string> {
   const a = addon();
   if (!a.ok) return a;
   const { TimerFd: Native, monotonicMs, spinUntil } = a.value;
-  if (Native === undefined || monotonicMs === undefined || spinUntil === undefined) return err(STALE_TIMER);
   return attempt(() => {
-    const native = new Native(callback);
+    const native = new Native(callback, (e) => onError(describe(e)));
     const timer: TimerFd = {
       // Once per wakeup: no closure or result object built when it works.
       arm(deadlineMs) {
@@ -522,6 +506,7 @@ export function openTimerFd(
       },
       disarm: () => native.disarm(),
       close: () => native.close(),
+      failForTest: (errno) => native.failForTest(errno),
     };
     return { timer, monotonicMs, spinUntil };
   });

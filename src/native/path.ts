@@ -24,7 +24,7 @@ export type AddonPick = { readonly pick: 'prebuild' | 'fromSource'; readonly why
 export function chooseAddon(files: AddonFiles, platformArch: string): AddonPick {
   const stale = files.prebuild !== undefined && files.source !== undefined && files.source > files.prebuild;
   if (files.prebuild !== undefined && !stale) return { pick: 'prebuild', why: `prebuilt for ${platformArch}` };
-  const noPrebuild = stale ? `the ${platformArch} prebuild is older than native/${files.sourceName ?? 'vrrpd_native.cc'}` : `no prebuild for ${platformArch}`;
+  const noPrebuild = stale ? `the ${platformArch} prebuild is older than native/${files.sourceName ?? 'addon.cc'}` : `no prebuild for ${platformArch}`;
   if (files.fromSource !== undefined) return { pick: 'fromSource', why: `built from source (${noPrebuild})` };
   return { pick: undefined, why: `${noPrebuild} and no build from source (run npm install)` };
 }

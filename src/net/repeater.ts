@@ -48,9 +48,15 @@ export interface AdvertRepeater {
   start(sender: RawSender, job: RepeatJob): RepeatHandle | undefined;
   /** Idempotent; jobs still in it are dropped unsent (the daemon is exiting). */
   close(): void;
+  /** What a poll error on the repeater's timerfd does (tests). */
+  failForTest(errno: number): void;
 }
 
-export function openRepeater(offsetMs: number): Result<AdvertRepeater, string> {
+/**
+ * `onError`: the repeater's timerfd failed (a poll error); every job was given back first (its
+ * onGiveBack), and start() refuses from then on, so the instances send every advert themselves.
+ */
+export function openRepeater(offsetMs: number, onError: (message: string) => void = () => undefined): Result<AdvertRepeater, string> {
   const jobs = new Map<number, RepeatJob>();
   let lastKey = 0;
   const progressOf = (r: RepeatReport): RepeatProgress => ({ sent: r.sent, next: r.nextMs - offsetMs, ipId: r.ipId });
@@ -59,7 +65,7 @@ export function openRepeater(offsetMs: number): Result<AdvertRepeater, string> {
     if (job === undefined) return;
     jobs.delete(key);
     job.onGiveBack(progressOf(report));
-  });
+  }, onError);
   if (!opened.ok) return opened;
   const native = opened.value;
   return ok({
@@ -89,5 +95,6 @@ export function openRepeater(offsetMs: number): Result<AdvertRepeater, string> {
       jobs.clear();
       native.close();
     },
+    failForTest: (errno) => native.failForTest(errno),
   });
 }

@@ -1,7 +1,7 @@
 // The VRRP sockets of one interface, set up the way keepalived sets up its VRRP socket
 // (docs/reference/keepalived-behaviour.md#sockets-and-the-ip-header). They move whole IPv4
 // datagrams; building and checking the IPv4 header and the advert is src/vrrp/packet.ts's job. Both
-// are the addon's (native/vrrpd_native.cc).
+// are the addon's (native/raw-sender.cc, native/raw-receiver.cc).
 //
 // Receiving: RawReceiver, a raw IPv4 protocol-112 socket bound to the interface, watched on Node's
 // loop. Each loop turn it reads what is queued (at most 32 datagrams: a flood cannot hold the loop)

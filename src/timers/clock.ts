@@ -57,28 +57,51 @@ export function timeoutScheduler(): Scheduler {
  * not be used (for a warning: timers then run up to ~1 ms late, as libuv's do). With the timerfd
  * comes `offsetMs`, CLOCK_MONOTONIC minus the scheduler's clock, on which the advert repeater
  * (net/repeater.ts) runs; without it every advert is sent from JS.
+ * `onError`: the timerfd failed (a poll error, which libuv answers by stopping the handle); the
+ * pending wakeup and every later one are then a setTimeout's, so the timers run on, up to ~1 ms late.
  */
-export function timerScheduler(): { scheduler: Scheduler; fallback?: string; offsetMs?: number } {
+export function timerScheduler(onError: (message: string) => void = () => undefined): {
+  scheduler: Scheduler;
+  fallback?: string;
+  offsetMs?: number;
+  /** What a poll error on the timerfd does (tests). */
+  failForTest?: (errno: number) => void;
+} {
   let run: () => void = () => undefined;
-  const opened = openTimerFd(() => run());
+  // A failed arm (EINVAL on an absurd deadline) must not lose the wakeup: one setTimeout takes over;
+  // after a poll error it takes over for good, from the deadline then pending.
+  let backup: Wakeup | undefined;
+  let failed = false;
+  let pending: Millis | undefined;
+  const opened = openTimerFd(
+    () => run(),
+    (message) => {
+      failed = true;
+      backup ??= timeoutWakeup(run);
+      if (pending !== undefined) backup.set(pending);
+      onError(`${message}: protocol timers moved to setTimeout (up to ~1 ms late)`);
+    },
+  );
   if (!opened.ok) return { scheduler: timeoutScheduler(), fallback: opened.error };
   const { timer, monotonicMs, spinUntil } = opened.value;
   const offset = monotonicOffset(monotonicMs);
-  // A failed arm (EINVAL on an absurd deadline) must not lose the wakeup: one setTimeout takes over.
-  let backup: Wakeup | undefined;
   const scheduler = createScheduler('timerfd', clock, (r) => {
     run = r;
     return {
       set(deadline) {
-        const armed = timer.arm(deadline + offset);
-        if (armed.ok) return backup?.clear();
+        pending = deadline;
+        if (!failed) {
+          const armed = timer.arm(deadline + offset);
+          if (armed.ok) return backup?.clear();
+        }
         backup ??= timeoutWakeup(r);
         backup.set(deadline);
       },
       // In C: a JS loop on performance.now() was seen held up ~1 ms mid-loop (V8 compiling it).
       waitUntil: (deadline) => spinUntil(deadline + offset) - offset,
       clear() {
-        timer.disarm();
+        pending = undefined;
+        if (!failed) timer.disarm();
         backup?.clear();
       },
       close() {
@@ -90,5 +113,5 @@ export function timerScheduler(): { scheduler: Scheduler; fallback?: string; off
   // Run the wake, batch and spin path once now: a takeover is often the first Master_Down_Timer a
   // BACKUP ever fires, and compiling that path on first use made it ~0.15 ms late.
   scheduler.after(PRECISE_LEAD_MS, () => undefined, true);
-  return { scheduler, offsetMs: offset };
+  return { scheduler, offsetMs: offset, failForTest: (errno) => timer.failForTest(errno) };
 }

@@ -160,8 +160,12 @@ describeUnless(!available.ok)(`npm run release${available.ok ? '' : ` (skipped: 
       // Nothing a runtime does not need.
       // Nothing a runtime does not need; the addon's source stays for the install hook's build from
       // source on a platform without a prebuild.
+      // Every source the build from source compiles, and every header they include.
+      const addonSources = readdirSync(join(repoRoot(), 'native')).filter((n) => /\.(cc|h)$/.test(n));
+      expect(addonSources.length).toBeGreaterThan(2);
+      for (const name of [...addonSources, 'binding.gyp']) expect(npmTree.has(`native/${name}`), `native/${name}`).toBe(true);
       for (const rel of npmTree.keys()) {
-        if (/^native\/(binding\.gyp|[\w-]+\.cc)$/.test(rel)) continue;
+        if (/^native\/(binding\.gyp|[\w-]+\.(cc|h))$/.test(rel)) continue;
         expect(rel).not.toMatch(/^(test|lab|bench|src|native)\/|^dist\/(lab|bench|scripts)\/|\.ts$|\.map$|\.pcap/);
       }
     });

@@ -86,5 +86,5 @@ export const CHK_UP: TrackedObjectStatus = {
 
 export function sources(instances: Instance[], config: Config, tracker: Tracker): StatusSources {
   const unmatched = createStats();
-  return { config, instances, tracker, unmatched };
+  return { config, instances, tracker, unmatched, timerErrors: 0 };
 }

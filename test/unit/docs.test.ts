@@ -107,24 +107,18 @@ describe('what the code cites', () => {
   const code = ['src', 'lab', 'bench', 'scripts', 'native', 'bin', 'test'].flatMap((d) =>
     filesUnder(join(root, d), (p) => /\.(ts|cc|h|js|sh|conf)$/.test(p) || d === 'bin'),
   );
-  // The native addon is being split by another change at the same time; its files keep their
-  // keepalived.md / node-deps.md citations until that lands (their targets: keepalived-behaviour.md
-  // #sockets-and-the-ip-header and #log-lines, node-runtime.md #gratuitous-arp-from-node,
-  // #systemd-notification and #glibc-floors). Named here so the list can only shrink.
-  const notYet = (path: string): boolean => path.startsWith('native/') || path.startsWith('src/native/');
-
-  it('no file under src/ lab/ bench/ scripts/ cites keepalived.md or node-deps.md (the native addon excepted, for now)', () => {
+  it('no file under src/ lab/ bench/ scripts/ native/ cites keepalived.md or node-deps.md', () => {
     const citing = code
       .map((f) => relative(root, f))
       .filter((f) => /^(src|lab|bench|scripts|native)\//.test(f))
       .filter((f) => /\b(keepalived|node-deps)\.md\b/.test(readFileSync(join(root, f), 'utf8')));
-    expect(citing.filter((f) => !notYet(f))).toEqual([]);
+    expect(citing).toEqual([]);
   });
 
   it('no file cites the team\'s shared directory, which a reader of this repository does not have', () => {
     const shared = ['', 'work', 'shared', ''].join('/'); // spelt so that this file does not match itself
     const citing = code.map((f) => relative(root, f)).filter((f) => readFileSync(join(root, f), 'utf8').includes(shared));
-    expect(citing.filter((f) => !notYet(f))).toEqual([]);
+    expect(citing).toEqual([]);
   });
 
   it('every docs/reference anchor the code cites is a heading there', () => {

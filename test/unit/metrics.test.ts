@@ -29,7 +29,7 @@ describe('metrics registry', () => {
     i.dropped({ reason: 'badPassword', detail: 'bad password' });
     i.dropped({ reason: 'badPassword', detail: 'bad password' });
     await i.idle();
-    const src = sources([i], config, fixedTracker([CHK_UP], {}));
+    const src = { ...sources([i], config, fixedTracker([CHK_UP], {})), timerErrors: 2 };
     src.unmatched.drops.unknownVrid = 3;
     const text = await createMetricsRegistry(() => src).metrics();
     const labels = 'instance="VI_1",vrid="51",interface="eth0"';
@@ -44,6 +44,7 @@ describe('metrics registry', () => {
     expect(text).toContain('vrrpd_drops_total{instance="VI_1",reason="badPassword"} 2');
     expect(text).toContain('vrrpd_drops_total{instance="VI_1",reason="badChecksum"} 0');
     expect(text).toContain('vrrpd_drops_total{instance="",reason="unknownVrid"} 3');
+    expect(text).toMatch(/^vrrpd_timer_errors_total 2$/m);
     expect(text).toContain('vrrpd_track_script_result{script="chk_nginx",result="up"} 1');
     expect(text).toContain('vrrpd_track_script_result{script="chk_nginx",result="down"} 0');
     expect(text).toContain('vrrpd_track_script_runs_total{script="chk_nginx"} 7');

@@ -104,7 +104,7 @@ describe('prebuilt addons', () => {
         route.address(false, lo.index, '192.0.2.9', 32);
         route.close();
         const start = a.monotonicMs();
-        const timer = new a.TimerFd(() => { out.timerFired = a.monotonicMs() >= start + 50; timer.close(); console.log(JSON.stringify(out)); });
+        const timer = new a.TimerFd(() => { out.timerFired = a.monotonicMs() >= start + 50; timer.close(); console.log(JSON.stringify(out)); }, (e) => { throw e; });
         timer.arm(start + 50);`;
       const stdout = run('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec qemu-aarch64 -L "$0" "$@"', SYSROOT, arm64Node, '-e', script], {
         timeout: 120_000,

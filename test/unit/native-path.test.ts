@@ -19,7 +19,7 @@ describe('chooseAddon', () => {
   it('a prebuild older than the source is stale: the build from source is taken, and the line says why', () => {
     expect(chooseAddon({ prebuild: 1000, fromSource: 3000, source: 2000 }, 'linux-x64')).toEqual({
       pick: 'fromSource',
-      why: 'built from source (the linux-x64 prebuild is older than native/vrrpd_native.cc)',
+      why: 'built from source (the linux-x64 prebuild is older than native/addon.cc)',
     });
   });
 
@@ -30,7 +30,7 @@ describe('chooseAddon', () => {
   it('neither: an error that says what is missing', () => {
     expect(chooseAddon({ source: 2000 }, 'linux-x64')).toEqual({ pick: undefined, why: 'no prebuild for linux-x64 and no build from source (run npm install)' });
     expect(chooseAddon({ prebuild: 1000, source: 2000 }, 'linux-x64').why).toBe(
-      'the linux-x64 prebuild is older than native/vrrpd_native.cc and no build from source (run npm install)',
+      'the linux-x64 prebuild is older than native/addon.cc and no build from source (run npm install)',
     );
   });
 });
