@@ -27,7 +27,7 @@ namespace {
 // the deadline that fired" and the instance's state did not change, every later firing gets the
 // same answer until some other event comes; the instance then hands the datagram here, and takes
 // it back (stop) before it steps any other event. For a Node process the wake-up into JS is the
-// dearest part of an advert (README "Performance"); here a due advert costs the timerfd read, an
+// dearest part of an advert (docs/performance.md); here a due advert costs the timerfd read, an
 // id patch and one sendto().
 //   start(key, sender, datagram, dst, firstMs, periodMs, ipId)  absolute CLOCK_MONOTONIC ms;
 //       every advert increments the IP id first (never 0, as packet.ts nextIpId) and patches it
