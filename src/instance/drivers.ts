@@ -11,7 +11,6 @@ export interface DrivenInstance {
   readonly fsmState: FsmState;
   /** Why this instance's current event happens (a member moved by another's names it). */
   readonly cause: string;
-  now(): Millis;
   /** The new core state, then its actions in order. */
   apply(state: FsmState, actions: readonly Action[]): void;
   setState(state: FsmState): void;
@@ -21,13 +20,14 @@ export interface DrivenInstance {
 
 /** Steps an instance's core and hands the result back to the instance(s) concerned. */
 export interface Driver {
-  feed(instance: DrivenInstance, event: FsmEvent): void;
+  /** `now`: the step's time, on the clock the instance's timers run on. */
+  feed(instance: DrivenInstance, event: FsmEvent, now: Millis): void;
 }
 
 /** A lone instance: fsm.step. */
 export const soloDriver: Driver = {
-  feed(instance, event) {
-    const result = step(instance.fsmState, event, instance.now());
+  feed(instance, event, now) {
+    const result = step(instance.fsmState, event, now);
     instance.apply(result.state, result.actions);
   },
 };
@@ -52,9 +52,9 @@ export class SyncGroupDriver implements Driver {
     this.group = undefined; // rebuilt from the members on the next event
   }
 
-  feed(instance: DrivenInstance, event: FsmEvent): void {
+  feed(instance: DrivenInstance, event: FsmEvent, now: Millis): void {
     const current = this.group ?? initialGroupState(this.name, new Map([...this.members].map(([n, m]) => [n, m.fsmState])));
-    const result = groupStep(current, instance.name, event, instance.now());
+    const result = groupStep(current, instance.name, event, now);
     this.group = result.group;
     // A member moved by another's event says whose (`vrrpd status`'s reason).
     for (const member of this.members.values()) {

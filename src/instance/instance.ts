@@ -7,13 +7,13 @@ import { VipExecutor, type SayLevel, type VipLink, type VipPorts } from './vips.
 import { buildGarpFrame } from '../net/garp.js';
 import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from './stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
-import { initialState, mustCheckAddresses, reconfigure, step, STOP_PRIORITY, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
+import { initialState, mustCheckAddresses, step, STOP_PRIORITY, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
 import { soloDriver, type Driver } from './drivers.js';
 import { eventReason, type LastTransition } from './transitions.js';
 import { VRRP_TTL } from '../vrrp/ip-fields.js';
-import { diffVips } from '../vrrp/vip-diff.js';
+import { vipPlaceKey, type VipPlace } from '../vrrp/vip-diff.js';
 import { authTypeNumber, encodeDatagram, nextIpId, setIpId, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
-import { instanceParams } from './params.js';
+import { instanceParams, vipPlace } from './params.js';
 import type { Background } from './background.js';
 import { createGarpPacer, type GarpOwner, type GarpPacer, type GarpTarget } from './garp-pacer.js';
 import { createLogLimiter } from '../log/limit.js';
@@ -77,20 +77,6 @@ export interface InstancePorts extends VipPorts {
    */
   onInternalError?(e: unknown): void;
 }
-
-/**
- * Timer coalescing for the Adver_Timer: every instance's advert deadlines sit on one grid of this
- * many ms of the monotonic clock. The core anchors each period on the deadline that fired, and an
- * interval of whole seconds (all VRRPv2 has) is a whole number of grid steps (any other interval
- * stays off the grid: rounding would lengthen every period), so only the first period after
- * becoming MASTER (or a reset: priority 0 heard, a reload) is stretched or shortened, by at most
- * half a step; every later one is exact. What it buys: MASTERs whose adverts fall in the same step
- * send them in one wakeup (fewer epoll returns, JS entries and timerfd re-arms: a wakeup is the
- * dearest part of an advert for a Node process; the bench's wake-ups row counts them). keepalived
- * has no such grid. 2 ms off one period is far inside what a backup tolerates
- * (Master_Down_Interval is three intervals and the skew).
- */
-export const ADVER_GRID_MS = 4;
 
 /**
  * keepalived logs a drop, and some accepted adverts, for every packet; under a flood that drowns
@@ -161,8 +147,6 @@ export class Instance {
   private why = 'start-up';
   private last: LastTransition | undefined;
   private zeroFrom: Ipv4 | undefined;
-  /** The scheduler's clock when the step being applied began: its timers count from there. */
-  private stepAt: Millis | undefined;
   private roleChanges = 0;
 
   constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
@@ -180,7 +164,7 @@ export class Instance {
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
     this.peers = unicastPeers(config);
-    this.state = initialState(instanceParams(config, host.ownAddress));
+    this.state = initialState(instanceParams(config, host));
     this.garpTargets = garpTargetsOf(host);
     this.garp = ports.garpPacer ?? createGarpPacer((ifname, frames) => ports.sendFrames(ifname, frames), this.scheduler);
   }
@@ -232,15 +216,15 @@ export class Instance {
   }
 
   /**
-   * A reload kept this instance (src/daemon/reload.ts): new parameters, VIPs and sync group driver; the
-   * role and timers stay. A MASTER removes the VIPs the new config dropped and adds the new ones
-   * (never touching one that stays), then re-announces (fsm.reconfigure: advert + GARP burst).
+   * A reload kept this instance (src/daemon/reload.ts): new parameters, VIPs and sync group driver;
+   * the core's reload event decides the rest (fsm.ts reload: the role and timers stay, a MASTER's
+   * VIP diff, its advert and GARP burst). Stepped alone, not through the sync group, whose members
+   * the reload regroups.
    */
   reconfigure(config: InstanceConfig, host: InstanceHost, garpIntervalMs: Millis, driver: Driver = soloDriver, effectivePriority?: Priority): void {
     this.takeBack(); // its datagram is the old configuration's
     // Queued GARPs are the old VIPs' (one may be gone now); a MASTER re-announces the new ones.
     this.garp.cancel(this.garpOwner);
-    const before = this.hostInfo.vips;
     this.cfg = config;
     this.hostInfo = host;
     this.peers = unicastPeers(config);
@@ -248,12 +232,10 @@ export class Instance {
     this.driver = driver;
     this.adverts = undefined;
     this.garpTargets = garpTargetsOf(host);
-    if (this.state.role === 'MASTER') {
-      const { removed, added } = diffVips(before, host.vips, vipPlace);
-      if (host.vips.length > 0 || removed.length > 0) this.enqueue(() => this.vipWork.changeVips(removed, added));
-    }
     this.why = 'reload';
-    const result = reconfigure(this.state, instanceParams(config, host.ownAddress), this.ports.now(), effectivePriority);
+    const params = instanceParams(config, host);
+    const event: FsmEvent = effectivePriority === undefined ? { type: 'reload', params } : { type: 'reload', params, priority: effectivePriority };
+    const result = step(this.state, event, this.scheduler.now());
     this.apply(result.state, result.actions);
   }
 
@@ -265,7 +247,7 @@ export class Instance {
    */
   async remove(): Promise<void> {
     this.why = 'removed by reload';
-    const result = step(this.state, { type: 'shutdown', removed: true }, this.ports.now());
+    const result = step(this.state, { type: 'shutdown', removed: true }, this.scheduler.now());
     this.apply(result.state, result.actions);
     await this.idle();
     this.dispose();
@@ -352,13 +334,15 @@ export class Instance {
     if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);
     // The GARP repeats these timers bring may wait behind due adverts (background.ts).
     this.garpMayWait = event.type === 'timer' && (event.timer === 'garpDelay' || event.timer === 'garpRefresh' || event.timer === 'lowerPrioGarp');
-    const outer = this.stepAt;
-    this.stepAt = at ?? this.scheduler.now();
     try {
-      this.driver.feed(this, event);
+      // The core's `now`: the timers its step arms count from there (the arrival of the advert
+      // that caused it, or this step's start), not from when each action runs: the actions before
+      // it (the "Entering BACKUP STATE (init)" line, a notify) took ~0.5 ms on a fresh process,
+      // which the Master_Down_Timer then ran late by; keepalived's timers count from the loop's
+      // cached time_now, read before the step too.
+      this.driver.feed(this, event, at ?? this.scheduler.now());
     } finally {
       this.garpMayWait = false;
-      this.stepAt = outer;
     }
   }
 
@@ -373,7 +357,7 @@ export class Instance {
     let lastPacket = -1;
     for (let i = 0; i < actions.length; i++) {
       const type = (actions[i] as Action).type;
-      if (type === 'sendAdvert' || type === 'addVips' || type === 'delVips' || type === 'garp') lastPacket = i;
+      if (type === 'sendAdvert' || type === 'addVips' || type === 'delVips' || type === 'changeVips' || type === 'garp') lastPacket = i;
     }
     if (lastPacket < 0 || this.heldLogs !== undefined) {
       for (const action of actions) this.execute(action);
@@ -448,7 +432,9 @@ export class Instance {
     if (this.repeat !== undefined && touchesAdverts(a)) this.takeBack();
     switch (a.type) {
       case 'armTimer':
-        return this.arm(a.timer, a.ms);
+        return this.arm(a.timer, a.at);
+      case 'steadyAdvert':
+        return this.handOver(a.priority, a.periodMs);
       case 'cancelTimer':
         return this.cancel(a.timer);
       case 'log':
@@ -463,7 +449,10 @@ export class Instance {
         return;
       case 'sendAdvert': {
         // The periodic advert, with nothing in flight: sent now, without a closure for the queue.
-        if (this.ioPending > 0) return this.enqueue(() => this.sendAdvert(a.priority));
+        if (this.ioPending > 0) {
+          this.advertLeftWhole = false;
+          return this.enqueue(() => this.sendAdvert(a.priority));
+        }
         try {
           return this.sendAdvert(a.priority);
         } catch (e) {
@@ -474,6 +463,11 @@ export class Instance {
         return this.enqueue(() => this.vipWork.setVips(true));
       case 'delVips':
         return this.enqueue(() => this.vipWork.setVips(false));
+      case 'changeVips': {
+        // The removed VIPs are the old configuration's (by place); the added ones are in host.vips now.
+        const added = a.added.map((p) => this.host.vips.find((l) => samePlace(vipPlace(l), p))).filter((l) => l !== undefined);
+        return this.enqueue(() => this.vipWork.changeVips(a.removed, added));
+      }
       case 'garp': {
         if (!this.garpMayWait || this.ports.background === undefined) return this.enqueue(() => this.sendGarps(a.count, a.perAdvert));
         const count = a.count;
@@ -528,22 +522,10 @@ export class Instance {
     this.say('error', `(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  /**
-   * `ms` counts from the start of the step that armed it (the core's `now`), or from the arrival
-   * of the advert that caused it, not from when this action runs: the actions before it (the
-   * "Entering BACKUP STATE (init)" line, a notify) took ~0.5 ms on a fresh process, which the
-   * Master_Down_Timer then ran late by; keepalived's timers count from the loop's cached
-   * time_now, read before the step too. A sync group member moved by another's event counts from
-   * when its action runs. The scheduler keeps the fraction. The Adver_Timer's deadline goes to
-   * the nearest point of a shared ADVER_GRID_MS grid (see there).
-   */
-  private arm(timer: TimerName, ms: Millis): void {
+  /** The core's deadline; the takeover's timer (Master_Down) is precise (woken early, spun to the deadline). */
+  private arm(timer: TimerName, deadline: Millis): void {
     const entry = this.timerEntry(timer);
-    const exact = (this.stepAt ?? this.scheduler.now()) + ms;
-    const onGrid = timer === 'adver' && this.cfg.advertIntMs % ADVER_GRID_MS === 0;
-    const deadline = onGrid ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
     if (entry !== undefined) return this.scheduler.reset(entry, deadline);
-    // The takeover's timer is precise (woken early, spun to the deadline).
     const created: TimerEntry = this.scheduler.at(deadline, () => this.timerFired(timer, created), timer === 'masterDown');
     this.setTimerEntry(timer, created);
   }
@@ -552,12 +534,6 @@ export class Instance {
     const deadline = entry.deadline;
     const late = this.scheduler.now() - deadline;
     const fired = entry.firedAt - deadline;
-    if (timer === 'adver') {
-      const before = this.state;
-      this.advertLeftWhole = false;
-      this.feed({ type: 'timer', timer, deadline });
-      return this.handOver(before, deadline);
-    }
     this.feed({ type: 'timer', timer, deadline });
     // Behind the step's queued I/O (the first advert is already handed to the socket when this
     // microtask runs), so the line costs the takeover nothing; the bench reads it (-D only).
@@ -566,25 +542,19 @@ export class Instance {
   }
 
   /**
-   * After an Adver_Timer step: when the core's answer was the steady one (MASTER, the same state
-   * object: fsm.ts sendPeriodicAdvert's "send, fire again one interval after this deadline"), every
-   * later firing gets the same answer while the state stays, so the repeater may send them
-   * (net/repeater.ts). takeBack() ends that before a new state or an action that sends an advert
-   * or moves the Adver_Timer is applied; a step that changes neither (a GARP repeat, a VIP
-   * restored, a notify) leaves it running. Handed over: only an advert that just went out whole,
-   * with nothing queued behind I/O, to one destination (with several unicast peers a copy can
-   * fail alone, which only this path reports per peer).
+   * The core's steadyAdvert (fsm.ts sendPeriodicAdvert): every later Adver_Timer firing gets the
+   * answer just executed while the state stays, so the repeater may send them (net/repeater.ts),
+   * from the deadline just armed, one period apart. takeBack() ends that before a new state or an
+   * action that sends an advert or moves the Adver_Timer is applied; a step that changes neither (a
+   * GARP repeat, a VIP restored, a notify) leaves it running. Handed over: only an advert that just
+   * went out whole, with nothing queued behind I/O, to one destination (with several unicast peers
+   * a copy can fail alone, which only this path reports per peer).
    */
-  private handOver(before: FsmState, fired: Millis): void {
+  private handOver(priority: Priority, periodMs: Millis): void {
     const entry = this.adverTimer;
     if (this.ports.repeatAdvert === undefined || entry === undefined || entry.index < 0) return;
-    if (this.state !== before || before.role !== 'MASTER' || before.effectivePriority === 0) return;
-    // The repeater replays the answer just seen: the next deadline one interval after the one that
-    // fired (not after a stall, where the core counts the interval from now).
-    const periodMs = before.params.advertIntMs;
-    if (entry.deadline !== fired + periodMs) return;
     if (!this.advertLeftWhole || this.ioPending > 0 || this.repeat !== undefined) return;
-    const datagrams = this.advertDatagrams(before.effectivePriority);
+    const datagrams = this.advertDatagrams(priority);
     const only = datagrams[0];
     if (datagrams.length !== 1 || only === undefined) return;
     const handle: RepeatHandle | undefined = this.ports.repeatAdvert({
@@ -818,6 +788,5 @@ function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
 const garpTargetsOf = (host: InstanceHost): GarpTarget[] =>
   host.vips.map((link) => ({ ifname: link.ifname, address: link.vip.address, frame: buildGarpFrame(link.mac, link.vip.address) }));
 
-/** Where a VIP is: the same address and prefix on the same interface stays in place on a reload. */
-const vipPlace = (v: VipLink): string => `${v.ifindex} ${v.vip.address}/${v.vip.prefixLength}`;
+const samePlace = (a: VipPlace, b: VipPlace): boolean => vipPlaceKey(a) === vipPlaceKey(b);
 

@@ -4,10 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
 import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
-import { ADVER_GRID_MS, Instance, type InstancePorts } from '../../src/instance/instance.js';
+import { Instance, type InstancePorts } from '../../src/instance/instance.js';
 import type { LineLog } from '../../src/log/lines.js';
 import { virtualTimers, type VirtualTimers } from '../../src/timers/virtual-timers.js';
 import { timeoutScheduler } from '../../src/timers/clock.js';
+import { ADVER_GRID_MS } from '../../src/vrrp/fsm.js';
 import { encodeDatagram, internetChecksum, setIpId, type Advert, type AdvertToSend } from '../../src/vrrp/packet.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
