@@ -5,22 +5,21 @@
 import type { InstanceConfig } from '../config/config.js';
 import { VipExecutor, type SayLevel, type VipLink, type VipPorts } from './vips.js';
 import { buildGarpFrame } from '../net/garp.js';
-import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from './stats.js';
+import { createStats, recordAdvertReceived, recordDrop, type InstanceStats } from './stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
 import { initialState, mustCheckAddresses, step, STOP_PRIORITY, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
-import { soloDriver, type Driver } from './drivers.js';
+import { soloDriver, type DrivenInstance, type Driver } from './drivers.js';
 import { eventReason, type LastTransition } from './transitions.js';
-import { VRRP_TTL } from '../vrrp/ip-fields.js';
 import { vipPlaceKey, type VipPlace } from '../vrrp/vip-diff.js';
-import { authTypeNumber, encodeDatagram, nextIpId, setIpId, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
+import { authTypeNumber, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
 import { instanceParams, vipPlace } from './params.js';
 import type { Background } from './background.js';
 import { createGarpPacer, type GarpOwner, type GarpPacer, type GarpTarget } from './garp-pacer.js';
-import { createLogLimiter } from '../log/limit.js';
 import type { LineLog } from '../log/lines.js';
-import type { RepeatHandle, RepeatJob, RepeatProgress } from '../net/repeater.js';
 import type { Scheduler, TimerEntry } from '../timers/scheduler.js';
-import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from '../vrrp/peers.js';
+import type { OwnSide, PeerReport } from '../vrrp/peers.js';
+import { AdvertSender, type AdvertPorts } from './advert-sender.js';
+import { DropReporter } from './drop-report.js';
 import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
 
 /** What the instance needs from the host, resolved by the daemon at start-up. */
@@ -41,19 +40,8 @@ export interface InstanceHost {
  * Sending is synchronous and address changes may be: a takeover then runs advert, VIPs and GARP
  * in the timer's own callback, as keepalived does, with nothing awaited in between.
  */
-export interface InstancePorts extends VipPorts {
-  /**
-   * Synchronous: the instance reuses `datagram` for its next advert (only the IP id changes), so
-   * a port that keeps the bytes must copy them.
-   */
-  sendDatagram(datagram: Buffer, dst: Ipv4): Result<number, string>;
+export interface InstancePorts extends VipPorts, AdvertPorts {
   sendFrames(ifname: string, frames: Buffer[]): Result<number, string>;
-  /**
-   * Hands the steady periodic advert to the addon's repeater (net/repeater.ts), which sends it on
-   * this instance's socket without waking JS; undefined when it cannot (then we keep sending).
-   * Absent: every advert is sent through sendDatagram.
-   */
-  repeatAdvert?(job: RepeatJob): RepeatHandle | undefined;
   /** Monotonic clock in ms. */
   now(): Millis;
   /** The daemon's one timer heap (timers/scheduler.ts); tests give a virtual or setTimeout one. */
@@ -79,15 +67,10 @@ export interface InstancePorts extends VipPorts {
 }
 
 /**
- * keepalived logs a drop, and some accepted adverts, for every packet; under a flood that drowns
- * the log, so we rate-limit (src/log/limit.ts): a drop's line once per reason per interval; a line an
- * accepted advert brings (fsm AdvertLine, its GARP burst's lines) and a peer report's (peers.ts:
- * a spoofed source is a new peer) up to ADVERT_LINES times per kind per interval, so a peer's few
- * in a row (a preemption's "discarding" each second) read as keepalived's.
+ * One vrrp_instance. Its surface: feed it an event (start, stop, an advert, a drop, tracking, a
+ * removed address), reload or remove it, and read it; what runs is what the core returned. Its
+ * driver alone gets the calls that hand a step's result back (DrivenInstance, made here).
  */
-const DROP_LOG_INTERVAL_MS = 10_000;
-const ADVERT_LINES = 5;
-
 export class Instance {
   // Replaced only by reconfigure() (a reload); everything else reads them through the getters.
   private cfg: InstanceConfig;
@@ -111,15 +94,12 @@ export class Instance {
   private ioPending = 0;
   /** feed() of a timer whose GARPs may wait their turn (garp_master_delay, refresh, lower prio). */
   private garpMayWait = false;
-  private ipId = 0;
-  /**
-   * The repeater sending our periodic advert (handOver), and how many of its adverts `counters`
-   * holds already. While it runs, the Adver_Timer entry is cancelled: the repeater has the deadline.
-   */
-  private repeat: RepeatHandle | undefined;
-  private repeatCounted = 0;
-  /** The last sendAdvert() sent every copy. */
-  private advertLeftWhole = false;
+  /** Our adverts, and the repeater's (while it has them, the Adver_Timer entry is cancelled). */
+  private readonly sender: AdvertSender;
+  /** Drop lines, peer reports and the rate limit of the lines a received advert brings. */
+  private readonly reporter: DropReporter;
+  /** This instance as its driver sees it; given to no one else. */
+  private readonly driven: DrivenInstance;
   /** One gratuitous ARP per VIP, host.vips' order: built once, sent by every burst. */
   private garpTargets: GarpTarget[];
   private readonly garp: GarpPacer;
@@ -132,11 +112,6 @@ export class Instance {
   private garpCause: AdvertLine | undefined;
   /** Log lines held while apply() sends a takeover's packets (say()). */
   private heldLogs: [SayLevel, string][] | undefined;
-  /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
-  private adverts: { readonly priority: number; readonly datagrams: readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] } | undefined;
-  private readonly dropLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now());
-  private readonly advertLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now(), ADVERT_LINES);
-  private readonly peerReportTable = new PeerReports();
   /** The VIPs and their drop rule (vips.ts). */
   private readonly vipWork: VipExecutor;
   private driver: Driver;
@@ -167,10 +142,35 @@ export class Instance {
     this.state = initialState(instanceParams(config, host));
     this.garpTargets = garpTargetsOf(host);
     this.garp = ports.garpPacer ?? createGarpPacer((ifname, frames) => ports.sendFrames(ifname, frames), this.scheduler);
-  }
-
-  now(): Millis {
-    return this.ports.now();
+    this.sender = new AdvertSender(
+      {
+        ports,
+        counters: this.counters,
+        say: (level, message) => this.say(level, message),
+        resumeAt: (next) => {
+          if (this.adverTimer !== undefined) this.scheduler.reset(this.adverTimer, next);
+        },
+      },
+      { config, ownAddress: host.ownAddress, peers: this.peers },
+    );
+    this.reporter = new DropReporter({
+      name: () => this.name,
+      now: () => this.ports.now(),
+      say: (level, message) => this.say(level, message),
+      ownSide: () => this.ownSide(),
+    });
+    this.driven = {
+      name: () => this.name,
+      state: () => this.state,
+      cause: () => this.why,
+      apply: (state, actions) => this.apply(state, actions),
+      setState: (state) => this.setState(state),
+      execute: (action) => this.execute(action),
+      noteCause: (why) => {
+        this.why = why;
+      },
+    };
+    driver.join(this.driven);
   }
 
   get config(): InstanceConfig {
@@ -191,7 +191,7 @@ export class Instance {
 
   /** keepalived's counters (SIGUSR2, status, metrics), with the repeater's adverts counted in. */
   get stats(): InstanceStats {
-    if (this.repeat !== undefined) this.countRepeated(this.repeat.progress());
+    this.sender.countRepeated();
     return this.counters;
   }
 
@@ -201,7 +201,7 @@ export class Instance {
     this.why = noPeer ? 'unicast_fault_no_peer without peers' : initial?.fault === true ? 'fault at start-up (tracking)' : 'start-up';
     this.feed(initial === undefined ? { type: 'startup' } : { type: 'startup', fault: initial.fault, priority: initial.priority });
     // Encoded now, so a takeover only patches the IP id (and the encoder is compiled already).
-    this.advertDatagrams(this.state.effectivePriority);
+    this.sender.datagrams(this.state.effectivePriority);
   }
 
   /**
@@ -222,7 +222,7 @@ export class Instance {
    * the reload regroups.
    */
   reconfigure(config: InstanceConfig, host: InstanceHost, garpIntervalMs: Millis, driver: Driver = soloDriver, effectivePriority?: Priority): void {
-    this.takeBack(); // its datagram is the old configuration's
+    this.sender.takeBack(); // its datagram is the old configuration's
     // Queued GARPs are the old VIPs' (one may be gone now); a MASTER re-announces the new ones.
     this.garp.cancel(this.garpOwner);
     this.cfg = config;
@@ -230,13 +230,14 @@ export class Instance {
     this.peers = unicastPeers(config);
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
-    this.adverts = undefined;
+    this.sender.configure({ config, ownAddress: host.ownAddress, peers: this.peers });
     this.garpTargets = garpTargetsOf(host);
     this.why = 'reload';
     const params = instanceParams(config, host);
     const event: FsmEvent = effectivePriority === undefined ? { type: 'reload', params } : { type: 'reload', params, priority: effectivePriority };
     const result = step(this.state, event, this.scheduler.now());
     this.apply(result.state, result.actions);
+    driver.join(this.driven);
   }
 
   /**
@@ -283,8 +284,7 @@ export class Instance {
    */
   receive(advert: Advert, receivedAt?: Millis): void {
     recordAdvertReceived(this.counters, advert.priority);
-    // Once per mismatch that ends; a spoofer alternating good and bad adverts must not make it one per advert.
-    for (const line of this.peerReportTable.accepted(advert.src)) this.sayFor('peer accepted', 'info', `(${this.name}) ${line}`);
+    this.reporter.accepted(advert.src);
     this.feed({ type: 'advert', priority: advert.priority, from: advert.src }, undefined, receivedAt);
   }
 
@@ -295,25 +295,12 @@ export class Instance {
    */
   dropped(drop: Drop, datagram?: { readonly bytes: Uint8Array; readonly from: Ipv4 }): void {
     recordDrop(this.counters, drop.reason);
-    const now = this.ports.now();
-    if (datagram !== undefined) {
-      const peer = peerView(datagram.bytes, datagram.from);
-      const own = this.ownSide();
-      const cause = causeOf(drop.reason, peer, own);
-      if (cause !== undefined) {
-        // Once per (peer, cause); rate-limited by cause too, as spoofed sources are new peers each.
-        const line = this.peerReportTable.dropped(cause, peer, own, drop.detail, now);
-        if (line !== undefined) this.sayFor(`peer ${cause}`, 'warn', `(${this.name}) ${line}`);
-        return;
-      }
-    }
-    const line = this.dropLog(drop.reason, `(${this.name}) ${drop.detail}`);
-    if (line !== undefined) this.ports.log.info(line);
+    this.reporter.dropped(drop, datagram);
   }
 
   /** Peers whose adverts we ignore (or did) for their configuration: for the status output. */
   peerReports(): PeerReport[] {
-    return this.peerReportTable.all();
+    return this.reporter.reports();
   }
 
   private ownSide(): OwnSide {
@@ -340,7 +327,7 @@ export class Instance {
       // it (the "Entering BACKUP STATE (init)" line, a notify) took ~0.5 ms on a fresh process,
       // which the Master_Down_Timer then ran late by; keepalived's timers count from the loop's
       // cached time_now, read before the step too.
-      this.driver.feed(this, event, at ?? this.scheduler.now());
+      this.driver.feed(this.driven, event, at ?? this.scheduler.now());
     } finally {
       this.garpMayWait = false;
     }
@@ -352,7 +339,7 @@ export class Instance {
    * right after the last of those packets left: each line is a synchronous write (stdout, syslog,
    * a file) that would otherwise sit between the Master_Down timer and the first GARP.
    */
-  apply(state: FsmState, actions: readonly Action[]): void {
+  private apply(state: FsmState, actions: readonly Action[]): void {
     this.setState(state);
     let lastPacket = -1;
     for (let i = 0; i < actions.length; i++) {
@@ -380,22 +367,9 @@ export class Instance {
     else this.ports.log[level](message);
   }
 
-  /**
-   * say(), rate-limited by `kind` when a received advert brought the line (log-limit.ts). The kind
-   * is one of a few fixed names, never the text: a spoofer varying its address must not make new keys.
-   */
+  /** say(), rate-limited by `kind` when a received advert brought the line (drop-report.ts). */
   private sayFor(kind: string | undefined, level: SayLevel, message: string): void {
-    const line = kind === undefined ? message : this.advertLog(kind, message);
-    if (line !== undefined) this.say(level, line);
-  }
-
-  /** Why the next role change happens, when another member's event moves this one. */
-  noteCause(why: string): void {
-    this.why = why;
-  }
-
-  get cause(): string {
-    return this.why;
+    this.reporter.sayFor(kind, level, message);
   }
 
   /** The last role change: monotonic time, the role, and why. */
@@ -408,10 +382,10 @@ export class Instance {
     return this.roleChanges;
   }
 
-  setState(state: FsmState): void {
+  private setState(state: FsmState): void {
     // A new state may answer the next Adver_Timer differently: the repeater stops first. (A sync
     // group sets every member's state on every member's event: an unchanged one goes on.)
-    if (state !== this.state) this.takeBack();
+    if (state !== this.state) this.sender.takeBack();
     const before = this.state.role;
     this.state = state;
     if (before !== state.role) {
@@ -427,9 +401,9 @@ export class Instance {
   }
 
   /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
-  execute(a: Action): void {
+  private execute(a: Action): void {
     // An advert of ours or the Adver_Timer moved: the repeater's sequence (deadlines, IP ids) ends.
-    if (this.repeat !== undefined && touchesAdverts(a)) this.takeBack();
+    if (this.sender.repeating && touchesAdverts(a)) this.sender.takeBack();
     switch (a.type) {
       case 'armTimer':
         return this.arm(a.timer, a.at);
@@ -450,11 +424,11 @@ export class Instance {
       case 'sendAdvert': {
         // The periodic advert, with nothing in flight: sent now, without a closure for the queue.
         if (this.ioPending > 0) {
-          this.advertLeftWhole = false;
-          return this.enqueue(() => this.sendAdvert(a.priority));
+          this.sender.queued();
+          return this.enqueue(() => this.sender.send(a.priority));
         }
         try {
-          return this.sendAdvert(a.priority);
+          return this.sender.send(a.priority);
         } catch (e) {
           return this.internalError(e);
         }
@@ -543,52 +517,16 @@ export class Instance {
 
   /**
    * The core's steadyAdvert (fsm.ts sendPeriodicAdvert): every later Adver_Timer firing gets the
-   * answer just executed while the state stays, so the repeater may send them (net/repeater.ts),
-   * from the deadline just armed, one period apart. takeBack() ends that before a new state or an
-   * action that sends an advert or moves the Adver_Timer is applied; a step that changes neither (a
-   * GARP repeat, a VIP restored, a notify) leaves it running. Handed over: only an advert that just
-   * went out whole, with nothing queued behind I/O, to one destination (with several unicast peers
-   * a copy can fail alone, which only this path reports per peer).
+   * answer just executed while the state stays, so the repeater may send them (advert-sender.ts),
+   * from the deadline just armed, one period apart; the Adver_Timer entry then stops. The sender
+   * takes it back before a new state or an action that sends an advert or moves the Adver_Timer is
+   * applied; a step that changes neither (a GARP repeat, a VIP restored, a notify) leaves it
+   * running. Not with I/O queued: the advert just sent must have gone out.
    */
   private handOver(priority: Priority, periodMs: Millis): void {
     const entry = this.adverTimer;
-    if (this.ports.repeatAdvert === undefined || entry === undefined || entry.index < 0) return;
-    if (!this.advertLeftWhole || this.ioPending > 0 || this.repeat !== undefined) return;
-    const datagrams = this.advertDatagrams(priority);
-    const only = datagrams[0];
-    if (datagrams.length !== 1 || only === undefined) return;
-    const handle: RepeatHandle | undefined = this.ports.repeatAdvert({
-      datagram: only.bytes,
-      dst: only.dst,
-      first: entry.deadline,
-      periodMs,
-      ipId: this.ipId,
-      onGiveBack: (progress) => {
-        if (this.repeat === handle) this.resume(progress);
-      },
-    });
-    if (handle === undefined) return;
-    this.scheduler.cancel(entry);
-    this.repeat = handle;
-    this.repeatCounted = 0;
-  }
-
-  /** The repeater's advert back to the Adver_Timer (a new state, another advert, a reload). */
-  private takeBack(): void {
-    if (this.repeat !== undefined) this.resume(this.repeat.stop());
-  }
-
-  /** The Adver_Timer again, at the advert the repeater did not send; its count and IP id kept. */
-  private resume(progress: RepeatProgress): void {
-    this.repeat = undefined;
-    this.countRepeated(progress);
-    this.ipId = progress.ipId;
-    if (this.adverTimer !== undefined) this.scheduler.reset(this.adverTimer, progress.next);
-  }
-
-  private countRepeated(progress: RepeatProgress): void {
-    this.counters.advertSent += progress.sent - this.repeatCounted;
-    this.repeatCounted = progress.sent;
+    if (entry === undefined || entry.index < 0 || this.ioPending > 0) return;
+    if (this.sender.handOver(priority, entry.deadline, periodMs)) this.scheduler.cancel(entry);
   }
 
   private cancel(timer: TimerName): void {
@@ -632,58 +570,6 @@ export class Instance {
   }
 
   /**
-   * One advert: to the multicast group, or one copy per unicast peer (keepalived's vrrp_send_adv):
-   * every copy carries the same IP id (one counter step per advert), the peer as destination and
-   * unicast_ttl; it counts once as sent when any copy left.
-   */
-  private sendAdvert(priority: number): void {
-    this.ipId = nextIpId(this.ipId);
-    const unicast = this.peers.length > 0;
-    let sentAny = false;
-    let allSent = true;
-    for (const { dst, bytes } of this.advertDatagrams(priority)) {
-      setIpId(bytes, this.ipId);
-      const sent = this.ports.sendDatagram(bytes, dst);
-      if (sent.ok) {
-        sentAny = true;
-        continue;
-      }
-      allSent = false;
-      if (unicast) this.say('warn', `(${this.name}) Cant send advert to ${dst} (${sent.error})`);
-      else this.say('warn', `(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
-    }
-    this.advertLeftWhole = sentAny && allSent;
-    if (!sentAny) return;
-    recordAdvertSent(this.counters, priority);
-    // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
-    if (priority === 0) this.say('debug', `(${this.name}) sent 0 priority`);
-  }
-
-  /** The advert's datagrams at `priority`, encoded once per priority and configuration. */
-  private advertDatagrams(priority: number): readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] {
-    if (this.adverts?.priority === priority) return this.adverts.datagrams;
-    const targets = this.peers.length > 0
-      ? this.peers.map((p) => ({ dst: p.address, ttl: this.config.unicastTtl }))
-      : [{ dst: this.config.multicastGroup, ttl: VRRP_TTL }];
-    const datagrams = targets.map(({ dst, ttl }) => ({
-      dst,
-      bytes: encodeDatagram({
-        vrid: this.config.vrid,
-        priority: priority as Advert['priority'],
-        advertIntSec: this.config.advertIntMs / 1000,
-        auth: this.config.auth,
-        addresses: this.config.vips.map((v) => v.address),
-        src: this.host.ownAddress,
-        dst,
-        id: this.ipId,
-        ttl,
-      }),
-    }));
-    this.adverts = { priority, datagrams };
-    return datagrams;
-  }
-
-  /**
    * keepalived-behaviour.md#becoming-master: `count` ARP requests per VIP, back to back, or
    * `vrrp_garp_interval` apart on each interface: those wait in the pacer (garp-pacer.ts), never in
    * this instance's I/O chain, and go when the instance leaves MASTER. Run behind the I/O in
@@ -718,8 +604,7 @@ export class Instance {
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
     this.garp.cancel(this.garpOwner);
-    if (this.repeat !== undefined) this.countRepeated(this.repeat.stop());
-    this.repeat = undefined;
+    this.sender.stop();
     for (const t of [this.adverTimer, this.masterDownTimer, this.garpDelayTimer, this.lowerPrioGarpTimer, this.garpRefreshTimer]) {
       if (t !== undefined) this.scheduler.cancel(t);
     }
@@ -736,7 +621,7 @@ export class Instance {
     this.dispose();
     if (this.state.role === 'MASTER') {
       try {
-        this.sendAdvert(STOP_PRIORITY);
+        this.sender.send(STOP_PRIORITY);
       } catch (e) {
         this.say('error', `(${this.name}) cannot send priority 0: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -765,10 +650,10 @@ export class Instance {
       ifindex: this.host.ifindex,
       mac: this.host.vips.find((v) => v.ifindex === this.host.ifindex)?.mac,
       vipSet: s.role === 'MASTER',
-      nextTimerAt: nextTimerOf(s, this.repeat !== undefined ? this.repeat.progress().next : this.adverTimer?.deadline),
+      nextTimerAt: nextTimerOf(s, this.sender.repeatedNext ?? this.adverTimer?.deadline),
       takenAt: this.ports.now(),
       stats: { ...this.stats },
-      peers: this.peerReportTable.all(),
+      peers: this.reporter.reports(),
     };
   }
 }
