@@ -314,8 +314,11 @@ export class Instance {
     };
   }
 
-  /** `reason`: what the caller knows beyond the event (e.g. which tracked object failed). */
-  feed(event: FsmEvent, reason?: string, at?: Millis): void {
+  /**
+   * `reason`: what the caller knows beyond the event (e.g. which tracked object failed). A reload
+   * comes through reconfigure(), which replaces the configuration the core's parameters come from.
+   */
+  feed(event: Exclude<FsmEvent, { readonly type: 'reload' }>, reason?: string, at?: Millis): void {
     // A priority 0 acts through the Master_Down timer (skew time); the reason names its sender.
     if (event.type === 'advert') this.zeroFrom = event.priority === 0 ? event.from : undefined;
     if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);

@@ -42,11 +42,11 @@ function recorder() {
       return ok(d.length);
     },
     addAddress: async (a) => {
-      events.push(`add ${a.address}`);
+      events.push(a.index === 2 ? `add ${a.address}` : `add ${a.address} index ${a.index}`);
       return ok(undefined);
     },
     delAddress: async (a) => {
-      events.push(`del ${a.address}`);
+      events.push(a.index === 2 ? `del ${a.address}` : `del ${a.address} index ${a.index}`);
       return ok(undefined);
     },
     sendFrames: (_ifname, frames) => {
@@ -135,6 +135,17 @@ describe('Instance.reconfigure and remove', () => {
     ]);
     expect(events).toContain('log (VI_1) Sending/queueing gratuitous ARPs on eth0 for 192.0.2.202');
     expect(instance.config).toBe(next);
+  });
+
+  it('a re-created interface (same config, new ifindex) is another place: the VIP is removed from the old index and added on the new one', async () => {
+    const config = instanceConfig(`priority 150\n${vipsOf(['192.0.2.200'])}`);
+    const { instance, events } = await master(config);
+    const moved = hostFor(config);
+    instance.reconfigure(config, { ...moved, ifindex: 3, vips: moved.vips.map((v) => ({ ...v, ifindex: 3 })) }, 0);
+    await instance.idle();
+    instance.dispose();
+    // eth0's index 2 goes unsaid.
+    expect(events.filter((e) => e.startsWith('del') || e.startsWith('add'))).toEqual(['del 192.0.2.200', 'add 192.0.2.200 index 3']);
   });
 
   it('a BACKUP touches no address and sends nothing', async () => {
