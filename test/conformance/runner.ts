@@ -209,7 +209,7 @@ export function runScenario(sc: LoadedScenario): OutputLine[] {
     if (line) output.push(tag(line, instance));
   };
 
-  /** `alone`: stepped without the group's rules, as the daemon steps a reload's removals and reloads. */
+  /** `alone`: stepped without the group's rules, as the daemon steps a reload's removals. */
   const apply = (instance: string, event: FsmEvent, now: Millis, alone = false): void => {
     const before = new Map([...states].map(([n, st]) => [n, st.role]));
     const groupName = groupOf.get(instance);
@@ -244,7 +244,9 @@ export function runScenario(sc: LoadedScenario): OutputLine[] {
       if (!states.has(k.old.name)) continue;
       if (k.old.name !== k.next.name) throw new Error('the runner does not follow a kept instance that is renamed');
       const params = paramsOf(k.next);
-      apply(k.next.name, { type: 'reload', params, priority: params.basePriority }, now, true);
+      // Through the group as any event (sync.ts applies no group rule to a reload: the same as the
+      // daemon, which steps it alone).
+      apply(k.next.name, { type: 'reload', params, priority: params.basePriority }, now);
     }
     for (const added of plan.added) states.set(added.name, initialState(paramsOf(added)));
     names = next.instances.map((i) => i.name).filter((n) => states.has(n));
