@@ -472,7 +472,6 @@ async function reload(opts: DaemonOptions, running: Running, log: Logger, stoppi
     const driver = k.next.syncGroup === undefined ? undefined : running.drivers.get(k.next.syncGroup);
     const outcome = tracker.outcome(k.next.name);
     instance.reconfigure(k.next, host, next.global.garpIntervalMs, driver, outcome?.priority);
-    driver?.add(instance);
     if (outcome !== undefined) instance.feed({ type: outcome.fault || outcome.pending ? 'fault' : 'faultCleared' });
   }
   // An added instance clears leftovers of its VIPs as at start-up, but not an address a kept
@@ -720,7 +719,6 @@ function addInstance(running: Running, inst: InstanceConfig, host: InstanceHost)
   if (repeater !== undefined) instancePorts.repeatAdvert = (job) => socket().repeat(repeater, job);
   const driver = inst.syncGroup === undefined ? undefined : running.drivers.get(inst.syncGroup);
   const instance = new Instance(inst, host, instancePorts, running.config.global.garpIntervalMs, driver);
-  driver?.add(instance);
   entry.byVrid.set(inst.vrid, [...(entry.byVrid.get(inst.vrid) ?? []), instance]);
   running.instances.push(instance);
   return instance;

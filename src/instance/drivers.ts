@@ -1,33 +1,37 @@
 // Who steps an instance's core: fsm.step for a lone instance, sync.groupStep for the members of a
-// vrrp_sync_group. A driver sees an instance only through DrivenInstance: its core state, and the
-// calls that hand a step's result back.
+// vrrp_sync_group. A driver sees an instance only through DrivenInstance, which the instance makes
+// and hands to its driver alone (join): so only a driver, with a step's result, runs actions.
 import type { Millis } from '../types.js';
 import { step, type Action, type FsmEvent, type FsmState } from '../vrrp/fsm.js';
 import { groupStep, initialGroupState, type GroupAction, type SyncGroupState } from '../vrrp/sync.js';
 
-/** What a driver needs of an instance (instance.ts Instance). */
+/** What a driver may do with an instance (instance.ts Instance makes it). */
 export interface DrivenInstance {
-  readonly name: string;
-  readonly fsmState: FsmState;
+  name(): string;
+  state(): FsmState;
   /** Why this instance's current event happens (a member moved by another's names it). */
-  readonly cause: string;
-  now(): Millis;
+  cause(): string;
   /** The new core state, then its actions in order. */
   apply(state: FsmState, actions: readonly Action[]): void;
   setState(state: FsmState): void;
   execute(action: Action): void;
+  /** Why the next role change happens, when another member's event moves this one. */
   noteCause(why: string): void;
 }
 
 /** Steps an instance's core and hands the result back to the instance(s) concerned. */
 export interface Driver {
-  feed(instance: DrivenInstance, event: FsmEvent): void;
+  /** The instance is driven by this driver from now on (at its start, and again after a reload). */
+  join(instance: DrivenInstance): void;
+  /** `now`: the step's time, on the clock the instance's timers run on. */
+  feed(instance: DrivenInstance, event: FsmEvent, now: Millis): void;
 }
 
 /** A lone instance: fsm.step. */
 export const soloDriver: Driver = {
-  feed(instance, event) {
-    const result = step(instance.fsmState, event, instance.now());
+  join() {},
+  feed(instance, event, now) {
+    const result = step(instance.state(), event, now);
     instance.apply(result.state, result.actions);
   },
 };
@@ -47,18 +51,19 @@ export class SyncGroupDriver implements Driver {
     this.onGroupAction = onGroupAction;
   }
 
-  add(instance: DrivenInstance): void {
-    this.members.set(instance.name, instance);
+  join(instance: DrivenInstance): void {
+    if (this.members.get(instance.name()) === instance) return; // already ours (a re-created interface)
+    this.members.set(instance.name(), instance);
     this.group = undefined; // rebuilt from the members on the next event
   }
 
-  feed(instance: DrivenInstance, event: FsmEvent): void {
-    const current = this.group ?? initialGroupState(this.name, new Map([...this.members].map(([n, m]) => [n, m.fsmState])));
-    const result = groupStep(current, instance.name, event, instance.now());
+  feed(instance: DrivenInstance, event: FsmEvent, now: Millis): void {
+    const current = this.group ?? initialGroupState(this.name, new Map([...this.members].map(([n, m]) => [n, m.state()])));
+    const result = groupStep(current, instance.name(), event, now);
     this.group = result.group;
     // A member moved by another's event says whose (`vrrpd status`'s reason).
     for (const member of this.members.values()) {
-      if (member !== instance) member.noteCause(`sync group ${this.name}: ${instance.name} ${instance.cause}`);
+      if (member !== instance) member.noteCause(`sync group ${this.name}: ${instance.name()} ${instance.cause()}`);
     }
     // Every member's new state first, so actions that read state (notify priority) see it.
     for (const [name, state] of result.group.states) this.members.get(name)?.setState(state);

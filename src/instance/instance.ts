@@ -5,22 +5,21 @@
 import type { InstanceConfig } from '../config/config.js';
 import { VipExecutor, type SayLevel, type VipLink, type VipPorts } from './vips.js';
 import { buildGarpFrame } from '../net/garp.js';
-import { createStats, recordAdvertReceived, recordAdvertSent, recordDrop, type InstanceStats } from './stats.js';
+import { createStats, recordAdvertReceived, recordDrop, type InstanceStats } from './stats.js';
 import { parseIpv4, type Ipv4, type Millis, type Priority, type Result } from '../types.js';
-import { initialState, mustCheckAddresses, reconfigure, step, STOP_PRIORITY, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
-import { soloDriver, type Driver } from './drivers.js';
+import { initialState, mustCheckAddresses, step, STOP_PRIORITY, type Action, type AdvertLine, type FsmEvent, type FsmState, type NotifyState, type TimerName } from '../vrrp/fsm.js';
+import { soloDriver, type DrivenInstance, type Driver } from './drivers.js';
 import { eventReason, type LastTransition } from './transitions.js';
-import { VRRP_TTL } from '../vrrp/ip-fields.js';
-import { diffVips } from '../vrrp/vip-diff.js';
-import { authTypeNumber, encodeDatagram, nextIpId, setIpId, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
-import { instanceParams } from './params.js';
+import { vipPlaceKey, type VipPlace } from '../vrrp/vip-diff.js';
+import { authTypeNumber, type Advert, type Drop, type Expectation, type PeerTtlRange } from '../vrrp/packet.js';
+import { instanceParams, vipPlace } from './params.js';
 import type { Background } from './background.js';
 import { createGarpPacer, type GarpOwner, type GarpPacer, type GarpTarget } from './garp-pacer.js';
-import { createLogLimiter } from '../log/limit.js';
 import type { LineLog } from '../log/lines.js';
-import type { RepeatHandle, RepeatJob, RepeatProgress } from '../net/repeater.js';
 import type { Scheduler, TimerEntry } from '../timers/scheduler.js';
-import { causeOf, peerView, PeerReports, type OwnSide, type PeerReport } from '../vrrp/peers.js';
+import type { OwnSide, PeerReport } from '../vrrp/peers.js';
+import { AdvertSender, type AdvertPorts } from './advert-sender.js';
+import { DropReporter } from './drop-report.js';
 import { nextTimerOf, wantStateOf, type InstanceSnapshot } from './snapshot.js';
 
 /** What the instance needs from the host, resolved by the daemon at start-up. */
@@ -41,19 +40,8 @@ export interface InstanceHost {
  * Sending is synchronous and address changes may be: a takeover then runs advert, VIPs and GARP
  * in the timer's own callback, as keepalived does, with nothing awaited in between.
  */
-export interface InstancePorts extends VipPorts {
-  /**
-   * Synchronous: the instance reuses `datagram` for its next advert (only the IP id changes), so
-   * a port that keeps the bytes must copy them.
-   */
-  sendDatagram(datagram: Buffer, dst: Ipv4): Result<number, string>;
+export interface InstancePorts extends VipPorts, AdvertPorts {
   sendFrames(ifname: string, frames: Buffer[]): Result<number, string>;
-  /**
-   * Hands the steady periodic advert to the addon's repeater (net/repeater.ts), which sends it on
-   * this instance's socket without waking JS; undefined when it cannot (then we keep sending).
-   * Absent: every advert is sent through sendDatagram.
-   */
-  repeatAdvert?(job: RepeatJob): RepeatHandle | undefined;
   /** Monotonic clock in ms. */
   now(): Millis;
   /** The daemon's one timer heap (timers/scheduler.ts); tests give a virtual or setTimeout one. */
@@ -79,29 +67,10 @@ export interface InstancePorts extends VipPorts {
 }
 
 /**
- * Timer coalescing for the Adver_Timer: every instance's advert deadlines sit on one grid of this
- * many ms of the monotonic clock. The core anchors each period on the deadline that fired, and an
- * interval of whole seconds (all VRRPv2 has) is a whole number of grid steps (any other interval
- * stays off the grid: rounding would lengthen every period), so only the first period after
- * becoming MASTER (or a reset: priority 0 heard, a reload) is stretched or shortened, by at most
- * half a step; every later one is exact. What it buys: MASTERs whose adverts fall in the same step
- * send them in one wakeup (fewer epoll returns, JS entries and timerfd re-arms: a wakeup is the
- * dearest part of an advert for a Node process; the bench's wake-ups row counts them). keepalived
- * has no such grid. 2 ms off one period is far inside what a backup tolerates
- * (Master_Down_Interval is three intervals and the skew).
+ * One vrrp_instance. Its surface: feed it an event (start, stop, an advert, a drop, tracking, a
+ * removed address), reload or remove it, and read it; what runs is what the core returned. Its
+ * driver alone gets the calls that hand a step's result back (DrivenInstance, made here).
  */
-export const ADVER_GRID_MS = 4;
-
-/**
- * keepalived logs a drop, and some accepted adverts, for every packet; under a flood that drowns
- * the log, so we rate-limit (src/log/limit.ts): a drop's line once per reason per interval; a line an
- * accepted advert brings (fsm AdvertLine, its GARP burst's lines) and a peer report's (peers.ts:
- * a spoofed source is a new peer) up to ADVERT_LINES times per kind per interval, so a peer's few
- * in a row (a preemption's "discarding" each second) read as keepalived's.
- */
-const DROP_LOG_INTERVAL_MS = 10_000;
-const ADVERT_LINES = 5;
-
 export class Instance {
   // Replaced only by reconfigure() (a reload); everything else reads them through the getters.
   private cfg: InstanceConfig;
@@ -125,15 +94,12 @@ export class Instance {
   private ioPending = 0;
   /** feed() of a timer whose GARPs may wait their turn (garp_master_delay, refresh, lower prio). */
   private garpMayWait = false;
-  private ipId = 0;
-  /**
-   * The repeater sending our periodic advert (handOver), and how many of its adverts `counters`
-   * holds already. While it runs, the Adver_Timer entry is cancelled: the repeater has the deadline.
-   */
-  private repeat: RepeatHandle | undefined;
-  private repeatCounted = 0;
-  /** The last sendAdvert() sent every copy. */
-  private advertLeftWhole = false;
+  /** Our adverts, and the repeater's (while it has them, the Adver_Timer entry is cancelled). */
+  private readonly sender: AdvertSender;
+  /** Drop lines, peer reports and the rate limit of the lines a received advert brings. */
+  private readonly reporter: DropReporter;
+  /** This instance as its driver sees it; given to no one else. */
+  private readonly driven: DrivenInstance;
   /** One gratuitous ARP per VIP, host.vips' order: built once, sent by every burst. */
   private garpTargets: GarpTarget[];
   private readonly garp: GarpPacer;
@@ -146,11 +112,6 @@ export class Instance {
   private garpCause: AdvertLine | undefined;
   /** Log lines held while apply() sends a takeover's packets (say()). */
   private heldLogs: [SayLevel, string][] | undefined;
-  /** The encoded advert per target at one priority; the IP id is patched per send (packet.setIpId). */
-  private adverts: { readonly priority: number; readonly datagrams: readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] } | undefined;
-  private readonly dropLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now());
-  private readonly advertLog = createLogLimiter(DROP_LOG_INTERVAL_MS, () => this.ports.now(), ADVERT_LINES);
-  private readonly peerReportTable = new PeerReports();
   /** The VIPs and their drop rule (vips.ts). */
   private readonly vipWork: VipExecutor;
   private driver: Driver;
@@ -161,8 +122,6 @@ export class Instance {
   private why = 'start-up';
   private last: LastTransition | undefined;
   private zeroFrom: Ipv4 | undefined;
-  /** The scheduler's clock when the step being applied began: its timers count from there. */
-  private stepAt: Millis | undefined;
   private roleChanges = 0;
 
   constructor(config: InstanceConfig, host: InstanceHost, ports: InstancePorts, garpIntervalMs: Millis, driver: Driver = soloDriver) {
@@ -180,13 +139,38 @@ export class Instance {
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
     this.peers = unicastPeers(config);
-    this.state = initialState(instanceParams(config, host.ownAddress));
+    this.state = initialState(instanceParams(config, host));
     this.garpTargets = garpTargetsOf(host);
     this.garp = ports.garpPacer ?? createGarpPacer((ifname, frames) => ports.sendFrames(ifname, frames), this.scheduler);
-  }
-
-  now(): Millis {
-    return this.ports.now();
+    this.sender = new AdvertSender(
+      {
+        ports,
+        counters: this.counters,
+        say: (level, message) => this.say(level, message),
+        resumeAt: (next) => {
+          if (this.adverTimer !== undefined) this.scheduler.reset(this.adverTimer, next);
+        },
+      },
+      { config, ownAddress: host.ownAddress, peers: this.peers },
+    );
+    this.reporter = new DropReporter({
+      name: () => this.name,
+      now: () => this.ports.now(),
+      say: (level, message) => this.say(level, message),
+      ownSide: () => this.ownSide(),
+    });
+    this.driven = {
+      name: () => this.name,
+      state: () => this.state,
+      cause: () => this.why,
+      apply: (state, actions) => this.apply(state, actions),
+      setState: (state) => this.setState(state),
+      execute: (action) => this.execute(action),
+      noteCause: (why) => {
+        this.why = why;
+      },
+    };
+    driver.join(this.driven);
   }
 
   get config(): InstanceConfig {
@@ -207,7 +191,7 @@ export class Instance {
 
   /** keepalived's counters (SIGUSR2, status, metrics), with the repeater's adverts counted in. */
   get stats(): InstanceStats {
-    if (this.repeat !== undefined) this.countRepeated(this.repeat.progress());
+    this.sender.countRepeated();
     return this.counters;
   }
 
@@ -217,7 +201,7 @@ export class Instance {
     this.why = noPeer ? 'unicast_fault_no_peer without peers' : initial?.fault === true ? 'fault at start-up (tracking)' : 'start-up';
     this.feed(initial === undefined ? { type: 'startup' } : { type: 'startup', fault: initial.fault, priority: initial.priority });
     // Encoded now, so a takeover only patches the IP id (and the encoder is compiled already).
-    this.advertDatagrams(this.state.effectivePriority);
+    this.sender.datagrams(this.state.effectivePriority);
   }
 
   /**
@@ -232,29 +216,28 @@ export class Instance {
   }
 
   /**
-   * A reload kept this instance (src/daemon/reload.ts): new parameters, VIPs and sync group driver; the
-   * role and timers stay. A MASTER removes the VIPs the new config dropped and adds the new ones
-   * (never touching one that stays), then re-announces (fsm.reconfigure: advert + GARP burst).
+   * A reload kept this instance (src/daemon/reload.ts): new parameters, VIPs and sync group driver;
+   * the core's reload event decides the rest (fsm.ts reload: the role and timers stay, a MASTER's
+   * VIP diff, its advert and GARP burst). Stepped alone, not through the sync group, whose members
+   * the reload regroups.
    */
   reconfigure(config: InstanceConfig, host: InstanceHost, garpIntervalMs: Millis, driver: Driver = soloDriver, effectivePriority?: Priority): void {
-    this.takeBack(); // its datagram is the old configuration's
+    this.sender.takeBack(); // its datagram is the old configuration's
     // Queued GARPs are the old VIPs' (one may be gone now); a MASTER re-announces the new ones.
     this.garp.cancel(this.garpOwner);
-    const before = this.hostInfo.vips;
     this.cfg = config;
     this.hostInfo = host;
     this.peers = unicastPeers(config);
     this.garpIntervalMs = garpIntervalMs;
     this.driver = driver;
-    this.adverts = undefined;
+    this.sender.configure({ config, ownAddress: host.ownAddress, peers: this.peers });
     this.garpTargets = garpTargetsOf(host);
-    if (this.state.role === 'MASTER') {
-      const { removed, added } = diffVips(before, host.vips, vipPlace);
-      if (host.vips.length > 0 || removed.length > 0) this.enqueue(() => this.vipWork.changeVips(removed, added));
-    }
     this.why = 'reload';
-    const result = reconfigure(this.state, instanceParams(config, host.ownAddress), this.ports.now(), effectivePriority);
+    const params = instanceParams(config, host);
+    const event: FsmEvent = effectivePriority === undefined ? { type: 'reload', params } : { type: 'reload', params, priority: effectivePriority };
+    const result = step(this.state, event, this.scheduler.now());
     this.apply(result.state, result.actions);
+    driver.join(this.driven);
   }
 
   /**
@@ -265,7 +248,7 @@ export class Instance {
    */
   async remove(): Promise<void> {
     this.why = 'removed by reload';
-    const result = step(this.state, { type: 'shutdown', removed: true }, this.ports.now());
+    const result = step(this.state, { type: 'shutdown', removed: true }, this.scheduler.now());
     this.apply(result.state, result.actions);
     await this.idle();
     this.dispose();
@@ -301,8 +284,7 @@ export class Instance {
    */
   receive(advert: Advert, receivedAt?: Millis): void {
     recordAdvertReceived(this.counters, advert.priority);
-    // Once per mismatch that ends; a spoofer alternating good and bad adverts must not make it one per advert.
-    for (const line of this.peerReportTable.accepted(advert.src)) this.sayFor('peer accepted', 'info', `(${this.name}) ${line}`);
+    this.reporter.accepted(advert.src);
     this.feed({ type: 'advert', priority: advert.priority, from: advert.src }, undefined, receivedAt);
   }
 
@@ -313,25 +295,12 @@ export class Instance {
    */
   dropped(drop: Drop, datagram?: { readonly bytes: Uint8Array; readonly from: Ipv4 }): void {
     recordDrop(this.counters, drop.reason);
-    const now = this.ports.now();
-    if (datagram !== undefined) {
-      const peer = peerView(datagram.bytes, datagram.from);
-      const own = this.ownSide();
-      const cause = causeOf(drop.reason, peer, own);
-      if (cause !== undefined) {
-        // Once per (peer, cause); rate-limited by cause too, as spoofed sources are new peers each.
-        const line = this.peerReportTable.dropped(cause, peer, own, drop.detail, now);
-        if (line !== undefined) this.sayFor(`peer ${cause}`, 'warn', `(${this.name}) ${line}`);
-        return;
-      }
-    }
-    const line = this.dropLog(drop.reason, `(${this.name}) ${drop.detail}`);
-    if (line !== undefined) this.ports.log.info(line);
+    this.reporter.dropped(drop, datagram);
   }
 
   /** Peers whose adverts we ignore (or did) for their configuration: for the status output. */
   peerReports(): PeerReport[] {
-    return this.peerReportTable.all();
+    return this.reporter.reports();
   }
 
   private ownSide(): OwnSide {
@@ -345,20 +314,25 @@ export class Instance {
     };
   }
 
-  /** `reason`: what the caller knows beyond the event (e.g. which tracked object failed). */
-  feed(event: FsmEvent, reason?: string, at?: Millis): void {
+  /**
+   * `reason`: what the caller knows beyond the event (e.g. which tracked object failed). A reload
+   * comes through reconfigure(), which replaces the configuration the core's parameters come from.
+   */
+  feed(event: Exclude<FsmEvent, { readonly type: 'reload' }>, reason?: string, at?: Millis): void {
     // A priority 0 acts through the Master_Down timer (skew time); the reason names its sender.
     if (event.type === 'advert') this.zeroFrom = event.priority === 0 ? event.from : undefined;
     if (event.type !== 'startup' && event.type !== 'shutdown') this.why = reason ?? eventReason(event, this.zeroFrom);
     // The GARP repeats these timers bring may wait behind due adverts (background.ts).
     this.garpMayWait = event.type === 'timer' && (event.timer === 'garpDelay' || event.timer === 'garpRefresh' || event.timer === 'lowerPrioGarp');
-    const outer = this.stepAt;
-    this.stepAt = at ?? this.scheduler.now();
     try {
-      this.driver.feed(this, event);
+      // The core's `now`: the timers its step arms count from there (the arrival of the advert
+      // that caused it, or this step's start), not from when each action runs: the actions before
+      // it (the "Entering BACKUP STATE (init)" line, a notify) took ~0.5 ms on a fresh process,
+      // which the Master_Down_Timer then ran late by; keepalived's timers count from the loop's
+      // cached time_now, read before the step too.
+      this.driver.feed(this.driven, event, at ?? this.scheduler.now());
     } finally {
       this.garpMayWait = false;
-      this.stepAt = outer;
     }
   }
 
@@ -368,12 +342,12 @@ export class Instance {
    * right after the last of those packets left: each line is a synchronous write (stdout, syslog,
    * a file) that would otherwise sit between the Master_Down timer and the first GARP.
    */
-  apply(state: FsmState, actions: readonly Action[]): void {
+  private apply(state: FsmState, actions: readonly Action[]): void {
     this.setState(state);
     let lastPacket = -1;
     for (let i = 0; i < actions.length; i++) {
       const type = (actions[i] as Action).type;
-      if (type === 'sendAdvert' || type === 'addVips' || type === 'delVips' || type === 'garp') lastPacket = i;
+      if (type === 'sendAdvert' || type === 'addVips' || type === 'delVips' || type === 'changeVips' || type === 'garp') lastPacket = i;
     }
     if (lastPacket < 0 || this.heldLogs !== undefined) {
       for (const action of actions) this.execute(action);
@@ -396,22 +370,9 @@ export class Instance {
     else this.ports.log[level](message);
   }
 
-  /**
-   * say(), rate-limited by `kind` when a received advert brought the line (log-limit.ts). The kind
-   * is one of a few fixed names, never the text: a spoofer varying its address must not make new keys.
-   */
+  /** say(), rate-limited by `kind` when a received advert brought the line (drop-report.ts). */
   private sayFor(kind: string | undefined, level: SayLevel, message: string): void {
-    const line = kind === undefined ? message : this.advertLog(kind, message);
-    if (line !== undefined) this.say(level, line);
-  }
-
-  /** Why the next role change happens, when another member's event moves this one. */
-  noteCause(why: string): void {
-    this.why = why;
-  }
-
-  get cause(): string {
-    return this.why;
+    this.reporter.sayFor(kind, level, message);
   }
 
   /** The last role change: monotonic time, the role, and why. */
@@ -424,10 +385,10 @@ export class Instance {
     return this.roleChanges;
   }
 
-  setState(state: FsmState): void {
+  private setState(state: FsmState): void {
     // A new state may answer the next Adver_Timer differently: the repeater stops first. (A sync
     // group sets every member's state on every member's event: an unchanged one goes on.)
-    if (state !== this.state) this.takeBack();
+    if (state !== this.state) this.sender.takeBack();
     const before = this.state.role;
     this.state = state;
     if (before !== state.role) {
@@ -443,12 +404,14 @@ export class Instance {
   }
 
   /** Timers and log lines take effect at once; I/O runs in order behind whatever is in flight. */
-  execute(a: Action): void {
+  private execute(a: Action): void {
     // An advert of ours or the Adver_Timer moved: the repeater's sequence (deadlines, IP ids) ends.
-    if (this.repeat !== undefined && touchesAdverts(a)) this.takeBack();
+    if (this.sender.repeating && touchesAdverts(a)) this.sender.takeBack();
     switch (a.type) {
       case 'armTimer':
-        return this.arm(a.timer, a.ms);
+        return this.arm(a.timer, a.at);
+      case 'steadyAdvert':
+        return this.handOver(a.priority, a.periodMs);
       case 'cancelTimer':
         return this.cancel(a.timer);
       case 'log':
@@ -463,9 +426,12 @@ export class Instance {
         return;
       case 'sendAdvert': {
         // The periodic advert, with nothing in flight: sent now, without a closure for the queue.
-        if (this.ioPending > 0) return this.enqueue(() => this.sendAdvert(a.priority));
+        if (this.ioPending > 0) {
+          this.sender.queued();
+          return this.enqueue(() => this.sender.send(a.priority));
+        }
         try {
-          return this.sendAdvert(a.priority);
+          return this.sender.send(a.priority);
         } catch (e) {
           return this.internalError(e);
         }
@@ -474,6 +440,11 @@ export class Instance {
         return this.enqueue(() => this.vipWork.setVips(true));
       case 'delVips':
         return this.enqueue(() => this.vipWork.setVips(false));
+      case 'changeVips': {
+        // The removed VIPs are the old configuration's (by place); the added ones are in host.vips now.
+        const added = a.added.map((p) => this.host.vips.find((l) => samePlace(vipPlace(l), p))).filter((l) => l !== undefined);
+        return this.enqueue(() => this.vipWork.changeVips(a.removed, added));
+      }
       case 'garp': {
         if (!this.garpMayWait || this.ports.background === undefined) return this.enqueue(() => this.sendGarps(a.count, a.perAdvert));
         const count = a.count;
@@ -528,22 +499,10 @@ export class Instance {
     this.say('error', `(${this.name}) internal error: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  /**
-   * `ms` counts from the start of the step that armed it (the core's `now`), or from the arrival
-   * of the advert that caused it, not from when this action runs: the actions before it (the
-   * "Entering BACKUP STATE (init)" line, a notify) took ~0.5 ms on a fresh process, which the
-   * Master_Down_Timer then ran late by; keepalived's timers count from the loop's cached
-   * time_now, read before the step too. A sync group member moved by another's event counts from
-   * when its action runs. The scheduler keeps the fraction. The Adver_Timer's deadline goes to
-   * the nearest point of a shared ADVER_GRID_MS grid (see there).
-   */
-  private arm(timer: TimerName, ms: Millis): void {
+  /** The core's deadline; the takeover's timer (Master_Down) is precise (woken early, spun to the deadline). */
+  private arm(timer: TimerName, deadline: Millis): void {
     const entry = this.timerEntry(timer);
-    const exact = (this.stepAt ?? this.scheduler.now()) + ms;
-    const onGrid = timer === 'adver' && this.cfg.advertIntMs % ADVER_GRID_MS === 0;
-    const deadline = onGrid ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
     if (entry !== undefined) return this.scheduler.reset(entry, deadline);
-    // The takeover's timer is precise (woken early, spun to the deadline).
     const created: TimerEntry = this.scheduler.at(deadline, () => this.timerFired(timer, created), timer === 'masterDown');
     this.setTimerEntry(timer, created);
   }
@@ -552,12 +511,6 @@ export class Instance {
     const deadline = entry.deadline;
     const late = this.scheduler.now() - deadline;
     const fired = entry.firedAt - deadline;
-    if (timer === 'adver') {
-      const before = this.state;
-      this.advertLeftWhole = false;
-      this.feed({ type: 'timer', timer, deadline });
-      return this.handOver(before, deadline);
-    }
     this.feed({ type: 'timer', timer, deadline });
     // Behind the step's queued I/O (the first advert is already handed to the socket when this
     // microtask runs), so the line costs the takeover nothing; the bench reads it (-D only).
@@ -566,59 +519,17 @@ export class Instance {
   }
 
   /**
-   * After an Adver_Timer step: when the core's answer was the steady one (MASTER, the same state
-   * object: fsm.ts sendPeriodicAdvert's "send, fire again one interval after this deadline"), every
-   * later firing gets the same answer while the state stays, so the repeater may send them
-   * (net/repeater.ts). takeBack() ends that before a new state or an action that sends an advert
-   * or moves the Adver_Timer is applied; a step that changes neither (a GARP repeat, a VIP
-   * restored, a notify) leaves it running. Handed over: only an advert that just went out whole,
-   * with nothing queued behind I/O, to one destination (with several unicast peers a copy can
-   * fail alone, which only this path reports per peer).
+   * The core's steadyAdvert (fsm.ts sendPeriodicAdvert): every later Adver_Timer firing gets the
+   * answer just executed while the state stays, so the repeater may send them (advert-sender.ts),
+   * from the deadline just armed, one period apart; the Adver_Timer entry then stops. The sender
+   * takes it back before a new state or an action that sends an advert or moves the Adver_Timer is
+   * applied; a step that changes neither (a GARP repeat, a VIP restored, a notify) leaves it
+   * running. Not with I/O queued: the advert just sent must have gone out.
    */
-  private handOver(before: FsmState, fired: Millis): void {
+  private handOver(priority: Priority, periodMs: Millis): void {
     const entry = this.adverTimer;
-    if (this.ports.repeatAdvert === undefined || entry === undefined || entry.index < 0) return;
-    if (this.state !== before || before.role !== 'MASTER' || before.effectivePriority === 0) return;
-    // The repeater replays the answer just seen: the next deadline one interval after the one that
-    // fired (not after a stall, where the core counts the interval from now).
-    const periodMs = before.params.advertIntMs;
-    if (entry.deadline !== fired + periodMs) return;
-    if (!this.advertLeftWhole || this.ioPending > 0 || this.repeat !== undefined) return;
-    const datagrams = this.advertDatagrams(before.effectivePriority);
-    const only = datagrams[0];
-    if (datagrams.length !== 1 || only === undefined) return;
-    const handle: RepeatHandle | undefined = this.ports.repeatAdvert({
-      datagram: only.bytes,
-      dst: only.dst,
-      first: entry.deadline,
-      periodMs,
-      ipId: this.ipId,
-      onGiveBack: (progress) => {
-        if (this.repeat === handle) this.resume(progress);
-      },
-    });
-    if (handle === undefined) return;
-    this.scheduler.cancel(entry);
-    this.repeat = handle;
-    this.repeatCounted = 0;
-  }
-
-  /** The repeater's advert back to the Adver_Timer (a new state, another advert, a reload). */
-  private takeBack(): void {
-    if (this.repeat !== undefined) this.resume(this.repeat.stop());
-  }
-
-  /** The Adver_Timer again, at the advert the repeater did not send; its count and IP id kept. */
-  private resume(progress: RepeatProgress): void {
-    this.repeat = undefined;
-    this.countRepeated(progress);
-    this.ipId = progress.ipId;
-    if (this.adverTimer !== undefined) this.scheduler.reset(this.adverTimer, progress.next);
-  }
-
-  private countRepeated(progress: RepeatProgress): void {
-    this.counters.advertSent += progress.sent - this.repeatCounted;
-    this.repeatCounted = progress.sent;
+    if (entry === undefined || entry.index < 0 || this.ioPending > 0) return;
+    if (this.sender.handOver(priority, entry.deadline, periodMs)) this.scheduler.cancel(entry);
   }
 
   private cancel(timer: TimerName): void {
@@ -662,58 +573,6 @@ export class Instance {
   }
 
   /**
-   * One advert: to the multicast group, or one copy per unicast peer (keepalived's vrrp_send_adv):
-   * every copy carries the same IP id (one counter step per advert), the peer as destination and
-   * unicast_ttl; it counts once as sent when any copy left.
-   */
-  private sendAdvert(priority: number): void {
-    this.ipId = nextIpId(this.ipId);
-    const unicast = this.peers.length > 0;
-    let sentAny = false;
-    let allSent = true;
-    for (const { dst, bytes } of this.advertDatagrams(priority)) {
-      setIpId(bytes, this.ipId);
-      const sent = this.ports.sendDatagram(bytes, dst);
-      if (sent.ok) {
-        sentAny = true;
-        continue;
-      }
-      allSent = false;
-      if (unicast) this.say('warn', `(${this.name}) Cant send advert to ${dst} (${sent.error})`);
-      else this.say('warn', `(${this.name}) cannot send advert on ${this.host.ifname}: ${sent.error}`);
-    }
-    this.advertLeftWhole = sentAny && allSent;
-    if (!sentAny) return;
-    recordAdvertSent(this.counters, priority);
-    // keepalived (-D) says so whenever a priority-0 advert leaves: at shutdown and entering FAULT.
-    if (priority === 0) this.say('debug', `(${this.name}) sent 0 priority`);
-  }
-
-  /** The advert's datagrams at `priority`, encoded once per priority and configuration. */
-  private advertDatagrams(priority: number): readonly { readonly dst: Ipv4; readonly bytes: Buffer }[] {
-    if (this.adverts?.priority === priority) return this.adverts.datagrams;
-    const targets = this.peers.length > 0
-      ? this.peers.map((p) => ({ dst: p.address, ttl: this.config.unicastTtl }))
-      : [{ dst: this.config.multicastGroup, ttl: VRRP_TTL }];
-    const datagrams = targets.map(({ dst, ttl }) => ({
-      dst,
-      bytes: encodeDatagram({
-        vrid: this.config.vrid,
-        priority: priority as Advert['priority'],
-        advertIntSec: this.config.advertIntMs / 1000,
-        auth: this.config.auth,
-        addresses: this.config.vips.map((v) => v.address),
-        src: this.host.ownAddress,
-        dst,
-        id: this.ipId,
-        ttl,
-      }),
-    }));
-    this.adverts = { priority, datagrams };
-    return datagrams;
-  }
-
-  /**
    * keepalived-behaviour.md#becoming-master: `count` ARP requests per VIP, back to back, or
    * `vrrp_garp_interval` apart on each interface: those wait in the pacer (garp-pacer.ts), never in
    * this instance's I/O chain, and go when the instance leaves MASTER. Run behind the I/O in
@@ -748,8 +607,7 @@ export class Instance {
   /** Drop every timer; used when the daemon exits without a clean shutdown step. */
   dispose(): void {
     this.garp.cancel(this.garpOwner);
-    if (this.repeat !== undefined) this.countRepeated(this.repeat.stop());
-    this.repeat = undefined;
+    this.sender.stop();
     for (const t of [this.adverTimer, this.masterDownTimer, this.garpDelayTimer, this.lowerPrioGarpTimer, this.garpRefreshTimer]) {
       if (t !== undefined) this.scheduler.cancel(t);
     }
@@ -766,7 +624,7 @@ export class Instance {
     this.dispose();
     if (this.state.role === 'MASTER') {
       try {
-        this.sendAdvert(STOP_PRIORITY);
+        this.sender.send(STOP_PRIORITY);
       } catch (e) {
         this.say('error', `(${this.name}) cannot send priority 0: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -795,10 +653,10 @@ export class Instance {
       ifindex: this.host.ifindex,
       mac: this.host.vips.find((v) => v.ifindex === this.host.ifindex)?.mac,
       vipSet: s.role === 'MASTER',
-      nextTimerAt: nextTimerOf(s, this.repeat !== undefined ? this.repeat.progress().next : this.adverTimer?.deadline),
+      nextTimerAt: nextTimerOf(s, this.sender.repeatedNext ?? this.adverTimer?.deadline),
       takenAt: this.ports.now(),
       stats: { ...this.stats },
-      peers: this.peerReportTable.all(),
+      peers: this.reporter.reports(),
     };
   }
 }
@@ -818,6 +676,5 @@ function unicastPeers(config: InstanceConfig): PeerTtlRange[] {
 const garpTargetsOf = (host: InstanceHost): GarpTarget[] =>
   host.vips.map((link) => ({ ifname: link.ifname, address: link.vip.address, frame: buildGarpFrame(link.mac, link.vip.address) }));
 
-/** Where a VIP is: the same address and prefix on the same interface stays in place on a reload. */
-const vipPlace = (v: VipLink): string => `${v.ifindex} ${v.vip.address}/${v.vip.prefixLength}`;
+const samePlace = (a: VipPlace, b: VipPlace): boolean => vipPlaceKey(a) === vipPlaceKey(b);
 

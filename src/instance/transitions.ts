@@ -49,5 +49,7 @@ export function eventReason(event: FsmEvent, zeroFrom: Ipv4 | undefined): string
       return 'daemon stopping';
     case 'vipRemoved':
       return `VIP ${event.address} removed by someone else`;
+    case 'reload':
+      return 'reload';
   }
 }

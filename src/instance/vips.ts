@@ -3,6 +3,7 @@
 // callback) and, in no-accept mode, the firewall's drop rule, in keepalived's order.
 import type { InstanceConfig, VirtualIpConfig } from '../config/config.js';
 import type { Ipv4, Result } from '../types.js';
+import type { VipPlace } from '../vrrp/vip-diff.js';
 
 /** Where a VIP lives: the instance's interface unless `dev` says otherwise. */
 export interface VipLink {
@@ -42,23 +43,31 @@ export class VipExecutor {
     this.deps = deps;
   }
 
-  async changeVips(removed: readonly VipLink[], added: readonly VipLink[]): Promise<void> {
+  /**
+   * A reload's diff (fsm.ts changeVips): `removed` are the old configuration's places, `added` the
+   * new one's links.
+   */
+  async changeVips(removed: readonly VipPlace[], added: readonly VipLink[]): Promise<void> {
     // keepalived 2.2.7 logs this for a MASTER at every reload (it re-adds them all; we only add what is new).
     if (this.deps.host().vips.length > 0) this.deps.say('info', `(${this.deps.name()}) setting VIPs.`);
-    for (const link of removed) await this.vipOp(link, false);
-    await this.setDropRule(false, removed);
-    await this.setDropRule(true, added);
+    for (const place of removed) await this.addressOp(place, undefined, false);
+    await this.setDropRule(false, removed.map((p) => p.address));
+    await this.setDropRule(true, added.map((l) => l.vip.address));
     for (const link of added) await this.vipOp(link, true);
   }
 
   /** Synchronous when the port is (the addon's netlink); a promise only when it is not. */
   vipOp({ vip, ifindex }: VipLink, add: boolean): void | Promise<void> {
-    const where = { index: ifindex, address: vip.address, prefixLength: vip.prefixLength };
+    return this.addressOp({ address: vip.address, prefixLength: vip.prefixLength, ifindex }, vip.label, add);
+  }
+
+  private addressOp({ address, prefixLength, ifindex }: VipPlace, label: string | undefined, add: boolean): void | Promise<void> {
+    const where = { index: ifindex, address, prefixLength };
     const report = (done: Result<void, string>): void => {
       if (done.ok) return;
-      this.deps.say('error', `(${this.deps.name()}) cannot ${add ? 'add' : 'remove'} VIP ${vip.address}/${vip.prefixLength}: ${done.error}`);
+      this.deps.say('error', `(${this.deps.name()}) cannot ${add ? 'add' : 'remove'} VIP ${address}/${prefixLength}: ${done.error}`);
     };
-    const done = add ? this.deps.ports.addAddress(vip.label ? { ...where, label: vip.label } : where) : this.deps.ports.delAddress(where);
+    const done = add ? this.deps.ports.addAddress(label ? { ...where, label } : where) : this.deps.ports.delAddress(where);
     if (done instanceof Promise) return done.then(report);
     report(done);
   }
@@ -82,22 +91,22 @@ export class VipExecutor {
 
   private async setVipsWithDropRule(add: boolean): Promise<void> {
     // keepalived's order: the drop rule before the VIPs appear, removed after they are gone.
-    if (add) await this.setDropRule(true, this.deps.host().vips);
+    const addresses = this.deps.host().vips.map((v) => v.vip.address);
+    if (add) await this.setDropRule(true, addresses);
     this.deps.say('info', `(${this.deps.name()}) ${add ? 'setting' : 'removing'} VIPs.`);
     await this.vipOps(this.deps.host().vips, add);
-    if (!add) await this.setDropRule(false, this.deps.host().vips);
+    if (!add) await this.setDropRule(false, addresses);
   }
 
-  private needsDropRule(links: readonly VipLink[]): boolean {
-    return !this.deps.config().accept && this.deps.ports.firewall !== undefined && links.length > 0;
+  private needsDropRule(vips: readonly unknown[]): boolean {
+    return !this.deps.config().accept && this.deps.ports.firewall !== undefined && vips.length > 0;
   }
 
   /** No-accept mode (RFC 3768 §6.4.3): traffic to and from the VIPs is dropped while we hold them. */
-  private async setDropRule(add: boolean, links: readonly VipLink[]): Promise<void> {
+  private async setDropRule(add: boolean, vips: readonly Ipv4[]): Promise<void> {
     const firewall = this.deps.ports.firewall;
-    if (!this.needsDropRule(links) || firewall === undefined) return;
+    if (!this.needsDropRule(vips) || firewall === undefined) return;
     this.deps.say('info', `(${this.deps.name()}) ${add ? 'setting' : 'removing'} firewall drop rule`);
-    const vips = links.map((v) => v.vip.address);
     const done = add ? await firewall.add(vips) : await firewall.remove(vips);
     if (!done.ok) this.deps.say('error', `(${this.deps.name()}) cannot ${add ? 'set' : 'remove'} firewall drop rule: ${done.error}`);
   }

@@ -1,12 +1,12 @@
 // A steady MASTER's adverts without a JavaScript wake-up each. RFC 3768 §6.4.3: "If the
 // Adver_Timer fires: send an ADVERTISEMENT, reset the Adver_Timer to Advertisement_Interval". The
-// core (fsm.ts sendPeriodicAdvert) answers a firing with exactly that and the same state; until
-// another event reaches the instance, every later firing gets the same answer. So after such a
-// step the instance (instance/instance.ts handOver) gives its advert to the addon's AdvertRepeater,
-// which sends it every period from its own timerfd (new IP id and checksum each time), and takes it
-// back (stop) before anything else is stepped. Why: for a Node process the wake-up into JS is most
-// of an advert's cost (bench: ~0.3 ms of CPU per cold wake-up, keepalived ~0.08), and a MASTER
-// spends its life doing nothing else.
+// core (fsm.ts sendPeriodicAdvert) answers a firing with exactly that and the same state, and says
+// so (its steadyAdvert output); until another event reaches the instance, every later firing gets
+// the same answer. So on that output the instance (instance/advert-sender.ts handOver) gives its
+// advert to the addon's AdvertRepeater, which sends it every period from its own timerfd (new IP id
+// and checksum each time), and takes it back (stop) before anything else is stepped. Why: for a
+// Node process the wake-up into JS is most of an advert's cost (bench: ~0.3 ms of CPU per cold
+// wake-up, keepalived ~0.08), and a MASTER spends its life doing nothing else.
 //
 // The repeater gives an advert back on its own when a send fails or the loop was held up a whole
 // period: that advert is then sent (or fails, and is reported) by the instance's usual path.

@@ -5,6 +5,7 @@
 // (instance/instance.ts) only executes the actions.
 import type { Ipv4, Millis, Priority } from '../types.js';
 import { ipv4ToUint32 } from '../types.js';
+import { diffVips, vipPlaceKey, type VipPlace } from './vip-diff.js';
 
 export type Role = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOPPED';
 export type TimerName = 'adver' | 'masterDown' | 'garpDelay' | 'lowerPrioGarp' | 'garpRefresh';
@@ -48,6 +49,8 @@ export interface InstanceParams {
   readonly faultNoPeer: boolean;
   /** notify_deleted is configured: an instance a reload removes while in FAULT still notifies DELETED. */
   readonly notifyDeleted: boolean;
+  /** The VIPs, each where it lives: a reload diffs them (vip-diff.ts). */
+  readonly vips: readonly VipPlace[];
 }
 
 export interface MasterDownTimer {
@@ -111,7 +114,12 @@ export type FsmEvent =
   | { readonly type: 'syncMaster' }
   | { readonly type: 'syncBackup' }
   /** rtnetlink: one of our VIPs went away and we did not remove it (the shell tells them apart). */
-  | { readonly type: 'vipRemoved'; readonly address: Ipv4; readonly ifname: string };
+  | { readonly type: 'vipRemoved'; readonly address: Ipv4; readonly ifname: string }
+  /**
+   * A reload kept this instance (see `reload`): its new parameters, VIPs included, and the effective
+   * priority the new tracking computes (default: the current one).
+   */
+  | { readonly type: 'reload'; readonly params: InstanceParams; readonly priority?: Priority };
 
 export type LogLevel = 'info' | 'warn' | 'debug';
 
@@ -119,11 +127,21 @@ export type Action =
   | { readonly type: 'sendAdvert'; readonly priority: Priority }
   | { readonly type: 'addVips' }
   | { readonly type: 'delVips' }
+  /** A reload's VIP diff for a MASTER: remove these (the old parameters'), add those (the new ones'); a VIP that stays is in neither. */
+  | { readonly type: 'changeVips'; readonly removed: readonly VipPlace[]; readonly added: readonly VipPlace[] }
   /** Put back one VIP someone else removed. */
   | { readonly type: 'restoreVip'; readonly address: Ipv4 }
   /** A burst of `count` gratuitous ARPs per VIP; `perAdvert`: one a received advert brings (its lines are rate-limited). */
   | { readonly type: 'garp'; readonly count: number; readonly perAdvert?: AdvertLine }
-  | { readonly type: 'armTimer'; readonly timer: TimerName; readonly ms: Millis }
+  /** `at`: the deadline, on the clock `now` comes from. */
+  | { readonly type: 'armTimer'; readonly timer: TimerName; readonly at: Millis }
+  /**
+   * The steady periodic advert (sendPeriodicAdvert): until the state changes, every later Adver_Timer
+   * firing would send this advert again and re-arm one `periodMs` after the deadline that fired, so
+   * the shell may hand the sequence to something that repeats it (net/repeater.ts) instead of
+   * stepping each one. Follows the sendAdvert and armTimer it repeats.
+   */
+  | { readonly type: 'steadyAdvert'; readonly priority: Priority; readonly periodMs: Millis }
   | { readonly type: 'cancelTimer'; readonly timer: TimerName }
   | { readonly type: 'notify'; readonly state: NotifyState }
   /** notify_master_rx_lower_pri: as MASTER we heard a lower priority (keepalived-behaviour.md#master-hearing-an-advert). */
@@ -136,6 +154,27 @@ export type Action =
 
 /** The lines a received advert brings without a change of role, one kind each. */
 export type AdvertLine = 'backupPriorityZero' | 'lowerDiscarded' | 'preemptDelay' | 'masterPriorityZero' | 'ownAddress' | 'lowerElection';
+
+/**
+ * Timer coalescing for the Adver_Timer: every instance's advert deadlines sit on one grid of this
+ * many ms of the clock `now` comes from (the daemon's one monotonic clock). Each period is anchored
+ * on the deadline that fired, and an interval of whole seconds (all VRRPv2 has) is a whole number
+ * of grid steps (any other interval stays off the grid: rounding would lengthen every period), so
+ * only the first period after becoming MASTER (or a reset: priority 0 heard, a reload) is stretched
+ * or shortened, by at most half a step; every later one is exact. What it buys: MASTERs whose
+ * adverts fall in the same step send them in one wakeup (fewer epoll returns, JS entries and
+ * timerfd re-arms: a wakeup is the dearest part of an advert for a Node process; the bench's
+ * wake-ups row counts them). keepalived has no such grid. 2 ms off one period is far inside what a
+ * backup tolerates (Master_Down_Interval is three intervals and the skew).
+ */
+export const ADVER_GRID_MS = 4;
+
+/** The Adver_Timer's deadline for an exact one: the nearest grid point, when the interval is on the grid. */
+export function adverDeadline(params: InstanceParams, exact: Millis): Millis {
+  return params.advertIntMs % ADVER_GRID_MS === 0 ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
+}
+
+const armAdver = (s: FsmState, exact: Millis): Action => ({ type: 'armTimer', timer: 'adver', at: adverDeadline(s.params, exact) });
 
 export interface StepResult {
   readonly state: FsmState;
@@ -220,6 +259,8 @@ function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[], sync: Sy
       return s.role === 'MASTER' ? leaveMasterForBackup(s, now, out) : s;
     case 'vipRemoved':
       return vipRemoved(s, e.address, e.ifname, out);
+    case 'reload':
+      return reload(s, e.params, e.priority ?? s.effectivePriority, now, out);
   }
 }
 
@@ -289,17 +330,17 @@ function becomeMaster(s: FsmState, now: Millis, out: Action[]): FsmState {
   );
   if (s.params.garpMasterRepeat > 0) out.push({ type: 'garp', count: s.params.garpMasterRepeat });
   out.push({ type: 'notify', state: 'MASTER' });
-  out.push({ type: 'armTimer', timer: 'adver', ms: s.params.advertIntMs });
+  out.push(armAdver(s, now + s.params.advertIntMs));
   if (s.params.garpMasterDelayMs > 0 && s.params.garpMasterRepeat > 0) {
-    out.push({ type: 'armTimer', timer: 'garpDelay', ms: s.params.garpMasterDelayMs });
+    out.push({ type: 'armTimer', timer: 'garpDelay', at: now + s.params.garpMasterDelayMs });
   }
-  if (s.params.garpMasterRefreshMs > 0) out.push({ type: 'armTimer', timer: 'garpRefresh', ms: s.params.garpMasterRefreshMs });
+  if (s.params.garpMasterRefreshMs > 0) out.push({ type: 'armTimer', timer: 'garpRefresh', at: now + s.params.garpMasterRefreshMs });
   return { ...s, role: 'MASTER', master: undefined, masterDown: undefined, wantsMaster: false, preemptDeadline: undefined };
 }
 
 function armMasterDown(s: FsmState, kind: 'full' | 'skew', now: Millis, out: Action[]): FsmState {
   const ms = kind === 'full' ? masterDownIntervalMs(s.params, s.effectivePriority) : skewTimeMs(s.effectivePriority);
-  out.push({ type: 'armTimer', timer: 'masterDown', ms });
+  out.push({ type: 'armTimer', timer: 'masterDown', at: now + ms });
   return { ...s, masterDown: { armedAt: now, kind, due: now + ms } };
 }
 
@@ -349,7 +390,7 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
     out.push(
       log(s, 'debug', 'Master received priority 0 message', 'masterPriorityZero'),
       { type: 'sendAdvert', priority: s.effectivePriority },
-      { type: 'armTimer', timer: 'adver', ms: s.params.advertIntMs },
+      armAdver(s, now + s.params.advertIntMs),
     );
     return s;
   }
@@ -406,7 +447,7 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
   if (current.params.garpLowerPrioRepeat > 0) {
     out.push({ type: 'garp', count: current.params.garpLowerPrioRepeat, perAdvert: 'lowerElection' });
     if (current.params.garpLowerPrioDelayMs > 0) {
-      out.push({ type: 'armTimer', timer: 'lowerPrioGarp', ms: current.params.garpLowerPrioDelayMs });
+      out.push({ type: 'armTimer', timer: 'lowerPrioGarp', at: now + current.params.garpLowerPrioDelayMs });
     }
   }
   out.push({ type: 'notifyMasterRxLowerPri', priority });
@@ -453,7 +494,7 @@ function timerFired(s: FsmState, timer: TimerName, deadline: Millis, now: Millis
       if (s.role !== 'MASTER') return s;
       out.push(
         { type: 'garp', count: s.params.garpMasterRefreshRepeat },
-        { type: 'armTimer', timer: 'garpRefresh', ms: s.params.garpMasterRefreshMs },
+        { type: 'armTimer', timer: 'garpRefresh', at: now + s.params.garpMasterRefreshMs },
       );
       return s;
   }
@@ -467,9 +508,15 @@ function timerFired(s: FsmState, timer: TimerName, deadline: Millis, now: Millis
  */
 function sendPeriodicAdvert(s: FsmState, deadline: Millis, now: Millis, out: Action[]): FsmState {
   const interval = s.params.advertIntMs;
-  let due = deadline + interval;
-  if (due <= now) due = now + interval; // we were stalled for a whole interval: don't burst
-  out.push({ type: 'sendAdvert', priority: s.effectivePriority }, { type: 'armTimer', timer: 'adver', ms: due - now });
+  const exact = deadline + interval;
+  // Stalled for a whole interval: don't burst, count the next interval from now.
+  const arm = armAdver(s, exact <= now ? now + interval : exact);
+  out.push({ type: 'sendAdvert', priority: s.effectivePriority }, arm);
+  // The same state back and the next deadline exactly one interval on: every later firing gets
+  // this answer until something changes the state (a state object is never changed in place).
+  if (arm.type === 'armTimer' && arm.at === exact && s.effectivePriority !== STOP_PRIORITY) {
+    out.push({ type: 'steadyAdvert', priority: s.effectivePriority, periodMs: interval });
+  }
   return s;
 }
 
@@ -530,7 +577,7 @@ function priorityChanged(s: FsmState, priority: Priority, now: Millis, out: Acti
   const { armedAt, kind } = s.masterDown;
   const interval = kind === 'full' ? masterDownIntervalMs(s.params, priority) : skewTimeMs(priority);
   const due = armedAt + interval;
-  out.push({ type: 'armTimer', timer: 'masterDown', ms: Math.max(0, due - now) });
+  out.push({ type: 'armTimer', timer: 'masterDown', at: Math.max(now, due) });
   return { ...changed, masterDown: { armedAt, kind, due } };
 }
 
@@ -539,51 +586,56 @@ function priorityChanged(s: FsmState, priority: Priority, now: Millis, out: Acti
  * parameters replace the old, the role and the timers' anchors stay; `effectivePriority` is what
  * the new tracking says (the base may have changed). A MASTER whose priority changes stays MASTER
  * (a backup may then preempt it, as the protocol says, but it never passes through BACKUP itself).
- * keepalived (keepalived-behaviour.md#reload) has every MASTER announce itself after a reload: one
- * advert, then a GARP burst per VIP (the shell diffs the VIPs before these run).
+ * A MASTER's VIPs follow the new list (keepalived's clear_diff_vrrp_vip): those the new parameters
+ * dropped are removed, new ones added, one that stays is never touched. keepalived
+ * (keepalived-behaviour.md#reload) then has every MASTER announce itself: one advert, then a GARP
+ * burst per VIP.
  */
-export function reconfigure(s: FsmState, params: InstanceParams, now: Millis, effectivePriority: Priority = s.effectivePriority): StepResult {
-  const r = reconfigureKeepingRole(s, params, now, effectivePriority);
+function reload(s: FsmState, params: InstanceParams, effectivePriority: Priority, now: Millis, out: Action[]): FsmState {
+  const kept = reloadKeepingRole(s, params, effectivePriority, now, out);
   // A reload that brings the first unicast peer (faultNoPeer) ends that FAULT; one that takes the
   // last peer away starts it.
-  const out = [...r.actions];
-  return { state: setFault(r.state, r.state, now, out), actions: out };
+  return setFault(kept, kept, now, out);
 }
 
-function reconfigureKeepingRole(s: FsmState, params: InstanceParams, now: Millis, effectivePriority: Priority): StepResult {
-  const out: Action[] = [];
+function reloadKeepingRole(s: FsmState, params: InstanceParams, effectivePriority: Priority, now: Millis, out: Action[]): FsmState {
   const old = s.params;
   const base = params.basePriority;
   // Only the owner conflict lowers the base (255 -> 254); a new configured priority replaces it.
   const next: FsmState = { ...s, params, basePriority: base === old.basePriority ? s.basePriority : base, effectivePriority };
+  if (s.role === 'MASTER') {
+    const { removed, added } = diffVips(old.vips, params.vips, vipPlaceKey);
+    // keepalived says "setting VIPs." for a MASTER with VIPs at every reload, even when none changed.
+    if (params.vips.length > 0 || removed.length > 0) out.push({ type: 'changeVips', removed, added });
+  }
   if (effectivePriority !== s.effectivePriority && s.role !== 'STOPPED') {
     out.push(log(next, 'info', `Changing effective priority from ${s.effectivePriority} to ${effectivePriority}`));
   }
   switch (s.role) {
     case 'MASTER': {
-      out.push({ type: 'sendAdvert', priority: next.effectivePriority }, { type: 'armTimer', timer: 'adver', ms: params.advertIntMs });
+      out.push({ type: 'sendAdvert', priority: next.effectivePriority }, armAdver(next, now + params.advertIntMs));
       if (params.garpMasterRepeat > 0) out.push({ type: 'garp', count: params.garpMasterRepeat });
       if (params.garpMasterRefreshMs !== old.garpMasterRefreshMs) {
         out.push(
           params.garpMasterRefreshMs > 0
-            ? { type: 'armTimer', timer: 'garpRefresh', ms: params.garpMasterRefreshMs }
+            ? { type: 'armTimer', timer: 'garpRefresh', at: now + params.garpMasterRefreshMs }
             : { type: 'cancelTimer', timer: 'garpRefresh' },
         );
       }
-      return { state: next, actions: out };
+      return next;
     }
     case 'BACKUP': {
       const cleared = params.preemptDelayMs > 0 ? next : { ...next, preemptDeadline: undefined };
-      if (!s.masterDown) return { state: cleared, actions: out };
+      if (!s.masterDown) return cleared;
       // Re-base the running Master_Down timer on the new advert_int / down_timer_adverts, counted
       // from the last accepted advert, as a priority change does.
       const { armedAt, kind } = s.masterDown;
       const interval = kind === 'full' ? masterDownIntervalMs(params, effectivePriority) : skewTimeMs(effectivePriority);
       const due = armedAt + interval;
-      out.push({ type: 'armTimer', timer: 'masterDown', ms: Math.max(0, due - now) });
-      return { state: { ...cleared, masterDown: { armedAt, kind, due } }, actions: out };
+      out.push({ type: 'armTimer', timer: 'masterDown', at: Math.max(now, due) });
+      return { ...cleared, masterDown: { armedAt, kind, due } };
     }
     default:
-      return { state: next, actions: out };
+      return next;
   }
 }

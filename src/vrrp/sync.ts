@@ -4,6 +4,7 @@
 //   avoid thrashing", vrrp_sync_can_goto_master), and then all go MASTER together (vrrp_sync_master);
 // - a member that leaves MASTER for BACKUP takes the others with it (vrrp_sync_backup);
 // - a member in FAULT puts the whole group in FAULT, until no member is faulty.
+// A member's reload changes no other member.
 // The group itself has a derived state, whose changes run the group's notify scripts.
 import type { Millis } from '../types.js';
 import { step, type Action, type FsmEvent, type FsmState, type LogLevel, type NotifyState, type Role } from './fsm.js';
@@ -68,6 +69,9 @@ export function groupStep(group: SyncGroupState, member: string, event: FsmEvent
   const before = state(member).role;
   apply(member, event);
   const after = state(member).role;
+  // A reload is the member's own (fsm.ts reload: every role stays); the daemon regroups the members
+  // after it, so the group's rules and notifies wait for the next event.
+  if (event.type === 'reload') return { group: { ...group, states }, outputs };
 
   // FAULT spreads: every member is in group fault while another member has a fault of its own.
   const faulty = group.members.filter((m) => state(m).ownFault);

@@ -2,13 +2,24 @@
 // visible actions expected from the core. Timers are simulated on a virtual clock: whatever the
 // core arms fires as an event at its due time, so scenarios state when things happen, not how the
 // core schedules them (holo-vrrp's tests/conformance is the model).
+//
+// A reload is daemon-level, so it has its own input line: `{"type": "reload", "config": "FILE"}`
+// names a second config in the folder, and the runner does what the daemon's reload does with the
+// plan of src/daemon/reload.ts: a removed instance is shut down as removed (DELETED), a kept one
+// gets the core's reload event (its new parameters, VIPs and base priority: the runner has no
+// tracking), the sync groups are formed again from the new config, and an added instance starts.
+// Interfaces get indexes in order of first appearance (from 2), so a VIP's place is stable across
+// the configs; VIPs print as `ADDRESS/PREFIX IFNAME`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Config, InstanceConfig } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { initialState, step, type Action, type FsmEvent, type FsmState, type TimerName } from '../../src/vrrp/fsm.js';
+import { planReload } from '../../src/daemon/reload.js';
+import { initialState, step, type Action, type FsmEvent, type FsmState, type InstanceParams, type TimerName } from '../../src/vrrp/fsm.js';
 import { groupStep, initialGroupState, type SyncGroupState } from '../../src/vrrp/sync.js';
+import type { VipPlace } from '../../src/vrrp/vip-diff.js';
 import { instanceParams } from '../../src/instance/params.js';
-import { parseIpv4, toPriority, type Ipv4, type Millis } from '../../src/types.js';
+import { parseIpv4, toPriority, type Millis } from '../../src/types.js';
 
 interface ScenarioSetup {
   readonly description: string;
@@ -28,10 +39,12 @@ type InputLine = { at: Millis; instance?: string } & (
   | { type: 'advert'; from: string; priority: number }
   | { type: 'priorityChanged'; priority: number }
   | { type: 'vipRemoved'; address: string; ifname: string }
+  /** A reload to the folder's config file `config` (see the top of this file). */
+  | { type: 'reload'; config: string }
 );
 
 /** One observable output line; armTimer/cancelTimer are internal and not listed. */
-export type OutputLine = { at: Millis } & Record<string, string | number>;
+export type OutputLine = { at: Millis } & Record<string, string | number | string[]>;
 
 export interface LoadedScenario {
   readonly name: string;
@@ -39,6 +52,8 @@ export interface LoadedScenario {
   readonly inputs: InputLine[];
   readonly expected: OutputLine[];
   readonly configText: string;
+  /** The config files reload lines name, by file name. */
+  readonly reloadTexts: ReadonlyMap<string, string>;
 }
 
 const readJsonl = <T>(path: string): T[] =>
@@ -50,22 +65,30 @@ const readJsonl = <T>(path: string): T[] =>
 
 export function loadScenario(dir: string, name: string): LoadedScenario {
   const base = join(dir, name);
+  const inputs = readJsonl<InputLine>(join(base, 'events.jsonl'));
+  const reloadTexts = new Map<string, string>();
+  for (const line of inputs) if (line.type === 'reload') reloadTexts.set(line.config, readFileSync(join(base, line.config), 'utf8'));
   return {
     name,
     setup: JSON.parse(readFileSync(join(base, 'scenario.json'), 'utf8')) as ScenarioSetup,
     configText: readFileSync(join(base, 'keepalived.conf'), 'utf8'),
-    inputs: readJsonl<InputLine>(join(base, 'events.jsonl')),
+    inputs,
     expected: readJsonl<OutputLine>(join(base, 'expected.jsonl')),
+    reloadTexts,
   };
 }
 
-function observable(at: Millis, a: Action): OutputLine | undefined {
+function observable(at: Millis, a: Action, vipName: (v: VipPlace) => string): OutputLine | undefined {
   switch (a.type) {
     case 'sendAdvert':
       return { at, send: a.priority };
+    case 'steadyAdvert':
+      return { at, steady: a.priority, every: a.periodMs };
     case 'addVips':
     case 'delVips':
       return { at, do: a.type };
+    case 'changeVips':
+      return { at, do: a.type, removed: a.removed.map(vipName), added: a.added.map(vipName) };
     case 'restoreVip':
       return { at, do: a.type, address: a.address };
     case 'garp':
@@ -82,7 +105,7 @@ function observable(at: Millis, a: Action): OutputLine | undefined {
   }
 }
 
-function toEvent(line: InputLine): FsmEvent | 'end' {
+function toEvent(line: Exclude<InputLine, { type: 'reload' }>): FsmEvent | 'end' {
   switch (line.type) {
     case 'end':
       return 'end';
@@ -115,37 +138,63 @@ function toEvent(line: InputLine): FsmEvent | 'end' {
   }
 }
 
+function parse(text: string, file: string): Config {
+  const loaded = parseConfigText(text, file);
+  if (!loaded.config) throw new Error(`${file}: config errors: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
+  return loaded.config;
+}
+
 /**
  * Runs every instance the scenario names (default: every instance of the config), members of a
  * vrrp_sync_group through the group layer. An event line may name its `instance`; `startup` and
  * `shutdown` without one go to every instance in config order, anything else to the first.
- * With more than one instance, each output line says which (`i`), group lines say `group`.
+ * With more than one instance in a config, each output line says which (`i`), group lines say
+ * `group`.
  */
 export function runScenario(sc: LoadedScenario): OutputLine[] {
-  const loaded = parseConfigText(sc.configText, `${sc.name}/keepalived.conf`);
-  if (!loaded.config) {
-    throw new Error(`config errors: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
-  }
-  const config = loaded.config;
+  const config = parse(sc.configText, `${sc.name}/keepalived.conf`);
+  const reloads = new Map([...sc.reloadTexts].map(([file, text]) => [file, parse(text, `${sc.name}/${file}`)]));
   const ownAddress = parseIpv4(sc.setup.ownAddress);
   if (!ownAddress) throw new Error('scenario.json has no usable ownAddress');
-  const names = sc.setup.instances ?? (sc.setup.instance ? [sc.setup.instance] : config.instances.map((i) => i.name));
-  const multi = names.length > 1;
+  let names = [...(sc.setup.instances ?? (sc.setup.instance ? [sc.setup.instance] : config.instances.map((i) => i.name)))];
+  const multi = names.length > 1 || [...reloads.values()].some((c) => c.instances.length > 1);
+
+  const ifindexes = new Map<string, number>();
+  const ifindexOf = (ifname: string): number => {
+    const known = ifindexes.get(ifname);
+    if (known !== undefined) return known;
+    ifindexes.set(ifname, ifindexes.size + 2);
+    return ifindexes.size + 1;
+  };
+  const vipName = (v: VipPlace): string => `${v.address}/${v.prefixLength} ${[...ifindexes].find(([, i]) => i === v.ifindex)?.[0] ?? `#${v.ifindex}`}`;
+  const paramsOf = (inst: InstanceConfig): InstanceParams =>
+    instanceParams(inst, {
+      ownAddress,
+      vips: inst.vips.map((vip) => {
+        const ifname = vip.dev ?? inst.interface;
+        return { vip, ifname, ifindex: ifindexOf(ifname), mac: Buffer.alloc(6) };
+      }),
+    });
 
   const states = new Map<string, FsmState>();
   for (const name of names) {
     const inst = config.instances.find((i) => i.name === name);
     if (!inst) throw new Error(`scenario names instance ${name}, not in the config`);
-    states.set(name, initialState(instanceParams(inst, ownAddress as Ipv4)));
+    states.set(name, initialState(paramsOf(inst)));
   }
   const groups = new Map<string, SyncGroupState>();
   const groupOf = new Map<string, string>();
-  for (const g of config.syncGroups) {
-    const members = g.members.filter((m) => states.has(m));
-    if (members.length === 0) continue;
-    groups.set(g.name, initialGroupState(g.name, new Map(members.map((m) => [m, states.get(m) as FsmState]))));
-    for (const m of members) groupOf.set(m, g.name);
-  }
+  const formGroups = (from: Config): void => {
+    groups.clear();
+    groupOf.clear();
+    for (const g of from.syncGroups) {
+      const members = g.members.filter((m) => states.has(m));
+      if (members.length === 0) continue;
+      groups.set(g.name, initialGroupState(g.name, new Map(members.map((m) => [m, states.get(m) as FsmState]))));
+      for (const m of members) groupOf.set(m, g.name);
+    }
+  };
+  formGroups(config);
 
   const timers = new Map<string, { instance: string; timer: TimerName; due: Millis; seq: number }>();
   let seq = 0;
@@ -154,17 +203,18 @@ export function runScenario(sc: LoadedScenario): OutputLine[] {
 
   const memberAction = (instance: string, a: Action, now: Millis): void => {
     const key = `${instance}/${a.type === 'armTimer' || a.type === 'cancelTimer' ? a.timer : ''}`;
-    if (a.type === 'armTimer') timers.set(key, { instance, timer: a.timer, due: now + a.ms, seq: seq++ });
+    if (a.type === 'armTimer') timers.set(key, { instance, timer: a.timer, due: a.at, seq: seq++ });
     if (a.type === 'cancelTimer') timers.delete(key);
-    const line = observable(now, a);
+    const line = observable(now, a, vipName);
     if (line) output.push(tag(line, instance));
   };
 
-  const apply = (instance: string, event: FsmEvent, now: Millis): void => {
+  /** `alone`: stepped without the group's rules, as the daemon steps a reload's removals. */
+  const apply = (instance: string, event: FsmEvent, now: Millis, alone = false): void => {
     const before = new Map([...states].map(([n, st]) => [n, st.role]));
     const groupName = groupOf.get(instance);
     const group = groupName === undefined ? undefined : groups.get(groupName);
-    if (group) {
+    if (group && !alone) {
       const result = groupStep(group, instance, event, now);
       groups.set(group.name, result.group);
       for (const [n, st] of result.group.states) states.set(n, st);
@@ -178,6 +228,31 @@ export function runScenario(sc: LoadedScenario): OutputLine[] {
       for (const a of result.actions) memberAction(instance, a, now);
     }
     for (const [n, st] of states) if (st.role !== before.get(n)) output.push(tag({ at: now, role: st.role }, n));
+  };
+
+  let running = config;
+  /** The daemon's reload (daemon/daemon.ts reload), in its order, without tracking. */
+  const reload = (next: Config, now: Millis): void => {
+    const plan = planReload(running, next);
+    for (const gone of plan.removed) {
+      if (!states.has(gone.name)) continue;
+      apply(gone.name, { type: 'shutdown', removed: true }, now, true);
+      states.delete(gone.name);
+      for (const [key, t] of timers) if (t.instance === gone.name) timers.delete(key);
+    }
+    for (const k of plan.kept) {
+      if (!states.has(k.old.name)) continue;
+      if (k.old.name !== k.next.name) throw new Error('the runner does not follow a kept instance that is renamed');
+      const params = paramsOf(k.next);
+      // Through the group as any event (sync.ts applies no group rule to a reload: the same as the
+      // daemon, which steps it alone).
+      apply(k.next.name, { type: 'reload', params, priority: params.basePriority }, now);
+    }
+    for (const added of plan.added) states.set(added.name, initialState(paramsOf(added)));
+    names = next.instances.map((i) => i.name).filter((n) => states.has(n));
+    formGroups(next);
+    running = next;
+    for (const added of plan.added) apply(added.name, { type: 'startup' }, now);
   };
 
   const fireTimersUpTo = (limit: Millis): void => {
@@ -195,6 +270,10 @@ export function runScenario(sc: LoadedScenario): OutputLine[] {
 
   for (const line of sc.inputs) {
     fireTimersUpTo(line.at);
+    if (line.type === 'reload') {
+      reload(reloads.get(line.config) as Config, line.at);
+      continue;
+    }
     const event = toEvent(line);
     if (event === 'end') break;
     const targets = line.instance !== undefined ? [line.instance] : line.type === 'startup' || line.type === 'shutdown' ? names : [names[0] as string];

@@ -17,7 +17,8 @@ import {
   type CommandRunner,
 } from '../../src/net/firewall.js';
 import { err, ok, type Ipv4 } from '../../src/types.js';
-import { Instance, type InstancePorts } from '../../src/instance/instance.js';
+import type { InstancePorts } from '../../src/instance/instance.js';
+import { VipExecutor } from '../../src/instance/vips.js';
 import { timeoutScheduler } from '../../src/timers/clock.js';
 
 const VIP = '192.0.2.200' as Ipv4;
@@ -283,10 +284,11 @@ describe('the instance: drop rule and VIPs in keepalived\'s order', () => {
     };
     const vip = c.vips[0];
     if (vip === undefined) throw new Error('no VIP');
-    const instance = new Instance(c, { ifname: 'eth0', ifindex: 2, ownAddress: '192.0.2.11' as Ipv4, vips: [{ vip, ifname: 'eth0', ifindex: 2, mac: Buffer.alloc(6) }] }, ports, 0);
-    instance.execute({ type: 'addVips' });
-    instance.execute({ type: 'delVips' });
-    await instance.idle();
+    // The instance's VIP executor, as the core's addVips and delVips run it.
+    const host = { vips: [{ vip, ifname: 'eth0', ifindex: 2, mac: Buffer.alloc(6) }] };
+    const vips = new VipExecutor({ name: () => c.name, ports, host: () => host, config: () => c, say: (level, message) => log[level](message) });
+    await vips.setVips(true);
+    await vips.setVips(false);
     return events;
   }
 

@@ -1,7 +1,7 @@
 // The core's small pure helpers; step() itself is covered by test/conformance.
 import { describe, expect, it } from 'vitest';
 import { parseIpv4, toPriority, type Ipv4, type Priority } from '../../src/types.js';
-import { initialState, masterDownIntervalMs, mustCheckAddresses, skewTimeMs, step, type InstanceParams } from '../../src/vrrp/fsm.js';
+import { adverDeadline, ADVER_GRID_MS, initialState, masterDownIntervalMs, mustCheckAddresses, skewTimeMs, step, type InstanceParams } from '../../src/vrrp/fsm.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
 const prio = (n: number): Priority => toPriority(n) as Priority;
@@ -27,6 +27,7 @@ const params = (over: Partial<InstanceParams> = {}): InstanceParams => ({
   faultNoPeer: false,
   inSyncGroup: false,
   notifyDeleted: false,
+  vips: [],
   ...over,
 });
 
@@ -71,12 +72,20 @@ describe('RFC 3768 §6.4.3 Adver_Timer', () => {
     const started = step(initialState(params()), { type: 'startup' }, 0).state;
     return step(started, { type: 'timer', timer: 'masterDown' }, 3609.375).state;
   };
-  it('the next period counts from the deadline that fired, not from a late wakeup', () => {
+  it('the first deadline after becoming MASTER is on the ADVER_GRID_MS grid; an interval off the grid stays exact', () => {
+    const armed = step(step(initialState(params()), { type: 'startup' }, 0).state, { type: 'timer', timer: 'masterDown' }, 3609.375).actions;
+    expect(armed).toContainEqual({ type: 'armTimer', timer: 'adver', at: 4608 });
+    expect(4608 % ADVER_GRID_MS).toBe(0);
+    expect(adverDeadline(params(), 4610)).toBe(4612);
+    expect(adverDeadline(params({ advertIntMs: 1001 }), 4609.375)).toBe(4609.375);
+  });
+  it('the next period counts from the deadline that fired, not from a late wakeup, and says it is the steady answer', () => {
     const s = master();
-    const r = step(s, { type: 'timer', timer: 'adver', deadline: 4609.375 }, 4611);
+    const r = step(s, { type: 'timer', timer: 'adver', deadline: 4608 }, 4611);
     expect(r.actions).toEqual([
       { type: 'sendAdvert', priority: 100 },
-      { type: 'armTimer', timer: 'adver', ms: 998.375 },
+      { type: 'armTimer', timer: 'adver', at: 5608 },
+      { type: 'steadyAdvert', priority: 100, periodMs: 1000 },
     ]);
     // Nothing about the MASTER changes per advert: the same state object comes back.
     expect(r.state).toBe(s);
@@ -93,16 +102,17 @@ describe('RFC 3768 §6.4.3 Adver_Timer', () => {
         expect(r.state).toBe(s);
         expect(r.actions).toEqual([
           { type: 'sendAdvert', priority: s.effectivePriority },
-          { type: 'armTimer', timer: 'adver', ms: expect.closeTo(interval - 0.3, 9) as unknown },
+          { type: 'armTimer', timer: 'adver', at: deadline + interval },
+          { type: 'steadyAdvert', priority: s.effectivePriority, periodMs: interval },
         ]);
       }
     }
   });
-  it('after a stall longer than an interval it does not burst: one advert, a whole interval on', () => {
-    const r = step(master(), { type: 'timer', timer: 'adver', deadline: 4609.375 }, 6000);
+  it('after a stall longer than an interval it does not burst: one advert, a whole interval on, not steady', () => {
+    const r = step(master(), { type: 'timer', timer: 'adver', deadline: 4608 }, 6001);
     expect(r.actions).toEqual([
       { type: 'sendAdvert', priority: 100 },
-      { type: 'armTimer', timer: 'adver', ms: 1000 },
+      { type: 'armTimer', timer: 'adver', at: 7000 },
     ]);
   });
 });

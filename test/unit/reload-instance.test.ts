@@ -1,19 +1,21 @@
-// A reload seen by one instance: fsm.reconfigure (pure) keeps the role and re-announces a MASTER;
-// Instance.reconfigure diffs the VIPs on the host without touching those that stay; Instance.remove
-// gives up as at stop and reports DELETED. Ports are recorded, nothing is timed.
+// A reload seen by one instance: the core's reload event (pure) keeps the role, and for a MASTER
+// yields the VIP diff and the re-announcement; Instance.reconfigure carries it out on the host
+// without touching the VIPs that stay; Instance.remove gives up as at stop and reports DELETED.
+// Ports are recorded, nothing is timed.
 import { describe, expect, it } from 'vitest';
 import type { InstanceConfig } from '../../src/config/config.js';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
 import type { Logger } from '../../src/log/logger.js';
-import { ok, parseIpv4, toPriority, type Ipv4, type Priority } from '../../src/types.js';
-import { reconfigure, step, type FsmState, type NotifyState } from '../../src/vrrp/fsm.js';
+import { ok, toPriority, type Priority } from '../../src/types.js';
+import { step, type FsmState, type InstanceParams, type NotifyState, type StepResult } from '../../src/vrrp/fsm.js';
 import { Instance, type InstancePorts } from '../../src/instance/instance.js';
 import { timeoutScheduler } from '../../src/timers/clock.js';
 import { instanceParams } from '../../src/instance/params.js';
 
-const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
 const prio = (n: number): Priority => toPriority(n) as Priority;
-const OWN = ip('192.0.2.11');
+const paramsOf = (config: InstanceConfig): InstanceParams => instanceParams(config, hostFor(config));
+const reload = (s: FsmState, params: InstanceParams, now: number, priority?: Priority): StepResult =>
+  step(s, priority === undefined ? { type: 'reload', params } : { type: 'reload', params, priority }, now);
 
 
 const vipsOf = (addresses: string[]): string => `virtual_ipaddress {\n${addresses.join('\n')}\n}`;
@@ -40,11 +42,11 @@ function recorder() {
       return ok(d.length);
     },
     addAddress: async (a) => {
-      events.push(`add ${a.address}`);
+      events.push(a.index === 2 ? `add ${a.address}` : `add ${a.address} index ${a.index}`);
       return ok(undefined);
     },
     delAddress: async (a) => {
-      events.push(`del ${a.address}`);
+      events.push(a.index === 2 ? `del ${a.address}` : `del ${a.address} index ${a.index}`);
       return ok(undefined);
     },
     sendFrames: (_ifname, frames) => {
@@ -58,16 +60,17 @@ function recorder() {
   return { events, ports };
 }
 
-describe('fsm.reconfigure: the role stays, a MASTER re-announces', () => {
-  it('a MASTER sends one advert, re-arms its advert timer and sends a GARP burst; no state change', () => {
+describe("the core's reload: the role stays, a MASTER changes its VIPs and re-announces", () => {
+  it('a MASTER adds the new VIP (the one that stays in neither list), sends one advert, re-arms its advert timer and sends a GARP burst; no state change', () => {
     const config = instanceConfig(`priority 150\n${vipsOf(['192.0.2.200'])}`);
     const s = masterState(config);
     expect(s.role).toBe('MASTER');
-    const r = reconfigure(s, instanceParams(instanceConfig(`priority 150\n${vipsOf(['192.0.2.200', '192.0.2.201'])}`), OWN), 4000);
+    const r = reload(s, paramsOf(instanceConfig(`priority 150\n${vipsOf(['192.0.2.200', '192.0.2.201'])}`)), 4001);
     expect(r.state.role).toBe('MASTER');
     expect(r.actions).toEqual([
+      { type: 'changeVips', removed: [], added: [{ address: '192.0.2.201', prefixLength: 32, ifindex: 2 }] },
       { type: 'sendAdvert', priority: 150 },
-      { type: 'armTimer', timer: 'adver', ms: 1000 },
+      { type: 'armTimer', timer: 'adver', at: 5000 },
       { type: 'garp', count: 5 },
     ]);
     expect(r.actions.some((a) => a.type === 'notify' || a.type === 'delVips')).toBe(false);
@@ -76,11 +79,12 @@ describe('fsm.reconfigure: the role stays, a MASTER re-announces', () => {
   it('a MASTER whose priority drops stays MASTER and advertises the new priority', () => {
     const s = masterState(instanceConfig(`priority 150\n${vipsOf(['192.0.2.200'])}`));
     const next = instanceConfig(`priority 90\n${vipsOf(['192.0.2.200'])}`);
-    const r = reconfigure(s, instanceParams(next, OWN), 4000, prio(90));
+    const r = reload(s, paramsOf(next), 4000, prio(90));
     expect(r.state.role).toBe('MASTER');
     expect(r.state.basePriority).toBe(90);
-    expect(r.actions[0]).toEqual({ type: 'log', level: 'info', message: '(VI_1) Changing effective priority from 150 to 90' });
-    expect(r.actions[1]).toEqual({ type: 'sendAdvert', priority: 90 });
+    expect(r.actions[0]).toEqual({ type: 'changeVips', removed: [], added: [] });
+    expect(r.actions[1]).toEqual({ type: 'log', level: 'info', message: '(VI_1) Changing effective priority from 150 to 90' });
+    expect(r.actions[2]).toEqual({ type: 'sendAdvert', priority: 90 });
   });
 
   it('a BACKUP keeps counting Master_Down from the last advert, on the new advert_int', () => {
@@ -88,15 +92,15 @@ describe('fsm.reconfigure: the role stays, a MASTER re-announces', () => {
     const backup = step(stateOf(config), { type: 'startup' }, 1000).state;
     expect(backup.masterDown?.due).toBe(1000 + 3609.375);
     const slower = instanceConfig(`priority 100\nadvert_int 2\n${vipsOf(['192.0.2.200'])}`.replace('advert_int 1', ''));
-    const r = reconfigure(backup, { ...instanceParams(slower, OWN), advertIntMs: 2000 }, 2000);
+    const r = reload(backup, { ...paramsOf(slower), advertIntMs: 2000 }, 2000);
     expect(r.state.role).toBe('BACKUP');
     expect(r.state.masterDown).toEqual({ armedAt: 1000, kind: 'full', due: 1000 + 6609.375 });
-    expect(r.actions).toEqual([{ type: 'armTimer', timer: 'masterDown', ms: 5609.375 }]);
+    expect(r.actions).toEqual([{ type: 'armTimer', timer: 'masterDown', at: 1000 + 6609.375 }]);
   });
 
   it('FAULT and INIT only take the parameters', () => {
     const config = instanceConfig(`priority 100\n${vipsOf(['192.0.2.200'])}`);
-    const r = reconfigure(stateOf(config), instanceParams(instanceConfig(`priority 120\n${vipsOf(['192.0.2.200'])}`), OWN), 0);
+    const r = reload(stateOf(config), paramsOf(instanceConfig(`priority 120\n${vipsOf(['192.0.2.200'])}`)), 0);
     expect(r.state.role).toBe('INIT');
     expect(r.state.basePriority).toBe(120);
     expect(r.actions).toEqual([]);
@@ -131,6 +135,17 @@ describe('Instance.reconfigure and remove', () => {
     ]);
     expect(events).toContain('log (VI_1) Sending/queueing gratuitous ARPs on eth0 for 192.0.2.202');
     expect(instance.config).toBe(next);
+  });
+
+  it('a re-created interface (same config, new ifindex) is another place: the VIP is removed from the old index and added on the new one', async () => {
+    const config = instanceConfig(`priority 150\n${vipsOf(['192.0.2.200'])}`);
+    const { instance, events } = await master(config);
+    const moved = hostFor(config);
+    instance.reconfigure(config, { ...moved, ifindex: 3, vips: moved.vips.map((v) => ({ ...v, ifindex: 3 })) }, 0);
+    await instance.idle();
+    instance.dispose();
+    // eth0's index 2 goes unsaid.
+    expect(events.filter((e) => e.startsWith('del') || e.startsWith('add'))).toEqual(['del 192.0.2.200', 'add 192.0.2.200 index 3']);
   });
 
   it('a BACKUP touches no address and sends nothing', async () => {

@@ -4,10 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { hostFor, instanceConfig } from '../helpers/instance.js';
 import { ok, parseIpv4, type Ipv4, type Result } from '../../src/types.js';
-import { ADVER_GRID_MS, Instance, type InstancePorts } from '../../src/instance/instance.js';
+import { Instance, type InstancePorts } from '../../src/instance/instance.js';
+import { AdvertSender } from '../../src/instance/advert-sender.js';
+import { createStats } from '../../src/instance/stats.js';
 import type { LineLog } from '../../src/log/lines.js';
 import { virtualTimers, type VirtualTimers } from '../../src/timers/virtual-timers.js';
 import { timeoutScheduler } from '../../src/timers/clock.js';
+import { ADVER_GRID_MS } from '../../src/vrrp/fsm.js';
 import { encodeDatagram, internetChecksum, setIpId, type Advert, type AdvertToSend } from '../../src/vrrp/packet.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s) as Ipv4;
@@ -67,13 +70,16 @@ function recorder() {
   return { events, datagrams, ports };
 }
 
-describe('Instance: adverts from one encoding', () => {
+/** The instance's advert sender (advert-sender.ts), as the core's sendAdvert runs it. */
+const senderFor = (config: ReturnType<typeof instanceConfig>, ports: InstancePorts): AdvertSender =>
+  new AdvertSender({ ports, counters: createStats(), say: () => undefined, resumeAt: () => undefined }, { config, ownAddress: hostFor(config).ownAddress, peers: [] });
+
+describe('the advert sender: adverts from one encoding', () => {
   it('successive adverts differ only in the IP id, which counts up; a new priority is a new encoding', async () => {
     const config = instanceConfig('priority 150\nauthentication {\nauth_type PASS\nauth_pass secret\n}\nvirtual_ipaddress {\n192.0.2.200\n192.0.2.201\n}');
     const rec = recorder();
-    const instance = new Instance(config, hostFor(config), rec.ports, 0);
-    for (const priority of [150, 150, 150, 0]) instance.execute({ type: 'sendAdvert', priority: priority as never });
-    await instance.idle();
+    const sender = senderFor(config, rec.ports);
+    for (const priority of [150, 150, 150, 0]) sender.send(priority);
     const [a, b, c, zero] = rec.datagrams;
     expect(rec.datagrams).toHaveLength(4);
     expect(a?.toString('hex')).toBe(encodeDatagram({ ...advert, id: 1, dst: config.multicastGroup }).toString('hex'));
@@ -85,13 +91,11 @@ describe('Instance: adverts from one encoding', () => {
   it('a reload with another VIP set is a new encoding', async () => {
     const config = instanceConfig('priority 150\nvirtual_ipaddress {\n192.0.2.200\n}');
     const rec = recorder();
-    const instance = new Instance(config, hostFor(config), rec.ports, 0);
-    instance.execute({ type: 'sendAdvert', priority: 150 as never });
+    const sender = senderFor(config, rec.ports);
+    sender.send(150);
     const next = instanceConfig('priority 150\nvirtual_ipaddress {\n192.0.2.200\n192.0.2.201\n}');
-    instance.reconfigure(next, hostFor(next), 0);
-    instance.execute({ type: 'sendAdvert', priority: 150 as never });
-    await instance.idle();
-    instance.dispose();
+    sender.configure({ config: next, ownAddress: hostFor(next).ownAddress, peers: [] });
+    sender.send(150);
     expect(rec.datagrams.map((d) => d[23])).toEqual([1, 2]);
     expect(rec.datagrams.at(-1)?.subarray(28, 36)).toEqual(Buffer.from([192, 0, 2, 200, 192, 0, 2, 201]));
   });
