@@ -13,6 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startCapture } from './capture.js';
 import { startKeepalived } from './keepalived.js';
 import { CLIENT, labAvailable, NODE_A, withLab, type Lab } from './netns.js';
@@ -39,66 +40,56 @@ const RUNS: readonly Run[] = [
 /** VRRP (both families), ARP and IPv6 Neighbor Advertisements (ICMPv6 type 136, no extension header). */
 const FILTER = 'ip proto 112 or ip6 proto 112 or arp or (icmp6 and ip6[40] == 136)';
 
-export function v3Config(advertInt: string): string {
+/** A keepalived.conf: a comment header, global_defs, then the instances, a blank line before each. */
+function keepalivedConf(header: readonly string[], globals: readonly string[], instances: readonly (readonly string[])[]): string {
   return [
-    '! keepalived 2.2.7 VRRPv3 lab config (lab/capture-v3.ts): node A, 192.0.2.11/24 and its',
-    '! link-local fe80::c0ff:fe00:20b on eth0 (MAC 02:00:c0:00:02:0b).',
+    ...header.map((l) => `! ${l}`),
     'global_defs {',
-    '   router_id NodeA',
-    '   vrrp_garp_interval 0',
-    '   vrrp_gna_interval 0',
+    ...['router_id NodeA', ...globals].map((l) => `   ${l}`),
     '}',
-    '',
-    'vrrp_instance VI_4 {',
-    '    version 3',
-    '    state MASTER',
-    '    interface eth0',
-    '    virtual_router_id 51',
-    '    priority 150',
-    `    advert_int ${advertInt}`,
-    '    virtual_ipaddress {',
-    '        192.0.2.200',
-    '    }',
-    '}',
-    '',
-    '! IPv6 VIPs make the instance VRRPv3 without a version keyword; the first VIP is link-local',
-    '! (RFC 5798 section 5.2.9).',
-    'vrrp_instance VI_6 {',
-    '    state MASTER',
-    '    interface eth0',
-    '    virtual_router_id 52',
-    '    priority 150',
-    `    advert_int ${advertInt}`,
-    '    virtual_ipaddress {',
-    '        fe80::200',
-    '        2001:db8::200',
-    '    }',
-    '}',
+    ...instances.flatMap((lines) => ['', ...lines]),
     '',
   ].join('\n');
 }
 
-/** One IPv4 v3 instance at priority 255, MASTER at once (no Master_Down_Interval to wait for). */
-export function ownerConfig(advertInt: string): string {
+/** `vrrp_instance NAME {` ... `}` around A's usual settings; `extra` goes first. */
+function instanceBlock(name: string, vrid: number, priority: number, advertInt: string, extra: readonly string[], vips: readonly string[]): string[] {
+  const settings = [...extra, 'state MASTER', 'interface eth0', `virtual_router_id ${vrid}`, `priority ${priority}`, `advert_int ${advertInt}`];
   return [
-    '! keepalived 2.2.7 VRRPv3 lab config (lab/capture-v3.ts): node A, 192.0.2.11/24 on eth0.',
-    'global_defs {',
-    '   router_id NodeA',
-    '}',
-    '',
-    'vrrp_instance VI_4 {',
-    '    version 3',
-    '    state MASTER',
-    '    interface eth0',
-    '    virtual_router_id 51',
-    '    priority 255',
-    `    advert_int ${advertInt}`,
+    `vrrp_instance ${name} {`,
+    ...settings.map((l) => `    ${l}`),
     '    virtual_ipaddress {',
-    '        192.0.2.200',
+    ...vips.map((v) => `        ${v}`),
     '    }',
     '}',
-    '',
-  ].join('\n');
+  ];
+}
+
+export function v3Config(advertInt: string): string {
+  return keepalivedConf(
+    [
+      'keepalived 2.2.7 VRRPv3 lab config (lab/capture-v3.ts): node A, 192.0.2.11/24 and its',
+      'link-local fe80::c0ff:fe00:20b on eth0 (MAC 02:00:c0:00:02:0b).',
+    ],
+    ['vrrp_garp_interval 0', 'vrrp_gna_interval 0'],
+    [
+      instanceBlock('VI_4', 51, 150, advertInt, ['version 3'], ['192.0.2.200']),
+      [
+        '! IPv6 VIPs make the instance VRRPv3 without a version keyword; the first VIP is link-local',
+        '! (RFC 5798 section 5.2.9).',
+        ...instanceBlock('VI_6', 52, 150, advertInt, [], ['fe80::200', '2001:db8::200']),
+      ],
+    ],
+  );
+}
+
+/** One IPv4 v3 instance at priority 255, MASTER at once (no Master_Down_Interval to wait for). */
+export function ownerConfig(advertInt: string): string {
+  return keepalivedConf(
+    ['keepalived 2.2.7 VRRPv3 lab config (lab/capture-v3.ts): node A, 192.0.2.11/24 on eth0.'],
+    [],
+    [instanceBlock('VI_4', 51, 255, advertInt, ['version 3'], ['192.0.2.200'])],
+  );
 }
 
 /** `0000  01 00 5e ...   ascii` lines per frame, a blank line between frames (as the v2 dumps). */
@@ -175,7 +166,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(`capture-v3: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
-});
+// Run only as a program: tests import the config builders to check them against the fixtures.
+const invoked = process.argv[1];
+if (invoked !== undefined && import.meta.url === pathToFileURL(invoked).href) {
+  main().catch((e: unknown) => {
+    console.error(`capture-v3: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { LINKTYPE_ETHERNET, parsePcap } from '../../lab/pcap.js';
-import { CAPTURES_DIR } from './captures.js';
+import { CAPTURES_DIR, parseHexDump } from './captures.js';
 
 /** A VRRPv3 IPv4 and an IPv6 instance of node A (advert_int 1 and 0.1), until SIGTERM. */
 export const V3_ADVERT_CAPTURES = ['keepalived-v3-adverts-1s', 'keepalived-v3-adverts-100ms'] as const;
@@ -91,19 +91,7 @@ export function readV3Capture(name: V3CaptureName): V3Frame[] {
   }));
 }
 
-/** The frames of the .hex.txt dump (`0000  01 00 5e ...   ascii`, a blank line between frames). */
+/** The frames of the .hex.txt dump (the v2 dumps' format). */
 export function readV3HexDump(name: V3CaptureName): Buffer[] {
-  return readFileSync(v3CapturePath(name, '.hex.txt'), 'utf8')
-    .split(/\n\s*\n/)
-    .filter((block) => block.trim() !== '')
-    .map((block) =>
-      Buffer.from(
-        block
-          .split('\n')
-          .map((line) => /^[0-9a-f]{4}  ((?:[0-9a-f]{2} ?)+)/i.exec(line)?.[1] ?? '')
-          .join('')
-          .replace(/\s+/g, ''),
-        'hex',
-      ),
-    );
+  return parseHexDump(readFileSync(v3CapturePath(name, '.hex.txt'), 'utf8'));
 }

@@ -1,8 +1,10 @@
 // The VRRPv3 codec against keepalived 2.2.7's own v3 adverts (IPv4 and IPv6), byte for byte, and
 // every receive check as its named drop.
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
+import { ownerConfig, v3Config } from '../../lab/capture-v3.js';
 import { toPriority, toVrid, type Ipv4, type Priority, type Vrid } from '../../src/types.js';
 import { internetChecksum, nextIpId } from '../../src/vrrp/packet.js';
 import {
@@ -32,6 +34,7 @@ import {
   V3_ADVERT_CAPTURES,
   V3_CAPTURE_INTERVAL_CS,
   V3_INTERVAL_40955,
+  v3CapturePath,
   type V3Frame,
 } from '../helpers/captures-v3.js';
 
@@ -147,6 +150,12 @@ describe('keepalived 2.2.7 VRRPv3 captures', () => {
       expect(adverts.at(-1)?.tcpdump?.priority).toBe(0);
     });
   }
+
+  it('the .conf beside each capture is what lab/capture-v3.ts gives keepalived', () => {
+    expect(readFileSync(v3CapturePath('keepalived-v3-adverts-1s', '.conf'), 'utf8')).toBe(v3Config('1'));
+    expect(readFileSync(v3CapturePath('keepalived-v3-adverts-100ms', '.conf'), 'utf8')).toBe(v3Config('0.1'));
+    expect(readFileSync(v3CapturePath(V3_INTERVAL_40955, '.conf'), 'utf8')).toBe(ownerConfig('40.955'));
+  });
 
   it('advert_int 40.955: keepalived rounds up to 4096 cs and sends Max Adver Int 0, which we drop by name', () => {
     expect(readV3HexDump(V3_INTERVAL_40955)).toEqual(readV3Capture(V3_INTERVAL_40955).map((f) => f.frame));
