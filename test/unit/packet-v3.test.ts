@@ -545,6 +545,22 @@ describe('properties', () => {
     );
   });
 
+  it('fuzz: single-byte corruptions of keepalived\'s IPv6 adverts never throw, and only the header\'s unchecked bytes pass', () => {
+    const captured = V3_ADVERT_CAPTURES.flatMap((name) => readV3Capture(name).filter(isVrrp6)).map((f) => f.ip);
+    fc.assert(
+      fc.property(fc.constantFrom(...captured), fc.nat(93 - 14), fc.integer({ min: 1, max: 255 }), (packet, at, x) => {
+        const d = Buffer.from(packet);
+        d[at] = (d[at] ?? 0) ^ x;
+        const split = splitIpv6Packet(d);
+        if (split === undefined) return; // not IPv6 VRRP any more: the raw socket would not deliver it
+        const r = decodeAdvertV3Ipv6(split.payload, split.arrival, for6(expect6));
+        // Traffic class, flow label, and a payload length the kernel would have trimmed to.
+        if (r.ok) expect([0, 1, 2, 3, 4, 5]).toContain(at);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('fuzz: single-byte corruptions of a real advert never throw and are mostly dropped', () => {
     const base = advert4();
     fc.assert(
