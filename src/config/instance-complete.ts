@@ -5,6 +5,7 @@
 // applied; where keepalived refuses the instance it is an error. Values the daemon does not act on
 // yet are reported once per config as "not supported yet"; the few whose absence would change the
 // wire or where the VIPs go are refused.
+import { fitAdvertIntV3 } from './advert-int.js';
 import type {
   AuthConfig,
   ExcludedIpConfig,
@@ -35,16 +36,26 @@ export interface InstanceContext {
   readonly global: GlobalDefs;
   /** Where global vrrp_strict is written, when it is. */
   readonly globalStrictPos: SourcePos | undefined;
+  /** Global vrrp_version as written (default 2): an instance without `version` speaks it. */
+  readonly globalVrrpVersion: 2 | 3;
   /** The global keywords (and where written) whose value an instance inherits when it has none. */
   readonly globalSource: Readonly<Partial<Record<InheritedField, { readonly keyword: string; readonly pos: SourcePos }>>>;
   readonly syncGroup: { readonly name: string; readonly trackingWeight: boolean; readonly notifyPriorityChanges: boolean | undefined } | undefined;
   readonly targets: TrackTargets;
 }
 
-/** VRRPv2 carries advert_int in whole seconds: keepalived rounds half up (minimum 1) with a config error. */
-function completeAdvertInt(d: InstanceDraft, sink: Sink): Millis {
+/**
+ * VRRPv2 carries advert_int in whole seconds: keepalived rounds half up (minimum 1) with a config
+ * error. VRRPv3 carries centiseconds up to 40.95 s (fitAdvertIntV3).
+ */
+function completeAdvertInt(d: InstanceDraft, version: 2 | 3, sink: Sink): Millis {
   const written = d.settings.advertIntMs;
   if (written === undefined) return SECOND;
+  if (version === 3) {
+    const fitted = fitAdvertIntV3(Math.round(written.value * 1000));
+    if (fitted.correction !== undefined) sink.corrected(written.pos, `(${d.name}) ${fitted.correction}`);
+    return fitted.us / 1000;
+  }
   if (written.value % SECOND === 0) return written.value;
   const rounded = Math.max(1, Math.floor((written.value + SECOND / 2) / SECOND));
   sink.corrected(
@@ -54,7 +65,7 @@ function completeAdvertInt(d: InstanceDraft, sink: Sink): Millis {
   return rounded * SECOND;
 }
 
-function completeAuth(d: InstanceDraft, strict: boolean, strictPos: SourcePos, sink: Sink): AuthConfig {
+function completeAuth(d: InstanceDraft, strict: boolean, strictPos: SourcePos, version: 2 | 3, sink: Sink): AuthConfig {
   const type = d.settings.authType;
   const pass = d.settings.authPass;
   if (type === undefined) {
@@ -69,6 +80,11 @@ function completeAuth(d: InstanceDraft, strict: boolean, strictPos: SourcePos, s
         'adverts go out with auth type 0 and no password, as a strict keepalived sends them, and only such adverts are accepted: ' +
         'a peer that is not strict and uses auth_type PASS rejects them and both nodes become MASTER)',
     );
+    return { type: 'NONE' };
+  }
+  if (version === 3) {
+    // vrrp_complete_instance: RFC 5798 has no authentication; keepalived drops it (strict says so first).
+    sink.corrected(type.pos, `(${d.name}) VRRP version 3 does not support authentication. Ignoring.`);
     return { type: 'NONE' };
   }
   if (type.value === 'AH') return { type: 'NONE' }; // already an error at the auth_type line
@@ -353,7 +369,11 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
   // keepalived: no priority => 255 with `state MASTER` (address owner), else 100.
   const priority = s.priority?.value ?? (s.state?.value === 'MASTER' ? OWNER_PRIORITY : DEFAULT_PRIORITY);
   const wantState = completeWantState(d, priority, strict, strictPos, sink);
-  const auth = completeAuth(d, strict, strictPos, sink);
+  // Refused at the keyword (keywords.ts vrrpVersion); the version still decides what keepalived
+  // would report below, so `-t` says both.
+  const version = s.version?.value ?? ctx.globalVrrpVersion;
+  if (version === 3) complete = false;
+  const auth = completeAuth(d, strict, strictPos, version, sink);
   completeUnicast(d, strict, sink);
   const multicastGroup = s.mcastDstIp?.value ?? g.mcastGroup4;
   refuseUnimplemented(d, iface, sink);
@@ -393,7 +413,7 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
 
   // Accept mode: on unless strict; strict allows it only to the address owner (RFC 3768 §6.4.3).
   let accept = s.accept?.value ?? (priority === OWNER_PRIORITY ? true : !strict);
-  if (accept && priority !== OWNER_PRIORITY && strict) {
+  if (accept && priority !== OWNER_PRIORITY && strict && version === 2) {
     sink.corrected(s.accept?.pos ?? strictPos, `(${d.name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting`);
     accept = false;
   }
@@ -407,7 +427,7 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
     s.higherPrioSendAdvert, strict, false, g.higherPrioSendAdvert, `(${d.name}) strict mode requires higher_prio_send_advert to be clear. resetting`, sink,
   );
 
-  const advertIntMs = completeAdvertInt(d, sink);
+  const advertIntMs = completeAdvertInt(d, version, sink);
   let allowNoVips = s.allowNoVips?.value ?? false;
   if (allowNoVips && strict && s.allowNoVips !== undefined) {
     sink.corrected(s.allowNoVips.pos, `(${d.name}) no_virtual_ipaddress and strict mode incompatible, clearing no_virtual_ipaddress`);
@@ -415,6 +435,7 @@ export function completeInstance(d: InstanceDraft, ctx: InstanceContext, sink: S
   }
   if (vips.length === 0 && !allowNoVips) {
     if (strict) sink.error(d.pos, `(${d.name}) No VIP specified; at least one is required (strict mode)`);
+    else if (version === 3) sink.error(d.pos, `(${d.name}) No VIP specified; at least one is required (VRRPv3)`);
     // keepalived allows it unless strict; an instance with no VIPs still elects a master.
     else sink.warn(d.pos, `(${d.name}) no virtual_ipaddress: the instance will advertise no addresses`);
   }

@@ -367,11 +367,18 @@ export const zeroMeansOne: ArgParser<number> = (text, node, sink) => {
   return n;
 };
 
-/** VRRP version: this daemon speaks VRRPv2 only (RFC 3768). */
-export const versionTwo: ArgParser<2> = (text, node, sink) => {
+/**
+ * VRRP version (`version`, `vrrp_version`). vrrpd speaks VRRPv2 only (RFC 3768): 3 is refused here,
+ * the one place that refuses it, and still returned, so that completion reports what keepalived
+ * would do with a v3 instance (advert_int in centiseconds, no authentication) beside the refusal.
+ */
+export const vrrpVersion: ArgParser<2 | 3> = (text, node, sink) => {
   if (text === '2') return 2;
-  if (text === '3') sink.error(node.pos, `'${node.keyword} 3': VRRPv3 is not supported (vrrpd speaks VRRPv2, RFC 3768)`);
-  else sink.error(node.pos, `'${node.keyword}' value '${text}' is not valid: must be 2 or 3`);
+  if (text === '3') {
+    sink.error(node.pos, `'${node.keyword} 3': VRRPv3 is not supported (vrrpd speaks VRRPv2, RFC 3768)`);
+    return 3;
+  }
+  sink.error(node.pos, `'${node.keyword}' value '${text}' is not valid: must be 2 or 3`);
   return undefined;
 };
 

@@ -23,7 +23,7 @@ import {
   seconds,
   signedInteger,
   valueBlockWords,
-  versionTwo,
+  vrrpVersion,
   wholeSecondsMs,
   word,
   zeroMeansOne,
@@ -61,7 +61,7 @@ interface GlobalScalars {
   lowerPrioNoAdvert: boolean;
   higherPrioSendAdvert: boolean;
   downTimerAdverts: number;
-  vrrpVersion: 2;
+  vrrpVersion: 2 | 3;
   mcastGroup4: Ipv4;
   mcastGroup6: string;
   defaultInterface: string;
@@ -322,7 +322,7 @@ export const globalKeywords: KeywordTable<GlobalDraft> = rows<GlobalDraft>(
     ['vrrp_lower_prio_no_advert', bool('lowerPrioNoAdvert')],
     ['vrrp_higher_prio_send_advert', bool('higherPrioSendAdvert')],
     ['vrrp_down_timer_adverts', scalar('downTimerAdverts', integer(1, 100))],
-    ['vrrp_version', scalar('vrrpVersion', versionTwo)],
+    ['vrrp_version', scalar('vrrpVersion', vrrpVersion)],
     ['vrrp_mcast_group4', multicastGroup4],
     ['vrrp_mcast_group6', multicastGroup6],
     ['vrrp_iptables', iptables],

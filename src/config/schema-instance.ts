@@ -19,7 +19,7 @@ import {
   rows,
   scalar,
   seconds,
-  versionTwo,
+  vrrpVersion,
   wholeSecondsMs,
   zeroMeansOne,
   readGarpExtraIf,
@@ -52,7 +52,7 @@ export interface InstanceScalars {
   garpMasterRefreshMs: Millis;
   garpMasterRefreshRepeat: number;
   downTimerAdverts: number;
-  version: 2;
+  version: 2 | 3;
   authType: 'PASS' | 'AH';
   authPass: string;
   strict: boolean;
@@ -473,7 +473,7 @@ export const instanceKeywords: KeywordTable<InstanceDraft> = rows<InstanceDraft>
     ['track_src_ip', presenceFlag('trackSrcIp', true)],
     ['virtual_router_id', scalar('vrid', vridParser)],
     ['unicast_ttl', scalar('unicastTtl', integer(0, 255))],
-    ['version', scalar('version', versionTwo)],
+    ['version', scalar('version', vrrpVersion)],
     ['priority', scalar('priority', priorityParser)],
     // keepalived reads advert_int as 0.01..255 s and rounds for v2 later (vrrp_adv_handler).
     ['advert_int', scalar('advertIntMs', seconds(10, 255_000))],

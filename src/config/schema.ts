@@ -327,6 +327,7 @@ export function buildConfig(nodes: readonly ConfigNode[], file: string): SchemaR
     const ctx: InstanceContext = {
       global,
       globalStrictPos: gs.vrrpStrict?.pos,
+      globalVrrpVersion: gs.vrrpVersion?.value ?? 2,
       globalSource,
       targets: tracked.targets,
       syncGroup: group === undefined ? undefined : {

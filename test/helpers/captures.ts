@@ -49,7 +49,11 @@ export function readFieldsTsv(name: CaptureName): Record<string, string>[] {
 
 /** The frames of a .hex.txt dump (`0000  01 00 5e ...   ascii` lines, blank line between frames). */
 export function readHexDump(name: CaptureName): Buffer[] {
-  const text = readFileSync(capturePath(name, '.hex.txt'), 'utf8');
+  return parseHexDump(readFileSync(capturePath(name, '.hex.txt'), 'utf8'));
+}
+
+/** The frames of a hex dump's text (readHexDump's format). */
+export function parseHexDump(text: string): Buffer[] {
   return text
     .split(/\n\s*\n/)
     .filter((block) => block.trim() !== '')
