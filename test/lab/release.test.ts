@@ -154,6 +154,9 @@ describeUnless(!available.ok)(`npm run release${available.ok ? '' : ` (skipped: 
       const rpmTree = treeOf(join(rpmRoot(), 'usr', 'lib', 'vrrpd'));
       const debTree = treeOf(join(debRoot(), 'usr', 'lib', 'vrrpd'));
       expect(npmTree.size).toBeGreaterThan(100);
+      // The bundle is what bin/vrrpd runs and what ships (scripts/bundle.ts), not tsc's dist/src.
+      expect(npmTree.get('dist/bundle/cli.js')).toMatch(/^file 644 /);
+      expect([...npmTree.keys()].filter((rel) => rel.startsWith('dist/src'))).toEqual([]);
       expect([...rpmTree]).toEqual([...npmTree]);
       expect([...debTree]).toEqual([...npmTree]);
       const npmArm = [...npmTreeFor('linux-arm64')];
