@@ -3,7 +3,6 @@
 // `keepalived -D -f ...` did. Loaded by cli.ts.
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
-import { flushCompileCache } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError, Option } from 'commander';
@@ -12,6 +11,7 @@ import { flushed } from './output.js';
 import { DEFAULT_UMASK, parseUmask, rtSignals, signalNumber } from './values.js';
 import { parseFacility } from '../log/facility.js';
 import { openFilesLimit, tooManyOpenFiles } from '../host/open-files.js';
+import { flushCompileCache } from '../host/compile-cache.js';
 import type { LoadOptions } from '../check/config-test.js';
 import { VERSION } from '../version.js';
 import { CONFIG_TEST_EXIT, EXIT } from '../exit-codes.js';

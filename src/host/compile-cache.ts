@@ -8,7 +8,7 @@
 // recursive mkdir loops forever where mkdir answers ENOENT for an existing parent (/proc, seen on
 // Node 24.21), and a start-up must never hang or fail on its cache: anything odd means no cache.
 import { lstatSync, mkdirSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+import * as nodeModule from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 
 export type CacheChoice = { readonly dir: string } | { readonly off: string };
@@ -55,9 +55,20 @@ export function startCompileCache(env: NodeJS.ProcessEnv = process.env): string 
     if ('off' in choice) return choice.off;
     const unsafe = unsafeCacheDir(choice.dir, process.getuid?.() ?? -1);
     if (unsafe !== undefined) return unsafe;
-    const r = enableCompileCache(choice.dir);
+    // Node 22.1 and later; on an older node (vrrpd asks for 22.12) there is no cache, and no error.
+    if (typeof nodeModule.enableCompileCache !== 'function') return `Node ${process.version} has no compile cache`;
+    const r = nodeModule.enableCompileCache(choice.dir);
     return r.message;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/** Writes what was compiled so far to the cache (Node 22.10 and later; otherwise nothing). */
+export function flushCompileCache(): void {
+  try {
+    if (typeof nodeModule.flushCompileCache === 'function') nodeModule.flushCompileCache();
+  } catch {
+    // a cache that cannot be written is no cache
   }
 }
