@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/load.js';
 import { labAvailable, withLab, type Lab } from '../lab/netns.js';
-import { vrrpdCli } from '../lab/vrrpd.js';
+import { vrrpdBin, vrrpdCli } from '../lab/vrrpd.js';
 import { BENCH_CONFIG, benchConfig } from './config-gen.js';
 
 const WARMUP = 3;
@@ -71,7 +71,8 @@ async function timeProcess(lab: Lab, label: string, argv: readonly string[], env
   return { label, samples, exits };
 }
 
-export async function timeProcesses(path: string, dir: string): Promise<Timing[] | string> {
+/** `baselineBin`: another checkout's bin/vrrpd, timed the same way (the bench's --baseline). */
+export async function timeProcesses(path: string, dir: string, baselineBin?: string): Promise<Timing[] | string> {
   const lab = labAvailable();
   if (!lab.ok) return `no lab (${lab.reason})`;
   if (KEEPALIVED === undefined) return 'keepalived is not installed';
@@ -93,7 +94,9 @@ export async function timeProcesses(path: string, dir: string): Promise<Timing[]
   return withLab(spec, async (l) => {
     const pid = (n: string): string => join(dir, `${n}.pid`);
     return [
-      await timeProcess(l, 'vrrpd -t (whole process)', [process.execPath, cli, '-t', '-f', path]),
+      // Through the launcher, as users run it (its node flags, the bundle).
+      await timeProcess(l, 'vrrpd -t (whole process)', [vrrpdBin(), '-t', '-f', path]),
+      ...(baselineBin === undefined ? [] : [await timeProcess(l, 'baseline vrrpd -t (whole process)', [baselineBin, '-t', '-f', path])]),
       await timeProcess(
         l,
         'keepalived -t (whole process)',

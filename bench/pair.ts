@@ -7,11 +7,20 @@
 // then B is stopped. The advert period jitter comes from A's adverts on the client's capture while A
 // is MASTER and B BACKUP, undisturbed (plus `jitterSeconds` of that in the first repetition). Everything is timed on the wire
 // (tcpdump nanosecond stamps) except the init log line, which is where the daemon's protocol starts.
+// Start-up costs (issue 18): process spawn -> "Entering BACKUP STATE (init)" of every A started,
+// and, before the repetitions, `-t -f CONFIG` and (vrrpd) `vrrpd status` to the running A, each
+// beside `node -e 0` timed the same way (`ip netns exec` on A, spawn -> exit) in the same run.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { advertsFrom, firstGarpAfter, lastAdvertBefore, startCapture } from '../lab/capture.js';
 import { advertLateness, type Lateness } from '../lab/measure.js';
 import { A_IP, B_IP, createLab, LAB_VIP, NODE_A, NODE_B, pairLabSpec } from '../lab/netns.js';
 import { atAdvertPhase, clientOutageSeconds, framesOf, pairConfig, startNode, startPinger, type PairDaemon, type PairNode } from '../lab/pair.js';
 import { sleep, wallClockSeconds } from '../lab/process.js';
+import { vrrpdBin } from '../lab/vrrpd.js';
+import type { Lab } from '../lab/netns.js';
 
 export interface PairFigures {
   readonly daemon: PairDaemon;
@@ -32,6 +41,35 @@ export interface PairFigures {
   /** The client's longest reply gap around the graceful handover less one ping interval (0 when nothing was lost). */
   readonly outage: number[];
   lateness: Lateness;
+  /** Process spawn -> "Entering BACKUP STATE (init)" of each A started (start, preempt), seconds. */
+  readonly spawnInit: number[];
+  /** Wall ms, spawn -> exit, on A: `node -e 0`, `-t -f CONFIG`, and `vrrpd status` to A (vrrpd only). */
+  readonly nodeStart: number[];
+  readonly configTest: number[];
+  readonly status: number[];
+}
+
+/** Runs of each start-up command (interleaved with `node -e 0`), after one unmeasured run. */
+export const STARTUP_RUNS = 10;
+const KEEPALIVED = '/usr/sbin/keepalived';
+
+/** Wall ms from spawn to exit of `argv` on `host` (through `ip netns exec`, as every daemon here). */
+async function timeOnHost(lab: Lab, host: string, argv: readonly string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  const t0 = performance.now();
+  const r = await lab.exec(host, argv, { timeoutMs: 30_000, ...(env === undefined ? {} : { env }) });
+  const elapsed = performance.now() - t0;
+  if (r.code === null) throw new Error(`${argv.join(' ')} did not finish`);
+  return elapsed;
+}
+
+/** `runs` of each command, interleaved (so load on the machine falls on all alike), after one unmeasured round. */
+async function timeInterleaved(lab: Lab, host: string, commands: readonly { argv: readonly string[]; env?: NodeJS.ProcessEnv; into: number[] }[], runs: number): Promise<void> {
+  for (let i = 0; i <= runs; i++) {
+    for (const c of commands) {
+      const ms = await timeOnHost(lab, host, c.argv, c.env);
+      if (i > 0) c.into.push(ms);
+    }
+  }
 }
 
 export const PING_INTERVAL_MS = 9;
@@ -51,7 +89,18 @@ function must<T>(r: { ok: true; value: T } | { ok: false; error: string }, what:
   return r.value;
 }
 
-export async function measurePair(daemon: PairDaemon, reps: number, jitterSeconds: number, progress: (s: string) => void): Promise<PairFigures> {
+/**
+ * `bin`: the vrrpd command to run (default this checkout's bin/vrrpd; the bench's --baseline gives
+ * another checkout's); `label` names it in progress lines and errors.
+ */
+export async function measurePair(
+  daemon: PairDaemon,
+  reps: number,
+  jitterSeconds: number,
+  progress: (s: string) => void,
+  bin: string = vrrpdBin(),
+  label: string = daemon,
+): Promise<PairFigures> {
   const fig: PairFigures = {
     daemon,
     startInit: [],
@@ -65,9 +114,27 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
     graceful: [],
     outage: [],
     lateness: { samples: [], breaks: 0 },
+    spawnInit: [],
+    nodeStart: [],
+    configTest: [],
+    status: [],
   };
   const lab = await createLab(pairLabSpec());
+  const dir = mkdtempSync(join(tmpdir(), 'vrrpd-bench-startup-'));
+  lab.onDestroy(
+    () => rmSync(dir, { recursive: true, force: true }),
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
   try {
+    progress(`${label}: start-up commands, ${STARTUP_RUNS} runs each`);
+    const conf = join(dir, 'pair.conf');
+    writeFileSync(conf, pairConfig('master'));
+    const pid = (n: string): string => join(dir, `${n}.pid`);
+    const configTest =
+      daemon === 'keepalived'
+        ? { argv: [KEEPALIVED, '-t', '-G', '-f', conf, '-p', pid('k'), '-r', pid('v'), '-c', pid('c'), '-b', pid('b')], env: { ...process.env, TMPDIR: dir } }
+        : { argv: [bin, '-t', '-f', conf] };
+    await timeInterleaved(lab, 'a', [{ argv: [process.execPath, '-e', '0'], into: fig.nodeStart }, { ...configTest, into: fig.configTest }], STARTUP_RUNS);
     const client = must(await startCapture(lab, 'client'), 'capture');
     const pinger = startPinger(lab, 'client', LAB_VIP, PING_INTERVAL_MS);
     const garp = (fromT: number, mac: string, what: string): number => {
@@ -81,8 +148,10 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
     };
     const startA = async (): Promise<{ a: PairNode; spawnT: number }> => {
       const spawnT = wallClockSeconds();
-      const a = must(await startNode(lab, 'a', daemon, pairConfig('master')), `${daemon} on A`);
-      must(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 8000 }), `${daemon} A MASTER`);
+      const a = must(await startNode(lab, 'a', daemon, pairConfig('master'), bin), `${label} on A`);
+      must(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 8000 }), `${label} A MASTER`);
+      const initT = a.loggedAt(INIT);
+      if (initT !== undefined) fig.spawnInit.push(initT - spawnT);
       await sleep(SETTLE_MS);
       // A fresh process's takeover: at start, and preempting back.
       const late = a.logLines().map((l) => TIMER_LATE.exec(l)).find((m) => m !== null);
@@ -93,16 +162,21 @@ export async function measurePair(daemon: PairDaemon, reps: number, jitterSecond
     // A MASTER with B BACKUP, undisturbed: from B's start (less one period) to the kill.
     const steady: [number, number][] = [];
     for (let rep = 1; rep <= reps; rep++) {
-      progress(`${daemon} pair, repetition ${rep}/${reps}`);
+      progress(`${label} pair, repetition ${rep}/${reps}`);
       // Start: A alone.
       let { a, spawnT } = await startA();
+      // `vrrpd status` as an operator runs it, to this A: the first repetition only.
+      if (daemon === 'vrrpd' && rep === 1) {
+        const status = { argv: [bin, 'status', '-p', join(a.dir, 'vrrpd.pid')], into: fig.status };
+        await timeInterleaved(lab, 'a', [{ argv: [process.execPath, '-e', '0'], into: fig.nodeStart }, status], STARTUP_RUNS);
+      }
       const initT = a.loggedAt(INIT);
       if (initT === undefined) throw new Error(`${daemon}: A never logged "Entering BACKUP STATE (init)"`);
       const startGarp = garp(spawnT, A_MAC, 'A starts');
       fig.startInit.push(startGarp - initT);
       fig.startSpawn.push(startGarp - spawnT);
 
-      const b = must(await startNode(lab, 'b', daemon, pairConfig('backup')), `${daemon} on B`);
+      const b = must(await startNode(lab, 'b', daemon, pairConfig('backup'), bin), `${label} on B`);
       must(await b.waitForState('VI_1', 'BACKUP', { timeoutMs: 3000 }), `${daemon} B BACKUP`);
       rehearsal(b);
       const steadyFrom = wallClockSeconds();

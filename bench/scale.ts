@@ -120,6 +120,8 @@ export async function measureScale(
   seconds: number,
   progress: (s: string) => void,
   phases: Phases = 'together',
+  /** Another checkout's bin/vrrpd (the bench's --baseline). */
+  vrrpdBin?: string,
 ): Promise<ScaleFigures> {
   const config = scaleConfig(instances, phases);
   const used = layout(instances).length;
@@ -139,7 +141,7 @@ export async function measureScale(
         return child === undefined ? [k.value.pid] : [k.value.pid, child];
       };
     } else {
-      const v = await startVrrpd(lab, 'n', config, { startTimeoutMs });
+      const v = await startVrrpd(lab, 'n', config, { startTimeoutMs, ...(vrrpdBin === undefined ? {} : { bin: vrrpdBin }) });
       if (!v.ok) throw new Error(v.error);
       logLines = () => v.value.logLines();
       pids = () => [v.value.pid];

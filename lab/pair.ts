@@ -45,6 +45,8 @@ export interface PairNode {
   readonly host: string;
   readonly pid: number;
   readonly process: TrackedProcess;
+  /** The daemon's own directory (its pidfile, and vrrpd's control socket beside it). */
+  readonly dir: string;
   /** Log messages (keepalived's without its timestamp prefix, vrrpd's pino `msg`), one per output line. */
   logLines(): string[];
   logMark(): number;
@@ -58,8 +60,12 @@ export interface PairNode {
   crash(timeoutMs?: number): Promise<ExitInfo>;
 }
 
-export async function startNode(lab: Lab, host: string, daemon: PairDaemon, configText: string): Promise<Result<PairNode, string>> {
-  const started = daemon === 'keepalived' ? await startKeepalived(lab, host, configText) : await startVrrpd(lab, host, configText);
+/** `vrrpdBin`: another checkout's bin/vrrpd in place of this one's (the bench's --baseline). */
+export async function startNode(lab: Lab, host: string, daemon: PairDaemon, configText: string, vrrpdBin?: string): Promise<Result<PairNode, string>> {
+  const started =
+    daemon === 'keepalived'
+      ? await startKeepalived(lab, host, configText)
+      : await startVrrpd(lab, host, configText, vrrpdBin === undefined ? {} : { bin: vrrpdBin });
   if (!started.ok) return err(started.error);
   const d = started.value;
   return ok({
@@ -67,6 +73,7 @@ export async function startNode(lab: Lab, host: string, daemon: PairDaemon, conf
     host,
     pid: d.pid,
     process: d.process,
+    dir: d.dir,
     logLines: () => d.logLines(),
     logMark: () => d.logMark(),
     waitForLog: (p, o) => d.waitForLog(p, o),

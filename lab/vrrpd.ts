@@ -20,8 +20,9 @@ export function repoRoot(): string {
   return dir;
 }
 
+/** The entry bin/vrrpd runs: the bundle `npm run build` makes from dist/src (scripts/bundle.ts). */
 export function vrrpdCli(): string {
-  return join(repoRoot(), 'dist', 'src', 'cli.js');
+  return join(repoRoot(), 'dist', 'bundle', 'cli.js');
 }
 
 /** The `vrrpd` command users run (package.json bin): node with vrrpd's heap flags, then cli.js. */

@@ -2,7 +2,7 @@
 # deb-build.sh TGZ ARCH VERSION WORKDIR OUTDIR - the deb of the npm tarball TGZ for ARCH (amd64,
 # arm64), laid out as the RPM: /usr/lib/vrrpd (the package, this architecture's addon only),
 # /usr/sbin/vrrpd, the unit, the sysusers.d file, /etc/vrrpd.conf and /etc/sysconfig/vrrpd as
-# conffiles, the man pages gzipped, the licence as /usr/share/doc/vrrpd/copyright, lintian's
+# conffiles, the man pages gzipped, README.md, CHANGELOG.md and docs/ in /usr/share/doc/vrrpd, the licence as /usr/share/doc/vrrpd/copyright, lintian's
 # overrides. VRRPD_MAINTAINER names who publishes it (default a placeholder). Maintainer
 # scripts and control from packaging/deb/. scripts/release.sh runs it; SOURCE_DATE_EPOCH must be
 # set (every mtime is clamped to it, so the .deb is the same byte for byte from the same commit).
@@ -32,6 +32,9 @@ while IFS= read -r -d '' dir; do
   for d in "$dir"/*; do [[ ${d##*/} == "$keep" ]] || rm -rf "$d"; done
 done < <(find "$lib" -type d -name prebuilds -print0)
 
+# The docs where Debian keeps them, as the rpm does (/etc/vrrpd.conf's comments name them there).
+install -d "$root/usr/share/doc/vrrpd"
+mv "$lib/README.md" "$lib/CHANGELOG.md" "$lib/docs" "$root/usr/share/doc/vrrpd/"
 install -D -m 0755 "$src/packaging/vrrpd.sbin" "$root/usr/sbin/vrrpd"
 install -D -m 0644 "$lib/systemd/vrrpd.service" "$root/usr/lib/systemd/system/vrrpd.service"
 install -D -m 0644 "$lib/systemd/vrrpd.sysusers" "$root/usr/lib/sysusers.d/vrrpd.conf"

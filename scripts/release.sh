@@ -57,12 +57,15 @@ npm run --silent build >/dev/null || fail "npm run build failed in $stage/src"
 
 # 3. A stale dist/: what the tests ran is not what ships. Files tsc no longer writes (a removed
 # source) do not ship and are not compared.
+# dist/bundle is what ships and what bin/vrrpd runs (scripts/bundle.ts makes it from dist/src).
 if [[ -d $repo/dist/src ]]; then
   stale=()
-  while IFS= read -r -d '' f; do
-    rel=${f#./}
-    cmp -s "dist/src/$rel" "$repo/dist/src/$rel" 2>/dev/null || stale+=("dist/src/$rel")
-  done < <(cd dist/src && find . -type f -print0 | sort -z)
+  for built in dist/src dist/bundle; do
+    while IFS= read -r -d '' f; do
+      rel=${f#./}
+      cmp -s "$built/$rel" "$repo/$built/$rel" 2>/dev/null || stale+=("$built/$rel")
+    done < <(cd "$built" && find . -type f -print0 | sort -z)
+  done
   if ((${#stale[@]})); then
     more=''
     ((${#stale[@]} > 5)) && more=" and $((${#stale[@]} - 5)) more"

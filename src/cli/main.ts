@@ -5,14 +5,14 @@ import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { FLAGS, type FlagRow } from './flags.js';
 import { flushed } from './output.js';
 import { DEFAULT_UMASK, parseUmask, rtSignals, signalNumber } from './values.js';
 import { parseFacility } from '../log/facility.js';
 import { openFilesLimit, tooManyOpenFiles } from '../host/open-files.js';
-import { runConfigTest, type LoadOptions } from '../check/config-test.js';
+import { flushCompileCache } from '../host/compile-cache.js';
+import type { LoadOptions } from '../check/config-test.js';
 import { VERSION } from '../version.js';
 import { CONFIG_TEST_EXIT, EXIT } from '../exit-codes.js';
 
@@ -192,6 +192,9 @@ async function main(argv: string[]): Promise<number> {
   const dump = values['dumpConf'] === true || values['dump'] === true;
   const configTest = values['configTest'];
   if (configTest !== undefined) {
+    // Loaded here: the configuration language and the host's interfaces are what -t costs; -v, -h
+    // and the daemon's own path do not wait for them at this point.
+    const { runConfigTest } = await import('../check/config-test.js');
     const code = await runConfigTest({ path: useFile, logFile: str(configTest), load, dump });
     // keepalived's -t exits 5 after "Invalid log facility" (a config error to it); 6 still wins.
     if (!facilityInvalid || code === CONFIG_TEST_EXIT.security || code === CONFIG_TEST_EXIT.error) return code;
@@ -237,6 +240,8 @@ async function main(argv: string[]): Promise<number> {
     },
     report,
     onReady: () => {
+      // What start-up compiled goes to the cache now, not at exit (a crash or SIGKILL writes none).
+      flushCompileCache();
       if (!detachedChild) return;
       writeParent(`${READY_LINE}\n`);
       closeParentChannel();
@@ -271,7 +276,9 @@ function closeParentChannel(): void {
  */
 function detach(argv: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('../cli.js', import.meta.url)), ...argv], {
+    // process.argv[1] is the entry node ran (the bundle's cli.js, or dist/src/cli.js), wherever
+    // this module was bundled to.
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       env: { ...process.env, [DETACHED_ENV]: '1' },

@@ -7,7 +7,11 @@ import { advertLateness, percentile } from '../../lab/measure.js';
 import { labAvailable } from '../../lab/netns.js';
 import { parseBenchArgs, pairRows, scaleRows } from '../../bench/run.js';
 import { layout, measureScale, scaleConfig } from '../../bench/scale.js';
-import { formatTable, nearProtocol, under, verdictOf, withinFactorOfKeepalived, type Row } from '../../bench/table.js';
+import { baselineVerdictOf, formatTable, nearProtocol, nodeStartPlus, under, verdictOf, withinFactorOfKeepalived, type Row } from '../../bench/table.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../lab/vrrpd.js';
 import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
@@ -67,6 +71,54 @@ describe('bench: table, flags, arithmetic', () => {
     expect(lines[1]).toMatch(/^metric\s+unit\s+vrrpd\s+keepalived\s+ratio\s+target \(vrrpd\)\s+verdict$/);
     expect(lines[3]).toMatch(/^RSS @1\s+MB\s+50\.0\s+12\.5\s+4\.00x\s+< 60 MB\s+met$/);
     expect(lines[4]).toMatch(/^RSS @1000\s+MB\s+120\.0\s+20\.0\s+6\.00x\s+< 100 MB\s+MISSED$/);
+  });
+
+  it('with --baseline: two more columns, the baseline and whether vrrpd is no worse than it (5 %, or the row\'s slack)', () => {
+    const rows: Row[] = [
+      { metric: 'RSS @1', unit: 'MB', vrrpd: { value: 50 }, keepalived: { value: 12.5 }, baseline: { value: 48 } },
+      { metric: 'RSS @1000', unit: 'MB', vrrpd: { value: 60 }, keepalived: { value: 20 }, baseline: { value: 50 } },
+      { metric: 'hard takeover', unit: 'ms', vrrpd: { value: 3616 }, keepalived: { value: 3610 }, baseline: { value: 3610 }, baselineSlack: 5 },
+      { metric: 'config parse', unit: 'ms', vrrpd: { value: 40 }, keepalived: undefined },
+      { metric: 'node -e 0', unit: 'ms', vrrpd: { value: 40 }, keepalived: { value: 30 }, baseline: { value: 30 }, reference: true },
+    ];
+    expect(rows.map(baselineVerdictOf)).toEqual(['no worse', 'WORSE', 'WORSE', '', '']);
+    const lines = formatTable('title', rows, true).split('\n');
+    expect(lines[1]).toMatch(/^metric\s+unit\s+vrrpd\s+keepalived\s+ratio\s+target \(vrrpd\)\s+verdict\s+baseline\s+vs baseline$/);
+    expect(lines[3]).toMatch(/^RSS @1\s+MB\s+50\.0\s+12\.5\s+4\.00x\s+48\.0\s+no worse$/);
+    expect(lines[6]).toMatch(/^config parse\s+ms\s+40\.0\s+-\s+-\s+-$/);
+    // Without --baseline the table is as before.
+    expect(formatTable('title', rows).split('\n')[1]).toMatch(/verdict$/);
+  });
+
+  it('judges start-up against node -e 0 + 50 ms of the same run, and not at all without that figure', () => {
+    const row = (v: number, node: number | undefined): Row => ({ metric: 'vrrpd -t', unit: 'ms', vrrpd: { value: v }, keepalived: undefined, target: nodeStartPlus(node, 50) });
+    expect(verdictOf(row(79, 30))).toBe('met');
+    expect(verdictOf(row(81, 30))).toBe('MISSED');
+    expect(verdictOf(row(10, undefined))).toBe('MISSED');
+    expect(row(79, 30).target?.text).toBe('<= node -e 0 + 50 ms (80.0)');
+    const startupRows = pairRows(new Map(), 3).slice(0, 4).map((r) => r.metric);
+    expect(startupRows).toEqual([
+      'node -e 0 on a lab host (ip netns exec), median of 10+',
+      'start: process spawn -> "BACKUP STATE (init)", median of 6',
+      "-t -f CONFIG (the pair's), whole process, median of 10",
+      'vrrpd status to the running A, whole process, median of 10',
+    ]);
+  });
+
+  it('--baseline takes a built vrrpd checkout other than this one, and says what is wrong with any other', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vrrpd-bench-baseline-'));
+    try {
+      expect(parseBenchArgs(['--baseline', join(dir, 'none')])).toMatch(/no bin\/vrrpd there/);
+      mkdirSync(join(dir, 'bin'));
+      writeFileSync(join(dir, 'bin', 'vrrpd'), '');
+      expect(parseBenchArgs(['--baseline', dir])).toMatch(/not built \(no dist\/src\/cli\.js\)/);
+      mkdirSync(join(dir, 'dist', 'src'), { recursive: true });
+      writeFileSync(join(dir, 'dist', 'src', 'cli.js'), '');
+      expect(parseBenchArgs(['--baseline', dir])).toMatchObject({ baseline: join(dir, 'bin', 'vrrpd') });
+      expect(parseBenchArgs(['--baseline', repoRoot()])).toMatch(/is this checkout/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('shows a daemon that was not measured as not measured, not as a pass', () => {

@@ -134,7 +134,7 @@ while True:
     // The launcher exec'd node with its heap flags in place: the PID systemd and the pidfile know is node's.
     const cmdline = readFileSync(`/proc/${a.pid}/cmdline`, 'utf8').split('\0');
     expect(cmdline).toContain('--max-semi-space-size=1');
-    expect(cmdline.some((arg) => arg.endsWith('/dist/src/cli.js'))).toBe(true);
+    expect(cmdline.some((arg) => arg.endsWith('/dist/bundle/cli.js'))).toBe(true);
     expect(readFileSync(pidFile(), 'utf8').trim()).toBe(String(a.pid));
 
     await sleep(300);

@@ -145,12 +145,18 @@ describeUnless(!available.ok)(`npm run release${available.ok ? '' : ` (skipped: 
 
     it('the three carry the same tree under the package directory (the arm64 rpm and deb too)', () => {
       const npmPkg = join(npmPrefix(), 'lib', 'node_modules', 'vrrpd');
+      // The rpm and the deb keep the docs in /usr/share/doc/vrrpd (the next test), not here.
+      const isDoc = (rel: string): boolean => /^(docs(\/|$)|README\.md$|CHANGELOG\.md$)/.test(rel);
+      const withoutDocs = (tree: Map<string, string>): Map<string, string> => new Map([...tree].filter(([rel]) => !isDoc(rel)));
       const npmTreeFor = (keep: string): Map<string, string> =>
-        treeOf(npmPkg, (rel) => rel === 'node_modules/.bin' || new RegExp(`(^|/)prebuilds/(?!${keep}$)[^/]+$`).test(rel));
+        withoutDocs(treeOf(npmPkg, (rel) => rel === 'node_modules/.bin' || new RegExp(`(^|/)prebuilds/(?!${keep}$)[^/]+$`).test(rel)));
       const npmTree = npmTreeFor('linux-x64');
       const rpmTree = treeOf(join(rpmRoot(), 'usr', 'lib', 'vrrpd'));
       const debTree = treeOf(join(debRoot(), 'usr', 'lib', 'vrrpd'));
       expect(npmTree.size).toBeGreaterThan(100);
+      // The bundle is what bin/vrrpd runs and what ships (scripts/bundle.ts), not tsc's dist/src.
+      expect(npmTree.get('dist/bundle/cli.js')).toMatch(/^file 644 /);
+      expect([...npmTree.keys()].filter((rel) => rel.startsWith('dist/src'))).toEqual([]);
       expect([...rpmTree]).toEqual([...npmTree]);
       expect([...debTree]).toEqual([...npmTree]);
       const npmArm = [...npmTreeFor('linux-arm64')];
@@ -167,6 +173,28 @@ describeUnless(!available.ok)(`npm run release${available.ok ? '' : ` (skipped: 
       for (const rel of npmTree.keys()) {
         if (/^native\/(binding\.gyp|[\w-]+\.(cc|h))$/.test(rel)) continue;
         expect(rel).not.toMatch(/^(test|lab|bench|src|native)\/|^dist\/(lab|bench|scripts)\/|\.ts$|\.map$|\.pcap/);
+      }
+    });
+
+    it('ship docs/, README.md and CHANGELOG.md: in the npm package beside bin/, in /usr/share/doc/vrrpd of the rpm and the deb, where the shipped comments point', () => {
+      const repoDocs = treeOf(repoRoot(), (rel) => !/^(docs(\/|$)|README\.md$|CHANGELOG\.md$)/.test(rel));
+      const files = [...repoDocs].filter(([, what]) => what.startsWith('file'));
+      expect(files.length).toBeGreaterThan(10);
+      const sha = (what: string): string => what.split(' ').at(-1) ?? '';
+      const npmPkg = join(npmPrefix(), 'lib', 'node_modules', 'vrrpd');
+      for (const [where, root] of [['npm', npmPkg], ['rpm', join(rpmRoot(), 'usr/share/doc/vrrpd')], ['deb', join(debRoot(), 'usr/share/doc/vrrpd')]] as const) {
+        const shipped = treeOf(root);
+        for (const [rel, what] of files) expect(sha(shipped.get(rel) ?? ''), `${where}: ${rel}`).toBe(sha(what));
+      }
+      for (const root of [rpmRoot(), debRoot()]) {
+        expect(existsSync(join(root, 'usr/lib/vrrpd/docs'))).toBe(false);
+        // Every /usr/share/doc/vrrpd path the shipped etc files and the unit name is there.
+        const comments = ['etc/vrrpd.conf', 'etc/sysconfig/vrrpd', 'usr/lib/systemd/system/vrrpd.service'].map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
+        const named = [...comments.matchAll(/\/usr\/share\/doc\/vrrpd\/[\w./-]*\w/g)].map((m) => m[0]);
+        expect(named).toContain('/usr/share/doc/vrrpd/docs/configuration.md');
+        expect(named).toContain('/usr/share/doc/vrrpd/docs/operations.md');
+        for (const path of named) expect(existsSync(join(root, path)), path).toBe(true);
+        expect(comments).not.toMatch(/(?<![\w/])docs\/\w+\.md/);
       }
     });
 

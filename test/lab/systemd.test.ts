@@ -195,6 +195,12 @@ describe('vrrpd under a real systemd (two booted containers, installed from the 
     // CAP_NET_ADMIN is bit 12, CAP_NET_RAW bit 13.
     expect(/^CapEff:\s+(\w+)$/m.exec(status)?.[1]).toBe('0000000000003000');
     expect(/^CapBnd:\s+(\w+)$/m.exec(status)?.[1]).toBe('0000000000003000');
+    // Node's compile cache (VRRPD_COMPILE_CACHE, CacheDirectory=): written once the daemon was
+    // ready, in a directory only the vrrpd user can enter.
+    const cache = unwrap(await a().must(['stat', '-c', '%u %a', '/var/cache/vrrpd']));
+    expect(cache.trim()).toBe(`${uid} 700`);
+    const cached = unwrap(await a().must(['find', '/var/cache/vrrpd', '-type', 'f', '-uid', uid]));
+    expect(cached.trim().split('\n').filter((l) => l !== '').length).toBeGreaterThan(1);
     const security = unwrap(await a().must(['systemd-analyze', 'security', '--no-pager', 'vrrpd'], { timeoutMs: 30_000 }));
     const score = Number(/Overall exposure level for vrrpd\.service: (\d+\.\d+)/.exec(security)?.[1]);
     console.info(`systemd-analyze security vrrpd (live, systemd 252): ${score}`);

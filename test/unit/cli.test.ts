@@ -1,4 +1,4 @@
-// The command line as a user meets it: the compiled dist/src/cli.js (what `vrrpd` runs), its
+// The command line as a user meets it: the bundle dist/bundle/cli.js (what `vrrpd` runs), its
 // messages and keepalived's exit codes. Bad input gets `file:line: what is wrong`, never a stack.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

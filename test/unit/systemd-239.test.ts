@@ -43,6 +43,8 @@ const SINCE: Readonly<Record<string, number>> = {
   RuntimeDirectory: 211,
   RuntimeDirectoryMode: 211,
   StateDirectory: 235,
+  CacheDirectory: 235,
+  CacheDirectoryMode: 235,
   ProtectSystem: 232, // strict
   ProtectHome: 214,
   PrivateTmp: 1,

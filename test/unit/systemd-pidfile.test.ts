@@ -100,7 +100,7 @@ describe('lockPidFile', () => {
 });
 
 const cli = vrrpdCli();
-describeUnless(!existsSync(cli))(`a second daemon on the same pidfile (dist/src/cli.js${existsSync(cli) ? '' : ': skipped, run npm run build first'})`, () => {
+describeUnless(!existsSync(cli))(`a second daemon on the same pidfile (dist/bundle/cli.js${existsSync(cli) ? '' : ': skipped, run npm run build first'})`, () => {
   it('takes over the file of a daemon that was SIGKILLed while holding it', async () => {
     const path = join(dir, 'killed.pid');
     const module = pathToFileURL(join(repoRoot(), 'dist', 'src', 'daemon', 'pidfile.js')).href;
