@@ -7,6 +7,7 @@
 // through `sources()`.
 import { performance } from 'node:perf_hooks';
 import type { Config, InstanceConfig } from '../config/config.js';
+import type { StatusSources } from '../control/status.js';
 import { EXIT } from '../exit-codes.js';
 import { SyncGroupDriver } from '../instance/drivers.js';
 import { Instance, type InstanceHost, type InstancePorts } from '../instance/instance.js';
@@ -38,15 +39,6 @@ export interface RunningDeps {
   readonly notifier: Notifier;
   /** An exception in an instance's own work: the crash path (crash.ts). */
   readonly onInternalError: (e: unknown) => void;
-}
-
-/** What the readers of the running state see (control/status.ts, metrics/, dump/). */
-export interface RunningSources {
-  readonly config: Config;
-  readonly instances: readonly Instance[];
-  readonly tracker: Tracker;
-  readonly unmatched: InstanceStats;
-  readonly timerErrors: number;
 }
 
 /** What a reload has made ready before it touches any instance (everything that can fail). */
@@ -132,7 +124,7 @@ export class Running {
   }
 
   /** The running state as its readers see it, read at each call (a reload replaces the config and the tracker). */
-  sources(): RunningSources {
+  sources(): StatusSources {
     return { config: this.config, instances: this.instances, tracker: this.tracker, unmatched: this.unmatched, timerErrors: this.shared.timerErrors() };
   }
 
