@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
+import { firstGarpAfter, startCapture, type Capture, type Frame, type VrrpFrame } from '../../lab/capture.js';
 import { CLIENT, createLab, LAB_VIP, NODE_A, NODE_B, pairLabSpec, type Lab } from '../../lab/netns.js';
 import { masterDownInterval, PAIR_PRIORITY, skewTime, type PairNode } from '../../lab/pair.js';
 import { sleep } from '../../lab/process.js';
@@ -34,6 +34,13 @@ export const seedConfig = (name: string): string => readFileSync(join(repoRoot()
 /** The VRRP frames a capture saw from `src`. */
 export const advertsFrom = (frames: readonly Frame[], src: string): VrrpFrame[] =>
   frames.filter((f): f is VrrpFrame => f.kind === 'vrrp' && f.src === src);
+
+/** Seconds from `fromT` (capture time) to the first GARP for the VIP from `mac` after it: a takeover on the wire. */
+export function takeoverAfter(frames: readonly Frame[], fromT: number, mac: string): number {
+  const garp = firstGarpAfter(frames, LAB_VIP, fromT, mac);
+  expect(garp, `a GARP for ${LAB_VIP} from ${mac} after t=${fromT}`).toBeDefined();
+  return (garp?.t ?? 0) - fromT;
+}
 
 /** The pair lab of a describe block and what its client's tcpdump saw. */
 export interface PairLabUse {

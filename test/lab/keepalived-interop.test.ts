@@ -14,7 +14,6 @@ import { beforeAll, expect, it } from 'vitest';
 import {
   advertsFrom,
   decodeEthernetFrame,
-  firstGarpAfter,
   garpsFor,
   type ArpFrame,
   type Capture,
@@ -27,7 +26,7 @@ import { LINKTYPE_ETHERNET, parsePcap } from '../../lab/pcap.js';
 import { sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { readCapture, type CaptureName } from '../helpers/captures.js';
-import { A_IP, B_IP, A_MAC, B_MAC, MASTER_DOWN_A, MASTER_DOWN_B, SKEW_B, unwrap, usePairLab } from '../helpers/lab.js';
+import { A_IP, B_IP, A_MAC, B_MAC, MASTER_DOWN_A, MASTER_DOWN_B, SKEW_B, takeoverAfter, unwrap, usePairLab } from '../helpers/lab.js';
 import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
@@ -184,12 +183,6 @@ function expectHealthyBackupStats(stats: Map<string, number>, minReceived: numbe
   expect(stats.get('Advertisements/Received')).toBeGreaterThanOrEqual(minReceived);
   expect(stats.get('Advertisements/Sent')).toBe(0);
   expect(stats.get('Became master')).toBe(0);
-}
-
-function takeoverAfter(frames: readonly Frame[], fromT: number, mac: string): number {
-  const garp = firstGarpAfter(frames, LAB_VIP, fromT, mac);
-  expect(garp, `a GARP for ${LAB_VIP} from ${mac} after t=${fromT}`).toBeDefined();
-  return (garp?.t ?? 0) - fromT;
 }
 
 /** Seconds from `fromT` to the first advert from `src` after it (for the log lines: timer vs VIP/GARP work). */
