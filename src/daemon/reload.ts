@@ -2,7 +2,7 @@
 // Three parts:
 // - planReload (pure): old Config + new Config -> which instances are kept (matched as keepalived's
 //   vrrp_exist matches them), added and removed; per kept instance its VIP diff and which
-//   parameters changed. The daemon executes the plan (src/daemon/daemon.ts reload()).
+//   parameters changed. The daemon executes the plan (src/daemon/running.ts Running.reload).
 // - loadForReload: the new config is read on a worker thread (config/load-thread.ts: the adverts go
 //   on meanwhile, and a config that needs too much memory kills the worker, not the daemon), then
 //   judged by `-t`'s own judgeConfig before anything is touched: any line `-t` calls an error

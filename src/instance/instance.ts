@@ -36,7 +36,7 @@ export interface InstanceHost {
 }
 
 /**
- * The I/O the instance drives; daemon.ts wires these to net/ (tests may wire them elsewhere).
+ * The I/O the instance drives; daemon/ports.ts and daemon/running.ts wire these to net/ (tests may wire them elsewhere).
  * Sending is synchronous and address changes may be: a takeover then runs advert, VIPs and GARP
  * in the timer's own callback, as keepalived does, with nothing awaited in between.
  */

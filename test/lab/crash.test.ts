@@ -6,40 +6,24 @@
 // supervisor makes (systemd's Restart=on-failure; here the test) brings A back as MASTER.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startCapture, type Capture, type Frame } from '../../lab/capture.js';
-import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
+import { expect, it } from 'vitest';
+import { LAB_VIP, labAvailable } from '../../lab/netns.js';
 import { exitWithin, sleep } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { RELEASE_BOUND_MS } from '../../src/daemon/crash.js';
 import { EXIT } from '../../src/exit-codes.js';
-import { skewTime, masterDownInterval } from '../../lab/pair.js';
-import { A_IP, advertsFrom, B_IP, seedConfig, unwrap } from '../helpers/lab.js';
+import { A_IP, advertsFrom, B_IP, expectPreemptBack, MASTER_DOWN_B, seedConfig, SKEW_B, unwrap, usePairLab } from '../helpers/lab.js';
 import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
-/** RFC 3768 §6.1 with advert_int 1 for node B (priority 100): what B waits after a priority 0. */
-const SKEW_B = skewTime(100);
-/** What B would wait without a priority 0: 3 × advert_int + Skew_Time. */
-const MASTER_DOWN_B = masterDownInterval(100);
 /** A becomes MASTER about 3.4 s after start-up; it throws a few steady adverts later. */
 const THROW_AFTER_MS = 6000;
 
 describeUnless(!available.ok)(`an internal error in a MASTER${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
-  let lab: Lab;
-  let capture: Capture;
+  const pair = usePairLab();
+  const { frames } = pair;
   let a: Vrrpd;
   let b: Vrrpd;
-  const frames = (): Frame[] => unwrap(capture.framesSoFar());
-
-  beforeAll(async () => {
-    lab = await createLab(pairLabSpec());
-    capture = unwrap(await startCapture(lab, 'client'));
-  }, 20_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
-  }, 20_000);
 
   it('the unit restarts the daemon on this exit code (Restart=on-failure, 70 not prevented)', () => {
     const unit = readFileSync(join(repoRoot(), 'systemd', 'vrrpd.service'), 'utf8');
@@ -49,8 +33,8 @@ describeUnless(!available.ok)(`an internal error in a MASTER${available.ok ? '' 
   });
 
   it('A logs the stack, sends priority 0, removes its VIP, stops its adverts and exits 70; B takes over after Skew_Time', async () => {
-    a = unwrap(await startVrrpd(lab, 'a', seedConfig('node-a.conf'), { env: { VRRPD_TEST_THROW_AFTER_MS: String(THROW_AFTER_MS) } }));
-    b = unwrap(await startVrrpd(lab, 'b', seedConfig('node-b.conf')));
+    a = unwrap(await startVrrpd(pair.lab, 'a', seedConfig('node-a.conf'), { env: { VRRPD_TEST_THROW_AFTER_MS: String(THROW_AFTER_MS) } }));
+    b = unwrap(await startVrrpd(pair.lab, 'b', seedConfig('node-b.conf')));
     unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
     expect(a.logLines()).toContain(`test hook: an exception will be thrown from the protocol timers in ${THROW_AFTER_MS} ms (VRRPD_TEST_THROW_AFTER_MS)`);
     const crashLine = unwrap(await a.waitForLog(/^internal error \(uncaught exception\)/, { timeoutMs: THROW_AFTER_MS + 2000 }));
@@ -65,7 +49,7 @@ describeUnless(!available.ok)(`an internal error in a MASTER${available.ok ? '' 
     expect(a.logLines()).toContain('(VI_1) released after an internal error');
     // Released within the bound (it is a few synchronous calls: measured well under 100 ms).
     expect(stoppedAt - crashedAt).toBeLessThan(RELEASE_BOUND_MS);
-    expect(await lab.hasAddress('a', LAB_VIP)).toBe(false);
+    expect(await pair.lab.hasAddress('a', LAB_VIP)).toBe(false);
 
     unwrap(await b.waitForState('VI_1', 'MASTER', { timeoutMs: 3000 }));
     await sleep(1500);
@@ -82,17 +66,13 @@ describeUnless(!available.ok)(`an internal error in a MASTER${available.ok ? '' 
     console.log(`CRASH release ${stoppedAt - crashedAt} ms (log), B's first advert ${(takeover * 1000).toFixed(0)} ms after A's priority 0 (Skew_Time ${SKEW_B * 1000} ms, Master_Down ${MASTER_DOWN_B * 1000} ms)`);
     expect(takeover).toBeGreaterThan(SKEW_B - 0.05);
     expect(takeover).toBeLessThan(SKEW_B + 0.3);
-    expect(await lab.hasAddress('b', LAB_VIP)).toBe(true);
+    expect(await pair.lab.hasAddress('b', LAB_VIP)).toBe(true);
   }, 25_000);
 
   it('restarted as its supervisor would, A comes back and takes the VIP back (preempt)', async () => {
     const mark = b.logMark();
-    a = unwrap(await startVrrpd(lab, 'a', seedConfig('node-a.conf')));
-    unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
-    unwrap(await b.waitForState('VI_1', 'BACKUP', { timeoutMs: 3000, since: mark }));
-    await sleep(300);
-    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
-    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+    a = unwrap(await startVrrpd(pair.lab, 'a', seedConfig('node-a.conf')));
+    await expectPreemptBack(pair.lab, a, b, mark);
     expect(a.logLines().filter((l) => l.startsWith('internal error'))).toEqual([]);
     await a.stop();
     await b.stop();

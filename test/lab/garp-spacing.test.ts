@@ -8,13 +8,13 @@
 // the figures.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { advertsFrom, garpsFor, startCapture, type Capture, type Frame } from '../../lab/capture.js';
-import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
+import { afterEach, expect, it } from 'vitest';
+import { advertsFrom, garpsFor, type Frame } from '../../lab/capture.js';
+import { LAB_VIP, labAvailable, type Lab } from '../../lab/netns.js';
 import { startNode, type PairDaemon, type PairNode } from '../../lab/pair.js';
 import { exitWithin, sleep, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot } from '../../lab/vrrpd.js';
-import { A_IP, A_MAC, unwrap } from '../helpers/lab.js';
+import { A_IP, A_MAC, unwrap, usePairLab } from '../helpers/lab.js';
 import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
@@ -69,18 +69,17 @@ function expectPromptReload(daemon: PairDaemon, garpInterval: number, r: Reload)
 }
 
 describeUnless(!available.ok)(`vrrp_garp_interval never delays a stop, a reload or a step-down${available.ok ? '' : ` (skipped: ${available.reason})`}`, () => {
-  let lab: Lab;
-  let capture: Capture;
+  const pair = usePairLab();
+  const { frames } = pair;
   let nodes: PairNode[] = [];
-  const frames = (): Frame[] => unwrap(capture.framesSoFar());
 
   /** A (MASTER 150) and B (BACKUP 100) with `vrrp_garp_interval garpInterval`; resolves once A is MASTER. */
   async function startPair(daemon: PairDaemon, garpInterval: number, bPriority?: number): Promise<{ a: PairNode; b: PairNode; masterAt: number }> {
     const startedAt = wallClockSeconds();
-    const a = unwrap(await startNode(lab, 'a', daemon, seed('node-a.conf', garpInterval)));
+    const a = unwrap(await startNode(pair.lab, 'a', daemon, seed('node-a.conf', garpInterval)));
     nodes.push(a);
     unwrap(await a.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
-    const b = unwrap(await startNode(lab, 'b', daemon, seed('node-b.conf', garpInterval, bPriority === undefined ? {} : { priority: bPriority })));
+    const b = unwrap(await startNode(pair.lab, 'b', daemon, seed('node-b.conf', garpInterval, bPriority === undefined ? {} : { priority: bPriority })));
     nodes.push(b);
     // A's first GARP is out (the takeover's; its log line comes after it); the rest of its burst
     // waits its turn, vrrp_garp_interval apart.
@@ -90,23 +89,14 @@ describeUnless(!available.ok)(`vrrp_garp_interval never delays a stop, a reload 
     return { a, b, masterAt: first?.t ?? startedAt };
   }
 
-  beforeAll(async () => {
-    lab = await createLab(pairLabSpec());
-    capture = unwrap(await startCapture(lab, 'client'));
-  }, 20_000);
-
   /** Both nodes gone, and the VIP a crash leaves behind too: the next pair starts clean. */
   async function clear(): Promise<void> {
     for (const n of nodes) await n.crash();
     nodes = [];
-    for (const host of ['a', 'b']) await lab.exec(host, ['ip', 'addr', 'del', `${LAB_VIP}/32`, 'dev', 'eth0']);
+    for (const host of ['a', 'b']) await pair.lab.exec(host, ['ip', 'addr', 'del', `${LAB_VIP}/32`, 'dev', 'eth0']);
   }
 
   afterEach(clear, 20_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
-  }, 20_000);
 
   /** SIGTERM to A mid-burst: how long until it exits, its priority 0 is on the wire, its VIP is gone. */
   async function stopMidBurst(daemon: PairDaemon, garpInterval: number): Promise<{ exitMs: number; zeroMs: number | undefined; vipMs: number | undefined }> {
@@ -114,7 +104,7 @@ describeUnless(!available.ok)(`vrrp_garp_interval never delays a stop, a reload 
     const t = wallClockSeconds();
     const t0 = performance.now();
     a.process.kill('SIGTERM');
-    const [exit, vipMs] = await Promise.all([exitWithin(a.process, PATIENCE_MS).then(() => performance.now() - t0), vipGoneAfter(lab, 'a', t0)]);
+    const [exit, vipMs] = await Promise.all([exitWithin(a.process, PATIENCE_MS).then(() => performance.now() - t0), vipGoneAfter(pair.lab, 'a', t0)]);
     await sleep(50);
     const zero = priorityZeroAfter(frames(), 51, t);
     return { exitMs: exit, zeroMs: zero === undefined ? undefined : zero * 1000, vipMs };
@@ -131,7 +121,7 @@ describeUnless(!available.ok)(`vrrp_garp_interval never delays a stop, a reload 
     a.process.kill('SIGHUP');
     const [done, vipMs] = await Promise.all([
       a.waitForLog(/^Reload complete$/, { timeoutMs: PATIENCE_MS, since: mark }).then((r) => (r.ok ? performance.now() - t0 : undefined)),
-      vipGoneAfter(lab, 'a', t0),
+      vipGoneAfter(pair.lab, 'a', t0),
     ]);
     await sleep(100);
     const zero = priorityZeroAfter(frames(), 51, t);

@@ -10,34 +10,27 @@
 // compared: the VRRP part must be byte-identical, the IP header alike but for its id.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import {
   advertsFrom,
   decodeEthernetFrame,
-  firstGarpAfter,
   garpsFor,
-  startCapture,
   type ArpFrame,
   type Capture,
   type Frame,
   type VrrpFrame,
 } from '../../lab/capture.js';
 import { startKeepalived, type Keepalived } from '../../lab/keepalived.js';
-import { createLab, LAB_VIP, labAvailable, pairLabSpec, type Lab } from '../../lab/netns.js';
+import { LAB_VIP, labAvailable } from '../../lab/netns.js';
 import { LINKTYPE_ETHERNET, parsePcap } from '../../lab/pcap.js';
 import { sleep, waitUntil, wallClockSeconds } from '../../lab/process.js';
 import { repoRoot, startVrrpd, type Vrrpd } from '../../lab/vrrpd.js';
 import { readCapture, type CaptureName } from '../helpers/captures.js';
-import { A_IP, B_IP, A_MAC, B_MAC, unwrap } from '../helpers/lab.js';
+import { A_IP, B_IP, A_MAC, B_MAC, MASTER_DOWN_A, MASTER_DOWN_B, SKEW_B, takeoverAfter, unwrap, usePairLab } from '../helpers/lab.js';
 import { describeUnless } from '../helpers/unmet.js';
 
 const available = labAvailable();
 const skipped = available.ok ? '' : ` (skipped: ${available.reason})`;
-/** RFC 3768 §6.1, advert_int 1, node B's priority 100: Skew_Time and Master_Down_Interval. */
-const SKEW_B = 0.609375;
-const MASTER_DOWN_B = 3.609375;
-/** Node A's (priority 150), which it waits out in BACKUP (init) before its first advert. */
-const MASTER_DOWN_A = 3.4140625;
 /** How much later than the protocol's own interval the takeover may be seen on the wire. */
 const SLACK = 0.1;
 /** How long the backup is watched behind the other daemon's master before anything else happens. */
@@ -192,12 +185,6 @@ function expectHealthyBackupStats(stats: Map<string, number>, minReceived: numbe
   expect(stats.get('Became master')).toBe(0);
 }
 
-function takeoverAfter(frames: readonly Frame[], fromT: number, mac: string): number {
-  const garp = firstGarpAfter(frames, LAB_VIP, fromT, mac);
-  expect(garp, `a GARP for ${LAB_VIP} from ${mac} after t=${fromT}`).toBeDefined();
-  return (garp?.t ?? 0) - fromT;
-}
-
 /** Seconds from `fromT` to the first advert from `src` after it (for the log lines: timer vs VIP/GARP work). */
 function firstAdvertAfter(frames: readonly Frame[], src: string, fromT: number): number {
   return (advertsFrom(frames, src).find((f) => f.t > fromT)?.t ?? Number.NaN) - fromT;
@@ -212,30 +199,22 @@ function logAt(d: Vrrpd, msg: string, fromT: number | undefined): string {
 }
 
 describeUnless(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP on B${skipped}`, () => {
-  let lab: Lab;
-  let capture: Capture;
+  const pair = usePairLab();
+  const { frames, vipMac } = pair;
   let ka: Keepalived;
   let vd: Vrrpd;
   let kaStartT = 0;
   let vdStartT = 0;
-  const frames = (): Frame[] => unwrap(capture.framesSoFar());
-  const vipMac = async (): Promise<string | undefined> => (await lab.neigh('client', LAB_VIP))?.mac;
 
   beforeAll(async () => {
-    lab = await createLab(pairLabSpec());
-    capture = unwrap(await startCapture(lab, 'client'));
     kaStartT = wallClockSeconds();
-    ka = unwrap(await startKeepalived(lab, 'a', config('node-a.conf')));
+    ka = unwrap(await startKeepalived(pair.lab, 'a', config('node-a.conf')));
     unwrap(await ka.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
-  }, 20_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
   }, 20_000);
 
   it('vrrpd on B enters BACKUP (init) and stays BACKUP behind keepalived\'s adverts, dropping none', async () => {
     vdStartT = wallClockSeconds();
-    vd = unwrap(await startVrrpd(lab, 'b', config('node-b.conf')));
+    vd = unwrap(await startVrrpd(pair.lab, 'b', config('node-b.conf')));
     unwrap(await vd.waitForLog(/^\(VI_1\) Entering BACKUP STATE \(init\)$/, { timeoutMs: 2000 }));
     await sleep(STEADY_MS);
     const lines = vd.logLines();
@@ -250,8 +229,8 @@ describeUnless(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP o
     const watched = advertsFrom(all, A_IP).filter((f) => f.t > vdStartT);
     expect(watched.length).toBeGreaterThanOrEqual(4);
     expect(watched.every((f) => f.priority === 150 && f.srcMac === A_MAC)).toBe(true);
-    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
-    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+    expect(await pair.lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await pair.lab.hasAddress('b', LAB_VIP)).toBe(false);
     expect(await vipMac()).toBe(A_MAC);
   }, 15_000);
 
@@ -263,7 +242,7 @@ describeUnless(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP o
     unwrap(await vd.waitForLog(/^\(VI_1\) Backup received priority 0 advertisement$/, { timeoutMs: 1000, since }));
     unwrap(await vd.waitForState('VI_1', 'MASTER', { timeoutMs: 3000, since }));
     await sleep(300);
-    const snap = snapshot(capture);
+    const snap = snapshot(pair.capture);
     const all = snap.frames;
     const kaAdverts = advertsFrom(all, A_IP).filter((f) => f.t > kaStartT);
     const zero = kaAdverts.filter((f) => f.priority === 0);
@@ -277,10 +256,10 @@ describeUnless(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP o
     );
     expect(takeover).toBeGreaterThan(SKEW_B - 0.02);
     expect(takeover).toBeLessThan(SKEW_B + SLACK);
-    expect(await lab.hasAddress('a', LAB_VIP)).toBe(false);
-    expect(await lab.hasAddress('b', LAB_VIP)).toBe(true);
+    expect(await pair.lab.hasAddress('a', LAB_VIP)).toBe(false);
+    expect(await pair.lab.hasAddress('b', LAB_VIP)).toBe(true);
     expect(await vipMac()).toBe(B_MAC);
-    expect((await lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
+    expect((await pair.lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
     expect(vd.logLines().slice(since).filter((l) => DROP_LINE.test(l))).toEqual([]);
 
     keepAdvert('A, priority 150', 'keepalived', advertSample(snap, kaAdverts.filter((f) => f.priority === 150).at(-1)));
@@ -292,20 +271,20 @@ describeUnless(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP o
   it('keepalived restarted on A preempts: vrrpd yields with keepalived\'s log line, the VIP returns to A', async () => {
     const since = vd.logMark();
     const restartT = wallClockSeconds();
-    ka = unwrap(await startKeepalived(lab, 'a', config('node-a.conf')));
+    ka = unwrap(await startKeepalived(pair.lab, 'a', config('node-a.conf')));
     unwrap(await ka.waitForLog(/^\(VI_1\) received lower priority \(100\) advert from 192\.0\.2\.12 - discarding$/, { timeoutMs: 3000 }));
     unwrap(await ka.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
     unwrap(await vd.waitForLog(/^\(VI_1\) Master received advert from 192\.0\.2\.11 with higher priority 150, ours 100$/, { timeoutMs: 2000, since }));
     unwrap(await vd.waitForState('VI_1', 'BACKUP', { timeoutMs: 2000, since }));
     await sleep(300);
-    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
-    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+    expect(await pair.lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await pair.lab.hasAddress('b', LAB_VIP)).toBe(false);
     expect(await vipMac()).toBe(A_MAC);
-    expect((await lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
+    expect((await pair.lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
     expect(ka.logLines().filter((l) => DROP_LINE.test(l))).toEqual([]);
     expect(vd.logLines().filter((l) => DROP_LINE.test(l))).toEqual([]);
 
-    const snap = snapshot(capture);
+    const snap = snapshot(pair.capture);
     const all = snap.frames;
     const kaFirst = advertsFrom(all, A_IP).find((f) => f.t > restartT);
     expect(kaFirst?.priority).toBe(150);
@@ -331,31 +310,23 @@ describeUnless(!available.ok)(`interop 1: keepalived MASTER on A, vrrpd BACKUP o
 });
 
 describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP on B${skipped}`, () => {
-  let lab: Lab;
-  let capture: Capture;
+  const pair = usePairLab();
+  const { frames, vipMac } = pair;
   let ka: Keepalived;
   let vd: Vrrpd;
   let vdStartT = 0;
   let kaStartT = 0;
   let vdRestartT = 0;
-  const frames = (): Frame[] => unwrap(capture.framesSoFar());
-  const vipMac = async (): Promise<string | undefined> => (await lab.neigh('client', LAB_VIP))?.mac;
 
   beforeAll(async () => {
-    lab = await createLab(pairLabSpec());
-    capture = unwrap(await startCapture(lab, 'client'));
     vdStartT = wallClockSeconds();
-    vd = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
+    vd = unwrap(await startVrrpd(pair.lab, 'a', config('node-a.conf')));
     unwrap(await vd.waitForState('VI_1', 'MASTER', { timeoutMs: 6000 }));
-  }, 20_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
   }, 20_000);
 
   it('keepalived on B enters BACKUP (init) and stays BACKUP behind vrrpd\'s adverts, with no complaint', async () => {
     kaStartT = wallClockSeconds();
-    ka = unwrap(await startKeepalived(lab, 'b', config('node-b.conf')));
+    ka = unwrap(await startKeepalived(pair.lab, 'b', config('node-b.conf')));
     unwrap(await ka.waitForLog(/^\(VI_1\) Entering BACKUP STATE \(init\)$/, { timeoutMs: 1000 }));
     await sleep(STEADY_MS);
     const lines = ka.logLines();
@@ -372,8 +343,8 @@ describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP o
     const watched = advertsFrom(all, A_IP).filter((f) => f.t > kaStartT);
     expect(watched.length).toBeGreaterThanOrEqual(4);
     expect(watched.every((f) => f.priority === 150 && f.srcMac === A_MAC)).toBe(true);
-    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
-    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+    expect(await pair.lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await pair.lab.hasAddress('b', LAB_VIP)).toBe(false);
     expect(await vipMac()).toBe(A_MAC);
   }, 15_000);
 
@@ -383,7 +354,7 @@ describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP o
     expect((await vd.crash()).signal).toBe('SIGKILL');
     unwrap(await ka.waitForState('VI_1', 'MASTER', { timeoutMs: 6000, since }));
     await sleep(300);
-    const snap = snapshot(capture);
+    const snap = snapshot(pair.capture);
     const all = snap.frames;
     const vdAdverts = advertsFrom(all, A_IP).filter((f) => f.t > vdStartT && f.t < crashT + 0.5);
     const last = vdAdverts.at(-1);
@@ -395,11 +366,11 @@ describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP o
     );
     expect(takeover).toBeGreaterThan(MASTER_DOWN_B - 0.02);
     expect(takeover).toBeLessThan(MASTER_DOWN_B + SLACK);
-    expect(await lab.hasAddress('b', LAB_VIP)).toBe(true);
+    expect(await pair.lab.hasAddress('b', LAB_VIP)).toBe(true);
     // A crash leaves the VIP behind on A.
-    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await pair.lab.hasAddress('a', LAB_VIP)).toBe(true);
     expect(await vipMac()).toBe(B_MAC);
-    expect((await lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
+    expect((await pair.lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
 
     keepAdvert('A, priority 150', 'vrrpd', advertSample(snap, vdAdverts.filter((f) => f.priority === 150).at(-1)));
     keepGarps('B takes over', 'keepalived', garpBurst(snap, last?.t ?? 0, B_MAC));
@@ -410,7 +381,7 @@ describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP o
     const since = ka.logMark();
     const restartT = wallClockSeconds();
     vdRestartT = restartT;
-    vd = unwrap(await startVrrpd(lab, 'a', config('node-a.conf')));
+    vd = unwrap(await startVrrpd(pair.lab, 'a', config('node-a.conf')));
     expect(vd.logLines()).toContain('(VI_1) removing VIPs.');
     unwrap(await vd.waitForLog(/^\(VI_1\) Entering BACKUP STATE \(init\)$/, { timeoutMs: 2000 }));
     unwrap(await vd.waitForLog(/^\(VI_1\) received lower priority \(100\) advert from 192\.0\.2\.12 - discarding$/, { timeoutMs: 3000 }));
@@ -418,14 +389,14 @@ describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP o
     unwrap(await ka.waitForLog(/^\(VI_1\) Master received advert from 192\.0\.2\.11 with higher priority 150, ours 100$/, { timeoutMs: 2000, since }));
     unwrap(await ka.waitForState('VI_1', 'BACKUP', { timeoutMs: 2000, since }));
     await sleep(300);
-    expect(await lab.hasAddress('a', LAB_VIP)).toBe(true);
-    expect(await lab.hasAddress('b', LAB_VIP)).toBe(false);
+    expect(await pair.lab.hasAddress('a', LAB_VIP)).toBe(true);
+    expect(await pair.lab.hasAddress('b', LAB_VIP)).toBe(false);
     expect(await vipMac()).toBe(A_MAC);
-    expect((await lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
+    expect((await pair.lab.ping('client', LAB_VIP, { count: 2, intervalMs: 200, timeoutMs: 3000 })).received).toBe(2);
     expect(ka.logLines().filter((l) => DROP_LINE.test(l))).toEqual([]);
     expect(vd.logLines().filter((l) => DROP_LINE.test(l))).toEqual([]);
 
-    const snap = snapshot(capture);
+    const snap = snapshot(pair.capture);
     const all = snap.frames;
     const vdFirst = advertsFrom(all, A_IP).find((f) => f.t > restartT);
     expect(vdFirst?.priority).toBe(150);
@@ -453,7 +424,7 @@ describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP o
     unwrap(await ka.waitForLog(/^\(VI_1\) Backup received priority 0 advertisement$/, { timeoutMs: 1000, since }));
     unwrap(await ka.waitForState('VI_1', 'MASTER', { timeoutMs: 3000, since }));
     await sleep(300);
-    const snap = snapshot(capture);
+    const snap = snapshot(pair.capture);
     const all = snap.frames;
     const run = advertsFrom(all, A_IP).filter((f) => f.t > vdRestartT);
     const zero = run.filter((f) => f.priority === 0);
@@ -465,8 +436,8 @@ describeUnless(!available.ok)(`interop 2: vrrpd MASTER on A, keepalived BACKUP o
     );
     expect(takeover).toBeGreaterThan(SKEW_B - 0.02);
     expect(takeover).toBeLessThan(SKEW_B + SLACK);
-    expect(await lab.hasAddress('a', LAB_VIP)).toBe(false);
-    expect(await lab.hasAddress('b', LAB_VIP)).toBe(true);
+    expect(await pair.lab.hasAddress('a', LAB_VIP)).toBe(false);
+    expect(await pair.lab.hasAddress('b', LAB_VIP)).toBe(true);
     expect(await vipMac()).toBe(B_MAC);
     expect(ka.logLines().filter((l) => DROP_LINE.test(l))).toEqual([]);
 

@@ -4,7 +4,7 @@
 // advert is for, and the source-address rule `vrrpd -t` and the start-up share.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { checkSourceAddresses, sourceAddressProblem } from '../../src/host/source-address.js';
+import { checkSourceAddresses, primaryAddress, sourceAddressProblem } from '../../src/host/source-address.js';
 import { formatDiagnostic, type InstanceConfig } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Ipv4 } from '../../src/types.js';
@@ -185,5 +185,17 @@ describe('the source address must be on the interface (vrrpd -t and start-up)', 
     if (!loaded.config) throw new Error('no config');
     const out = checkSourceAddresses(loaded.config, (ifname) => (ifname === 'eth0' ? ['192.0.2.11'] : undefined));
     expect(out.map(formatDiagnostic)).toEqual(['u.conf:1: (VI_1) mcast_src_ip 192.0.2.21 is not an address of eth0 (it has 192.0.2.11)']);
+  });
+
+  it('none configured: the interface\'s first primary address that is not a VIP (RFC 3768 §5.2.1), else its first primary', () => {
+    const ip = (address: string, secondary = false) => ({ address: address as Ipv4, secondary });
+    const vips = new Set(['192.0.2.200' as Ipv4]);
+    // A VIP a crash left behind is listed first (a /32 is never secondary): passed over.
+    expect(primaryAddress([ip('192.0.2.200'), ip('192.0.2.11')], vips)).toBe('192.0.2.11');
+    expect(primaryAddress([ip('192.0.2.12', true), ip('192.0.2.11')], vips)).toBe('192.0.2.11');
+    // An address owner's VIP is its real address: nothing else to pick.
+    expect(primaryAddress([ip('192.0.2.200'), ip('192.0.2.201', true)], vips)).toBe('192.0.2.200');
+    expect(primaryAddress([ip('192.0.2.11', true)], vips)).toBeUndefined();
+    expect(primaryAddress([], vips)).toBeUndefined();
   });
 });
