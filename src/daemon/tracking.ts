@@ -13,13 +13,34 @@ const SCRIPT_KILL_GRACE_MS = 2000;
 /**
  * Waits until tracking has a first result for every instance (keepalived-behaviour.md#start-up: an
  * instance waits for its weight-0 scripts). A script that hangs is killed at its timeout and counts
- * as failed, so this always ends.
+ * as failed, so this always ends. Woken by tracking's own change, not a poll: the first results
+ * (the links' first dump) come back within a millisecond or two, and every instance's start waits
+ * on them.
  */
-export async function firstTrackingResults(config: Config, tracker: Tracker, names: readonly string[], log: Pick<LineLog, 'warn'>, stopping: () => boolean): Promise<void> {
+export function firstTrackingResults(config: Config, tracker: Tracker, names: readonly string[], log: Pick<LineLog, 'warn'>, stopping: () => boolean): Promise<void> {
   const pending = (): string[] => names.filter((name) => tracker.outcome(name)?.pending !== false);
+  if (pending().length === 0 || stopping()) return Promise.resolve();
   const waitMs = Math.max(0, ...config.scripts.map((s) => s.timeoutMs)) + SCRIPT_KILL_GRACE_MS + 1000;
-  const settled = await waitUntil(() => pending().length === 0 || stopping(), waitMs);
-  if (!settled) log.warn(`tracking has no first result for ${pending().join(', ')} after ${waitMs} ms - starting them in FAULT`);
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      clearTimeout(deadline);
+      clearInterval(stopCheck);
+      unsubscribe();
+      resolve();
+    };
+    const unsubscribe = tracker.onChange(() => {
+      if (pending().length === 0) finish();
+    });
+    const deadline = setTimeout(() => {
+      const left = pending();
+      if (left.length > 0) log.warn(`tracking has no first result for ${left.join(', ')} after ${waitMs} ms - starting them in FAULT`);
+      finish();
+    }, waitMs);
+    // A stop is a flag, not an event: looked at every 20 ms.
+    const stopCheck = setInterval(() => {
+      if (stopping()) finish();
+    }, 20);
+  });
 }
 
 export function startInstance(instance: Instance, tracker: Tracker): void {
