@@ -16,6 +16,7 @@ import { createReloadQueue, loadForReload } from './reload.js';
 import { guardDescriptors } from '../host/exec-guard.js';
 import { cpuUsage, createLogger, reopenLogFiles, stoppedLine, type Logger } from '../log/logger.js';
 import { openRtnl, type Rtnl } from '../net/rtnl.js';
+import { readFirewall, type FirewallReads } from '../net/firewall.js';
 import { createNotifier, type Notifier } from '../notify/notifier.js';
 import { sdNotify } from '../native/addon.js';
 import { describePidFileError, lockPidFiles, type PidFileLock } from './pidfile.js';
@@ -130,6 +131,8 @@ interface Preflight {
   readonly config: Config;
   readonly pidFiles: readonly PidFileLock[];
   readonly rtnl: Rtnl;
+  /** Started before the config is read, so the commands run while it is (the start phase waits). */
+  readonly firewallReads: Promise<FirewallReads>;
 }
 
 /**
@@ -159,6 +162,7 @@ async function preflight(
     return err(fail(EXIT.fatal, describePidFileError(locked.error)));
   }
   const pidFiles = locked.value;
+  const firewallReads = readFirewall();
   // Every way out removes them, early errors included; the locks themselves die with the process.
   process.once('exit', () => pidFiles.forEach((p) => p.release()));
   for (const p of pidFiles) if (p.stalePid !== undefined) log.info(`pidfile ${p.path} was left by pid ${p.stalePid}, which is gone - taking it over`);
@@ -197,7 +201,7 @@ async function preflight(
   if (capabilities !== undefined) return err(fail(EXIT.permission, capabilities));
   const rtnl = openRtnl();
   if (!rtnl.ok) return err(fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`));
-  return ok({ config, pidFiles, rtnl: rtnl.value });
+  return ok({ config, pidFiles, rtnl: rtnl.value, firewallReads });
 }
 
 /** What start() needs besides the preflight's results. */
@@ -224,7 +228,7 @@ interface Started {
 async function start(opts: DaemonOptions, pre: Preflight, log: Logger, s: Starting): Promise<Result<Started, { code: number; message: string }>> {
   const flags = opts.flags ?? {};
   const { dumps, crash } = s;
-  const { config, pidFiles, rtnl } = pre;
+  const { config, pidFiles, rtnl, firewallReads } = pre;
   const systemd = createSystemdStatus(config.instances.map((i) => i.name), sdNotify, (m) => log.warn(m));
   const scripts = createNotifier(config, { log, ...(flags.umask === undefined ? {} : { umask: flags.umask }) });
   // Every state change passes here (its notify), so systemd's STATUS= follows it.
@@ -235,7 +239,7 @@ async function start(opts: DaemonOptions, pre: Preflight, log: Logger, s: Starti
       scripts.instance(name, state, priority);
     },
   };
-  const started = await Running.start(config, rtnl, { log, notifier, onInternalError: (e) => crash(e, 'in an instance') });
+  const started = await Running.start(config, rtnl, { log, notifier, onInternalError: (e) => crash(e, 'in an instance'), firewallReads });
   if (!started.ok) {
     rtnl.close();
     return started;

@@ -14,7 +14,7 @@ import { Instance, type InstanceHost, type InstancePorts } from '../instance/ins
 import { rehearseTakeover } from '../instance/rehearsal.js';
 import { createStats, type InstanceStats } from '../instance/stats.js';
 import type { Logger } from '../log/logger.js';
-import { firewallSettings, prepareFirewall, type Firewall } from '../net/firewall.js';
+import { firewallSettings, prepareFirewall, type Firewall, type FirewallReads } from '../net/firewall.js';
 import type { LinkInfo, Rtnl } from '../net/rtnl.js';
 import type { VrrpSocket } from '../net/vrrp-socket.js';
 import { NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from '../notify/notifier.js';
@@ -39,6 +39,8 @@ export interface RunningDeps {
   readonly notifier: Notifier;
   /** An exception in an instance's own work: the crash path (crash.ts). */
   readonly onInternalError: (e: unknown) => void;
+  /** The firewall's state, read since preflight began (net/firewall.ts readFirewall). */
+  readonly firewallReads?: Promise<FirewallReads>;
 }
 
 /** What a reload has made ready before it touches any instance (everything that can fail). */
@@ -88,7 +90,7 @@ export class Running {
 
     const hosts = await resolveHosts(config.instances, byName, rtnl);
     if (!hosts.ok) return fatal(hosts.error, EXIT.config);
-    const firewall = await prepareFirewall(config.instances, log, undefined, firewallSettings(config.global.firewall));
+    const firewall = await prepareFirewall(config.instances, log, undefined, firewallSettings(config.global.firewall), deps.firewallReads);
     if (!firewall.ok) return fatal(firewall.error);
     await removeResidualVips(config.instances, hosts.value, rtnl, log, firewall.value !== undefined);
 

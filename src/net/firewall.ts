@@ -333,10 +333,10 @@ export async function removeLeftoverRules(
   run: CommandRunner = runCommand,
   fw: FirewallSettings = DEFAULT_FIREWALL,
   vips: readonly Ipv4[] = [],
+  reads: Promise<FirewallReads> = readFirewall(run),
 ): Promise<string[]> {
   const removed: string[] = [];
-  // The two reads at once: each is a process start (~5-10 ms), and every start-up waits on them.
-  const [tables, chains] = await Promise.all([run(['nft', 'list', 'tables']), run(ipt('-S'))]);
+  const { tables, chains } = await reads;
   if (tables.ok && tables.value.split('\n').includes(`table ip ${fw.table}`)) {
     const r = await nft(run, nftRemoveTableScript(fw.table));
     if (r.ok) removed.push(`nftables table ip ${fw.table}`);
@@ -352,9 +352,26 @@ export async function removeLeftoverRules(
   return removed;
 }
 
+/** What start-up reads of the firewall before it decides anything: the output of three commands. */
+export interface FirewallReads {
+  readonly tables: Result<string, string>;
+  readonly chains: Result<string, string>;
+  readonly keepalivedTable: Result<string, string>;
+}
+
+/**
+ * The reads at once, and started early (runDaemon starts them before it reads the config): each is
+ * a process start of 5-10 ms, and every start-up waits on them. Reading changes nothing.
+ */
+export function readFirewall(run: CommandRunner = runCommand): Promise<FirewallReads> {
+  return Promise.all([run(['nft', 'list', 'tables']), run(ipt('-S')), run(['nft', 'list', 'table', 'ip', 'keepalived'])]).then(
+    ([tables, chains, keepalivedTable]) => ({ tables, chains, keepalivedTable }),
+  );
+}
+
 /** A leftover `table ip keepalived` (a keepalived killed before the switch to vrrpd): its VIPs. */
-export async function keepalivedTableVips(run: CommandRunner = runCommand): Promise<Ipv4[] | undefined> {
-  const table = await run(['nft', 'list', 'table', 'ip', 'keepalived']);
+export async function keepalivedTableVips(run: CommandRunner = runCommand, reads: Promise<FirewallReads> = readFirewall(run)): Promise<Ipv4[] | undefined> {
+  const table = (await reads).keepalivedTable;
   if (!table.ok) return undefined;
   const elements = /elements = \{([^}]*)\}/.exec(table.value)?.[1] ?? '';
   return elements
@@ -380,14 +397,12 @@ export async function prepareFirewall(
   log: Pick<LineLog, 'info' | 'warn'>,
   run: CommandRunner = runCommand,
   fw: FirewallSettings = DEFAULT_FIREWALL,
+  reads: Promise<FirewallReads> = readFirewall(run),
 ): Promise<Result<Firewall | undefined, string>> {
   const ours = new Set(instances.flatMap((i) => i.vips.map((v) => v.address)));
-  // keepalived's table is only read here (removed only when it is ours: fw.table), so both at once.
-  const [leftovers, keepalivedVips] = await Promise.all([
-    removeLeftoverRules(run, fw, [...ours]),
-    fw.table === 'keepalived' ? Promise.resolve(undefined) : keepalivedTableVips(run),
-  ]);
-  for (const what of leftovers) log.info(`removed leftover ${what} of an earlier run`);
+  // Read before anything is removed: our own table may be named keepalived (fw.table), then it is no warning.
+  const keepalivedVips = fw.table === 'keepalived' ? undefined : await keepalivedTableVips(run, reads);
+  for (const what of await removeLeftoverRules(run, fw, [...ours], reads)) log.info(`removed leftover ${what} of an earlier run`);
   const blocked = keepalivedVips?.filter((v) => ours.has(v)) ?? [];
   if (blocked.length > 0) {
     log.warn(

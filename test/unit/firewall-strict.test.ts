@@ -13,6 +13,7 @@ import {
   nftElementScript,
   openFirewall,
   prepareFirewall,
+  readFirewall,
   removeLeftoverRules,
   type CommandRunner,
 } from '../../src/net/firewall.js';
@@ -246,6 +247,16 @@ describe('start-up', () => {
     expect(sink.lines).toEqual([
       "warn nftables table ip keepalived (left by keepalived) drops all traffic to and from 192.0.2.200: if keepalived no longer runs here, remove it with 'nft delete table ip keepalived'",
     ]);
+  });
+
+  it('reads the firewall once, all three reads before any change, from reads started earlier', async () => {
+    const { calls, run } = recorder((argv) =>
+      argv === 'nft list tables' ? Promise.resolve(ok('table ip vrrpd\n')) : argv.startsWith('iptables') ? Promise.resolve(err('no iptables')) : undefined,
+    );
+    const reads = readFirewall(run);
+    expect(calls.map((c) => c.argv)).toEqual(['nft list tables', 'iptables -w -S', 'nft list table ip keepalived']);
+    await prepareFirewall([{ name: 'VI_1', accept: true, vips: [{ address: VIP }] }], logSink().log, run, undefined, reads);
+    expect(calls.map((c) => c.argv)).toEqual(['nft list tables', 'iptables -w -S', 'nft list table ip keepalived', 'nft -f -']);
   });
 
   it('neither tool: the instance is named in the error', async () => {
