@@ -16,7 +16,14 @@
 // runner opens it for itself (`openV3Gate`): each v3 instance is read without its version and
 // advert_int lines, then gets its v3 parameters from the written advert_int fitted as the
 // configuration fits it (fitAdvertIntV3). An advert line's `advertIntCs` is the v3 Max Adver Int.
+// `{"type": "capture", "capture": NAME, "vips": [...]}` stands for the IPv4 VRRPv3 adverts of the
+// keepalived capture test/fixtures/captures/NAME.pcap, each decoded by packet-v3.ts (every receive
+// check, against `vips`) and given at `at` plus its time after the capture's first advert.
 import { readFileSync } from 'node:fs';
+import { parsePcap } from '../../lab/pcap.js';
+import { decodeDatagramV3Ipv4 } from '../../src/vrrp/packet-v3.js';
+import { advertEventV3 } from '../../src/vrrp/advert-event.js';
+import { v3CapturePath, type V3CaptureName } from '../helpers/captures-v3.js';
 import { join } from 'node:path';
 import type { Config, InstanceConfig } from '../../src/config/config.js';
 import { fitAdvertIntV3 } from '../../src/config/advert-int.js';
@@ -48,7 +55,36 @@ type InputLine = { at: Millis; instance?: string } & (
   | { type: 'vipRemoved'; address: string; ifname: string }
   /** A reload to the folder's config file `config` (see the top of this file). */
   | { type: 'reload'; config: string }
+  /** A keepalived capture's v3 IPv4 adverts (see the top of this file). */
+  | { type: 'capture'; capture: V3CaptureName; vips: string[] }
 );
+
+type EventLine = Exclude<InputLine, { type: 'capture' }>;
+
+/** The adverts of a `capture` line as advert lines, each at `at` plus its time after the first. */
+function expandCapture(line: Extract<InputLine, { type: 'capture' }>): EventLine[] {
+  const pcap = parsePcap(readFileSync(v3CapturePath(line.capture, '.pcap')));
+  if (!pcap.ok) throw new Error(`${line.capture}: ${pcap.error}`);
+  const vips = line.vips.map((v) => {
+    const a = parseIpv4(v);
+    if (!a) throw new Error(`${line.capture}: bad VIP ${v}`);
+    return a;
+  });
+  const adverts = pcap.value.records.filter((r) => r.data.readUInt16BE(12) === 0x0800 && r.data[14 + 9] === 112);
+  const t0 = adverts[0]?.t ?? 0;
+  return adverts.map((r, i): EventLine => {
+    const ip = r.data.subarray(14);
+    const from = parseIpv4(ip.subarray(12, 16).join('.'));
+    if (!from) throw new Error(`${line.capture}: no source address`);
+    const decoded = decodeDatagramV3Ipv4(ip, from, () => ({ family: 'ipv4', vips, checkAddresses: true, multicast: true }));
+    if (!decoded.ok) throw new Error(`${line.capture}: advert ${i + 1} dropped: ${decoded.drop.reason}`);
+    const event = advertEventV3(decoded.advert);
+    if (event.type !== 'advert' || event.advertIntCs === undefined) throw new Error('advertEventV3 gave no v3 advert');
+    // To the microsecond, so that the sums stay exact.
+    const at = Math.round((line.at + (r.t - t0) * 1e3) * 1e3) / 1e3;
+    return { at, type: 'advert', from: event.from, priority: event.priority, advertIntCs: event.advertIntCs };
+  });
+}
 
 /** One observable output line; armTimer/cancelTimer are internal and not listed. */
 export type OutputLine = { at: Millis } & Record<string, string | number | string[]>;
@@ -56,7 +92,8 @@ export type OutputLine = { at: Millis } & Record<string, string | number | strin
 export interface LoadedScenario {
   readonly name: string;
   readonly setup: ScenarioSetup;
-  readonly inputs: InputLine[];
+  /** Capture lines already expanded into their adverts. */
+  readonly inputs: EventLine[];
   readonly expected: OutputLine[];
   readonly configText: string;
   /** The config files reload lines name, by file name. */
@@ -72,7 +109,7 @@ const readJsonl = <T>(path: string): T[] =>
 
 export function loadScenario(dir: string, name: string): LoadedScenario {
   const base = join(dir, name);
-  const inputs = readJsonl<InputLine>(join(base, 'events.jsonl'));
+  const inputs = readJsonl<InputLine>(join(base, 'events.jsonl')).flatMap((l) => (l.type === 'capture' ? expandCapture(l) : [l]));
   const reloadTexts = new Map<string, string>();
   for (const line of inputs) if (line.type === 'reload') reloadTexts.set(line.config, readFileSync(join(base, line.config), 'utf8'));
   return {
@@ -112,7 +149,7 @@ function observable(at: Millis, a: Action, vipName: (v: VipPlace) => string): Ou
   }
 }
 
-function toEvent(line: Exclude<InputLine, { type: 'reload' }>): FsmEvent | 'end' {
+function toEvent(line: Exclude<EventLine, { type: 'reload' }>): FsmEvent | 'end' {
   switch (line.type) {
     case 'end':
       return 'end';
