@@ -1,10 +1,12 @@
-// RFC 3768 §6.4 as a pure function: `step(state, event, now) -> { state, actions }`. No timers,
+// RFC 3768 §6.4 (VRRPv2) and RFC 5798 §6.4 (VRRPv3, `version: 3` in the parameters) as a pure
+// function: `step(state, event, now) -> { state, actions }`. No timers,
 // sockets or clock reads: time comes in as `now`, timers go out as armTimer actions and come back
 // as events. Everything keepalived decides about protocol behaviour lives here
 // (docs/reference/keepalived-behaviour.md, from #timers to #tracking-and-priority); the shell
 // (instance/instance.ts) only executes the actions.
 import type { Ipv4, Millis, Priority } from '../types.js';
 import { ipv4ToUint32 } from '../types.js';
+import { masterDownIntervalMsV3, skewTimeMsV3 } from './timers-v3.js';
 import { diffVips, vipPlaceKey, type VipPlace } from './vip-diff.js';
 
 export type Role = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOPPED';
@@ -15,11 +17,25 @@ export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED';
 export const OWNER_PRIORITY = 255 as Priority;
 export const STOP_PRIORITY = 0 as Priority;
 
+/**
+ * VRRPv3 (RFC 5798): the Advertisement_Interval in centiseconds (the 12-bit field, 1..4095). The
+ * core reads this one; InstanceParams.advertIntMs is the same interval for the shell's views
+ * (advertIntCs × 10).
+ */
+export interface V3Params {
+  readonly advertIntCs: number;
+}
+
+export type VrrpVersion = 2 | 3;
+
 /** What the core needs to know about one vrrp_instance; derived from InstanceConfig + the host. */
 export interface InstanceParams {
   readonly name: string;
   readonly basePriority: Priority;
+  /** advert_int: the Advertisement_Interval (VRRPv2: whole seconds; VRRPv3: see `v3`). */
   readonly advertIntMs: Millis;
+  /** Present: the instance speaks VRRPv3 (RFC 5798); absent: VRRPv2 (RFC 3768). */
+  readonly v3?: V3Params;
   readonly preempt: boolean;
   readonly wantState: 'MASTER' | 'BACKUP' | undefined;
   /** Our primary address on the interface: the source of our adverts and the tie-break key. */
@@ -81,6 +97,11 @@ export interface FsmState {
   readonly wantsMaster: boolean;
   /** preempt_delay: until when a lower-priority master is still accepted (started by its first advert). */
   readonly preemptDeadline: Millis | undefined;
+  /**
+   * VRRPv3: the Master_Adver_Interval (centiseconds) taken from the master's adverts (RFC 5798
+   * §6.4.2); undefined while it is our own Advertisement_Interval (RFC 5798 §6.4.1).
+   */
+  readonly masterAdverIntCs?: number;
 }
 
 export type FsmEvent =
@@ -96,8 +117,11 @@ export type FsmEvent =
    * 0, so the backup takes over only after Master_Down_Interval; the notify still runs.
    */
   | { readonly type: 'shutdown'; readonly removed?: boolean; readonly release?: boolean }
-  /** A received advert that passed every check of packet.ts. */
-  | { readonly type: 'advert'; readonly priority: Priority; readonly from: Ipv4 }
+  /**
+   * A received advert that passed every check of packet.ts (or packet-v3.ts). `advertIntCs`: a
+   * VRRPv3 advert's Max Adver Int in centiseconds (advert-event.ts); a VRRPv2 advert has none.
+   */
+  | { readonly type: 'advert'; readonly priority: Priority; readonly from: Ipv4; readonly advertIntCs?: number }
   /**
    * `deadline`: when the timer was due (default: now). The next Adver_Timer period counts from it,
    * so a MASTER's state does not change per advert and a late wakeup does not shift later ones.
@@ -169,10 +193,23 @@ export type AdvertLine = 'backupPriorityZero' | 'lowerDiscarded' | 'preemptDelay
  */
 export const ADVER_GRID_MS = 4;
 
-/** The Adver_Timer's deadline for an exact one: the nearest grid point, when the interval is on the grid. */
+/**
+ * The Adver_Timer's deadline for an exact one: the nearest grid point, when the interval is on the
+ * grid. VRRPv3's centisecond intervals: an even number of centiseconds (20 ms, 0.1 s, 1 s...) is a
+ * whole number of 4 ms steps and sits on the grid like v2's seconds (at 0.02 s, 2 ms off the first
+ * period is a tenth of an interval, still far inside Master_Down_Interval's three and the skew); an
+ * odd number (10 ms, 50 ms, 0.11 s) is not, and stays off it, every period exact.
+ */
 export function adverDeadline(params: InstanceParams, exact: Millis): Millis {
-  return params.advertIntMs % ADVER_GRID_MS === 0 ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
+  return adverIntervalMs(params) % ADVER_GRID_MS === 0 ? Math.round(exact / ADVER_GRID_MS) * ADVER_GRID_MS : exact;
 }
+
+/** The Adver_Timer's period: advert_int (v2), Advertisement_Interval in centiseconds (v3). */
+export function adverIntervalMs(params: InstanceParams): Millis {
+  return params.v3 !== undefined ? params.v3.advertIntCs * 10 : params.advertIntMs;
+}
+
+export const versionOf = (params: InstanceParams): VrrpVersion => (params.v3 !== undefined ? 3 : 2);
 
 const armAdver = (s: FsmState, exact: Millis): Action => ({ type: 'armTimer', timer: 'adver', at: adverDeadline(s.params, exact) });
 
@@ -217,9 +254,25 @@ export function skewTimeMs(priority: Priority): Millis {
   return ((256 - priority) * 1000) / 256;
 }
 
-/** Master_Down_Interval = (3 * Advertisement_Interval) + Skew_time (RFC 3768 §6.1; 3 = down_timer_adverts). */
-export function masterDownIntervalMs(params: InstanceParams, priority: Priority): Millis {
+/**
+ * Master_Down_Interval = (3 * Advertisement_Interval) + Skew_time (RFC 3768 §6.1; 3 = down_timer_adverts).
+ * VRRPv3 (RFC 5798 §6.1): (3 * Master_Adver_Interval) + Skew_Time, both scaled by the master's
+ * interval `masterAdverIntCs` (default: ours), in keepalived's whole microseconds (timers-v3.ts).
+ */
+export function masterDownIntervalMs(params: InstanceParams, priority: Priority, masterAdverIntCs?: number): Millis {
+  if (params.v3 !== undefined) return masterDownIntervalMsV3(params.downTimerAdverts, masterAdverIntCs ?? params.v3.advertIntCs, priority);
   return params.downTimerAdverts * params.advertIntMs + skewTimeMs(priority);
+}
+
+/**
+ * The Master_Down timer's length: the whole Master_Down_Interval, or Skew_Time alone after a
+ * priority-0 advert; v3 scales both with the Master_Adver_Interval the state holds (RFC 5798 §6.1:
+ * Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256).
+ */
+function masterDownMs(s: FsmState, kind: 'full' | 'skew', priority: Priority = s.effectivePriority, params: InstanceParams = s.params): Millis {
+  if (params.v3 === undefined) return kind === 'full' ? masterDownIntervalMs(params, priority) : skewTimeMs(priority);
+  const cs = s.masterAdverIntCs ?? params.v3.advertIntCs;
+  return kind === 'full' ? masterDownIntervalMsV3(params.downTimerAdverts, cs, priority) : skewTimeMsV3(priority, cs);
 }
 
 export function step(state: FsmState, event: FsmEvent, now: Millis, sync?: SyncContext): StepResult {
@@ -236,8 +289,8 @@ function dispatch(s: FsmState, e: FsmEvent, now: Millis, out: Action[], sync: Sy
     case 'shutdown':
       return shutdown(s, out, e.removed === true, e.release !== false);
     case 'advert':
-      if (s.role === 'BACKUP') return backupReceivesAdvert(s, e.priority, e.from, now, out);
-      if (s.role === 'MASTER') return masterReceivesAdvert(s, e.priority, e.from, now, out);
+      if (s.role === 'BACKUP') return backupReceivesAdvert(s, e.priority, e.from, e.advertIntCs, now, out);
+      if (s.role === 'MASTER') return masterReceivesAdvert(s, e.priority, e.from, e.advertIntCs, now, out);
       return s; // keepalived ignores adverts in INIT and FAULT
     case 'timer':
       return timerFired(s, e.timer, e.deadline ?? now, now, out, sync);
@@ -322,31 +375,39 @@ function startup(s: FsmState, fault: boolean, now: Millis, out: Action[]): FsmSt
  * VIPs, GARP burst, notify, and a second burst garp_master_delay later.
  */
 function becomeMaster(s: FsmState, now: Millis, out: Action[]): FsmState {
-  out.push(
-    { type: 'sendAdvert', priority: s.effectivePriority },
-    log(s, 'info', 'Entering MASTER STATE'),
-    { type: 'cancelTimer', timer: 'masterDown' },
-    { type: 'addVips' },
-  );
+  out.push({ type: 'sendAdvert', priority: s.effectivePriority }, log(s, 'info', 'Entering MASTER STATE'));
+  // RFC 5798 §6.4.2 "If the Master_Down_Timer fires ... Set the Adver_Timer to
+  // Advertisement_Interval": a master advertises its own interval, not the one it heard
+  // (keepalived vrrp_state_become_master, whose line comes only with -D; without -D keepalived
+  // forgets to reset it, which shows only when a sync group sends the MASTER back to BACKUP).
+  if (s.masterAdverIntCs !== undefined && s.params.v3 !== undefined && s.masterAdverIntCs !== s.params.v3.advertIntCs) {
+    out.push(log(s, 'debug', `changing advert interval from ${s.masterAdverIntCs * 10}ms to locally configured ${s.params.v3.advertIntCs * 10}ms`));
+  }
+  out.push({ type: 'cancelTimer', timer: 'masterDown' }, { type: 'addVips' });
   if (s.params.garpMasterRepeat > 0) out.push({ type: 'garp', count: s.params.garpMasterRepeat });
   out.push({ type: 'notify', state: 'MASTER' });
-  out.push(armAdver(s, now + s.params.advertIntMs));
+  out.push(armAdver(s, now + adverIntervalMs(s.params)));
   if (s.params.garpMasterDelayMs > 0 && s.params.garpMasterRepeat > 0) {
     out.push({ type: 'armTimer', timer: 'garpDelay', at: now + s.params.garpMasterDelayMs });
   }
   if (s.params.garpMasterRefreshMs > 0) out.push({ type: 'armTimer', timer: 'garpRefresh', at: now + s.params.garpMasterRefreshMs });
-  return { ...s, role: 'MASTER', master: undefined, masterDown: undefined, wantsMaster: false, preemptDeadline: undefined };
+  return { ...s, role: 'MASTER', master: undefined, masterDown: undefined, wantsMaster: false, preemptDeadline: undefined, masterAdverIntCs: undefined };
 }
 
 function armMasterDown(s: FsmState, kind: 'full' | 'skew', now: Millis, out: Action[]): FsmState {
-  const ms = kind === 'full' ? masterDownIntervalMs(s.params, s.effectivePriority) : skewTimeMs(s.effectivePriority);
+  const ms = masterDownMs(s, kind);
   out.push({ type: 'armTimer', timer: 'masterDown', at: now + ms });
   return { ...s, masterDown: { armedAt: now, kind, due: now + ms } };
 }
 
-/** RFC 3768 §6.4.2, "If an ADVERTISEMENT is received" in {Backup}. */
-function backupReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: Millis, out: Action[]): FsmState {
+/**
+ * RFC 3768 §6.4.2 / RFC 5798 §6.4.2, "If an ADVERTISEMENT is received" in {Backup}. v3 has no
+ * interval check: a different interval is the master's to choose, and adopted.
+ */
+function backupReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, advertIntCs: number | undefined, now: Millis, out: Action[]): FsmState {
   // "If the Priority in the ADVERTISEMENT is Zero, then: Set the Master_Down_Timer to Skew_Time"
+  // (v3: the Skew_Time of the Master_Adver_Interval already held; a priority-0 advert's own
+  // interval is not taken, as keepalived).
   if (priority === STOP_PRIORITY) {
     out.push(log(s, 'debug', 'Backup received priority 0 advertisement', 'backupPriorityZero'));
     return armMasterDown(s, 'skew', now, out);
@@ -357,12 +418,29 @@ function backupReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
   // until preempt_delay after the first such advert, so the takeover waits delay + Master_Down.
   const delaying = s.params.preemptDelayMs > 0 && (s.preemptDeadline === undefined || s.preemptDeadline > now);
   if (!s.params.preempt || priority >= s.effectivePriority || delaying) {
-    const accepted: FsmState = { ...s, master: { address: from, priority }, wantsMaster: false };
+    // RFC 5798 §6.4.2 (450-460): "Set Master_Adver_Interval to Adver Interval contained in the
+    // ADVERTISEMENT, Recompute the Master_Down_Interval, Reset the Master_Down_Timer to
+    // Master_Down_Interval" (the Skew_Time in it scales with the new interval too, RFC 5798 §6.1).
+    const adopted = adoptMasterAdverInt(s, advertIntCs, out);
+    const accepted: FsmState = { ...adopted, master: { address: from, priority }, wantsMaster: false };
     return armMasterDown(trackPreemptDelay(accepted, priority, now, out), 'full', now, out);
   }
   // "Else ... Discard the ADVERTISEMENT": the timer keeps running, so we preempt when it fires.
   out.push(log(s, 'info', `received lower priority (${priority}) advert from ${from} - discarding`, 'lowerDiscarded'));
   return { ...s, master: { address: from, priority } };
+}
+
+/**
+ * RFC 5798 §6.4.2 / §6.4.3: take the advert's interval as Master_Adver_Interval (v3 only; a v2
+ * advert carries none, and 0 never passes packet-v3.ts). keepalived update_master_adver_int: its
+ * line with -D, when the interval changes.
+ */
+function adoptMasterAdverInt(s: FsmState, advertIntCs: number | undefined, out: Action[]): FsmState {
+  if (s.params.v3 === undefined || advertIntCs === undefined || advertIntCs <= 0) return s;
+  const held = s.masterAdverIntCs ?? s.params.v3.advertIntCs;
+  if (advertIntCs === held) return s.masterAdverIntCs === undefined ? { ...s, masterAdverIntCs: advertIntCs } : s;
+  out.push(log(s, 'debug', `advertisement interval updated from ${held * 10}ms to ${advertIntCs * 10}ms by master`));
+  return { ...s, masterAdverIntCs: advertIntCs };
 }
 
 /** keepalived: the preempt_delay clock starts at the first lower advert and stops at a higher one. */
@@ -384,13 +462,13 @@ function compareToOwnAddress(s: FsmState, from: Ipv4): number {
 }
 
 /** RFC 3768 §6.4.3, "If an ADVERTISEMENT is received" in {Master}; keepalived §3.5. */
-function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: Millis, out: Action[]): FsmState {
+function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, advertIntCs: number | undefined, now: Millis, out: Action[]): FsmState {
   // "If the Priority in the ADVERTISEMENT is Zero, then: Send an ADVERTISEMENT, Reset the Adver_Timer"
   if (priority === STOP_PRIORITY) {
     out.push(
       log(s, 'debug', 'Master received priority 0 message', 'masterPriorityZero'),
       { type: 'sendAdvert', priority: s.effectivePriority },
-      armAdver(s, now + s.params.advertIntMs),
+      armAdver(s, now + adverIntervalMs(s.params)),
     );
     return s;
   }
@@ -428,7 +506,10 @@ function masterReceivesAdvert(s: FsmState, priority: Priority, from: Ipv4, now: 
           : `Master received advert from ${from} with same priority ${priority} but higher IP address than ours`,
       ),
     );
-    return leaveMasterForBackup({ ...current, master: { address: from, priority } }, now, out);
+    // RFC 5798 §6.4.3 (740-765): "Set Master_Adver_Interval to Adver Interval contained in the
+    // ADVERTISEMENT, Recompute the Skew_Time, Recompute the Master_Down_Interval, Set
+    // Master_Down_Timer to Master_Down_Interval" (keepalived vrrp_state_master_rx).
+    return leaveMasterForBackup({ ...adoptMasterAdverInt(current, advertIntCs, out), master: { address: from, priority } }, now, out);
   }
   // "Otherwise, Discard the ADVERTISEMENT". keepalived goes further
   // (keepalived-behaviour.md#master-hearing-an-advert,
@@ -507,7 +588,7 @@ function timerFired(s: FsmState, timer: TimerName, deadline: Millis, now: Millis
  * per tick).
  */
 function sendPeriodicAdvert(s: FsmState, deadline: Millis, now: Millis, out: Action[]): FsmState {
-  const interval = s.params.advertIntMs;
+  const interval = adverIntervalMs(s.params);
   const exact = deadline + interval;
   // Stalled for a whole interval: don't burst, count the next interval from now.
   const arm = armAdver(s, exact <= now ? now + interval : exact);
@@ -561,7 +642,8 @@ function enterFault(s: FsmState, out: Action[]): FsmState {
 function leaveFault(s: FsmState, now: Millis, out: Action[]): FsmState {
   if (s.effectivePriority === OWNER_PRIORITY && s.params.wantState !== 'BACKUP') return becomeMaster(s, now, out);
   out.push(log(s, 'info', 'Entering BACKUP STATE'), { type: 'notify', state: 'BACKUP' });
-  return armMasterDown({ ...s, role: 'BACKUP' }, 'full', now, out);
+  // v3: back to our own interval until a master is heard (keepalived vrrp_state_leave_fault).
+  return armMasterDown({ ...s, role: 'BACKUP', masterAdverIntCs: undefined }, 'full', now, out);
 }
 
 /**
@@ -575,8 +657,7 @@ function priorityChanged(s: FsmState, priority: Priority, now: Millis, out: Acti
   const changed = { ...s, effectivePriority: priority };
   if (s.role !== 'BACKUP' || !s.masterDown) return changed;
   const { armedAt, kind } = s.masterDown;
-  const interval = kind === 'full' ? masterDownIntervalMs(s.params, priority) : skewTimeMs(priority);
-  const due = armedAt + interval;
+  const due = armedAt + masterDownMs(s, kind, priority);
   out.push({ type: 'armTimer', timer: 'masterDown', at: Math.max(now, due) });
   return { ...changed, masterDown: { armedAt, kind, due } };
 }
@@ -602,7 +683,11 @@ function reloadKeepingRole(s: FsmState, params: InstanceParams, effectivePriorit
   const old = s.params;
   const base = params.basePriority;
   // Only the owner conflict lowers the base (255 -> 254); a new configured priority replaces it.
-  const next: FsmState = { ...s, params, basePriority: base === old.basePriority ? s.basePriority : base, effectivePriority };
+  // v3: a Master_Adver_Interval heard from the master stays (it is the master's, not ours to
+  // configure; keepalived's reload forgets it, so a backup whose own interval is now shorter than
+  // the master's takes over before the master's next advert); v2 has none.
+  const heard = params.v3 !== undefined ? s.masterAdverIntCs : undefined;
+  const next: FsmState = { ...s, params, basePriority: base === old.basePriority ? s.basePriority : base, effectivePriority, masterAdverIntCs: heard };
   if (s.role === 'MASTER') {
     const { removed, added } = diffVips(old.vips, params.vips, vipPlaceKey);
     // keepalived says "setting VIPs." for a MASTER with VIPs at every reload, even when none changed.
@@ -613,7 +698,7 @@ function reloadKeepingRole(s: FsmState, params: InstanceParams, effectivePriorit
   }
   switch (s.role) {
     case 'MASTER': {
-      out.push({ type: 'sendAdvert', priority: next.effectivePriority }, armAdver(next, now + params.advertIntMs));
+      out.push({ type: 'sendAdvert', priority: next.effectivePriority }, armAdver(next, now + adverIntervalMs(params)));
       if (params.garpMasterRepeat > 0) out.push({ type: 'garp', count: params.garpMasterRepeat });
       if (params.garpMasterRefreshMs !== old.garpMasterRefreshMs) {
         out.push(
@@ -630,8 +715,7 @@ function reloadKeepingRole(s: FsmState, params: InstanceParams, effectivePriorit
       // Re-base the running Master_Down timer on the new advert_int / down_timer_adverts, counted
       // from the last accepted advert, as a priority change does.
       const { armedAt, kind } = s.masterDown;
-      const interval = kind === 'full' ? masterDownIntervalMs(params, effectivePriority) : skewTimeMs(effectivePriority);
-      const due = armedAt + interval;
+      const due = armedAt + masterDownMs(next, kind, effectivePriority, params);
       out.push({ type: 'armTimer', timer: 'masterDown', at: Math.max(now, due) });
       return { ...cleared, masterDown: { armedAt, kind, due } };
     }
