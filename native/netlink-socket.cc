@@ -21,7 +21,7 @@ namespace {
 // them to JS in one call: onDatagrams(datagrams: Buffer[], overrun: boolean). `overrun`: a recv()
 // failed with ENOBUFS, i.e. the kernel dropped messages for a full receive queue (a monitor must
 // re-read what it watches); reading goes on. Level-triggered epoll reads what is left next turn.
-// A dead descriptor or a poll error stops it and calls onError(error) once, after closing.
+// A dead descriptor or another poll error stops it and calls onError(error) once, after closing.
 // The handle keeps the loop alive only while ref(true) (a monitor; a dump in flight), and the
 // wrapper holds itself while open, as RawReceiver does.
 class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
@@ -108,7 +108,21 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     Napi::Array datagrams = Napi::Array::New(env);
     uint32_t count = 0;
     bool overrun = false;
-    int fatal = status < 0 ? -status : 0;
+    int fatal = 0;
+    // A full queue sets the socket's error, epoll reports EPOLLERR, and libuv hands that over as
+    // UV_EBADF with the handle stopped: ask the socket what it was, and poll again if an overrun.
+    if (status < 0) {
+      int pending = 0;
+      socklen_t length = sizeof pending;
+      if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &pending, &length) < 0) pending = errno;
+      if (pending == ENOBUFS) {
+        overrun = true;
+        int rc = uv_poll_start(handle_, UV_READABLE, &NetlinkSocket::OnReadable);
+        if (rc != 0) fatal = -rc;
+      } else {
+        fatal = pending != 0 ? pending : -status;
+      }
+    }
     for (int reads = 0; fatal == 0 && reads < kMaxPerWake; reads++) {
       ssize_t n = recv(fd_, buffer_.data(), buffer_.size(), 0);
       if (n < 0) {
