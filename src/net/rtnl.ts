@@ -74,6 +74,8 @@ interface Dump {
 
 export function openRtnl(): Result<Rtnl, string> {
   let current: Dump | undefined;
+  /** Why the request socket is closed, once it is. */
+  let broken: string | undefined;
   const finish = (r: Result<NetlinkMessage[], string>): void => {
     const d = current;
     current = undefined;
@@ -102,7 +104,6 @@ export function openRtnl(): Result<Rtnl, string> {
   );
   if (!opened.ok) return err(`rtnetlink socket: ${opened.error}`);
   const requests: NetlinkSocket = opened.value;
-  let broken: string | undefined;
   let seq = 0;
   const watchers = new Set<() => void>();
   const openedRoute = openNetlinkRoute();
