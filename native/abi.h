@@ -5,6 +5,6 @@
 #ifndef VRRPD_NATIVE_ABI_H
 #define VRRPD_NATIVE_ABI_H
 
-#define VRRPD_NATIVE_ABI 2
+#define VRRPD_NATIVE_ABI 3
 
 #endif

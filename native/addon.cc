@@ -26,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   vrrpd::RegisterRawSender(env, exports);
   vrrpd::RegisterRawReceiver(env, exports);
   vrrpd::RegisterNetlinkRoute(env, exports);
+  vrrpd::RegisterNetlinkSocket(env, exports);
   vrrpd::RegisterSystem(env, exports);
   vrrpd::RegisterSignals(env, exports);
   vrrpd::RegisterTimers(env, exports);

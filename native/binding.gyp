@@ -3,7 +3,7 @@
     {
       "target_name": "vrrpd_native",
       "sources": [
-        "addon.cc", "common.cc", "packet-socket.cc", "raw-sender.cc", "raw-receiver.cc", "netlink-route.cc",
+        "addon.cc", "common.cc", "packet-socket.cc", "raw-sender.cc", "raw-receiver.cc", "netlink-route.cc", "netlink-socket.cc",
         "timers.cc", "repeater.cc", "signals.cc", "system.cc", "journal.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -7,6 +7,7 @@
 //   raw-sender.cc     RawSender (IPPROTO_RAW, the adverts)
 //   raw-receiver.cc   RawReceiver (the VRRP receive socket, protocol 112, on Node's loop)
 //   netlink-route.cc  NetlinkRoute (VIP add and delete with the kernel's ack)
+//   netlink-socket.cc NetlinkSocket (rtnetlink dumps and monitors on Node's loop: raw bytes)
 //   timers.cc         LoopTimer, TimerFd, monotonicMs, spinUntil
 //   repeater.cc       AdvertRepeater (the steady MASTER's adverts without waking JavaScript)
 //   signals.cc        sigrtmin, SignalWatcher (realtime signals Node cannot catch)
@@ -47,6 +48,7 @@ void RegisterPacketSocket(Napi::Env env, Napi::Object exports);
 void RegisterRawSender(Napi::Env env, Napi::Object exports);
 void RegisterRawReceiver(Napi::Env env, Napi::Object exports);
 void RegisterNetlinkRoute(Napi::Env env, Napi::Object exports);
+void RegisterNetlinkSocket(Napi::Env env, Napi::Object exports);
 void RegisterTimers(Napi::Env env, Napi::Object exports);
 void RegisterRepeater(Napi::Env env, Napi::Object exports);
 void RegisterSignals(Napi::Env env, Napi::Object exports);

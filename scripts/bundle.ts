@@ -5,9 +5,8 @@
 // lazy. Why a bundle: Node resolves, reads and links each ES module on its own; vrrpd's command line
 // was ~60 of them, and loading them was most of `vrrpd -t` (docs/development.md "The bundle").
 //
-// Not bundled: `netlink` (it finds its prebuilt .node from its own directory with node-gyp-build,
-// so its files stay in node_modules, loaded with require() by src/net/netlink-rt.ts) and Node's
-// own modules. Not minified: stack traces in the daemon's crash log keep vrrpd's function names.
+// Not bundled: Node's own modules (the addon is loaded by path, src/native/path.ts). Not
+// minified: stack traces in the daemon's crash log keep vrrpd's function names.
 // The output is the same for the same input (release.sh compares it with a fresh build).
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,7 +23,7 @@ export async function bundle(outDir: string): Promise<void> {
       'load-worker': join(root, 'dist/src/config/load-worker.js'),
     },
     platform: 'node',
-    external: [/^netlink(\/|$)/, /^node:/],
+    external: [/^node:/],
     logLevel: 'warn',
     output: {
       dir: outDir,

@@ -30,6 +30,12 @@ interface NativeNetlinkRoute {
   close(): void;
 }
 
+interface NativeNetlinkSocket {
+  send(bytes: Buffer): void;
+  ref(on: boolean): void;
+  close(): void;
+}
+
 interface NativeSignalWatcher {
   close(): void;
 }
@@ -65,6 +71,7 @@ interface NativeAddon {
   PacketSocket: new (ifname: string) => NativePacketSocket;
   RawSender: new (ifname: string, ifindex: number) => NativeRawSender;
   NetlinkRoute: new () => NativeNetlinkRoute;
+  NetlinkSocket: new (groups: number, onDatagrams: (datagrams: Buffer[], overrun: boolean) => void, onError: (e: Error) => void) => NativeNetlinkSocket;
   RawReceiver: (new (ifname: string, ifindex: number, onDatagrams: NativeDatagrams, onError: (e: Error) => void) => NativeRawReceiver) & {
     readonly maxPerWake: number;
   };
@@ -83,7 +90,7 @@ interface NativeAddon {
  * them equal). A build with another number (or none: built before the number existed) is refused
  * whole at load, so no entry point has to allow for an older addon.
  */
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 
 /** Why `exports`, loaded from `path`, is not this vrrpd's addon; undefined when it is. */
 export function abiMismatch(exports: unknown, path: string): string | undefined {
@@ -330,6 +337,39 @@ export function openNetlinkRoute(): Result<NetlinkRoute, string> {
     return {
       addAddress: (x) => attempt(() => socket.address(true, x.index, x.address, x.prefixLength, x.label)),
       delAddress: (x) => attempt(() => socket.address(false, x.index, x.address, x.prefixLength)),
+      close: () => socket.close(),
+    };
+  });
+}
+
+/** A NETLINK_ROUTE socket on Node's loop (native/netlink-socket.cc): raw bytes each way. */
+export interface NetlinkSocket {
+  /** One datagram to the kernel (a request, built by src/net/rtnl-messages.ts). */
+  send(bytes: Buffer): Result<void, string>;
+  /** Whether the socket keeps the process alive (off when opened). */
+  ref(on: boolean): void;
+  /** Idempotent; nothing is delivered after it. */
+  close(): void;
+}
+
+/**
+ * A NETLINK_ROUTE socket bound to the multicast `groups` (a bit mask of RTMGRP_*; 0: requests
+ * only). `onDatagrams` gets each loop turn's datagrams as the kernel sent them (at most 32),
+ * `overrun` true when the kernel dropped some (ENOBUFS); `onError` a failure that closed it.
+ */
+export function openNetlinkSocket(
+  groups: number,
+  onDatagrams: (datagrams: Buffer[], overrun: boolean) => void,
+  onError: (message: string) => void,
+): Result<NetlinkSocket, string> {
+  const a = addon();
+  if (!a.ok) return a;
+  const Native = a.value.NetlinkSocket;
+  return attempt(() => {
+    const socket = new Native(groups, onDatagrams, (e) => onError(describe(e)));
+    return {
+      send: (bytes: Buffer) => attempt(() => socket.send(bytes)),
+      ref: (on: boolean) => socket.ref(on),
       close: () => socket.close(),
     };
   });

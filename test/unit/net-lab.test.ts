@@ -462,4 +462,34 @@ describeUnless(skip !== undefined)(`net/* in network namespaces${skip ? ` (skipp
     expect(down).toBeGreaterThan(0);
     expect(dummy[dummy.length - 1]).toEqual({ kind: 'linkDeleted', name: 'h1d' });
   }, 20_000);
+
+  it('rtnl: a monitor whose queue overflowed (ENOBUFS) reports an overrun and goes on reading', () => {
+    // 10000 synchronous address changes with the loop held: more notifications than the monitor's
+    // 1 MiB queue holds, so the kernel drops some; then one more change, which must still arrive.
+    const script = `
+      import { openRtnl } from ${JSON.stringify(dist('net/rtnl'))};
+      import { openNetlinkRoute } from ${JSON.stringify(dist('native/addon'))};
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      const r = openRtnl().value;
+      const route = openNetlinkRoute().value;
+      const events = [];
+      const stop = r.watch((e) => events.push(e));
+      const va = (await r.links()).value.find((l) => l.name === 'va');
+      const vip = { index: va.index, address: '198.51.100.9', prefixLength: 32 };
+      for (let i = 0; i < 5000; i++) { route.addAddress(vip); route.delAddress(vip); }
+      await sleep(300);
+      const overruns = events.filter((e) => e.kind === 'overrun').map((e) => e.message);
+      events.length = 0;
+      route.addAddress({ ...vip, label: 'va:after' });
+      await sleep(200);
+      route.delAddress(vip);
+      stop();
+      r.close();
+      route.close();
+      console.log(JSON.stringify({ overruns, after: events.filter((e) => e.kind === 'addressAdded').map((e) => e.address.label) }));`;
+    const r = runIn<{ overruns: string[]; after: string[] }>(nsA, script);
+    expect(r.overruns.length).toBeGreaterThan(0);
+    expect(r.overruns[0]).toBe('rtnetlink monitor: the kernel dropped notifications (ENOBUFS)');
+    expect(r.after).toEqual(['va:after']);
+  }, 20_000);
 });
