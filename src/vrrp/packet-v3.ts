@@ -14,7 +14,7 @@
 // No authentication data. An IPv4 advert goes out behind a 20-byte header we build (IP_HDRINCL, as
 // for v2); an IPv6 one behind the kernel's header (raw IPv6 socket, hop limit 255, source the
 // interface's link-local address), so the IPv6 side here is the VRRP message and the checksum.
-import { encodeIpv4Header, internetChecksum } from './packet.js';
+import { encodeIpv4Header, internetChecksum, missingAddress, unicastPeerRefusal } from './packet.js';
 import { IPPROTO_VRRP, VRRP_MULTICAST_GROUP, VRRP_TTL } from './ip-fields.js';
 import {
   IPV6_HEADER_LENGTH,
@@ -463,22 +463,13 @@ function check<F extends Family>(
   for (let i = 0; i < count; i++) addresses.push(readAddress(family, bytes, vrrp + VRRP_V3_FIXED_LENGTH + size * i));
 
   if (expected.checkAddresses) {
-    const missing = expected.vips.find((vip) => !addresses.includes(vip));
-    if (missing !== undefined) {
-      return drop(
-        'addressMissing',
-        `ip address associated with VRID ${vrid} not present in MASTER advert: ${missing}`,
-        knownVrid,
-      );
-    }
+    const missing = missingAddress(vrid, expected.vips, addresses);
+    if (missing !== undefined) return drop(missing.reason, missing.detail, knownVrid);
   }
 
   if (!expected.multicast && expected.peers !== undefined) {
-    const peer = expected.peers.find((p) => p.address === from);
-    if (peer === undefined) return drop('notUnicastPeer', `unicast source address ${from} not a unicast peer`, knownVrid);
-    if (ttl !== undefined && (ttl < peer.minTtl || ttl > peer.maxTtl)) {
-      return drop('ttlOutOfRange', `TTL/HL ${ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`, knownVrid);
-    }
+    const refused = unicastPeerRefusal(expected.peers, from, ttl);
+    if (refused !== undefined) return drop(refused.reason, refused.detail, knownVrid);
   }
 
   return {

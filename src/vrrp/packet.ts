@@ -431,14 +431,8 @@ export function decodeDatagram(
 
   // "MAY verify that the IP address(es) associated with the VRID are valid" (RFC 3768 §7.1).
   if (expected.checkAddresses) {
-    const missing = expected.vips.find((vip) => !addresses.includes(vip));
-    if (missing !== undefined) {
-      return drop(
-        'addressMissing',
-        `ip address associated with VRID ${vrid} not present in MASTER advert: ${missing}`,
-        knownVrid,
-      );
-    }
+    const missing = missingAddress(vrid, expected.vips, addresses);
+    if (missing !== undefined) return drop(missing.reason, missing.detail, knownVrid);
   }
 
   // check_unicast_src (docs/reference/keepalived-behaviour.md#receive-checks step 13: "unicast
@@ -447,11 +441,8 @@ export function decodeDatagram(
   // them for the master it last accepted; we always run them: the peer set and TTL range do not
   // depend on who is master.
   if (!expected.multicast && expected.peers !== undefined) {
-    const peer = expected.peers.find((p) => p.address === from);
-    if (peer === undefined) return drop('notUnicastPeer', `unicast source address ${from} not a unicast peer`, knownVrid);
-    if (ttl < peer.minTtl || ttl > peer.maxTtl) {
-      return drop('ttlOutOfRange', `TTL/HL ${ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`, knownVrid);
-    }
+    const refused = unicastPeerRefusal(expected.peers, from, ttl);
+    if (refused !== undefined) return drop(refused.reason, refused.detail, knownVrid);
   }
 
   return {
@@ -479,4 +470,31 @@ export function sameBytesConstantTime(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
   return diff === 0;
+}
+
+/** The first address the config gives this VRID that the advert lacks, in keepalived's words (both versions). */
+export function missingAddress<A extends string>(
+  vrid: number,
+  vips: readonly A[],
+  advertised: readonly A[],
+): { readonly reason: 'addressMissing'; readonly detail: string } | undefined {
+  const missing = vips.find((vip) => !advertised.includes(vip));
+  return missing === undefined ? undefined : { reason: 'addressMissing', detail: `ip address associated with VRID ${vrid} not present in MASTER advert: ${missing}` };
+}
+
+/**
+ * check_unicast_src: a source that is no configured peer, or a TTL/hop limit outside the peer's
+ * range, in keepalived's words (both versions). `ttl` undefined: not known, not checked.
+ */
+export function unicastPeerRefusal<A extends string>(
+  peers: readonly { readonly address: A; readonly minTtl: number; readonly maxTtl: number }[],
+  from: A,
+  ttl: number | undefined,
+): { readonly reason: 'notUnicastPeer' | 'ttlOutOfRange'; readonly detail: string } | undefined {
+  const peer = peers.find((p) => p.address === from);
+  if (peer === undefined) return { reason: 'notUnicastPeer', detail: `unicast source address ${from} not a unicast peer` };
+  if (ttl !== undefined && (ttl < peer.minTtl || ttl > peer.maxTtl)) {
+    return { reason: 'ttlOutOfRange', detail: `TTL/HL ${ttl} not in range ${peer.minTtl} - ${peer.maxTtl}` };
+  }
+  return undefined;
 }
