@@ -14,7 +14,7 @@
 // No authentication data. An IPv4 advert goes out behind a 20-byte header we build (IP_HDRINCL, as
 // for v2); an IPv6 one behind the kernel's header (raw IPv6 socket, hop limit 255, source the
 // interface's link-local address), so the IPv6 side here is the VRRP message and the checksum.
-import { encodeIpv4Header, internetChecksum, missingAddress, unicastPeerRefusal } from './packet.js';
+import { destinationRefusal, encodeIpv4Header, internetChecksum, missingAddress, unicastPeerRefusal } from './packet.js';
 import { IPPROTO_VRRP, VRRP_MULTICAST_GROUP, VRRP_TTL } from './ip-fields.js';
 import {
   IPV6_HEADER_LENGTH,
@@ -443,17 +443,9 @@ function check<F extends Family>(
     return drop('badChecksum', 'Invalid VRRPv3 checksum', knownVrid);
   }
 
-  if (at.dstIsMulticast !== expected.multicast) {
-    const [want, got] = expected.multicast ? ['mult', 'un'] : ['un', 'mult'];
-    return drop('badDestination', `Expected ${want}icast packet but received ${got}icast packet`, knownVrid);
-  }
-  const group = expected.group ?? (family === 'ipv4' ? VRRP_MULTICAST_GROUP : VRRP_MULTICAST_GROUP6);
-  if (expected.multicast && at.dst !== group) {
-    return drop('badDestination', `received an advert for group ${at.dst}, expected ${group}`, knownVrid);
-  }
-  if (!expected.multicast && expected.localAddress !== undefined && at.dst !== expected.localAddress) {
-    return drop('badDestination', `received a unicast advert for ${at.dst}, expected ${expected.localAddress}`, knownVrid);
-  }
+  const defaultGroup: string = family === 'ipv4' ? VRRP_MULTICAST_GROUP : VRRP_MULTICAST_GROUP6;
+  const misdirected = destinationRefusal<string>(expected, defaultGroup, at.dst, at.dstIsMulticast);
+  if (misdirected !== undefined) return drop('badDestination', misdirected, knownVrid);
 
   if (family === 'ipv6' && expected.multicast && !isLinkLocalIpv6(at.src as Ipv6)) {
     return drop('sourceNotLinkLocal', `received an advert from ${at.src}, which is not a link-local address`, knownVrid);

@@ -411,20 +411,8 @@ export function decodeDatagram(
 
   const dst = ipv4FromBytes(bytes, 16);
   const dstIsMulticast = isMulticast(bytes, 16);
-  if (dstIsMulticast !== expected.multicast) {
-    const [want, got] = expected.multicast ? ['mult', 'un'] : ['un', 'mult'];
-    return drop('badDestination', `Expected ${want}icast packet but received ${got}icast packet`, knownVrid);
-  }
-  // keepalived accepts any multicast destination here (its socket is bound to the group); our one
-  // socket per interface may have joined several groups, so another group is a misdirected packet
-  // and says so rather than passing silently.
-  const group = expected.group ?? VRRP_MULTICAST_GROUP;
-  if (expected.multicast && dst !== group) {
-    return drop('badDestination', `received an advert for group ${dst}, expected ${group}`, knownVrid);
-  }
-  if (!expected.multicast && expected.localAddress !== undefined && dst !== expected.localAddress) {
-    return drop('badDestination', `received a unicast advert for ${dst}, expected ${expected.localAddress}`, knownVrid);
-  }
+  const misdirected = destinationRefusal(expected, VRRP_MULTICAST_GROUP, dst, dstIsMulticast);
+  if (misdirected !== undefined) return drop('badDestination', misdirected, knownVrid);
 
   const addresses: Ipv4[] = [];
   for (let i = 0; i < count; i++) addresses.push(ipv4FromBytes(bytes, vrrp + VRRP_FIXED_LENGTH + 4 * i));
@@ -495,6 +483,30 @@ export function unicastPeerRefusal<A extends string>(
   if (peer === undefined) return { reason: 'notUnicastPeer', detail: `unicast source address ${from} not a unicast peer` };
   if (ttl !== undefined && (ttl < peer.minTtl || ttl > peer.maxTtl)) {
     return { reason: 'ttlOutOfRange', detail: `TTL/HL ${ttl} not in range ${peer.minTtl} - ${peer.maxTtl}` };
+  }
+  return undefined;
+}
+
+/**
+ * Why an advert's destination is not this instance's, in keepalived's words where it has them (both
+ * versions): multicast against unicast, another group, another unicast address. keepalived accepts
+ * any multicast destination (its socket is bound to the group); our one socket per interface may
+ * have joined several groups, so another group is a misdirected packet and says so.
+ */
+export function destinationRefusal<A extends string>(
+  expected: { readonly multicast: boolean; readonly group?: A; readonly localAddress?: A },
+  defaultGroup: A,
+  dst: A,
+  dstIsMulticast: boolean,
+): string | undefined {
+  if (dstIsMulticast !== expected.multicast) {
+    const [want, got] = expected.multicast ? ['mult', 'un'] : ['un', 'mult'];
+    return `Expected ${want}icast packet but received ${got}icast packet`;
+  }
+  const group = expected.group ?? defaultGroup;
+  if (expected.multicast && dst !== group) return `received an advert for group ${dst}, expected ${group}`;
+  if (!expected.multicast && expected.localAddress !== undefined && dst !== expected.localAddress) {
+    return `received a unicast advert for ${dst}, expected ${expected.localAddress}`;
   }
   return undefined;
 }

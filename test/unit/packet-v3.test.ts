@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { ownerConfig, v3Config } from '../../lab/capture-v3.js';
-import { toPriority, toVrid, type Ipv4, type Priority, type Vrid } from '../../src/types.js';
+import type { Ipv4, Vrid } from '../../src/types.js';
 import { internetChecksum, nextIpId } from '../../src/vrrp/packet.js';
 import {
   checksumV3,
@@ -37,17 +37,8 @@ import {
   v3CapturePath,
   type V3Frame,
 } from '../helpers/captures-v3.js';
+import { prio, vrid } from '../helpers/values.js';
 
-function vrid(n: number): Vrid {
-  const v = toVrid(n);
-  if (v === undefined) throw new Error(`bad vrid ${n}`);
-  return v;
-}
-function prio(n: number): Priority {
-  const p = toPriority(n);
-  if (p === undefined) throw new Error(`bad priority ${n}`);
-  return p;
-}
 function v6(text: string): Ipv6 {
   const a = parseIpv6(text);
   if (a === undefined) throw new Error(`bad IPv6 ${text}`);

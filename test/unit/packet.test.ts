@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { AuthConfig } from '../../src/config/config.js';
-import { ipv4FromUint32, toPriority, toVrid, type Ipv4, type Priority, type Vrid } from '../../src/types.js';
+import { ipv4FromUint32, type Ipv4, type Vrid } from '../../src/types.js';
 import {
   decodeDatagram,
   encodeAdvert,
@@ -13,6 +13,7 @@ import {
   type Expectation,
 } from '../../src/vrrp/packet.js';
 import { vrrpFrames, type CapturedFrame, type CaptureName } from '../helpers/captures.js';
+import { prio, vrid } from '../helpers/values.js';
 
 const VIP = '192.0.2.200' as Ipv4;
 const PASS_1111: AuthConfig = { type: 'PASS', password: '1111' };
@@ -25,16 +26,6 @@ const only51 =
   (vrid: Vrid): Expectation | undefined =>
     vrid === 51 ? e : undefined;
 
-function vrid(n: number): Vrid {
-  const v = toVrid(n);
-  if (v === undefined) throw new Error(`bad vrid ${n}`);
-  return v;
-}
-function prio(n: number): Priority {
-  const p = toPriority(n);
-  if (p === undefined) throw new Error(`bad priority ${n}`);
-  return p;
-}
 
 const KEEPALIVED_PASS_CAPTURES: CaptureName[] = [
   'keepalived-adverts-steady',
