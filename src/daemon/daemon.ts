@@ -26,7 +26,7 @@ import { ownIds, readHostUserDb } from '../host/files.js';
 import { createSystemdStatus, injectTestStall, startWatchdog, watchdogPingMs, type SystemdStatus } from './watchdog.js';
 import { installDumpSignals, type DumpSignals } from './signals.js';
 import { createCrashHandler, injectTestThrow } from './crash.js';
-import { Running } from './running.js';
+import { firewallBeforeStart, Running } from './running.js';
 import { err, ok, type Result } from '../types.js';
 import { VERSION } from '../version.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
@@ -131,8 +131,8 @@ interface Preflight {
   readonly config: Config;
   readonly pidFiles: readonly PidFileLock[];
   readonly rtnl: Rtnl;
-  /** Started before the config is read, so the commands run while it is (the start phase waits). */
-  readonly firewallReads: Promise<FirewallReads>;
+  /** Started once the config is read, so the commands run while the host is checked; none when not needed at start. */
+  readonly firewallReads: Promise<FirewallReads> | undefined;
 }
 
 /**
@@ -162,7 +162,6 @@ async function preflight(
     return err(fail(EXIT.fatal, describePidFileError(locked.error)));
   }
   const pidFiles = locked.value;
-  const firewallReads = readFirewall();
   // Every way out removes them, early errors included; the locks themselves die with the process.
   process.once('exit', () => pidFiles.forEach((p) => p.release()));
   for (const p of pidFiles) if (p.stalePid !== undefined) log.info(`pidfile ${p.path} was left by pid ${p.stalePid}, which is gone - taking it over`);
@@ -179,6 +178,8 @@ async function preflight(
   }
   const config = loaded.config;
   learnVrids(config);
+  // Read while the host checks run, when start-up waits for them (running.ts firewallBeforeStart).
+  const firewallReads = firewallBeforeStart(config) ? readFirewall() : undefined;
   // What -t checks beyond the text (interfaces, script files and users) refuses a start too: a
   // check script that cannot run would otherwise leave the VIP on a host whose nginx is dead
   // (keepalived disables such a check and runs on,
@@ -239,7 +240,7 @@ async function start(opts: DaemonOptions, pre: Preflight, log: Logger, s: Starti
       scripts.instance(name, state, priority);
     },
   };
-  const started = await Running.start(config, rtnl, { log, notifier, onInternalError: (e) => crash(e, 'in an instance'), firewallReads });
+  const started = await Running.start(config, rtnl, { log, notifier, onInternalError: (e) => crash(e, 'in an instance'), ...(firewallReads === undefined ? {} : { firewallReads }) });
   if (!started.ok) {
     rtnl.close();
     return started;

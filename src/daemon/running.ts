@@ -19,6 +19,7 @@ import type { LinkInfo, Rtnl } from '../net/rtnl.js';
 import type { VrrpSocket } from '../net/vrrp-socket.js';
 import { NOTIFY_DRAIN_TIMEOUT_MS, type Notifier } from '../notify/notifier.js';
 import type { Scheduler } from '../timers/scheduler.js';
+import { ownerStartsAsMaster } from '../vrrp/fsm.js';
 import { createTracker, type Tracker } from '../track/tracker.js';
 import { err, ok, type Result } from '../types.js';
 import { removeResidualVips, resolveHost, resolveHosts, type Links } from './hosts.js';
@@ -43,6 +44,16 @@ export interface RunningDeps {
   readonly firewallReads?: Promise<FirewallReads>;
 }
 
+/**
+ * Whether the firewall is read and prepared before the instances start: when an instance needs
+ * its drop rules (no-accept mode with VIPs), or takes over as it starts (an owner). Otherwise the
+ * first VIP is a Master_Down_Interval away and a crashed run's leftover rules are removed just
+ * after "Entering BACKUP STATE (init)": reading them is a process start (nft, iptables).
+ */
+export function firewallBeforeStart(config: Config): boolean {
+  return config.instances.some((i) => (!i.accept && i.vips.length > 0) || ownerStartsAsMaster(i.priority, i.wantState));
+}
+
 /** What a reload has made ready before it touches any instance (everything that can fail). */
 interface ReloadReady {
   readonly next: Config;
@@ -62,6 +73,10 @@ export class Running {
   private drivers: Map<string, SyncGroupDriver>;
   /** Unsubscribes the instances from the current tracker. */
   private unfollow: () => void = () => undefined;
+  /** The takeover path has been rehearsed (once per process). */
+  private rehearsed = false;
+  /** A crashed run's firewall rules are still to be looked for (after the instances start). */
+  private firewallCleanupDue = false;
 
   private constructor(
     private config: Config,
@@ -90,13 +105,15 @@ export class Running {
 
     const hosts = await resolveHosts(config.instances, byName, rtnl);
     if (!hosts.ok) return fatal(hosts.error, EXIT.config);
-    const firewall = await prepareFirewall(config.instances, log, undefined, firewallSettings(config.global.firewall), deps.firewallReads);
+    const firewallFirst = firewallBeforeStart(config);
+    const firewall = firewallFirst ? await prepareFirewall(config.instances, log, undefined, firewallSettings(config.global.firewall), deps.firewallReads) : ok(undefined);
     if (!firewall.ok) return fatal(firewall.error);
     await removeResidualVips(config.instances, hosts.value, rtnl, log, firewall.value !== undefined);
 
     const tracker = createTracker(config, { log, links: rtnl });
     const shared = openShared({ rtnl, firewall: firewall.value, log, notifier, onInternalError: deps.onInternalError });
     const running = new Running(config, tracker, rtnl, firewall.value, shared, log, notifier);
+    running.firewallCleanupDue = !firewallFirst;
 
     const opened = openInterfaces(config, running.sockets, byName, running.interfaceDeps());
     if (!opened.ok) {
@@ -111,7 +128,10 @@ export class Running {
     }
     // The GARP sockets now rather than at the first takeover (sendFrames would open them then).
     for (const ifname of new Set([...hosts.value.values()].flatMap((h) => h.vips.map((v) => v.ifname)))) shared.garp.get(ifname);
-    running.rehearse();
+    // An address owner takes over as it starts: its takeover path is compiled first. Otherwise the
+    // first takeover is a Master_Down_Interval away, and the rehearsal waits until the instances
+    // have started (startInstances) instead of delaying their "Entering BACKUP STATE (init)".
+    if (config.instances.some((i) => ownerStartsAsMaster(i.priority, i.wantState))) running.rehearse();
     return ok(running);
   }
 
@@ -147,6 +167,21 @@ export class Running {
     if (stopping()) return;
     for (const instance of this.instances) startInstance(instance, tracker);
     this.unfollow = this.followTracking(tracker, stopping);
+    if (!this.rehearsed) this.rehearse();
+    if (this.firewallCleanupDue) {
+      this.firewallCleanupDue = false;
+      void this.removeLeftoverFirewall();
+    }
+  }
+
+  /**
+   * What a crashed run left in the firewall, removed once the instances run (firewallBeforeStart
+   * says when that is soon enough); prepareFirewall logs what it removes and warns about
+   * keepalived's table. No instance needs the firewall here, so nothing in it can fail the start.
+   */
+  private async removeLeftoverFirewall(): Promise<void> {
+    const r = await prepareFirewall(this.config.instances, this.log, undefined, firewallSettings(this.config.global.firewall));
+    if (!r.ok) this.log.warn(`firewall clean-up: ${r.error}`);
   }
 
   /**
@@ -399,6 +434,7 @@ export class Running {
 
   /** The takeover path compiled before any instance can need it (instance/rehearsal.ts). */
   private rehearse(): void {
+    this.rehearsed = true;
     const first = this.instances[0];
     if (first === undefined) return;
     const began = performance.now();

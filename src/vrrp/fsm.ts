@@ -354,6 +354,11 @@ const log = (s: FsmState, level: LogLevel, text: string, perAdvert?: AdvertLine)
  * starts as MASTER; any other `state MASTER` waits a full Master_Down_Interval in BACKUP like
  * everyone else.
  */
+/** §6.4.1's owner rule, keepalived's way: an owner (255) that does not ask for `state BACKUP` starts as MASTER. */
+export function ownerStartsAsMaster(priority: Priority, wantState: 'MASTER' | 'BACKUP' | undefined): boolean {
+  return priority === OWNER_PRIORITY && wantState !== 'BACKUP';
+}
+
 function startup(s: FsmState, fault: boolean, now: Millis, out: Action[]): FsmState {
   if (s.params.faultNoPeer) out.push(log(s, 'info', 'Cannot use unicast without any peers - going to fault state'));
   if (fault || s.ownFault || s.groupFault || s.params.faultNoPeer) {
@@ -361,9 +366,7 @@ function startup(s: FsmState, fault: boolean, now: Millis, out: Action[]): FsmSt
     out.push(log(s, 'info', 'Entering FAULT STATE (init)'), { type: 'notify', state: 'FAULT' });
     return { ...s, role: 'FAULT', ownFault: s.ownFault || fault };
   }
-  if (s.effectivePriority === OWNER_PRIORITY && s.params.wantState !== 'BACKUP') {
-    return becomeMaster(s, now, out);
-  }
+  if (ownerStartsAsMaster(s.effectivePriority, s.params.wantState)) return becomeMaster(s, now, out);
   out.push(log(s, 'info', 'Entering BACKUP STATE (init)'), { type: 'notify', state: 'BACKUP' });
   return armMasterDown({ ...s, role: 'BACKUP' }, 'full', now, out);
 }
@@ -640,7 +643,7 @@ function enterFault(s: FsmState, out: Action[]): FsmState {
 
 /** Recovery from FAULT goes through BACKUP (keepalived `vrrp_state_leave_fault`), except an owner. */
 function leaveFault(s: FsmState, now: Millis, out: Action[]): FsmState {
-  if (s.effectivePriority === OWNER_PRIORITY && s.params.wantState !== 'BACKUP') return becomeMaster(s, now, out);
+  if (ownerStartsAsMaster(s.effectivePriority, s.params.wantState)) return becomeMaster(s, now, out);
   out.push(log(s, 'info', 'Entering BACKUP STATE'), { type: 'notify', state: 'BACKUP' });
   // v3: back to our own interval until a master is heard (keepalived vrrp_state_leave_fault).
   return armMasterDown({ ...s, role: 'BACKUP', masterAdverIntCs: undefined }, 'full', now, out);

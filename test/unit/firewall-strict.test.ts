@@ -6,15 +6,21 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, type InstanceConfig } from '../../src/config/config.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   backendLine,
+  FIREWALL_READS,
   firewallSettings,
   nftCreateScript,
   nftElementScript,
   openFirewall,
   prepareFirewall,
+  READ_END,
   readFirewall,
   removeLeftoverRules,
+  runCommand,
   type CommandRunner,
 } from '../../src/net/firewall.js';
 import { err, ok, type Ipv4 } from '../../src/types.js';
@@ -29,13 +35,25 @@ interface Call {
   readonly stdin: string | undefined;
 }
 
-/** A runner that records every command and answers from `answer` (default: success, no output). */
+/**
+ * A runner that records every command and answers from `answer` (default: success, no output).
+ * readFirewall's one shell is taken apart: each read in it is recorded and answered on its own, and
+ * the shell's output put together from the answers.
+ */
 function recorder(answer: (argv: string, stdin: string | undefined) => ReturnType<CommandRunner> | undefined = () => undefined) {
   const calls: Call[] = [];
-  const run: CommandRunner = async (argv, stdin) => {
-    const line = argv.join(' ');
+  const one = async (line: string, stdin: string | undefined) => {
     calls.push({ argv: line, stdin });
     return (await answer(line, stdin)) ?? ok('');
+  };
+  const run: CommandRunner = async (argv, stdin) => {
+    if (argv[0] !== 'sh' || !(argv[2] ?? '').includes(READ_END)) return one(argv.join(' '), stdin);
+    let out = '';
+    for (const read of FIREWALL_READS) {
+      const r = await one(read.join(' '), undefined);
+      out += `${r.ok ? r.value : ''}\n${READ_END} ${r.ok ? 0 : 1}\n`;
+    }
+    return ok(out);
   };
   return { calls, run };
 }
@@ -249,11 +267,47 @@ describe('start-up', () => {
     ]);
   });
 
+  it('reads the firewall in one process start, through a real shell: output and status of each read', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'vrrpd-fw-reads-'));
+    const tool = (name: string, body: string): void => {
+      writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    // nft: two tables (the last line without its newline), no keepalived table; iptables: fails.
+    tool('nft', 'if [ "$2" = tables ]; then printf "table ip filter\\ntable ip vrrpd"; exit 0; fi; echo "Error: No such file or directory" >&2; exit 1');
+    tool('iptables', 'echo "iptables: permission denied" >&2; exit 4');
+    const path = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${path ?? ''}`;
+    const starts: string[] = [];
+    try {
+      const reads = await readFirewall((argv, stdin) => {
+        starts.push(argv[0] ?? '');
+        return runCommand(argv, stdin);
+      });
+      expect(starts).toEqual(['sh']);
+      expect(reads).toEqual({
+        tables: ok('table ip filter\ntable ip vrrpd'),
+        chains: err('iptables -w -S: exit 4'),
+        keepalivedTable: err('nft list table ip keepalived: exit 1'),
+      });
+    } finally {
+      process.env['PATH'] = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it('a shell that does not run: every read fails with its reason', async () => {
+    const reads = await readFirewall(() => Promise.resolve(err('sh: command not found')));
+    expect(reads.tables).toEqual(err('nft list tables: sh: command not found'));
+    expect(reads.keepalivedTable.ok).toBe(false);
+  });
+
   it('reads the firewall once, all three reads before any change, from reads started earlier', async () => {
     const { calls, run } = recorder((argv) =>
       argv === 'nft list tables' ? Promise.resolve(ok('table ip vrrpd\n')) : argv.startsWith('iptables') ? Promise.resolve(err('no iptables')) : undefined,
     );
     const reads = readFirewall(run);
+    await reads;
     expect(calls.map((c) => c.argv)).toEqual(['nft list tables', 'iptables -w -S', 'nft list table ip keepalived']);
     await prepareFirewall([{ name: 'VI_1', accept: true, vips: [{ address: VIP }] }], logSink().log, run, undefined, reads);
     expect(calls.map((c) => c.argv)).toEqual(['nft list tables', 'iptables -w -S', 'nft list table ip keepalived', 'nft -f -']);
