@@ -7,9 +7,11 @@
 // then B is stopped. The advert period jitter comes from A's adverts on the client's capture while A
 // is MASTER and B BACKUP, undisturbed (plus `jitterSeconds` of that in the first repetition). Everything is timed on the wire
 // (tcpdump nanosecond stamps) except the init log line, which is where the daemon's protocol starts.
-// Start-up costs (issue 18): process spawn -> "Entering BACKUP STATE (init)" of every A started,
-// and, before the repetitions, `-t -f CONFIG` and (vrrpd) `vrrpd status` to the running A, each
-// beside `node -e 0` timed the same way (`ip netns exec` on A, spawn -> exit) in the same run.
+// Start-up costs (issue 18), before the repetitions: process spawn -> "Entering BACKUP STATE
+// (init)" of the daemon alone on A and `-t -f CONFIG`, and (vrrpd) `vrrpd status` to the running
+// A, each beside `node -e 0` timed the same way (`ip netns exec` on A, from the spawn, one after
+// the other) in the same run; and spawn -> init of every A the pair starts, for context (the
+// client's capture and pings run then, on the same two cores).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,8 +43,13 @@ export interface PairFigures {
   /** The client's longest reply gap around the graceful handover less one ping interval (0 when nothing was lost). */
   readonly outage: number[];
   lateness: Lateness;
-  /** Process spawn -> "Entering BACKUP STATE (init)" of each A started (start, preempt), seconds. */
+  /** Process spawn -> "Entering BACKUP STATE (init)" of each A started in the pair (start, preempt), seconds. */
   readonly spawnInit: number[];
+  /**
+   * The same, ms, timed as `node -e 0` is (timeInterleaved, one after the other, before the client's
+   * capture and pings start): the start-up bound's figure.
+   */
+  readonly spawnInitAlone: number[];
   /** Wall ms, spawn -> exit, on A: `node -e 0`, `-t -f CONFIG`, and `vrrpd status` to A (vrrpd only). */
   readonly nodeStart: number[];
   readonly configTest: number[];
@@ -62,11 +69,38 @@ async function timeOnHost(lab: Lab, host: string, argv: readonly string[], env?:
   return elapsed;
 }
 
+/**
+ * Wall ms from spawn to the first output line matching `until` of a daemon started on `host` the
+ * same way (`ip netns exec`, the same parent), which is then stopped and waited for.
+ */
+async function timeToLineOnHost(lab: Lab, host: string, argv: readonly string[], until: RegExp, env?: NodeJS.ProcessEnv): Promise<number> {
+  let at: number | undefined;
+  const t0 = performance.now();
+  const proc = lab.spawn(host, argv, {
+    ...(env === undefined ? {} : { env }),
+    onLine: (l) => {
+      if (at === undefined && until.test(l.text)) at = performance.now();
+    },
+  });
+  const seen = await proc.waitForLine(until, { timeoutMs: 10_000 });
+  await proc.stop();
+  if (!seen.ok || at === undefined) throw new Error(`${argv.join(' ')}: no ${String(until)}: ${seen.ok ? 'no time' : seen.error}`);
+  return at - t0;
+}
+
+interface TimedCommand {
+  readonly argv: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Timed to this output line (the process then stopped) instead of to its exit. */
+  readonly until?: RegExp;
+  readonly into: number[];
+}
+
 /** `runs` of each command, interleaved (so load on the machine falls on all alike), after one unmeasured round. */
-async function timeInterleaved(lab: Lab, host: string, commands: readonly { argv: readonly string[]; env?: NodeJS.ProcessEnv; into: number[] }[], runs: number): Promise<void> {
+async function timeInterleaved(lab: Lab, host: string, commands: readonly TimedCommand[], runs: number): Promise<void> {
   for (let i = 0; i <= runs; i++) {
     for (const c of commands) {
-      const ms = await timeOnHost(lab, host, c.argv, c.env);
+      const ms = c.until === undefined ? await timeOnHost(lab, host, c.argv, c.env) : await timeToLineOnHost(lab, host, c.argv, c.until, c.env);
       if (i > 0) c.into.push(ms);
     }
   }
@@ -83,6 +117,8 @@ const B_MAC = NODE_B.mac;
 const TIMER_LATE = /master down timer fired ([\d.]+) ms after its deadline \(its callback ran ([\d.]+) ms after\)/;
 const REHEARSED = /^takeover rehearsed in ([\d.]+) ms$/;
 const INIT = /^\(VI_1\) Entering BACKUP STATE \(init\)$/;
+/** The same line in a raw output line: vrrpd's JSON or keepalived's text. */
+const INIT_ANYWHERE = /\(VI_1\) Entering BACKUP STATE \(init\)/;
 
 function must<T>(r: { ok: true; value: T } | { ok: false; error: string }, what: string): T {
   if (!r.ok) throw new Error(`${what}: ${r.error}`);
@@ -115,6 +151,7 @@ export async function measurePair(
     outage: [],
     lateness: { samples: [], breaks: 0 },
     spawnInit: [],
+    spawnInitAlone: [],
     nodeStart: [],
     configTest: [],
     status: [],
@@ -134,7 +171,21 @@ export async function measurePair(
       daemon === 'keepalived'
         ? { argv: [KEEPALIVED, '-t', '-G', '-f', conf, '-p', pid('k'), '-r', pid('v'), '-c', pid('c'), '-b', pid('b')], env: { ...process.env, TMPDIR: dir } }
         : { argv: [bin, '-t', '-f', conf] };
-    await timeInterleaved(lab, 'a', [{ argv: [process.execPath, '-e', '0'], into: fig.nodeStart }, { ...configTest, into: fig.configTest }], STARTUP_RUNS);
+    // The daemon alone on A (nobody else on the segment yet), stopped once it has said "init".
+    const daemonStart =
+      daemon === 'keepalived'
+        ? { argv: [KEEPALIVED, '-n', '-l', '-G', '-D', '-P', '-f', conf, '-p', pid('k'), '-r', pid('v'), '-c', pid('c'), '-b', pid('b')], env: { ...process.env, TMPDIR: dir } }
+        : { argv: [bin, '-n', '-D', '-f', conf, '-p', pid('d')] };
+    await timeInterleaved(
+      lab,
+      'a',
+      [
+        { argv: [process.execPath, '-e', '0'], into: fig.nodeStart },
+        { ...configTest, into: fig.configTest },
+        { ...daemonStart, until: INIT_ANYWHERE, into: fig.spawnInitAlone },
+      ],
+      STARTUP_RUNS,
+    );
     const client = must(await startCapture(lab, 'client'), 'capture');
     const pinger = startPinger(lab, 'client', LAB_VIP, PING_INTERVAL_MS);
     const garp = (fromT: number, mac: string, what: string): number => {

@@ -1,40 +1,53 @@
 // node dist/scripts/bundle.js [OUTDIR]: the JavaScript bin/vrrpd runs, bundled by rolldown from
-// tsc's dist/src into OUTDIR (default dist/bundle): one file per entry (cli.js, and the config
-// loader's worker thread, load-worker.js) plus one chunk per dynamic import(), so what the command
-// line loads lazily (the daemon, -t's checks, `vrrpd status`'s client, the metrics exporter) stays
-// lazy. Why a bundle: Node resolves, reads and links each ES module on its own; vrrpd's command line
-// was ~60 of them, and loading them was most of `vrrpd -t` (docs/development.md "The bundle").
-//
-// Not bundled: Node's own modules (the addon is loaded by path, src/native/path.ts). Not
-// minified: stack traces in the daemon's crash log keep vrrpd's function names.
+// tsc's dist/src into OUTDIR (default dist/bundle), CommonJS, one file each:
+//   vrrpd.js        the program: cli/main.js and everything it imports, dynamic imports included
+//   cli.js          the entry (src/cli.ts): runs vrrpd.js from V8's code cache of it
+//                   (src/host/compile-cache.ts); vrrpd.js's sha256 is written into it here
+//   load-worker.js  the config reader's worker thread (config/load-thread.ts)
+//   package.json    {"type":"commonjs"} for the three
+// Why one CommonJS file: Node compiles, links and evaluates every ES module on its own, and its
+// compile cache keeps only what was compiled before a module ran; one script run through
+// vm.Script takes a code cache of everything start-up ran (docs/development.md "The bundle and the
+// code cache"). Not bundled: Node's own modules (the addon is loaded by path, src/native/path.ts).
+// Not minified: stack traces in the daemon's crash log keep vrrpd's function names.
 // The output is the same for the same input (release.sh compares it with a fresh build).
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const PLACEHOLDER = '@@VRRPD_PROGRAM_HASH@@';
 
-export async function bundle(outDir: string): Promise<void> {
-  rmSync(outDir, { recursive: true, force: true });
+async function bundleOne(input: string, outDir: string, name: string): Promise<void> {
   await build({
-    input: {
-      cli: join(root, 'dist/src/cli.js'),
-      'load-worker': join(root, 'dist/src/config/load-worker.js'),
-    },
+    input: join(root, 'dist/src', input),
     platform: 'node',
     external: [/^node:/],
     logLevel: 'warn',
     output: {
       dir: outDir,
-      format: 'esm',
+      format: 'cjs',
+      codeSplitting: false,
       minify: false,
-      // Names without a content hash: the same tree from every build, and readable stack traces.
-      chunkFileNames: '[name].js',
-      entryFileNames: '[name].js',
+      entryFileNames: name,
       comments: { legal: true, annotation: false, jsdoc: false },
     },
   });
+}
+
+export async function bundle(outDir: string): Promise<void> {
+  rmSync(outDir, { recursive: true, force: true });
+  await bundleOne('cli/main.js', outDir, 'vrrpd.js');
+  await bundleOne('config/load-worker.js', outDir, 'load-worker.js');
+  await bundleOne('cli.js', outDir, 'cli.js');
+  const hash = createHash('sha256').update(readFileSync(join(outDir, 'vrrpd.js'))).digest('hex');
+  const launcher = join(outDir, 'cli.js');
+  const text = readFileSync(launcher, 'utf8');
+  if (!text.includes(PLACEHOLDER)) throw new Error(`${launcher} has no ${PLACEHOLDER} to write the program's hash into`);
+  writeFileSync(launcher, text.replace(PLACEHOLDER, hash));
+  writeFileSync(join(outDir, 'package.json'), '{ "type": "commonjs" }\n');
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {

@@ -13,29 +13,30 @@ import {
 } from '../host/rules.js';
 import { checkSourceAddresses } from '../host/source-address.js';
 import { hostFs, ownIds, readHostUserDb } from '../host/files.js';
-import { openRtnl } from '../net/rtnl.js';
+import { openRtnl, type Rtnl } from '../net/rtnl.js';
 import { err, ok, type Result } from '../types.js';
 
 /** The links of this network namespace by name, as the daemon will find them, with their IPv4 addresses. */
-async function readLinks(): Promise<Result<Map<string, LinkFacts & { addresses: string[] }>, string>> {
-  const rtnl = openRtnl();
-  if (!rtnl.ok) return err(rtnl.error);
+async function readLinks(given?: Rtnl): Promise<Result<Map<string, LinkFacts & { addresses: string[] }>, string>> {
+  const opened = given === undefined ? openRtnl() : ok(given);
+  if (!opened.ok) return err(opened.error);
+  const rtnl = opened.value;
   try {
-    const links = await rtnl.value.links();
+    const links = await rtnl.links();
     if (!links.ok) return err(links.error);
-    const addresses = await rtnl.value.ipv4Addresses();
+    const addresses = await rtnl.ipv4Addresses();
     if (!addresses.ok) return err(addresses.error);
     const on = (index: number): string[] => addresses.value.filter((a) => a.index === index).map((a) => a.address);
     return ok(new Map(links.value.map((l) => [l.name, { name: l.name, loopback: l.loopback, addresses: on(l.index) }])));
   } finally {
-    rtnl.value.close();
+    if (given === undefined) rtnl.close();
   }
 }
 
-/** Interface and script checks: what the daemon would find missing at start-up. */
-export async function environmentDiagnostics(config: Config, path: string): Promise<ConfigDiagnostic[]> {
+/** Interface and script checks: what the daemon would find missing at start-up (`rtnl`: the daemon's own, else one opened here). */
+export async function environmentDiagnostics(config: Config, path: string, rtnl?: Rtnl): Promise<ConfigDiagnostic[]> {
   const out: ConfigDiagnostic[] = [];
-  const links = await readLinks();
+  const links = await readLinks(rtnl);
   if (links.ok) {
     out.push(...checkInterfaces(interfaceUses(config), links.value));
     out.push(...checkSourceAddresses(config, (ifname) => links.value.get(ifname)?.addresses));

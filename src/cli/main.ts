@@ -11,7 +11,7 @@ import { flushed } from './output.js';
 import { DEFAULT_UMASK, parseUmask, rtSignals, signalNumber } from './values.js';
 import { parseFacility } from '../log/facility.js';
 import { openFilesLimit, tooManyOpenFiles } from '../host/open-files.js';
-import { flushCompileCache } from '../host/compile-cache.js';
+import { saveCodeCache } from '../host/compile-cache.js';
 import type { LoadOptions } from '../check/config-test.js';
 import { VERSION } from '../version.js';
 import { CONFIG_TEST_EXIT, EXIT } from '../exit-codes.js';
@@ -241,7 +241,7 @@ async function main(argv: string[]): Promise<number> {
     report,
     onReady: () => {
       // What start-up compiled goes to the cache now, not at exit (a crash or SIGKILL writes none).
-      flushCompileCache();
+      saveCodeCache();
       if (!detachedChild) return;
       writeParent(`${READY_LINE}\n`);
       closeParentChannel();

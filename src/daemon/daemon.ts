@@ -184,12 +184,15 @@ async function preflight(
   // check script that cannot run would otherwise leave the VIP on a host whose nginx is dead
   // (keepalived disables such a check and runs on,
   // docs/reference/keepalived-behaviour.md#unknown-and-unusable-configuration).
-  const environment = capPerKind(await environmentDiagnostics(config, opts.configPath));
+  const rtnl = openRtnl();
+  if (!rtnl.ok) return err(fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`));
+  const environment = capPerKind(await environmentDiagnostics(config, opts.configPath, rtnl.value));
   for (const d of environment) {
     if (d.severity === 'warning') log.warn(formatDiagnostic(d));
   }
   const environmentErrors = environment.filter((d) => d.severity === 'error');
   if (environmentErrors.length > 0) {
+    rtnl.value.close();
     for (const d of environmentErrors) fail(EXIT.config, formatDiagnostic(d));
     return err(EXIT.config);
   }
@@ -199,9 +202,10 @@ async function preflight(
   if (flags.dumpConfig === true) for (const line of dumpConfig(config).trimEnd().split('\n')) log.info(line);
 
   const capabilities = missingNetCapabilities(readEffectiveCapabilities());
-  if (capabilities !== undefined) return err(fail(EXIT.permission, capabilities));
-  const rtnl = openRtnl();
-  if (!rtnl.ok) return err(fail(EXIT.fatal, `cannot open rtnetlink: ${rtnl.error}`));
+  if (capabilities !== undefined) {
+    rtnl.value.close();
+    return err(fail(EXIT.permission, capabilities));
+  }
   return ok({ config, pidFiles, rtnl: rtnl.value, firewallReads });
 }
 

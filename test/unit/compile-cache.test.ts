@@ -1,11 +1,13 @@
-// Node's compile cache for vrrpd's command (src/host/compile-cache.ts): where it lives, which
-// directories are refused, and that no cache directory, however odd, stops or hangs a start-up.
+// V8's code cache of vrrpd's program (src/host/compile-cache.ts, used by the entry src/cli.ts):
+// where it lives, which directories are refused, one file per kind of command and build, written
+// once (again only when V8 refused it), and that no cache directory, however odd, stops or hangs a
+// start-up.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compileCacheDir, unsafeCacheDir } from '../../src/host/compile-cache.js';
+import { codeCacheName, commandKind, compileCacheDir, openCodeCache, unsafeCacheDir, type CacheSource } from '../../src/host/compile-cache.js';
 import { vrrpdCli } from '../../lab/vrrpd.js';
 
 let dir = '';
@@ -46,18 +48,78 @@ describe('unsafeCacheDir', () => {
   });
 });
 
-const built = existsSync(vrrpdCli());
-describe.skipIf(!built)('vrrpd with its compile cache (the bundle; run npm run build first)', () => {
-  const run = (cache: string): ReturnType<typeof spawnSync> =>
-    spawnSync(process.execPath, [vrrpdCli(), '-v'], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, VRRPD_COMPILE_CACHE: cache } });
+describe('one cache per kind of command and build', () => {
+  it('the daemon, -t and status each have their own; --version and --help none', () => {
+    expect(commandKind(['-n', '-D', '-f', '/etc/vrrpd.conf'])).toBe('daemon');
+    expect(commandKind([])).toBe('daemon');
+    expect(commandKind(['-t', '-f', 'x.conf'])).toBe('test');
+    expect(commandKind(['-lt'])).toBe('test');
+    expect(commandKind(['--config-test=/tmp/t'])).toBe('test');
+    expect(commandKind(['status', '-p', '/run/vrrpd/vrrpd.pid'])).toBe('status');
+    expect(commandKind(['-v'])).toBeUndefined();
+    expect(commandKind(['--help'])).toBeUndefined();
+  });
 
-  it('fills the cache directory and runs from it the second time', () => {
+  const source: CacheSource = { hash: 'ab'.repeat(32), size: 813780, mtimeMs: 1796706180523.7, nodeVersion: 'v24.21.0', arch: 'x64' };
+
+  it("is named after the program (hash, size, mtime) and the node, since V8 checks only the source's length", () => {
+    expect(codeCacheName('daemon', source)).toBe('daemon-v24.21.0-x64-abababababababab-813780-1796706180523.v8');
+    expect(codeCacheName('daemon', { ...source, mtimeMs: source.mtimeMs + 1000 })).not.toBe(codeCacheName('daemon', source));
+    expect(codeCacheName('test', source)).not.toBe(codeCacheName('daemon', source));
+  });
+
+  it('is written once, not over a cache V8 took, again over one it refused; a new build replaces its kind only', () => {
+    const env = { VRRPD_COMPILE_CACHE: join(dir, 'cc') };
+    const first = openCodeCache('daemon', source, env);
+    expect(first?.data).toBeUndefined();
+    first?.save(() => Buffer.from('one'), false);
+    first?.save(() => Buffer.from('two'), false);
+    const name = codeCacheName('daemon', source);
+    expect(readdirSync(env.VRRPD_COMPILE_CACHE)).toEqual([name]);
+    expect(statSync(join(env.VRRPD_COMPILE_CACHE, name)).mode & 0o777).toBe(0o600);
+
+    const taken = openCodeCache('daemon', source, env);
+    expect(taken?.data?.toString()).toBe('one');
+    taken?.save(() => Buffer.from('unwanted'), false);
+    expect(openCodeCache('daemon', source, env)?.data?.toString()).toBe('one');
+    const refused = openCodeCache('daemon', source, env);
+    refused?.save(() => Buffer.from('fresh'), true);
+    expect(openCodeCache('daemon', source, env)?.data?.toString()).toBe('fresh');
+
+    openCodeCache('test', source, env)?.save(() => Buffer.from('t'), false);
+    const next = { ...source, hash: 'cd'.repeat(32) };
+    openCodeCache('daemon', next, env)?.save(() => Buffer.from('next'), false);
+    expect(readdirSync(env.VRRPD_COMPILE_CACHE).sort()).toEqual([codeCacheName('daemon', next), codeCacheName('test', source)].sort());
+  });
+
+  it('none for --version, none where the directory is refused', () => {
+    expect(openCodeCache(undefined, source, { VRRPD_COMPILE_CACHE: join(dir, 'cc') })).toBeUndefined();
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    expect(openCodeCache('daemon', source, { VRRPD_COMPILE_CACHE: shared })).toBeUndefined();
+    expect(openCodeCache('daemon', source, { VRRPD_COMPILE_CACHE: '' })).toBeUndefined();
+  });
+});
+
+const built = existsSync(vrrpdCli());
+describe.skipIf(!built)('vrrpd with its code cache (the bundle; run npm run build first)', () => {
+  const run = (cache: string, args: readonly string[] = ['-v']): ReturnType<typeof spawnSync> =>
+    spawnSync(process.execPath, [vrrpdCli(), ...args], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, VRRPD_COMPILE_CACHE: cache } });
+
+  it('-t fills the cache directory at its exit and runs from it the second time, with the same answer', () => {
     const cache = join(dir, 'cc');
-    expect(run(cache).stdout).toContain('vrrpd v');
-    expect(readdirSync(cache).length).toBe(1);
-    const second = run(cache);
-    expect(second.status).toBe(0);
-    expect(second.stdout).toContain('vrrpd v');
+    const conf = join(dir, 'bad.conf');
+    writeFileSync(conf, 'vrrp_instance VI_1 {\n  virtual_router_id 300\n}\n');
+    const first = run(cache, ['-t', '-f', conf]);
+    expect(first.status).toBe(5);
+    const files = readdirSync(cache);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(new RegExp(`^test-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]{16}-\\d+-\\d+\\.v8$`));
+    const second = run(cache, ['-t', '-f', conf]);
+    expect({ status: second.status, stderr: second.stderr }).toEqual({ status: first.status, stderr: first.stderr });
+    expect(run(cache).stdout).toBe('vrrpd v0.1.0\n');
+    expect(readdirSync(cache)).toEqual(files);
   });
 
   it('starts, says nothing of it and exits 0 whatever the directory: /proc (where Node\'s own mkdir -p loops), a file, shared, read-only', () => {
