@@ -32,9 +32,11 @@ function runProgram(path: string): void {
   const kind = commandKind(process.argv.slice(2));
   const cache: CodeCache | undefined =
     facts === undefined ? undefined : openCodeCache(kind, { hash: PROGRAM_HASH, ...facts, nodeVersion: process.version, arch: process.arch });
-  const script = new Script(Module.wrap(source), {
+  const cachedData = cache?.take();
+  // The file is wrapped already (scripts/bundle.ts), as Module.wrap would: one copy of it in memory.
+  const script = new Script(source, {
     filename: path,
-    ...(cache?.data === undefined ? {} : { cachedData: cache.data }),
+    ...(cachedData === undefined ? {} : { cachedData }),
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   if (cache !== undefined) {

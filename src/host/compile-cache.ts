@@ -84,8 +84,8 @@ export function codeCacheName(kind: CommandKind, s: CacheSource): string {
 
 /** The launcher's handle on one cache file. */
 export interface CodeCache {
-  /** The cached data, when there is a usable one. */
-  readonly data: Buffer | undefined;
+  /** The cached data when there is some, once: V8 copies what it uses, the buffer need not stay. */
+  take(): Buffer | undefined;
   /** Writes `make()` when there was none or V8 rejected it; once; never throws. */
   save(make: () => Buffer, rejected: boolean): void;
 }
@@ -107,11 +107,16 @@ export function openCodeCache(kind: CommandKind | undefined, source: CacheSource
   } catch {
     data = undefined;
   }
+  const found = data !== undefined;
   let saved = false;
   return {
-    data,
+    take() {
+      const taken = data;
+      data = undefined;
+      return taken;
+    },
     save(make, rejected) {
-      if (saved || (data !== undefined && !rejected)) return;
+      if (saved || (found && !rejected)) return;
       saved = true;
       try {
         const tmp = `${file}.${process.pid}.tmp`;

@@ -71,7 +71,7 @@ describe('one cache per kind of command and build', () => {
   it('is written once, not over a cache V8 took, again over one it refused; a new build replaces its kind only', () => {
     const env = { VRRPD_COMPILE_CACHE: join(dir, 'cc') };
     const first = openCodeCache('daemon', source, env);
-    expect(first?.data).toBeUndefined();
+    expect(first?.take()).toBeUndefined();
     first?.save(() => Buffer.from('one'), false);
     first?.save(() => Buffer.from('two'), false);
     const name = codeCacheName('daemon', source);
@@ -79,12 +79,13 @@ describe('one cache per kind of command and build', () => {
     expect(statSync(join(env.VRRPD_COMPILE_CACHE, name)).mode & 0o777).toBe(0o600);
 
     const taken = openCodeCache('daemon', source, env);
-    expect(taken?.data?.toString()).toBe('one');
+    expect(taken?.take()?.toString()).toBe('one');
+    expect(taken?.take()).toBeUndefined();
     taken?.save(() => Buffer.from('unwanted'), false);
-    expect(openCodeCache('daemon', source, env)?.data?.toString()).toBe('one');
+    expect(openCodeCache('daemon', source, env)?.take()?.toString()).toBe('one');
     const refused = openCodeCache('daemon', source, env);
     refused?.save(() => Buffer.from('fresh'), true);
-    expect(openCodeCache('daemon', source, env)?.data?.toString()).toBe('fresh');
+    expect(openCodeCache('daemon', source, env)?.take()?.toString()).toBe('fresh');
 
     openCodeCache('test', source, env)?.save(() => Buffer.from('t'), false);
     const next = { ...source, hash: 'cd'.repeat(32) };
