@@ -1,6 +1,6 @@
 // vrrpd under a low open-files limit (issue 22 item 7): `ulimit -n 20` used to end in a Node stack
 // trace (EMFILE while loading vrrpd's own modules, exit 1). bin/vrrpd raises the hard limit where it
-// may and otherwise says so in one sentence; dist/src/cli.js says the same when Node runs out anyway.
+// may and otherwise says so in one sentence; without it, running out is one line saying so, no stack trace.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
