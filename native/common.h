@@ -5,6 +5,7 @@
 //   common.cc         what this header declares
 //   packet-socket.cc  ifInfo, PacketSocket (AF_PACKET, gratuitous ARP)
 //   raw-sender.cc     RawSender (IPPROTO_RAW, the adverts)
+//   polled-socket.h   PolledSocket<T>: a receiving socket on Node's loop (watch, hold, stop)
 //   raw-receiver.cc   RawReceiver (the VRRP receive socket, protocol 112, on Node's loop)
 //   netlink-route.cc  NetlinkRoute (VIP add and delete with the kernel's ack)
 //   netlink-socket.cc NetlinkSocket (rtnetlink dumps and monitors on Node's loop: raw bytes)

@@ -3,7 +3,7 @@
 // rtnetlink multicast groups (a bit mask), it is a monitor. src/net/rtnl.ts uses one for its dumps
 // (links, addresses) and one per watcher; src/net/rtnl-messages.ts builds and parses the messages.
 // Bytes in, bytes out: nothing here knows a message's layout.
-#include "common.h"
+#include "polled-socket.h"
 
 #include <cerrno>
 #include <cstring>
@@ -22,27 +22,20 @@ namespace {
 // failed with ENOBUFS, i.e. the kernel dropped messages for a full receive queue (a monitor must
 // re-read what it watches); reading goes on. Level-triggered epoll reads what is left next turn.
 // A dead descriptor or another poll error stops it and calls onError(error) once, after closing.
-// The handle keeps the loop alive only while ref(true) (a monitor; a dump in flight), and the
-// wrapper holds itself while open, as RawReceiver does.
-class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
+// The handle keeps the loop alive only while ref(true) (a monitor; a dump in flight); the
+// watching, holding and stopping are PolledSocket's (polled-socket.h), as for RawReceiver.
+class NetlinkSocket : public PolledSocket<NetlinkSocket> {
  public:
-  static constexpr int kMaxPerWake = 32;
-
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NetlinkSocket",
                        {InstanceMethod("send", &NetlinkSocket::Send), InstanceMethod("ref", &NetlinkSocket::SetRef),
                         InstanceMethod("close", &NetlinkSocket::Close)});
   }
 
-  explicit NetlinkSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetlinkSocket>(info) {
+  explicit NetlinkSocket(const Napi::CallbackInfo& info) : PolledSocket<NetlinkSocket>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsFunction() || !info[2].IsFunction()) {
       Napi::TypeError::New(env, "new NetlinkSocket(groups: number, onDatagrams, onError)").ThrowAsJavaScriptException();
-      return;
-    }
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      ThrowErrno(env, "napi_get_uv_event_loop", EINVAL);
       return;
     }
     fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -63,43 +56,14 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       ThrowErrno(env, "bind(NETLINK_ROUTE)", e);
       return;
     }
-    auto* handle = new uv_poll_t;
-    int rc = uv_poll_init(loop, handle, fd_);
-    if (rc == 0) rc = uv_poll_start(handle, UV_READABLE, &NetlinkSocket::OnReadable);
-    if (rc != 0) {
-      handle->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(handle), &NetlinkSocket::Free);
-      CloseFd();
-      ThrowErrno(env, "uv_poll_start(NETLINK_ROUTE)", -rc);
-      return;
-    }
-    uv_unref(reinterpret_cast<uv_handle_t*>(handle));
-    handle->data = this;
-    handle_ = handle;
     // A dump's datagrams are at most a page or two (the kernel sizes them to the reader's buffer,
     // up to 32 KiB); 64 KiB never truncates.
     buffer_.resize(65536);
-    env_ = env;
-    onDatagrams_ = Napi::Persistent(info[1].As<Napi::Function>());
-    onError_ = Napi::Persistent(info[2].As<Napi::Function>());
-    Ref();
-    held_ = true;
-  }
-
-  ~NetlinkSocket() override {
-    held_ = false;
-    Stop();
+    Watch(env, "NETLINK_ROUTE", info[1], info[2], false);
   }
 
  private:
-  static void Free(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
-
-  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<NetlinkSocket*>(handle->data);
-    if (self != nullptr) self->Drain(status);
-  }
-
-  static bool Fatal(int e) { return e == EBADF || e == ENOTSOCK || e == EFAULT || e == EINVAL; }
+  friend class PolledSocket<NetlinkSocket>;
 
   void Drain(int status) {
     Napi::Env env(env_);
@@ -117,7 +81,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &pending, &length) < 0) pending = errno;
       if (pending == ENOBUFS) {
         overrun = true;
-        int rc = uv_poll_start(handle_, UV_READABLE, &NetlinkSocket::OnReadable);
+        int rc = Rearm();
         if (rc != 0) fatal = -rc;
       } else {
         fatal = pending != 0 ? pending : -status;
@@ -137,11 +101,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     if ((count > 0 || overrun) && !onDatagrams_.IsEmpty())
       CallFromLoop(env_, onDatagrams_, {datagrams, Napi::Boolean::New(env, overrun)});
     if (fatal == 0 || handle_ == nullptr) return;
-    Napi::Error error = Napi::Error::New(env, std::string(status < 0 ? "poll" : "recv") + "(NETLINK_ROUTE): " + std::strerror(fatal));
-    error.Set("errno", Napi::Number::New(env, fatal));
-    Napi::FunctionReference onError = std::move(onError_);
-    Stop();
-    if (!onError.IsEmpty()) CallFromLoop(env_, onError, {error.Value()});
+    Fail(env, std::string(status < 0 ? "poll" : "recv") + "(NETLINK_ROUTE)", fatal);
   }
 
   // send(bytes: Buffer): one sendto() to the kernel; throws with its errno.
@@ -171,39 +131,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     return info.Env().Undefined();
   }
 
-  void CloseFd() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
-  void Stop() {
-    if (handle_ != nullptr) {
-      uv_poll_stop(handle_);
-      handle_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(handle_), &NetlinkSocket::Free);
-      handle_ = nullptr;
-    }
-    CloseFd();
-    if (!onDatagrams_.IsEmpty()) onDatagrams_.Reset();
-    if (!onError_.IsEmpty()) onError_.Reset();
-    if (held_) {
-      held_ = false;
-      Unref();
-    }
-  }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    Stop();
-    return info.Env().Undefined();
-  }
-
-  int fd_ = -1;
-  bool held_ = false;
-  uv_poll_t* handle_ = nullptr;
   std::vector<uint8_t> buffer_;
-  napi_env env_ = nullptr;
-  Napi::FunctionReference onDatagrams_;
-  Napi::FunctionReference onError_;
 };
 
 }  // namespace

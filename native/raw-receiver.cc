@@ -3,7 +3,7 @@
 // batches of at most 32 per loop turn. Native because Node has no raw IP sockets, and the npm
 // package that has them is not N-API and runs a wake-up between recvfrom() and the stamp (README
 // "Dependencies and native code").
-#include "common.h"
+#include "polled-socket.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -29,19 +29,16 @@ namespace {
 // it, and onError(error) is called once it is closed; any other read error is skipped and reading
 // goes on (none is expected: an unconnected raw socket without IP_RECVERR is not even told of ICMP
 // errors, e.g. a unicast peer's host answering our advert with protocol unreachable).
-// The wrapper holds itself (Ref) while open: a socket nothing in JS points to keeps receiving until
-// close(), unlike a weak wrap whose fd the garbage collector closes under a pending read.
-class RawReceiver : public Napi::ObjectWrap<RawReceiver> {
+// The watching, holding and stopping are PolledSocket's (polled-socket.h).
+class RawReceiver : public PolledSocket<RawReceiver> {
  public:
-  static constexpr int kMaxPerWake = 32;
-
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "RawReceiver",
                        {InstanceMethod("join", &RawReceiver::Join), InstanceMethod("close", &RawReceiver::Close),
                         StaticValue("maxPerWake", Napi::Number::New(env, kMaxPerWake))});
   }
 
-  explicit RawReceiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RawReceiver>(info) {
+  explicit RawReceiver(const Napi::CallbackInfo& info) : PolledSocket<RawReceiver>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 4 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsFunction() || !info[3].IsFunction()) {
       Napi::TypeError::New(env, "new RawReceiver(ifname: string, ifindex: number, onDatagrams, onError)")
@@ -52,11 +49,6 @@ class RawReceiver : public Napi::ObjectWrap<RawReceiver> {
     ifindex_ = info[1].As<Napi::Number>().Int32Value();
     if (!ValidIfName(name) || ifindex_ <= 0) {
       ThrowErrno(env, "RawReceiver " + name, ENODEV);
-      return;
-    }
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      ThrowErrno(env, "napi_get_uv_event_loop", EINVAL);
       return;
     }
     fd_ = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, kIpprotoVrrp);
@@ -80,42 +72,13 @@ class RawReceiver : public Napi::ObjectWrap<RawReceiver> {
       ThrowErrno(env, failed, e);
       return;
     }
-    auto* handle = new uv_poll_t;
-    int rc = uv_poll_init(loop, handle, fd_);
-    if (rc == 0) rc = uv_poll_start(handle, UV_READABLE, &RawReceiver::OnReadable);
-    if (rc != 0) {
-      handle->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(handle), &RawReceiver::Free);
-      CloseFd();
-      ThrowErrno(env, "uv_poll_start(VRRP socket)", -rc);
-      return;
-    }
-    handle->data = this;
-    handle_ = handle;
     buffer_.resize(65535);  // the largest IPv4 datagram: nothing is ever truncated
-    env_ = env;
-    onDatagrams_ = Napi::Persistent(info[2].As<Napi::Function>());
-    onError_ = Napi::Persistent(info[3].As<Napi::Function>());
-    Ref();
-    held_ = true;
-  }
-
-  ~RawReceiver() override {
-    held_ = false;  // being finalized: nothing to release
-    Stop();
+    Watch(env, "VRRP socket", info[2], info[3], true);
   }
 
  private:
+  friend class PolledSocket<RawReceiver>;
   static constexpr int kIpprotoVrrp = 112;
-
-  static void Free(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
-
-  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<RawReceiver*>(handle->data);
-    if (self != nullptr) self->Drain(status);
-  }
-
-  static bool Fatal(int e) { return e == EBADF || e == ENOTSOCK || e == EFAULT || e == EINVAL; }
 
   void Drain(int status) {
     Napi::Env env(env_);
@@ -148,11 +111,7 @@ class RawReceiver : public Napi::ObjectWrap<RawReceiver> {
     }
     if (count > 0 && !onDatagrams_.IsEmpty()) CallFromLoop(env_, onDatagrams_, {bytes, from, at});
     if (fatal == 0 || handle_ == nullptr) return;  // fine, or closed by the callback
-    Napi::Error error = Napi::Error::New(env, std::string(status < 0 ? "poll" : "recvfrom") + ": " + std::strerror(fatal));
-    error.Set("errno", Napi::Number::New(env, fatal));
-    Napi::FunctionReference onError = std::move(onError_);
-    Stop();
-    if (!onError.IsEmpty()) CallFromLoop(env_, onError, {error.Value()});
+    Fail(env, status < 0 ? "poll" : "recvfrom", fatal);
   }
 
   // join(group: string): IP_ADD_MEMBERSHIP on our interface; a group already joined is fine.
@@ -172,41 +131,8 @@ class RawReceiver : public Napi::ObjectWrap<RawReceiver> {
     return env.Undefined();
   }
 
-  void CloseFd() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
-  // Datagrams still queued are dropped with the socket; the uv handle is freed by uv_close's callback.
-  void Stop() {
-    if (handle_ != nullptr) {
-      uv_poll_stop(handle_);
-      handle_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(handle_), &RawReceiver::Free);
-      handle_ = nullptr;
-    }
-    CloseFd();
-    if (!onDatagrams_.IsEmpty()) onDatagrams_.Reset();
-    if (!onError_.IsEmpty()) onError_.Reset();
-    if (held_) {
-      held_ = false;
-      Unref();
-    }
-  }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    Stop();
-    return info.Env().Undefined();
-  }
-
-  int fd_ = -1;
   int ifindex_ = 0;
-  bool held_ = false;
-  uv_poll_t* handle_ = nullptr;
   std::vector<uint8_t> buffer_;
-  napi_env env_ = nullptr;
-  Napi::FunctionReference onDatagrams_;
-  Napi::FunctionReference onError_;
 };
 
 }  // namespace
