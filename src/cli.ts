@@ -39,7 +39,8 @@ function runProgram(path: string): void {
     ...(cachedData === undefined ? {} : { cachedData }),
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (cache !== undefined) {
+  // Only a missing or refused cache is written: otherwise nothing keeps `script` reachable.
+  if (cache !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
     const save = (): void => cache.save(() => script.createCachedData(), script.cachedDataRejected === true);
     // The daemon writes it once it is ready (cli/main.ts), with what start-up compiled; a
     // short-lived command at its exit.

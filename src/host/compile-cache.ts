@@ -152,6 +152,9 @@ export function offerCodeCacheSave(save: () => void): void {
 
 /** The program: writes the code cache now, if the launcher keeps one (none when run unbundled). */
 export function saveCodeCache(): void {
-  const save = (globalThis as Record<symbol, unknown>)[SAVE_HOOK];
+  const hooks = globalThis as Record<symbol, unknown>;
+  const save = hooks[SAVE_HOOK];
+  // Once: the hook holds the compiled script, which need not outlive its cache.
+  delete hooks[SAVE_HOOK];
   if (typeof save === 'function') (save as () => void)();
 }

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { codeCacheName, commandKind, compileCacheDir, openCodeCache, unsafeCacheDir, type CacheSource } from '../../src/host/compile-cache.js';
+import { codeCacheName, commandKind, compileCacheDir, offerCodeCacheSave, openCodeCache, saveCodeCache, unsafeCacheDir, type CacheSource } from '../../src/host/compile-cache.js';
 import { vrrpdCli } from '../../lab/vrrpd.js';
 
 let dir = '';
@@ -91,6 +91,15 @@ describe('one cache per kind of command and build', () => {
     const next = { ...source, hash: 'cd'.repeat(32) };
     openCodeCache('daemon', next, env)?.save(() => Buffer.from('next'), false);
     expect(readdirSync(env.VRRPD_COMPILE_CACHE).sort()).toEqual([codeCacheName('daemon', next), codeCacheName('test', source)].sort());
+  });
+
+  it("the daemon's save at ready runs once and lets go of what it holds (the compiled script)", () => {
+    let saves = 0;
+    offerCodeCacheSave(() => void saves++);
+    saveCodeCache();
+    saveCodeCache();
+    expect(saves).toBe(1);
+    expect(Object.getOwnPropertySymbols(globalThis).map(String)).not.toContain('Symbol(vrrpd.saveCodeCache)');
   });
 
   it('none for --version, none where the directory is refused', () => {
