@@ -31,7 +31,8 @@ export function asciiOnly(text: string): string {
   return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-async function bundleOne(input: string, outDir: string, name: string): Promise<void> {
+/** Bundles `input` into OUTDIR/name, ASCII only and then `finish`ed; returns the file's text. */
+async function bundleOne(input: string, outDir: string, name: string, finish: (text: string) => string = (t) => t): Promise<string> {
   await build({
     input: join(root, 'dist/src', input),
     platform: 'node',
@@ -47,23 +48,22 @@ async function bundleOne(input: string, outDir: string, name: string): Promise<v
     },
   });
   const file = join(outDir, name);
-  writeFileSync(file, asciiOnly(readFileSync(file, 'utf8')));
+  const text = finish(asciiOnly(readFileSync(file, 'utf8')));
+  writeFileSync(file, text);
+  return text;
 }
 
 export async function bundle(outDir: string): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
-  await bundleOne('cli/main.js', outDir, 'vrrpd.js');
   // Wrapped here as Node wraps a CommonJS module (Module.wrap), so that the entry hands the file's
   // text to V8 as it is: one copy of the program's source in memory, not two.
-  const program = join(outDir, 'vrrpd.js');
-  writeFileSync(program, Module.wrap(readFileSync(program, 'utf8')));
+  const program = await bundleOne('cli/main.js', outDir, 'vrrpd.js', (text) => Module.wrap(text));
+  const hash = createHash('sha256').update(program).digest('hex');
   await bundleOne('config/load-worker.js', outDir, 'load-worker.js');
-  await bundleOne('cli.js', outDir, 'cli.js');
-  const hash = createHash('sha256').update(readFileSync(join(outDir, 'vrrpd.js'))).digest('hex');
-  const launcher = join(outDir, 'cli.js');
-  const text = readFileSync(launcher, 'utf8');
-  if (!text.includes(PLACEHOLDER)) throw new Error(`${launcher} has no ${PLACEHOLDER} to write the program's hash into`);
-  writeFileSync(launcher, text.replace(PLACEHOLDER, hash));
+  await bundleOne('cli.js', outDir, 'cli.js', (text) => {
+    if (!text.includes(PLACEHOLDER)) throw new Error(`dist/bundle/cli.js has no ${PLACEHOLDER} to write the program's hash into`);
+    return text.replace(PLACEHOLDER, hash);
+  });
   writeFileSync(join(outDir, 'package.json'), '{ "type": "commonjs" }\n');
 }
 

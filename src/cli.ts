@@ -39,9 +39,10 @@ function runProgram(path: string): void {
     ...(cachedData === undefined ? {} : { cachedData }),
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  const rejected = script.cachedDataRejected === true;
   // Only a missing or refused cache is written: otherwise nothing keeps `script` reachable.
-  if (cache !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
-    const save = (): void => cache.save(() => script.createCachedData(), script.cachedDataRejected === true);
+  if (cache?.wanted(rejected) === true) {
+    const save = (): void => cache.save(() => script.createCachedData(), rejected);
     // The daemon writes it once it is ready (cli/main.ts), with what start-up compiled; a
     // short-lived command at its exit.
     if (kind === 'daemon') offerCodeCacheSave(save);

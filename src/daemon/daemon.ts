@@ -244,7 +244,7 @@ async function start(opts: DaemonOptions, pre: Preflight, log: Logger, s: Starti
       scripts.instance(name, state, priority);
     },
   };
-  const started = await Running.start(config, rtnl, { log, notifier, onInternalError: (e) => crash(e, 'in an instance'), ...(firewallReads === undefined ? {} : { firewallReads }) });
+  const started = await Running.start(config, rtnl, { log, notifier, onInternalError: (e) => crash(e, 'in an instance'), firewallReads });
   if (!started.ok) {
     rtnl.close();
     return started;

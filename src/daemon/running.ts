@@ -40,8 +40,8 @@ export interface RunningDeps {
   readonly notifier: Notifier;
   /** An exception in an instance's own work: the crash path (crash.ts). */
   readonly onInternalError: (e: unknown) => void;
-  /** The firewall's state, read since preflight began (net/firewall.ts readFirewall). */
-  readonly firewallReads?: Promise<FirewallReads>;
+  /** The firewall's state, read since preflight (net/firewall.ts readFirewall); none: read here. */
+  readonly firewallReads?: Promise<FirewallReads> | undefined;
 }
 
 /**
@@ -51,7 +51,12 @@ export interface RunningDeps {
  * after "Entering BACKUP STATE (init)": reading them is a process start (nft, iptables).
  */
 export function firewallBeforeStart(config: Config): boolean {
-  return config.instances.some((i) => (!i.accept && i.vips.length > 0) || ownerStartsAsMaster(i.priority, i.wantState));
+  return anOwnerStartsAsMaster(config) || config.instances.some((i) => !i.accept && i.vips.length > 0);
+}
+
+/** An instance takes over as it starts (fsm.ts ownerStartsAsMaster): what it needs comes first. */
+function anOwnerStartsAsMaster(config: Config): boolean {
+  return config.instances.some((i) => ownerStartsAsMaster(i.priority, i.wantState));
 }
 
 /** What a reload has made ready before it touches any instance (everything that can fail). */
@@ -76,7 +81,7 @@ export class Running {
   /** The takeover path has been rehearsed (once per process). */
   private rehearsed = false;
   /** A crashed run's firewall rules are still to be looked for (after the instances start). */
-  private firewallCleanupDue = false;
+  private firewallCleanupDue: boolean;
 
   private constructor(
     private config: Config,
@@ -89,6 +94,7 @@ export class Running {
     private readonly notifier: Notifier,
   ) {
     this.drivers = this.createDrivers(config);
+    this.firewallCleanupDue = !firewallBeforeStart(config);
   }
 
   /**
@@ -105,15 +111,15 @@ export class Running {
 
     const hosts = await resolveHosts(config.instances, byName, rtnl);
     if (!hosts.ok) return fatal(hosts.error, EXIT.config);
-    const firewallFirst = firewallBeforeStart(config);
-    const firewall = firewallFirst ? await prepareFirewall(config.instances, log, undefined, firewallSettings(config.global.firewall), deps.firewallReads) : ok(undefined);
+    const firewall = firewallBeforeStart(config)
+      ? await prepareFirewall(config.instances, log, undefined, firewallSettings(config.global.firewall), deps.firewallReads)
+      : ok(undefined);
     if (!firewall.ok) return fatal(firewall.error);
     await removeResidualVips(config.instances, hosts.value, rtnl, log, firewall.value !== undefined);
 
     const tracker = createTracker(config, { log, links: rtnl });
     const shared = openShared({ rtnl, firewall: firewall.value, log, notifier, onInternalError: deps.onInternalError });
     const running = new Running(config, tracker, rtnl, firewall.value, shared, log, notifier);
-    running.firewallCleanupDue = !firewallFirst;
 
     const opened = openInterfaces(config, running.sockets, byName, running.interfaceDeps());
     if (!opened.ok) {
@@ -131,7 +137,7 @@ export class Running {
     // An address owner takes over as it starts: its takeover path is compiled first. Otherwise the
     // first takeover is a Master_Down_Interval away, and the rehearsal waits until the instances
     // have started (startInstances) instead of delaying their "Entering BACKUP STATE (init)".
-    if (config.instances.some((i) => ownerStartsAsMaster(i.priority, i.wantState))) running.rehearse();
+    if (anOwnerStartsAsMaster(config)) running.rehearse();
     return ok(running);
   }
 

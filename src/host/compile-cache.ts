@@ -86,7 +86,9 @@ export function codeCacheName(kind: CommandKind, s: CacheSource): string {
 export interface CodeCache {
   /** The cached data when there is some, once: V8 copies what it uses, the buffer need not stay. */
   take(): Buffer | undefined;
-  /** Writes `make()` when there was none or V8 rejected it; once; never throws. */
+  /** Whether a cache is to be written: there was none, or V8 rejected it. */
+  wanted(rejected: boolean): boolean;
+  /** Writes `make()` when wanted; once; never throws. */
   save(make: () => Buffer, rejected: boolean): void;
 }
 
@@ -108,6 +110,7 @@ export function openCodeCache(kind: CommandKind | undefined, source: CacheSource
     data = undefined;
   }
   const found = data !== undefined;
+  const wanted = (rejected: boolean): boolean => !found || rejected;
   let saved = false;
   return {
     take() {
@@ -115,8 +118,9 @@ export function openCodeCache(kind: CommandKind | undefined, source: CacheSource
       data = undefined;
       return taken;
     },
+    wanted,
     save(make, rejected) {
-      if (saved || (found && !rejected)) return;
+      if (saved || !wanted(rejected)) return;
       saved = true;
       try {
         const tmp = `${file}.${process.pid}.tmp`;

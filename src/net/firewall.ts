@@ -363,11 +363,12 @@ export interface FirewallReads {
 export const FIREWALL_READS: readonly (readonly string[])[] = [['nft', 'list', 'tables'], ipt('-S'), ['nft', 'list', 'table', 'ip', 'keepalived']];
 /** Ends each read's output in the shell's: the read's exit status follows it. */
 export const READ_END = '@@vrrpd-read-end';
+const READ_END_LINE = new RegExp(`\\n${READ_END} (\\d+)\\n`);
 
 /**
- * The reads in one shell, started early (runDaemon starts them before it reads the config): a
- * process start costs the daemon 3-4 ms of its one thread (forking it), and every start-up waits on
- * them, so one start instead of three. Each read's stderr is dropped (its status says enough: only
+ * The reads in one shell: a process start costs the daemon 3-4 ms of its one thread (forking it),
+ * so one start instead of three (when start-up waits for them, preflight starts them while the
+ * host is checked: daemon/running.ts firewallBeforeStart). Each read's stderr is dropped (its status says enough: only
  * "ok or not" is used). Reading changes nothing.
  */
 export function readFirewall(run: CommandRunner = runCommand): Promise<FirewallReads> {
@@ -380,7 +381,7 @@ export function firewallReadsFrom(shell: Result<string, string>): FirewallReads 
   const results: Result<string, string>[] = [];
   let rest = shell.ok ? shell.value : '';
   for (const argv of FIREWALL_READS) {
-    const end = new RegExp(`\\n${READ_END} (\\d+)\\n`).exec(rest);
+    const end = READ_END_LINE.exec(rest);
     if (end === null) {
       results.push(err(`${argv.join(' ')}: ${shell.ok ? 'no answer' : shell.error}`));
       rest = '';

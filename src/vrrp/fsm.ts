@@ -347,6 +347,11 @@ const log = (s: FsmState, level: LogLevel, text: string, perAdvert?: AdvertLine)
     ? { type: 'log', level, message: `(${s.params.name}) ${text}` }
     : { type: 'log', level, message: `(${s.params.name}) ${text}`, perAdvert };
 
+/** §6.4.1's owner rule, keepalived's way: an owner (255) that does not ask for `state BACKUP` starts as MASTER. */
+export function ownerStartsAsMaster(priority: Priority, wantState: 'MASTER' | 'BACKUP' | undefined): boolean {
+  return priority === OWNER_PRIORITY && wantState !== 'BACKUP';
+}
+
 /**
  * RFC 3768 §6.4.1 Initialize: "If the Priority = 255 ... transition to the {Master} state; else ...
  * set the Master_Down_Timer to Master_Down_Interval and transition to the {Backup} state."
@@ -354,11 +359,6 @@ const log = (s: FsmState, level: LogLevel, text: string, perAdvert?: AdvertLine)
  * starts as MASTER; any other `state MASTER` waits a full Master_Down_Interval in BACKUP like
  * everyone else.
  */
-/** §6.4.1's owner rule, keepalived's way: an owner (255) that does not ask for `state BACKUP` starts as MASTER. */
-export function ownerStartsAsMaster(priority: Priority, wantState: 'MASTER' | 'BACKUP' | undefined): boolean {
-  return priority === OWNER_PRIORITY && wantState !== 'BACKUP';
-}
-
 function startup(s: FsmState, fault: boolean, now: Millis, out: Action[]): FsmState {
   if (s.params.faultNoPeer) out.push(log(s, 'info', 'Cannot use unicast without any peers - going to fault state'));
   if (fault || s.ownFault || s.groupFault || s.params.faultNoPeer) {
